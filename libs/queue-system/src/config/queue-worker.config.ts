@@ -1,0 +1,114 @@
+import {
+  booleanOption,
+  integerAtLeast,
+  keysOf,
+  listOf,
+  nonEmptyString,
+  nonNegativeDuration,
+  positiveDuration,
+  rejectUnknownKeys,
+} from './validate.js';
+
+export interface QueueWorkerOptions {
+  /** Jobs this process runs at once, across all its queues. */
+  workerCount?: number;
+  /** Worker threads for synchronous (CPU-bound) processors. */
+  threadPoolSize?: number;
+  /** Default per-attempt timeout, milliseconds. */
+  workTimeout?: number;
+  /** Milliseconds running jobs may finish in at shutdown before they are aborted. */
+  graceShutdownPeriod?: number;
+  /** Requeues allowed when the thread pool is full, before the job fails. */
+  maxRequeueAttempts?: number;
+  /** Start consuming at application bootstrap; `false` leaves it to `QueueWorker.start()`. */
+  autoStart?: boolean;
+  /** Queues this process serves; `undefined` serves every registered queue, `[]` none. */
+  queues?: readonly string[];
+  /** Milliseconds a fetched job's lease lasts before another worker may recover it. */
+  leaseDuration?: number;
+  /** Longest an idle worker blocks waiting for work before re-checking, milliseconds. */
+  idleBlockTimeout?: number;
+}
+
+export interface QueueWorkerConfigJSON {
+  workerCount: number;
+  threadPoolSize: number;
+  workTimeout: number;
+  graceShutdownPeriod: number;
+  maxRequeueAttempts: number;
+  autoStart: boolean;
+  queues?: string[];
+  leaseDuration: number;
+  idleBlockTimeout: number;
+}
+
+const KEYS = keysOf<QueueWorkerOptions>({
+  workerCount: true,
+  threadPoolSize: true,
+  workTimeout: true,
+  graceShutdownPeriod: true,
+  maxRequeueAttempts: true,
+  autoStart: true,
+  queues: true,
+  leaseDuration: true,
+  idleBlockTimeout: true,
+});
+
+export class QueueWorkerConfig {
+  readonly workerCount: number;
+  readonly threadPoolSize: number;
+  readonly workTimeout: number;
+  readonly graceShutdownPeriod: number;
+  readonly maxRequeueAttempts: number;
+  readonly autoStart: boolean;
+  readonly queues?: readonly string[];
+  readonly leaseDuration: number;
+  readonly idleBlockTimeout: number;
+
+  constructor(options: QueueWorkerOptions = {}) {
+    rejectUnknownKeys('worker', options, KEYS);
+    this.workerCount = integerAtLeast('worker.workerCount', options.workerCount, 1, 5);
+    this.threadPoolSize = integerAtLeast('worker.threadPoolSize', options.threadPoolSize, 1, 4);
+    this.workTimeout = positiveDuration('worker.workTimeout', options.workTimeout, 30_000);
+    this.graceShutdownPeriod = nonNegativeDuration(
+      'worker.graceShutdownPeriod',
+      options.graceShutdownPeriod,
+      5000,
+    );
+    this.maxRequeueAttempts = integerAtLeast(
+      'worker.maxRequeueAttempts',
+      options.maxRequeueAttempts,
+      0,
+      3,
+    );
+    this.autoStart = booleanOption('worker.autoStart', options.autoStart, true);
+    const queues = listOf(
+      'worker.queues',
+      options.queues,
+      (field, name) => nonEmptyString(field, name, ''),
+      undefined,
+    );
+    if (queues !== undefined) this.queues = queues;
+    this.leaseDuration = positiveDuration('worker.leaseDuration', options.leaseDuration, 30_000);
+    this.idleBlockTimeout = positiveDuration(
+      'worker.idleBlockTimeout',
+      options.idleBlockTimeout,
+      5000,
+    );
+    Object.freeze(this);
+  }
+
+  toJSON(): QueueWorkerConfigJSON {
+    return {
+      workerCount: this.workerCount,
+      threadPoolSize: this.threadPoolSize,
+      workTimeout: this.workTimeout,
+      graceShutdownPeriod: this.graceShutdownPeriod,
+      maxRequeueAttempts: this.maxRequeueAttempts,
+      autoStart: this.autoStart,
+      ...(this.queues ? { queues: [...this.queues] } : {}),
+      leaseDuration: this.leaseDuration,
+      idleBlockTimeout: this.idleBlockTimeout,
+    };
+  }
+}

@@ -1,0 +1,4 @@
+export * from './inject-queue.decorator.js';
+export * from './on-failure.decorator.js';
+export * from './on-success.decorator.js';
+export * from './processor.decorator.js';

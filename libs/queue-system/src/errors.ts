@@ -1,0 +1,104 @@
+/** Base class of every error the library throws, so callers can catch them as one family. */
+export class QueueError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration value is invalid; `field` is its dotted path, `value` what was given. */
+export class QueueConfigError extends QueueError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`Invalid queue config "${field}" = ${describeValue(value)}: ${reason}`);
+  }
+}
+
+/** Enqueue options are invalid (bad priority, negative delay, empty batch, ...). */
+export class QueueInputError extends QueueError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`Invalid enqueue option "${field}" = ${describeValue(value)}: ${reason}`);
+  }
+}
+
+/** A job names a processor or callback that no provider registered. */
+export class UnknownCallableError extends QueueError {
+  constructor(
+    readonly kind: 'processor' | 'onSuccess' | 'onFailure',
+    readonly callableName: string,
+  ) {
+    super(
+      `Unknown ${kind} "${callableName}": no @${kind === 'processor' ? 'Processor' : kind === 'onSuccess' ? 'OnSuccess' : 'OnFailure'}() method is registered under that name`,
+    );
+  }
+}
+
+/** Two decorated methods claim the same name; both places are named. */
+export class DuplicateCallableError extends QueueError {
+  constructor(
+    readonly callableName: string,
+    readonly firstPlace: string,
+    readonly secondPlace: string,
+  ) {
+    super(
+      `Duplicate queue callable name "${callableName}": declared by ${firstPlace} and by ${secondPlace}`,
+    );
+  }
+}
+
+/** Thrown by a processor to skip the remaining retries: the job goes straight to failures. */
+export class PermanentError extends QueueError {
+  readonly permanent = true;
+}
+
+/** An attempt ran longer than its per-attempt timeout. */
+export class JobTimeoutError extends QueueError {
+  constructor(readonly timeoutMs: number) {
+    super(`Job attempt timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** An attempt was aborted because its worker is shutting down; the job goes back to its queue. */
+export class WorkerShutdownError extends QueueError {
+  constructor() {
+    super('Worker is shutting down; the job was returned to its queue');
+  }
+}
+
+/** `waitUntilEmpty` gave up before the queues drained. */
+export class QueueWaitTimeoutError extends QueueError {
+  constructor(
+    readonly timeoutMs: number,
+    readonly remaining: number,
+  ) {
+    super(`Queues still hold ${remaining} job(s) after ${timeoutMs} ms`);
+  }
+}
+
+/** True for errors that must not be retried: `PermanentError` or any error with `permanent: true`. */
+export function isPermanentError(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { permanent?: unknown }).permanent === true
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
+    return String(value);
+  }
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './job-options.interface.js';
+export * from './processor.interface.js';
+export * from './queue-status.interface.js';

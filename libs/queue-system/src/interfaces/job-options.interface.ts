@@ -1,0 +1,87 @@
+import type { QueueRetryConfig, QueueRetryOptions } from '../config/index.js';
+
+export const JOB_PRIORITIES = ['high', 'normal', 'low'] as const;
+export type JobPriority = (typeof JOB_PRIORITIES)[number];
+
+/** Turns an entity into the text stored in Redis and back. `name` finds it in the worker. */
+export interface JobSerializer {
+  readonly name: string;
+  serialize(entity: unknown): string;
+  deserialize(text: string): unknown;
+}
+
+/** A decorated method, or the name it was registered under. */
+// A method reference is matched by identity against the registry, whatever its signature.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type CallableReference = string | Function;
+
+export interface EnqueueOptions<TEntity = unknown> {
+  entity: TEntity;
+  processor: CallableReference;
+  /** Defaults to the processor's name: each processor has its own ready lists. */
+  queueName?: string;
+  priority?: JobPriority;
+  /** Your own id; enqueueing an id that is still pending returns the pending job. */
+  operationId?: string;
+  retryConfig?: QueueRetryConfig | QueueRetryOptions;
+  onSuccess?: CallableReference;
+  onFailure?: CallableReference;
+  /** Per-attempt timeout (ms); defaults to the worker's `workTimeout`. */
+  timeout?: number;
+  /** While a job with this key is pending, enqueueing another returns the first one. */
+  deduplicationKey?: string;
+  customSerializer?: JobSerializer;
+  /** Run no earlier than this many ms from now. */
+  delay?: number;
+  /** Run no earlier than this time. */
+  runAt?: Date | number;
+  /** Reserved for fair scheduling between tenants. */
+  tenant?: string;
+}
+
+export type EnqueueBatchOptions<TEntity = unknown> = Omit<
+  EnqueueOptions<TEntity>,
+  'entity' | 'operationId' | 'deduplicationKey'
+> & {
+  entities: readonly TEntity[];
+  /** One id per entity, in order, when you need your own ids. */
+  operationIds?: readonly string[];
+};
+
+export interface EnqueueResult {
+  operationId: string;
+  queueName: string;
+  priority: JobPriority;
+  /** False when a pending job with the same deduplication key or id was returned instead. */
+  created: boolean;
+  /** When the job becomes runnable (ms since epoch). */
+  runAt: number;
+}
+
+export type JobState =
+  | 'waiting'
+  | 'delayed'
+  | 'active'
+  | 'completed'
+  | 'failed'
+  | 'system_error';
+
+export interface JobInfo<TEntity = unknown, TResult = unknown> {
+  operationId: string;
+  state: JobState;
+  queueName: string;
+  priority: JobPriority;
+  processor: string;
+  attempts: number;
+  maxAttempts: number;
+  entity?: TEntity;
+  result?: TResult;
+  lastError?: string;
+  enqueuedAt: number;
+  firstAttemptAt?: number;
+  finishedAt?: number;
+  tenant?: string;
+  onSuccess?: string;
+  onFailure?: string;
+  deduplicationKey?: string;
+}

@@ -1,0 +1,31 @@
+import type { JobPriority } from './job-options.interface.js';
+
+/** What a processor receives beside its entity. */
+export interface JobContext {
+  operationId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+  /** Aborted when the attempt times out or the worker shuts down; pass it to fetch, etc. */
+  signal: AbortSignal;
+  queueName: string;
+  priority: JobPriority;
+  tenant?: string;
+}
+
+export interface SuccessCallbackPayload<TEntity = unknown, TResult = unknown> {
+  entity: TEntity;
+  result: TResult;
+  operationId: string;
+}
+
+export interface FailureCallbackPayload<TEntity = unknown> {
+  entity: TEntity;
+  error: string;
+  operationId: string;
+}
+
+export interface ProcessorOptions {
+  /** The most jobs of this processor's queue one process runs at once. */
+  concurrency?: number;
+}

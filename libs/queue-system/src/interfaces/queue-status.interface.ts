@@ -1,0 +1,38 @@
+/** The counters of `getQueueStatus().metrics`, named as in the original queue_system. */
+export interface QueueStatusMetrics {
+  enqueued: number;
+  processed: number;
+  failed: number;
+  retried: number;
+  timeouts: number;
+  thread_pool_exhaustion: number;
+  /** Percentage of this process's thread pool in use. */
+  thread_pool_utilization: number;
+  /** processed / (processed + failed), in percent; 100 before anything finished. */
+  success_rate: number;
+}
+
+/**
+ * `'queue:<priority>:<queueName>'` -> waiting jobs, for every known queue and priority,
+ * plus the dead letters, the total, the metrics and the time of the snapshot (seconds).
+ */
+export interface QueueStatus {
+  [readyListOrDeadLetters: string]: number | QueueStatusMetrics;
+  total_items: number;
+  metrics: QueueStatusMetrics;
+  status_time: number;
+}
+
+/** Every counter kept in Redis, the status ones and the rest. */
+export interface QueueCounters {
+  enqueued: number;
+  processed: number;
+  failed: number;
+  retried: number;
+  timeouts: number;
+  thread_pool_exhaustion: number;
+  system_errors: number;
+  callback_errors: number;
+  stalled: number;
+  lease_lost: number;
+}

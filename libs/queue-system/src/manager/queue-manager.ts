@@ -1,0 +1,230 @@
+import type { QueueConfig } from '../config/index.js';
+import { QueueInputError, QueueWaitTimeoutError } from '../errors.js';
+import {
+  JOB_PRIORITIES,
+  type EnqueueBatchOptions,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type JobInfo,
+  type JobPriority,
+} from '../interfaces/job-options.interface.js';
+import type { QueueCounters, QueueStatus } from '../interfaces/queue-status.interface.js';
+import { parseJobHash } from '../redis/job-hash.js';
+import type { QueueKeys } from '../redis/queue-keys.js';
+import type { DeadLetterTarget, NewJob, QueueScripts } from '../redis/queue-scripts.js';
+import type { RedisClient } from '../redis/redis-connection.js';
+import type { CallableRegistry } from '../registry/callable-registry.js';
+import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import { buildNewJob } from './enqueue-request.js';
+import { toCounters, toStatusMetrics } from './queue-metrics.js';
+
+/** Jobs per pipeline in `enqueueBatch`: large enough to amortise round trips, small enough not to stall Redis. */
+const BATCH_CHUNK = 500;
+
+export interface JobCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  failures: number;
+  system_errors: number;
+}
+
+export interface RetryDeadLettersOptions {
+  /** Which dead-letter list to take jobs from (default `failures`). */
+  from?: DeadLetterTarget;
+  operationIds?: readonly string[];
+  /** The most jobs to move (default: all of them, up to 10,000). */
+  limit?: number;
+}
+
+/** The producer side of one namespace: enqueue, inspect, administer. Injected with `@InjectQueue()`. */
+export class QueueManager {
+  constructor(
+    private readonly config: QueueConfig,
+    private readonly client: RedisClient,
+    private readonly scripts: QueueScripts,
+    private readonly registry: CallableRegistry,
+    private readonly serializers: SerializerRegistry,
+  ) {}
+
+  get namespace(): string {
+    return this.keys.namespace;
+  }
+
+  private get keys(): QueueKeys {
+    return this.scripts.keys;
+  }
+
+  /** Resolves once Redis holds the job (or returns the pending job it deduplicates to). */
+  async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
+    const now = Date.now();
+    const job = this.build(options, now);
+    const [operationId, created] = (await this.scripts.enqueue(this.client, job, now)) as [string, number];
+    return toResult(job, operationId, created === 1, now);
+  }
+
+  /** Enqueues many entities with the same options, in pipelined chunks. */
+  async enqueueBatch<TEntity>(options: EnqueueBatchOptions<TEntity>): Promise<EnqueueResult[]> {
+    const { entities, operationIds, ...shared } = options;
+    if (!Array.isArray(entities)) {
+      throw new QueueInputError('entities', entities, 'must be an array');
+    }
+    if (operationIds && operationIds.length !== entities.length) {
+      throw new QueueInputError('operationIds', operationIds.length, `must have ${entities.length} ids`);
+    }
+    const now = Date.now();
+    // Validate every job before writing any, so a bad entity leaves the queue untouched.
+    const jobs = entities.map((entity, i) =>
+      this.build({ ...shared, entity, operationId: operationIds?.[i] }, now),
+    );
+    const results: EnqueueResult[] = [];
+    for (let start = 0; start < jobs.length; start += BATCH_CHUNK) {
+      const chunk = jobs.slice(start, start + BATCH_CHUNK);
+      const pipeline = this.client.pipeline();
+      for (const job of chunk) this.scripts.enqueue(pipeline, job, now);
+      const replies = (await pipeline.exec()) ?? [];
+      replies.forEach(([error, reply], i) => {
+        if (error) throw error;
+        const [operationId, created] = reply as [string, number];
+        results.push(toResult(chunk[i]!, operationId, created === 1, now));
+      });
+    }
+    return results;
+  }
+
+  /** The seed's status shape: ready counts per `<keyPrefix><priority>:<queue>`, dead letters, metrics. */
+  async getQueueStatus(): Promise<QueueStatus> {
+    const [failures, systemErrors, , , metrics, counts] = await this.scripts.status(this.client);
+    const prefix = this.keys.keyPrefix;
+    const status: Record<string, number> = {};
+    let total = failures + systemErrors;
+    for (let i = 0; i < counts.length; i += 4) {
+      JOB_PRIORITIES.forEach((priority, p) => {
+        const count = Number(counts[i + 1 + p]);
+        status[`${prefix}${priority}:${counts[i]}`] = count;
+        total += count;
+      });
+    }
+    return {
+      ...status,
+      [`${prefix}failures`]: failures,
+      [`${prefix}system_errors`]: systemErrors,
+      total_items: total,
+      metrics: toStatusMetrics(metrics),
+      status_time: Date.now() / 1000,
+    };
+  }
+
+  /** Every counter kept in Redis, including those the status shape leaves out. */
+  async getMetrics(): Promise<QueueCounters> {
+    return toCounters(await this.client.hgetall(this.keys.metrics));
+  }
+
+  async getJobCounts(): Promise<JobCounts> {
+    const [failures, systemErrors, delayed, active, , counts] = await this.scripts.status(this.client);
+    let waiting = 0;
+    for (let i = 0; i < counts.length; i += 4) {
+      waiting += Number(counts[i + 1]) + Number(counts[i + 2]) + Number(counts[i + 3]);
+    }
+    return { waiting, delayed, active, failures, system_errors: systemErrors };
+  }
+
+  /** A job's state, attempts, last error and result; undefined once it expired or never existed. */
+  async getJob<TEntity = unknown, TResult = unknown>(
+    operationId: string,
+  ): Promise<JobInfo<TEntity, TResult> | undefined> {
+    const raw = await this.client.hgetall(this.keys.job(operationId));
+    if (!raw.id) return undefined;
+    const job = parseJobHash(raw);
+    const serializer = this.serializers.get(job.serializer);
+    return {
+      operationId: job.id,
+      state: job.state,
+      queueName: job.queue,
+      priority: job.priority,
+      processor: job.processor,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      entity: serializer ? (tryParse(() => serializer.deserialize(job.payload)) as TEntity) : undefined,
+      result: job.result ? (tryParse(() => JSON.parse(job.result!)) as TResult) : undefined,
+      lastError: job.lastError,
+      enqueuedAt: job.enqueuedAt,
+      firstAttemptAt: job.firstAttemptAt,
+      finishedAt: job.finishedAt,
+      tenant: job.tenant,
+      onSuccess: job.onSuccess,
+      onFailure: job.onFailure,
+      deduplicationKey: job.dedupKey,
+    };
+  }
+
+  /** Ids in a dead-letter list, newest first. */
+  async listDeadLetters(from: DeadLetterTarget = 'failures', start = 0, count = 100): Promise<string[]> {
+    const key = from === 'failures' ? this.keys.failures : this.keys.systemErrors;
+    return this.client.lrange(key, start, start + count - 1);
+  }
+
+  /** Moves dead-lettered jobs back to their queue with fresh attempts; returns their ids. */
+  async retryFailed(options: RetryDeadLettersOptions = {}): Promise<string[]> {
+    const ids = options.operationIds ?? [];
+    const limit = options.limit ?? (ids.length || 10_000);
+    return this.scripts.retryDeadLetters(this.client, options.from ?? 'failures', limit, ids);
+  }
+
+  /** Deletes the waiting jobs of a queue (one priority, or all three); returns how many. */
+  async purgeQueue(queueName: string, priority?: JobPriority): Promise<number> {
+    if (priority !== undefined && !JOB_PRIORITIES.includes(priority)) {
+      throw new QueueInputError('priority', priority, `must be one of ${JOB_PRIORITIES.join(', ')}`);
+    }
+    let purged = 0;
+    for (const p of priority ? [priority] : JOB_PRIORITIES) {
+      purged += await this.scripts.purge(this.client, p, queueName);
+    }
+    return purged;
+  }
+
+  /** Resolves when no job is waiting, delayed or running; rejects after `timeout` ms. */
+  async waitUntilEmpty(timeout = 30_000, pollInterval = 50): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const counts = await this.getJobCounts();
+      const remaining = counts.waiting + counts.delayed + counts.active;
+      if (remaining === 0) return;
+      if (Date.now() >= deadline) throw new QueueWaitTimeoutError(timeout, remaining);
+      await new Promise((resolve) => setTimeout(resolve, pollInterval));
+    }
+  }
+
+  /** Round-trip time of a PING on the command connection, in ms. */
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.client.ping();
+    return performance.now() - started;
+  }
+
+  private build(options: EnqueueOptions, now: number): NewJob {
+    return buildNewJob(
+      options,
+      { retry: this.config.retry, registry: this.registry, serializers: this.serializers },
+      now,
+    );
+  }
+}
+
+function toResult(job: NewJob, operationId: string, created: boolean, now: number): EnqueueResult {
+  return {
+    operationId,
+    queueName: job.queueName,
+    priority: job.priority,
+    created,
+    runAt: Math.max(job.dueAt, now),
+  };
+}
+
+function tryParse(parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,17 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { QueueOptions } from './config/index.js';
+import type { JobSerializer } from './interfaces/job-options.interface.js';
+
+export interface QueueModuleOptions extends QueueOptions {
+  /** Serializers that jobs may name, beside the built-in `json`. */
+  serializers?: JobSerializer[];
+}
+
+export const {
+  ConfigurableModuleClass: ConfigurableQueueModule,
+  MODULE_OPTIONS_TOKEN: QUEUE_MODULE_OPTIONS,
+  OPTIONS_TYPE: QUEUE_FOR_ROOT_OPTIONS,
+  ASYNC_OPTIONS_TYPE: QUEUE_FOR_ROOT_ASYNC_OPTIONS,
+} = new ConfigurableModuleBuilder<QueueModuleOptions>({ moduleName: 'Queue' })
+  .setClassMethodName('forRoot')
+  .build();

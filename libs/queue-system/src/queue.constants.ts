@@ -1,0 +1,11 @@
+export const DEFAULT_NAMESPACE = 'default';
+
+/** Metadata keys written by the decorators and read by the metadata accessor only. */
+export const PROCESSOR_METADATA = 'queue:processor';
+export const ON_SUCCESS_METADATA = 'queue:on_success';
+export const ON_FAILURE_METADATA = 'queue:on_failure';
+
+/** The validated `QueueConfig` of the root module. */
+export const QUEUE_CONFIG = Symbol('QUEUE_CONFIG');
+/** The ioredis client shared by managers and workers for commands. */
+export const QUEUE_REDIS_CLIENT = Symbol('QUEUE_REDIS_CLIENT');

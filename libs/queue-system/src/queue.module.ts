@@ -1,0 +1,82 @@
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { QueueManager } from './manager/queue-manager.js';
+import {
+  ConfigurableQueueModule,
+  QUEUE_FOR_ROOT_ASYNC_OPTIONS,
+  QUEUE_FOR_ROOT_OPTIONS,
+} from './queue-module-definition.js';
+import {
+  coreExports,
+  coreProviders,
+  createNamespaceProviders,
+  type RegisterQueueOptions,
+} from './queue.providers.js';
+import { RedisConnection } from './redis/redis-connection.js';
+import { QueueMetadataAccessor } from './registry/queue-metadata.accessor.js';
+import { QueueExplorer } from './registry/queue.explorer.js';
+import { QueueWorker } from './worker/queue-worker.js';
+
+/**
+ * `forRoot` / `forRootAsync` set up the connection, the registry of decorated methods, and
+ * the default namespace (`QueueManager`, `QueueWorker`, `@InjectQueue()`); global, so that
+ * `registerQueue` in any module can add namespaces.
+ */
+@Module({})
+export class QueueModule extends ConfigurableQueueModule implements OnApplicationShutdown {
+  constructor(@Inject(RedisConnection) private readonly connection: RedisConnection) {
+    super();
+  }
+
+  static forRoot(options: typeof QUEUE_FOR_ROOT_OPTIONS): DynamicModule {
+    return QueueModule.withDefaultNamespace(super.forRoot(options));
+  }
+
+  static forRootAsync(options: typeof QUEUE_FOR_ROOT_ASYNC_OPTIONS): DynamicModule {
+    return QueueModule.withDefaultNamespace(super.forRootAsync(options));
+  }
+
+  /** Adds namespaces, each injectable with `@InjectQueue(name)`. */
+  static registerQueue(...queues: (string | RegisterQueueOptions)[]): DynamicModule {
+    const providers = queues.flatMap((queue) =>
+      createNamespaceProviders(typeof queue === 'string' ? { name: queue } : queue),
+    );
+    return {
+      module: QueueNamespacesModule,
+      providers,
+      exports: providers.map((provider) => provider.provide),
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connection.close();
+  }
+
+  private static withDefaultNamespace(base: DynamicModule): DynamicModule {
+    const [manager, worker] = createNamespaceProviders();
+    return {
+      ...base,
+      global: true,
+      imports: [...(base.imports ?? []), DiscoveryModule],
+      providers: [
+        ...(base.providers ?? []),
+        ...coreProviders,
+        QueueMetadataAccessor,
+        QueueExplorer,
+        manager,
+        worker,
+        { provide: QueueManager, useExisting: manager.provide },
+        { provide: QueueWorker, useExisting: worker.provide },
+      ],
+      exports: [...coreExports, manager.provide, worker.provide, QueueManager, QueueWorker],
+    };
+  }
+}
+
+@Module({})
+class QueueNamespacesModule {}

@@ -1,0 +1,87 @@
+import type { FactoryProvider, Provider } from '@nestjs/common';
+import { QueueConfig } from './config/index.js';
+import { QueueManager } from './manager/queue-manager.js';
+import { QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './queue-module-definition.js';
+import { QUEUE_CONFIG } from './queue.constants.js';
+import { QueueKeys } from './redis/queue-keys.js';
+import { QueueScripts } from './redis/queue-scripts.js';
+import { RedisConnection } from './redis/redis-connection.js';
+import { CallableRegistry } from './registry/callable-registry.js';
+import { SerializerRegistry } from './serialization/serializer-registry.js';
+import { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
+import { QueueOrchestrator } from './worker/queue.orchestrator.js';
+import { QueueWorker } from './worker/queue-worker.js';
+
+export interface RegisterQueueOptions {
+  /** The namespace: its keys share one hash tag, so one namespace lives on one cluster shard. */
+  name: string;
+  /** Start this namespace's worker at bootstrap (default: the root `worker.autoStart`). */
+  autoStart?: boolean;
+}
+
+/** The validated config, the shared connection and the registries of the root module. */
+export const coreProviders: Provider[] = [
+  {
+    provide: QUEUE_CONFIG,
+    useFactory: ({ serializers: _serializers, ...options }: QueueModuleOptions) => new QueueConfig(options),
+    inject: [QUEUE_MODULE_OPTIONS],
+  },
+  {
+    provide: RedisConnection,
+    useFactory: (config: QueueConfig) => new RedisConnection(config.redis),
+    inject: [QUEUE_CONFIG],
+  },
+  {
+    provide: SerializerRegistry,
+    useFactory: (options: QueueModuleOptions) => new SerializerRegistry(options.serializers),
+    inject: [QUEUE_MODULE_OPTIONS],
+  },
+  CallableRegistry,
+  QueueOrchestrator,
+];
+
+export const coreExports = [
+  QUEUE_CONFIG,
+  RedisConnection,
+  SerializerRegistry,
+  CallableRegistry,
+  QueueOrchestrator,
+];
+
+/**
+ * A `QueueManager` and a `QueueWorker` for one namespace, under their tokens. Without a
+ * name: the root namespace, `redis.namespace` of the config, under the default tokens.
+ */
+export function createNamespaceProviders(
+  options: Partial<RegisterQueueOptions> = {},
+): [FactoryProvider<QueueManager>, FactoryProvider<QueueWorker>] {
+  const scriptsFor = (config: QueueConfig) =>
+    new QueueScripts(new QueueKeys(config.redis.keyPrefix, options.name ?? config.redis.namespace));
+  return [
+    {
+      provide: getQueueToken(options.name),
+      useFactory: (
+        config: QueueConfig,
+        connection: RedisConnection,
+        registry: CallableRegistry,
+        serializers: SerializerRegistry,
+      ) => new QueueManager(config, connection.client, scriptsFor(config), registry, serializers),
+      inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry],
+    },
+    {
+      provide: getWorkerToken(options.name),
+      useFactory: (
+        config: QueueConfig,
+        connection: RedisConnection,
+        registry: CallableRegistry,
+        serializers: SerializerRegistry,
+        orchestrator: QueueOrchestrator,
+      ) => {
+        const worker = new QueueWorker(config, connection, scriptsFor(config), registry, serializers);
+        orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
+        return worker;
+      },
+      inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry, QueueOrchestrator],
+    },
+  ];
+}

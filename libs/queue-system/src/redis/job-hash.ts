@@ -1,0 +1,74 @@
+import type { JobPriority, JobState } from '../interfaces/job-options.interface.js';
+
+/** A job hash as stored in Redis, with its numbers parsed. */
+export interface JobHash {
+  id: string;
+  processor: string;
+  queue: string;
+  priority: JobPriority;
+  state: JobState;
+  payload: string;
+  serializer: string;
+  attempts: number;
+  maxAttempts: number;
+  /** `QueueRetryConfig.toJSON()` as JSON. */
+  retry: string;
+  /** Per-attempt timeout (ms); undefined = the worker's `workTimeout`. */
+  timeout?: number;
+  onSuccess?: string;
+  onFailure?: string;
+  dedupKey?: string;
+  tenant?: string;
+  enqueuedAt: number;
+  firstAttemptAt?: number;
+  finishedAt?: number;
+  lease?: string;
+  lastError?: string;
+  result?: string;
+}
+
+/** Parses an HGETALL reply (flat array from Lua, or an object from ioredis). */
+export function parseJobHash(reply: readonly string[] | Record<string, string>): JobHash {
+  const raw: Record<string, string> = isFlat(reply) ? pairsToRecord(reply) : { ...reply };
+  return {
+    id: raw.id ?? '',
+    processor: raw.processor ?? '',
+    queue: raw.queue ?? '',
+    priority: (raw.priority ?? 'normal') as JobPriority,
+    state: (raw.state ?? 'waiting') as JobState,
+    payload: raw.payload ?? '',
+    serializer: raw.serializer ?? 'json',
+    attempts: Number(raw.attempts ?? 0),
+    maxAttempts: Number(raw.maxAttempts ?? 1),
+    retry: raw.retry ?? '',
+    timeout: optionalNumber(raw.timeout),
+    onSuccess: optionalString(raw.onSuccess),
+    onFailure: optionalString(raw.onFailure),
+    dedupKey: optionalString(raw.dedupKey),
+    tenant: optionalString(raw.tenant),
+    enqueuedAt: Number(raw.enqueuedAt ?? 0),
+    firstAttemptAt: optionalNumber(raw.firstAttemptAt),
+    finishedAt: optionalNumber(raw.finishedAt),
+    lease: optionalString(raw.lease),
+    lastError: optionalString(raw.lastError),
+    result: raw.result,
+  };
+}
+
+function isFlat(reply: readonly string[] | Record<string, string>): reply is readonly string[] {
+  return Array.isArray(reply);
+}
+
+function pairsToRecord(flat: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i]!] = flat[i + 1]!;
+  return record;
+}
+
+function optionalString(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function optionalNumber(value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : Number(value);
+}

@@ -1,0 +1,20 @@
+--[[
+  Deletes every waiting job of one ready list, with its hash and deduplication key.
+
+  Input:
+    KEYS[1] ready list   KEYS[2] dedup hash
+    ARGV[1] key prefix
+
+  Output:
+    the number of jobs deleted
+]]
+--- @include "includes/release-dedup"
+
+local jobIds = redis.call('LRANGE', KEYS[1], 0, -1)
+for _, jobId in ipairs(jobIds) do
+  local jobKey = ARGV[1] .. 'job:' .. jobId
+  releaseDedup(jobKey, KEYS[2], jobId)
+  redis.call('DEL', jobKey)
+end
+redis.call('DEL', KEYS[1])
+return #jobIds

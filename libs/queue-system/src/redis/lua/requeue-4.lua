@@ -1,0 +1,26 @@
+--[[
+  Returns an active job to the front of its ready list without spending an attempt
+  (its worker is shutting down), if the caller still holds its lease.
+
+  Input:
+    KEYS[1] job hash   KEYS[2] active zset   KEYS[3] ready list   KEYS[4] wake list
+    ARGV[1] job id
+    ARGV[2] lease token
+
+  Output:
+    1 done; -1 the lease is not held (nothing changed)
+]]
+--- @include "includes/check-lease"
+--- @include "includes/wake-workers"
+
+if not holdsLease(KEYS[1], ARGV[2]) then
+  return -1
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+redis.call('HSET', KEYS[1], 'state', 'waiting')
+redis.call('HDEL', KEYS[1], 'lease')
+-- Ready lists are consumed from the right: RPUSH puts the job first in line.
+redis.call('RPUSH', KEYS[3], ARGV[1])
+wakeWorkers(KEYS[4])
+return 1

@@ -1,0 +1,141 @@
+import type { ChainableCommander } from 'ioredis';
+import type { JobPriority } from '../interfaces/job-options.interface.js';
+import { QueueKeys } from './queue-keys.js';
+import type { RedisClient } from './redis-connection.js';
+import { SCRIPTS_VERSION } from './script-loader.js';
+
+type ScriptTarget = RedisClient | ChainableCommander;
+type ScriptArg = string | number;
+
+/** The lease check of a script failed: a late answer from a worker that lost the job. */
+export const LEASE_NOT_HELD = -1;
+
+export interface NewJob {
+  id: string;
+  queueName: string;
+  priority: JobPriority;
+  deduplicationKey?: string;
+  dueAt: number;
+  fields: Record<string, string | number>;
+}
+
+export type DeadLetterTarget = 'failures' | 'system_errors';
+
+/** Calls the Lua transitions with keys built from one `QueueKeys`; nothing else calls them. */
+export class QueueScripts {
+  constructor(readonly keys: QueueKeys) {}
+
+  /** Adds the enqueue call to `target` (a client, or a pipeline for batches). */
+  enqueue(target: ScriptTarget, job: NewJob, now: number): Promise<unknown> | ScriptTarget {
+    const k = this.keys;
+    const fields = Object.entries(job.fields).flat();
+    return call(
+      target,
+      'enqueue',
+      [k.job(job.id), k.ready(job.priority, job.queueName), k.delayed, k.dedup, k.metrics, k.wake, k.queues],
+      [k.base, job.id, job.deduplicationKey ?? '', job.dueAt, now, job.queueName, ...fields],
+    );
+  }
+
+  async fetch(
+    client: RedisClient,
+    request: {
+      now: number;
+      leaseDeadline: number;
+      tokenPrefix: string;
+      slots: number;
+      queues: readonly string[] | undefined;
+      queueLimits: ReadonlyMap<string, number>;
+    },
+  ): Promise<{ nextDueAt: number; jobs: string[][] }> {
+    const k = this.keys;
+    const served = request.queues ?? [];
+    const limits = [...request.queueLimits].flat();
+    const [nextDueAt, ...jobs] = (await call(
+      client,
+      'fetch',
+      [k.active, k.delayed, k.queues],
+      [
+        k.base,
+        request.now,
+        request.leaseDeadline,
+        request.tokenPrefix,
+        request.slots,
+        served.length,
+        ...served,
+        request.queueLimits.size,
+        ...limits,
+      ],
+    )) as [number, ...string[][]];
+    return { nextDueAt, jobs };
+  }
+
+  async complete(client: RedisClient, id: string, token: string, result: string, now: number, ttl: number) {
+    const k = this.keys;
+    return (await call(client, 'complete', [k.job(id), k.active, k.dedup, k.metrics], [id, token, result, now, ttl])) as number;
+  }
+
+  async retry(client: RedisClient, id: string, token: string, error: string, dueAt: number, timedOut: boolean) {
+    const k = this.keys;
+    return (await call(
+      client,
+      'retry',
+      [k.job(id), k.active, k.delayed, k.metrics, k.wake],
+      [id, token, error, dueAt, timedOut ? 1 : 0],
+    )) as number;
+  }
+
+  async deadLetter(
+    client: RedisClient,
+    target: DeadLetterTarget,
+    id: string,
+    token: string,
+    error: string,
+    now: number,
+    timedOut: boolean,
+  ) {
+    const k = this.keys;
+    const list = target === 'failures' ? k.failures : k.systemErrors;
+    const state = target === 'failures' ? 'failed' : 'system_error';
+    const counter = target === 'failures' ? 'failed' : 'system_errors';
+    return (await call(
+      client,
+      'dead-letter',
+      [k.job(id), k.active, list, k.dedup, k.metrics],
+      [id, token, error, now, state, counter, timedOut ? 1 : 0],
+    )) as number;
+  }
+
+  async requeue(client: RedisClient, id: string, token: string, priority: JobPriority, queueName: string) {
+    const k = this.keys;
+    return (await call(client, 'requeue', [k.job(id), k.active, k.ready(priority, queueName), k.wake], [id, token])) as number;
+  }
+
+  async purge(client: RedisClient, priority: JobPriority, queueName: string) {
+    const k = this.keys;
+    return (await call(client, 'purge', [k.ready(priority, queueName), k.dedup], [k.base])) as number;
+  }
+
+  async retryDeadLetters(client: RedisClient, from: DeadLetterTarget, limit: number, ids: readonly string[]) {
+    const k = this.keys;
+    const list = from === 'failures' ? k.failures : k.systemErrors;
+    return (await call(client, 'retry-dead-letters', [list, k.dedup, k.wake], [k.base, limit, ...ids])) as string[];
+  }
+
+  async status(client: RedisClient) {
+    const k = this.keys;
+    return (await call(
+      client,
+      'status',
+      [k.queues, k.failures, k.systemErrors, k.metrics, k.delayed, k.active],
+      [k.base],
+    )) as [number, number, number, number, string[], (string | number)[]];
+  }
+}
+
+function call(target: ScriptTarget, script: string, keys: string[], args: ScriptArg[]) {
+  const command = `nqs${SCRIPTS_VERSION}_${script.replaceAll('-', '_')}`;
+  const method = (target as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[command];
+  if (!method) throw new Error(`Lua script ${command} is not defined on this connection`);
+  return method.call(target, ...keys, ...args);
+}

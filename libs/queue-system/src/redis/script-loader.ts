@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Cluster, Redis } from 'ioredis';
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
+const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
+
+/** Bumped whenever a script changes, so that two versions can share one Redis while rolling out. */
+export const SCRIPTS_VERSION = '1';
+
+export interface ScriptDefinition {
+  /** The name of the file without the key count, e.g. `fetch`. */
+  name: string;
+  /** The ioredis command it is registered as, e.g. `nqs1_fetch`. */
+  command: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+/** Reads `lua/<name>-<numKeys>.lua`, inlines its `--- @include` lines, one definition per file. */
+export function loadScriptDefinitions(): ScriptDefinition[] {
+  return readdirSync(LUA_DIR)
+    .filter((file) => file.endsWith('.lua'))
+    .map((file) => {
+      const match = FILE_NAME.exec(file);
+      if (!match) throw new Error(`Lua script file name "${file}" is not <name>-<numKeys>.lua`);
+      const [, name, keys] = match as unknown as [string, string, string];
+      return {
+        name,
+        command: `nqs${SCRIPTS_VERSION}_${name.replaceAll('-', '_')}`,
+        numberOfKeys: Number(keys),
+        lua: inlineIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8')),
+      };
+    });
+}
+
+let cachedDefinitions: ScriptDefinition[] | undefined;
+
+/** Registers every script on the client (EVALSHA, with EVAL on a cache miss, also in pipelines). */
+export function defineScripts(client: Redis | Cluster): void {
+  cachedDefinitions ??= loadScriptDefinitions();
+  for (const script of cachedDefinitions) {
+    client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  }
+}
+
+function inlineIncludes(source: string): string {
+  return source.replace(INCLUDE, (_line, path: string) =>
+    readFileSync(new URL(`${path}.lua`, LUA_DIR), 'utf8'),
+  );
+}

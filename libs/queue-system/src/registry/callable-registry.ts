@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { DuplicateCallableError, UnknownCallableError } from '../errors.js';
+import type { CallableReference } from '../interfaces/job-options.interface.js';
+
+export type CallableKind = 'processor' | 'onSuccess' | 'onFailure';
+
+export interface RegisteredCallable {
+  name: string;
+  kind: CallableKind;
+  /** The method bound to its provider instance, so dependency injection works inside it. */
+  invoke: (...args: unknown[]) => unknown;
+  /** The method as found on the prototype: what `processor: this.emails.send` passes. */
+  method: object;
+  /** `ClassName.method`, for error messages. */
+  place: string;
+  concurrency?: number;
+}
+
+/** Name -> callable, per kind. Only what is registered here ever runs. */
+@Injectable()
+export class CallableRegistry {
+  private readonly byName: Record<CallableKind, Map<string, RegisteredCallable>> = {
+    processor: new Map(),
+    onSuccess: new Map(),
+    onFailure: new Map(),
+  };
+  private readonly byMethod = new Map<object, Map<CallableKind, RegisteredCallable>>();
+
+  register(callable: RegisteredCallable): void {
+    const existing = this.byName[callable.kind].get(callable.name);
+    if (existing) throw new DuplicateCallableError(callable.name, existing.place, callable.place);
+    this.byName[callable.kind].set(callable.name, callable);
+    const kinds = this.byMethod.get(callable.method) ?? new Map<CallableKind, RegisteredCallable>();
+    kinds.set(callable.kind, callable);
+    this.byMethod.set(callable.method, kinds);
+  }
+
+  get(kind: CallableKind, name: string): RegisteredCallable | undefined {
+    return this.byName[kind].get(name);
+  }
+
+  /** The registered name of a name or method reference; throws when nothing matches. */
+  resolveName(kind: CallableKind, reference: CallableReference): string {
+    if (typeof reference === 'string') {
+      if (this.byName[kind].has(reference)) return reference;
+      throw new UnknownCallableError(kind, reference);
+    }
+    const found = this.byMethod.get(reference)?.get(kind);
+    if (found) return found.name;
+    throw new UnknownCallableError(kind, reference.name || '<anonymous function>');
+  }
+
+  processors(): RegisteredCallable[] {
+    return [...this.byName.processor.values()];
+  }
+}

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
+import {
+  ON_FAILURE_METADATA,
+  ON_SUCCESS_METADATA,
+  PROCESSOR_METADATA,
+} from '../queue.constants.js';
+
+export interface CallbackMetadata {
+  name?: string;
+}
+
+/** Reads what the decorators wrote; nothing else touches the metadata keys. */
+@Injectable()
+export class QueueMetadataAccessor {
+  constructor(private readonly reflector: Reflector) {}
+
+  getProcessorMetadata(target: object): ProcessorMetadata | undefined {
+    return this.reflector.get<ProcessorMetadata | undefined>(PROCESSOR_METADATA, target as never);
+  }
+
+  getOnSuccessMetadata(target: object): CallbackMetadata | undefined {
+    return this.reflector.get<CallbackMetadata | undefined>(ON_SUCCESS_METADATA, target as never);
+  }
+
+  getOnFailureMetadata(target: object): CallbackMetadata | undefined {
+    return this.reflector.get<CallbackMetadata | undefined>(ON_FAILURE_METADATA, target as never);
+  }
+}

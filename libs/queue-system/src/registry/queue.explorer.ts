@@ -1,0 +1,52 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { CallableRegistry, type CallableKind } from './callable-registry.js';
+import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
+
+/** Finds `@Processor`, `@OnSuccess` and `@OnFailure` methods at module init and registers them. */
+@Injectable()
+export class QueueExplorer implements OnModuleInit {
+  private readonly logger = new Logger('QueueExplorer');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: QueueMetadataAccessor,
+    private readonly registry: CallableRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance: unknown = wrapper.instance;
+      if (!instance || typeof instance !== 'object') continue;
+      const prototype: unknown = Object.getPrototypeOf(instance);
+      if (!prototype || typeof prototype !== 'object') continue;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        this.registerMethod(instance, methodName, !wrapper.isDependencyTreeStatic());
+      }
+    }
+  }
+
+  private registerMethod(instance: object, methodName: string, requestScoped: boolean): void {
+    const method = (instance as Record<string, unknown>)[methodName];
+    if (typeof method !== 'function') return;
+    const processor = this.accessor.getProcessorMetadata(method);
+    const onSuccess = this.accessor.getOnSuccessMetadata(method);
+    const onFailure = this.accessor.getOnFailureMetadata(method);
+    if (!processor && !onSuccess && !onFailure) return;
+
+    const place = `${instance.constructor.name}.${methodName}`;
+    if (requestScoped) {
+      // A job has no request: the method would run on a throwaway instance, so refuse it loudly.
+      this.logger.warn(`${place} is request-scoped; queue callables must be singletons. Skipped.`);
+      return;
+    }
+    const invoke = (...args: unknown[]): unknown => method.apply(instance, args);
+    const register = (kind: CallableKind, name: string | undefined, concurrency?: number) =>
+      this.registry.register({ kind, name: name ?? place, invoke, method, place, concurrency });
+
+    if (processor) register('processor', processor.name, processor.concurrency);
+    if (onSuccess) register('onSuccess', onSuccess.name);
+    if (onFailure) register('onFailure', onFailure.name);
+  }
+}

@@ -1,0 +1,48 @@
+import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
+
+const SEVERITY: Record<LogLevel, number> = {
+  fatal: 0,
+  error: 1,
+  warn: 2,
+  log: 3,
+  debug: 4,
+  verbose: 5,
+};
+
+/** The library's logger: the user's `logging.logger` (or Nest's), filtered by `logging.level`. */
+export class QueueLogger {
+  private readonly target: LoggerService;
+  private readonly threshold: number;
+
+  constructor(
+    private readonly context: string,
+    options: { logger?: LoggerService; level: LogLevel },
+  ) {
+    this.target = options.logger ?? new Logger(context);
+    this.threshold = SEVERITY[options.level];
+  }
+
+  error(message: string, error?: unknown): void {
+    if (this.threshold < SEVERITY.error) return;
+    const trace = error instanceof Error ? error.stack : undefined;
+    this.target.error(message, trace, this.context);
+  }
+
+  warn(message: string): void {
+    if (this.threshold >= SEVERITY.warn) this.target.warn(message, this.context);
+  }
+
+  log(message: string): void {
+    if (this.threshold >= SEVERITY.log) this.target.log(message, this.context);
+  }
+
+  debug(message: string): void {
+    if (this.threshold >= SEVERITY.debug) this.target.debug?.(message, this.context);
+  }
+}
+
+/** A readable one-line message for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+}

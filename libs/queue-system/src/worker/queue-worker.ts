@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { QueueConfig } from '../config/index.js';
+import { parseJobHash, type JobHash } from '../redis/job-hash.js';
+import type { QueueScripts } from '../redis/queue-scripts.js';
+import { closeClient, type RedisClient, type RedisConnection } from '../redis/redis-connection.js';
+import type { CallableRegistry } from '../registry/callable-registry.js';
+import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
+import { JobExecutor } from './job-executor.js';
+
+interface RunningJob {
+  job: JobHash;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/** After a Redis error the loop waits this long before trying again, instead of spinning. */
+const ERROR_BACKOFF_MS = 500;
+
+/**
+ * The consumer side of one namespace: one fetch loop fills the free slots with one script
+ * call, runs the jobs concurrently, and blocks on the wake list when nothing is ready.
+ */
+export class QueueWorker {
+  /** Unique per worker instance; prefixes the lease tokens this worker holds. */
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly running = new Map<string, RunningJob>();
+  private readonly runningPerQueue = new Map<string, number>();
+  private readonly executor: JobExecutor;
+  private readonly logger: QueueLogger;
+  private loop?: Promise<void>;
+  private blocking?: RedisClient;
+  private stopping = false;
+  private slotFreed?: () => void;
+
+  constructor(
+    private readonly config: QueueConfig,
+    private readonly connection: RedisConnection,
+    private readonly scripts: QueueScripts,
+    private readonly registry: CallableRegistry,
+    serializers: SerializerRegistry,
+  ) {
+    this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
+    this.executor = new JobExecutor(config, connection.client, scripts, registry, serializers, this.logger);
+  }
+
+  get namespace(): string {
+    return this.scripts.keys.namespace;
+  }
+
+  /** True between `start()` and `stop()`. */
+  isRunning(): boolean {
+    return this.loop !== undefined && !this.stopping;
+  }
+
+  /** Jobs this process is running right now. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.blocking = this.connection.duplicate();
+    this.loop = this.fetchLoop();
+    this.logger.log(`Worker ${this.id} started (${this.config.worker.workerCount} slots)`);
+  }
+
+  /**
+   * Stops fetching, lets running jobs finish within `graceShutdownPeriod`, then aborts the
+   * rest and returns them to their queue without spending an attempt.
+   */
+  async stop(): Promise<void> {
+    if (!this.loop || this.stopping) return this.loop;
+    this.stopping = true;
+    this.slotFreed?.();
+    if (this.blocking) this.blocking.disconnect();
+    await this.loop;
+
+    const finished = Promise.allSettled([...this.running.values()].map((r) => r.done));
+    const graceOver = sleep(this.config.worker.graceShutdownPeriod);
+    await Promise.race([finished, graceOver]);
+    if (this.running.size > 0) {
+      this.logger.warn(`Returning ${this.running.size} unfinished job(s) to their queue`);
+      for (const { controller } of this.running.values()) JobExecutor.interrupt(controller);
+      await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    }
+    if (this.blocking) await closeClient(this.blocking);
+    this.blocking = undefined;
+    this.loop = undefined;
+    this.logger.log(`Worker ${this.id} stopped`);
+  }
+
+  private async fetchLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const free = this.config.worker.workerCount - this.running.size;
+        if (free <= 0) {
+          await this.nextSlotFreed();
+          continue;
+        }
+        const limits = this.queueLimits();
+        const now = Date.now();
+        const { jobs, nextDueAt } = await this.scripts.fetch(this.connection.client, {
+          now,
+          leaseDeadline: now + this.config.worker.leaseDuration,
+          tokenPrefix: this.id,
+          slots: free,
+          queues: this.config.worker.queues,
+          queueLimits: limits,
+        });
+        for (const fields of jobs) this.dispatch(parseJobHash(fields));
+        if (jobs.length > 0 || this.stopping) continue;
+        if ([...limits.values()].some((slots) => slots === 0)) {
+          // Work may be waiting behind a queue's own concurrency limit: wait for a slot too.
+          await Promise.race([this.nextSlotFreed(), this.waitForWork(nextDueAt)]);
+        } else {
+          await this.waitForWork(nextDueAt);
+        }
+      } catch (error) {
+        if (this.stopping) break;
+        this.logger.error(`Fetch failed: ${errorMessage(error)}`, error);
+        await sleep(ERROR_BACKOFF_MS);
+      }
+    }
+  }
+
+  private dispatch(job: JobHash): void {
+    const controller = new AbortController();
+    this.runningPerQueue.set(job.queue, (this.runningPerQueue.get(job.queue) ?? 0) + 1);
+    const done = this.executor
+      .execute(job, controller)
+      .catch((error: unknown) => {
+        // The job keeps its lease in `active`; stalled-job recovery takes it from there.
+        this.logger.error(`Job ${job.id} could not be settled: ${errorMessage(error)}`, error);
+      })
+      .finally(() => {
+        this.running.delete(job.id);
+        this.runningPerQueue.set(job.queue, (this.runningPerQueue.get(job.queue) ?? 1) - 1);
+        this.slotFreed?.();
+      });
+    this.running.set(job.id, { job, controller, done });
+  }
+
+  /** Free slots of each queue whose processor declared its own `concurrency`. */
+  private queueLimits(): Map<string, number> {
+    const limits = new Map<string, number>();
+    for (const processor of this.registry.processors()) {
+      if (processor.concurrency === undefined) continue;
+      const used = this.runningPerQueue.get(processor.name) ?? 0;
+      limits.set(processor.name, Math.max(processor.concurrency - used, 0));
+    }
+    return limits;
+  }
+
+  private nextSlotFreed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.slotFreed = () => {
+        this.slotFreed = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Blocks on the wake list until an enqueue, a retry, or the next delayed job is due. */
+  private async waitForWork(nextDueAt: number): Promise<void> {
+    let timeoutMs = this.config.worker.idleBlockTimeout;
+    if (nextDueAt > 0) timeoutMs = Math.min(timeoutMs, nextDueAt - Date.now());
+    if (timeoutMs <= 0 || !this.blocking) return;
+    // BLPOP takes seconds; Redis 6+ accepts fractions. Round up so a due job is never missed.
+    await this.blocking.blpop(this.scripts.keys.wake, Math.max(Math.ceil(timeoutMs) / 1000, 0.01));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
