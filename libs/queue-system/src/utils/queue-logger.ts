@@ -25,7 +25,8 @@ export class QueueLogger {
   error(message: string, error?: unknown): void {
     if (this.threshold < SEVERITY.error) return;
     const trace = error instanceof Error ? error.stack : undefined;
-    this.target.error(message, trace, this.context);
+    if (trace) this.target.error(message, trace, this.context);
+    else this.target.error(message, this.context);
   }
 
   warn(message: string): void {

@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  OnSuccess,
+  Processor,
+  QueueConfigError,
+  QueueInputError,
+  UnknownCallableError,
+  type JobSerializer,
+} from '../libs/queue-system/src/index.js';
+import {
+  createQueueApp,
+  rawRedis,
+  uniquePrefix,
+  type QueueTestApp,
+  waitFor,
+} from './support/queue-test-app.js';
+
+@Injectable()
+class KnownJobs {
+  readonly handled: unknown[] = [];
+
+  @Processor('known')
+  known(entity: unknown) {
+    this.handled.push(entity);
+  }
+
+  @OnSuccess('known.done')
+  done() {}
+}
+
+/** Registered only in the producing process: its worker peer has never heard of it. */
+@Injectable()
+class ProducerOnlyJobs {
+  @Processor('ghost')
+  ghost() {}
+}
+
+const reversingSerializer: JobSerializer = {
+  name: 'reversed-json',
+  serialize: (entity) => JSON.stringify(entity).split('').reverse().join(''),
+  deserialize: (text) => JSON.parse(text.split('').reverse().join('')) as unknown,
+};
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const redis = rawRedis();
+  try {
+    return await redis.keys(`${prefix}*`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('bad input', () => {
+  const apps: QueueTestApp[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  it('rejects an unknown processor or callback at enqueue with a typed error and writes nothing', async () => {
+    const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
+    apps.push(t);
+    await expect(t.queue.enqueue({ entity: 1, processor: 'nope' })).rejects.toBeInstanceOf(UnknownCallableError);
+    await expect(t.queue.enqueue({ entity: 1, processor: 'nope' })).rejects.toThrow(/Unknown processor "nope"/);
+    await expect(
+      t.queue.enqueue({ entity: 1, processor: 'known', onSuccess: 'missing.callback' }),
+    ).rejects.toThrow(/Unknown onSuccess "missing.callback"/);
+    const stray = function notDecorated() {};
+    await expect(t.queue.enqueue({ entity: 1, processor: stray })).rejects.toThrow(/notDecorated/);
+    await expect(
+      t.queue.enqueueBatch({ entities: [1, 2], processor: 'known', onFailure: 'missing' }),
+    ).rejects.toBeInstanceOf(UnknownCallableError);
+    expect(await keysUnder(t.keyPrefix)).toEqual([]);
+  });
+
+  it.each([
+    ['priority', { priority: 'urgent' }],
+    ['timeout', { timeout: -1 }],
+    ['delay', { delay: Number.NaN }],
+    ['runAt', { runAt: new Date('not a date') }],
+    ['operationId', { operationId: 'has space' }],
+    ['queueName', { queueName: '{tag}' }],
+    ['entity', { entity: { self: undefined as unknown } }],
+  ])('rejects a bad %s with QueueInputError naming it, and writes nothing', async (field, patch) => {
+    const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
+    apps.push(t);
+    const entity: Record<string, unknown> = { ok: true };
+    if (field === 'entity') entity.self = entity; // circular: JSON cannot hold it
+    const error = await t.queue
+      .enqueue({ entity, processor: 'known', ...(field === 'entity' ? {} : patch) } as never)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueInputError);
+    expect((error as QueueInputError).field).toBe(field);
+    expect(await keysUnder(t.keyPrefix)).toEqual([]);
+  });
+
+  it('rejects bad retry options at enqueue with QueueConfigError', async () => {
+    const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
+    apps.push(t);
+    const error = await t.queue
+      .enqueue({ entity: 1, processor: 'known', retryConfig: { maxAttempts: 0 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueConfigError);
+    expect((error as QueueConfigError).field).toBe('retry.maxAttempts');
+  });
+
+  it('sends jobs with an unregistered processor or an unreadable payload to system_errors, and goes on', async () => {
+    const keyPrefix = uniquePrefix('bad');
+    const producer = await createQueueApp([KnownJobs, ProducerOnlyJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false },
+    });
+    apps.push(producer);
+    const ghost = await producer.queue.enqueue({ entity: { a: 1 }, processor: 'ghost', queueName: 'known' });
+    const exotic = await producer.queue.enqueue({
+      entity: { b: 2 },
+      processor: 'known',
+      customSerializer: reversingSerializer,
+    });
+    const corrupt = await producer.queue.enqueue({ entity: { c: 3 }, processor: 'known' });
+    const fine = await producer.queue.enqueue({ entity: { d: 4 }, processor: 'known' });
+    const redis = rawRedis();
+    await redis.hset(`${keyPrefix}{default}:job:${corrupt.operationId}`, 'payload', '{not json');
+    redis.disconnect();
+
+    const consumer = await createQueueApp([KnownJobs], { redis: { keyPrefix } });
+    apps.push(consumer);
+    await consumer.queue.waitUntilEmpty(5_000);
+    await waitFor(async () => (await consumer.queue.getJob(fine.operationId))?.state === 'completed', 'the good job');
+
+    expect(consumer.app.get(KnownJobs).handled).toEqual([{ d: 4 }]);
+    const deadLetters = await consumer.queue.listDeadLetters('system_errors');
+    expect(deadLetters.sort()).toEqual([ghost.operationId, exotic.operationId, corrupt.operationId].sort());
+    expect((await consumer.queue.getJob(ghost.operationId))?.lastError).toBe(
+      'processor "ghost" is not registered in this process',
+    );
+    expect((await consumer.queue.getJob(exotic.operationId))?.lastError).toBe(
+      'serializer "reversed-json" is not registered in this process',
+    );
+    expect((await consumer.queue.getJob(corrupt.operationId))?.lastError).toMatch(
+      /^payload cannot be deserialized: SyntaxError/,
+    );
+    const status = await consumer.queue.getQueueStatus();
+    expect(status[`${keyPrefix}system_errors`]).toBe(3);
+    expect((await consumer.queue.getMetrics()).system_errors).toBe(3);
+    expect(consumer.worker.isRunning()).toBe(true);
+  });
+});

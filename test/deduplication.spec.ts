@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Processor } from '../libs/queue-system/src/index.js';
+import { createQueueApp, type QueueTestApp } from './support/queue-test-app.js';
+
+@Injectable()
+class ReportJobs {
+  readonly runs: string[] = [];
+
+  @Processor('report')
+  report(entity: { version: number }) {
+    this.runs.push(`v${entity.version}`);
+  }
+}
+
+describe('deduplication', () => {
+  let t: QueueTestApp | undefined;
+  afterEach(() => t?.close());
+
+  it('keeps one pending job per key and frees the key once it finished', async () => {
+    t = await createQueueApp([ReportJobs], { worker: { autoStart: false } });
+    const first = await t.queue.enqueue({ entity: { version: 1 }, processor: 'report', deduplicationKey: 'daily-report' });
+    const second = await t.queue.enqueue({ entity: { version: 2 }, processor: 'report', deduplicationKey: 'daily-report' });
+    const [third] = await t.queue.enqueueBatch({ entities: [{ version: 3 }], processor: 'report' });
+
+    expect(first.created).toBe(true);
+    expect(second).toMatchObject({ operationId: first.operationId, created: false });
+    expect(third!.created).toBe(true);
+    expect((await t.queue.getJobCounts()).waiting).toBe(2);
+
+    t.worker.start();
+    await t.queue.waitUntilEmpty(5_000);
+    expect(t.app.get(ReportJobs).runs.sort()).toEqual(['v1', 'v3']);
+
+    const again = await t.queue.enqueue({ entity: { version: 4 }, processor: 'report', deduplicationKey: 'daily-report' });
+    expect(again.created).toBe(true);
+    expect(again.operationId).not.toBe(first.operationId);
+    await t.queue.waitUntilEmpty(5_000);
+    expect(t.app.get(ReportJobs).runs.sort()).toEqual(['v1', 'v3', 'v4']);
+    expect((await t.queue.getMetrics()).enqueued).toBe(3);
+  });
+
+  it('an operationId that is still pending is not enqueued twice', async () => {
+    t = await createQueueApp([ReportJobs], { worker: { autoStart: false } });
+    const a = await t.queue.enqueue({ entity: { version: 1 }, processor: 'report', operationId: 'order-42' });
+    const b = await t.queue.enqueue({ entity: { version: 2 }, processor: 'report', operationId: 'order-42' });
+    expect(a).toMatchObject({ operationId: 'order-42', created: true });
+    expect(b).toMatchObject({ operationId: 'order-42', created: false });
+    expect((await t.queue.getJob('order-42'))?.entity).toEqual({ version: 1 });
+  });
+});
