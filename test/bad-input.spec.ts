@@ -38,9 +38,11 @@ class ProducerOnlyJobs {
 
 const reversingSerializer: JobSerializer = {
   name: 'reversed-json',
-  serialize: (entity) => JSON.stringify(entity).split('').reverse().join(''),
-  deserialize: (text) => JSON.parse(text.split('').reverse().join('')) as unknown,
+  serialize: (entity) => JSON.stringify(entity).split('').toReversed().join(''),
+  deserialize: (text) => JSON.parse(text.split('').toReversed().join('')) as unknown,
 };
+
+function notDecorated() {}
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const redis = rawRedis();
@@ -60,13 +62,18 @@ describe('bad input', () => {
   it('rejects an unknown processor or callback at enqueue with a typed error and writes nothing', async () => {
     const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
     apps.push(t);
-    await expect(t.queue.enqueue({ entity: 1, processor: 'nope' })).rejects.toBeInstanceOf(UnknownCallableError);
-    await expect(t.queue.enqueue({ entity: 1, processor: 'nope' })).rejects.toThrow(/Unknown processor "nope"/);
+    await expect(t.queue.enqueue({ entity: 1, processor: 'nope' })).rejects.toBeInstanceOf(
+      UnknownCallableError,
+    );
+    await expect(t.queue.enqueue({ entity: 1, processor: 'nope' })).rejects.toThrow(
+      /Unknown processor "nope"/,
+    );
     await expect(
       t.queue.enqueue({ entity: 1, processor: 'known', onSuccess: 'missing.callback' }),
     ).rejects.toThrow(/Unknown onSuccess "missing.callback"/);
-    const stray = function notDecorated() {};
-    await expect(t.queue.enqueue({ entity: 1, processor: stray })).rejects.toThrow(/notDecorated/);
+    await expect(t.queue.enqueue({ entity: 1, processor: notDecorated })).rejects.toThrow(
+      /notDecorated/,
+    );
     await expect(
       t.queue.enqueueBatch({ entities: [1, 2], processor: 'known', onFailure: 'missing' }),
     ).rejects.toBeInstanceOf(UnknownCallableError);
@@ -81,18 +88,21 @@ describe('bad input', () => {
     ['operationId', { operationId: 'has space' }],
     ['queueName', { queueName: '{tag}' }],
     ['entity', { entity: { self: undefined as unknown } }],
-  ])('rejects a bad %s with QueueInputError naming it, and writes nothing', async (field, patch) => {
-    const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
-    apps.push(t);
-    const entity: Record<string, unknown> = { ok: true };
-    if (field === 'entity') entity.self = entity; // circular: JSON cannot hold it
-    const error = await t.queue
-      .enqueue({ entity, processor: 'known', ...(field === 'entity' ? {} : patch) } as never)
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(QueueInputError);
-    expect((error as QueueInputError).field).toBe(field);
-    expect(await keysUnder(t.keyPrefix)).toEqual([]);
-  });
+  ])(
+    'rejects a bad %s with QueueInputError naming it, and writes nothing',
+    async (field, patch) => {
+      const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
+      apps.push(t);
+      const entity: Record<string, unknown> = { ok: true };
+      if (field === 'entity') entity.self = entity; // circular: JSON cannot hold it
+      const error = await t.queue
+        .enqueue({ entity, processor: 'known', ...(field === 'entity' ? {} : patch) } as never)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(QueueInputError);
+      expect((error as QueueInputError).field).toBe(field);
+      expect(await keysUnder(t.keyPrefix)).toEqual([]);
+    },
+  );
 
   it('rejects bad retry options at enqueue with QueueConfigError', async () => {
     const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
@@ -111,7 +121,11 @@ describe('bad input', () => {
       worker: { autoStart: false },
     });
     apps.push(producer);
-    const ghost = await producer.queue.enqueue({ entity: { a: 1 }, processor: 'ghost', queueName: 'known' });
+    const ghost = await producer.queue.enqueue({
+      entity: { a: 1 },
+      processor: 'ghost',
+      queueName: 'known',
+    });
     const exotic = await producer.queue.enqueue({
       entity: { b: 2 },
       processor: 'known',
@@ -126,11 +140,16 @@ describe('bad input', () => {
     const consumer = await createQueueApp([KnownJobs], { redis: { keyPrefix } });
     apps.push(consumer);
     await consumer.queue.waitUntilEmpty(5_000);
-    await waitFor(async () => (await consumer.queue.getJob(fine.operationId))?.state === 'completed', 'the good job');
+    await waitFor(
+      async () => (await consumer.queue.getJob(fine.operationId))?.state === 'completed',
+      'the good job',
+    );
 
     expect(consumer.app.get(KnownJobs).handled).toEqual([{ d: 4 }]);
     const deadLetters = await consumer.queue.listDeadLetters('system_errors');
-    expect(deadLetters.sort()).toEqual([ghost.operationId, exotic.operationId, corrupt.operationId].sort());
+    expect(deadLetters.sort()).toEqual(
+      [ghost.operationId, exotic.operationId, corrupt.operationId].sort(),
+    );
     expect((await consumer.queue.getJob(ghost.operationId))?.lastError).toBe(
       'processor "ghost" is not registered in this process',
     );

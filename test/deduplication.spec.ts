@@ -19,8 +19,16 @@ describe('deduplication', () => {
 
   it('keeps one pending job per key and frees the key once it finished', async () => {
     t = await createQueueApp([ReportJobs], { worker: { autoStart: false } });
-    const first = await t.queue.enqueue({ entity: { version: 1 }, processor: 'report', deduplicationKey: 'daily-report' });
-    const second = await t.queue.enqueue({ entity: { version: 2 }, processor: 'report', deduplicationKey: 'daily-report' });
+    const first = await t.queue.enqueue({
+      entity: { version: 1 },
+      processor: 'report',
+      deduplicationKey: 'daily-report',
+    });
+    const second = await t.queue.enqueue({
+      entity: { version: 2 },
+      processor: 'report',
+      deduplicationKey: 'daily-report',
+    });
     const [third] = await t.queue.enqueueBatch({ entities: [{ version: 3 }], processor: 'report' });
 
     expect(first.created).toBe(true);
@@ -32,7 +40,11 @@ describe('deduplication', () => {
     await t.queue.waitUntilEmpty(5_000);
     expect(t.app.get(ReportJobs).runs.sort()).toEqual(['v1', 'v3']);
 
-    const again = await t.queue.enqueue({ entity: { version: 4 }, processor: 'report', deduplicationKey: 'daily-report' });
+    const again = await t.queue.enqueue({
+      entity: { version: 4 },
+      processor: 'report',
+      deduplicationKey: 'daily-report',
+    });
     expect(again.created).toBe(true);
     expect(again.operationId).not.toBe(first.operationId);
     await t.queue.waitUntilEmpty(5_000);
@@ -42,8 +54,16 @@ describe('deduplication', () => {
 
   it('an operationId that is still pending is not enqueued twice', async () => {
     t = await createQueueApp([ReportJobs], { worker: { autoStart: false } });
-    const a = await t.queue.enqueue({ entity: { version: 1 }, processor: 'report', operationId: 'order-42' });
-    const b = await t.queue.enqueue({ entity: { version: 2 }, processor: 'report', operationId: 'order-42' });
+    const a = await t.queue.enqueue({
+      entity: { version: 1 },
+      processor: 'report',
+      operationId: 'order-42',
+    });
+    const b = await t.queue.enqueue({
+      entity: { version: 2 },
+      processor: 'report',
+      operationId: 'order-42',
+    });
     expect(a).toMatchObject({ operationId: 'order-42', created: true });
     expect(b).toMatchObject({ operationId: 'order-42', created: false });
     expect((await t.queue.getJob('order-42'))?.entity).toEqual({ version: 1 });

@@ -47,6 +47,10 @@ describe('enqueue and process', () => {
       { entity: { name: 'Ada' }, result: { text: 'Hello, Ada (attempt 1)' }, operationId },
     ]);
     const job = await t.queue.getJob(operationId);
-    expect(job).toMatchObject({ state: 'completed', attempts: 1, result: { text: 'Hello, Ada (attempt 1)' } });
+    expect(job).toMatchObject({
+      state: 'completed',
+      attempts: 1,
+      result: { text: 'Hello, Ada (attempt 1)' },
+    });
   });
 });

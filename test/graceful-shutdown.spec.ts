@@ -42,8 +42,14 @@ describe('graceful shutdown', () => {
       redis: { keyPrefix },
       worker: { workerCount: 4, graceShutdownPeriod: 400 },
     });
-    const short = await first.queue.enqueueBatch({ entities: [{ ms: 100 }, { ms: 150 }], processor: 'export' });
-    const long = await first.queue.enqueueBatch({ entities: [{ ms: -1 }, { ms: -1 }], processor: 'export' });
+    const short = await first.queue.enqueueBatch({
+      entities: [{ ms: 100 }, { ms: 150 }],
+      processor: 'export',
+    });
+    const long = await first.queue.enqueueBatch({
+      entities: [{ ms: -1 }, { ms: -1 }],
+      processor: 'export',
+    });
     const ids = [...short, ...long].map((r) => r.operationId);
     await waitFor(() => ids.every((id) => started.has(id)), 'all four jobs to start');
 
@@ -58,10 +64,16 @@ describe('graceful shutdown', () => {
     });
     apps.push(second);
     for (const { operationId } of short) {
-      expect(await second.queue.getJob(operationId)).toMatchObject({ state: 'completed', attempts: 1 });
+      expect(await second.queue.getJob(operationId)).toMatchObject({
+        state: 'completed',
+        attempts: 1,
+      });
     }
     for (const { operationId } of long) {
-      expect(await second.queue.getJob(operationId)).toMatchObject({ state: 'waiting', attempts: 0 });
+      expect(await second.queue.getJob(operationId)).toMatchObject({
+        state: 'waiting',
+        attempts: 0,
+      });
     }
     expect(await second.queue.getJobCounts()).toMatchObject({ waiting: 2, active: 0, failures: 0 });
 
@@ -70,7 +82,10 @@ describe('graceful shutdown', () => {
     await second.queue.waitUntilEmpty(5_000);
     for (const id of ids) expect(completions.get(id)).toBe(1);
     for (const { operationId } of long) {
-      expect(await second.queue.getJob(operationId)).toMatchObject({ state: 'completed', attempts: 1 });
+      expect(await second.queue.getJob(operationId)).toMatchObject({
+        state: 'completed',
+        attempts: 1,
+      });
     }
     const metrics = await second.queue.getMetrics();
     expect(metrics).toMatchObject({ enqueued: 4, processed: 4, failed: 0, retried: 0 });

@@ -90,7 +90,14 @@ describe('10,000 jobs with workerCount 50', () => {
       'queue:failures': 0,
       'queue:system_errors': 0,
       total_items: 0,
-      metrics: { enqueued: JOBS, processed: JOBS, failed: 0, retried: 0, timeouts: 0, success_rate: 100 },
+      metrics: {
+        enqueued: JOBS,
+        processed: JOBS,
+        failed: 0,
+        retried: 0,
+        timeouts: 0,
+        success_rate: 100,
+      },
     });
     expect(Math.abs(status.status_time - Date.now() / 1000)).toBeLessThan(5);
     const sample = results[1234]!.operationId;

@@ -54,7 +54,11 @@ describe('retries', () => {
 
   const strategies: [string, QueueRetryConfig, number[]][] = [
     ['fixed', QueueRetryConfig.fixed({ delay: 150, maxAttempts: 3 }), [150, 150]],
-    ['exponential', QueueRetryConfig.exponential({ minDelay: 100, base: 3, maxAttempts: 3 }), [100, 300]],
+    [
+      'exponential',
+      QueueRetryConfig.exponential({ minDelay: 100, base: 3, maxAttempts: 3 }),
+      [100, 300],
+    ],
     ['custom', QueueRetryConfig.custom({ delays: [250, 60] }), [250, 60]],
   ];
 
@@ -103,7 +107,9 @@ describe('retries', () => {
     await t.queue.waitUntilEmpty(5_000);
 
     expect(jobs.attempts.get(operationId)!.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
-    expect(jobs.failures).toEqual([{ entity: { failTimes: 99 }, error: 'Error: boom 4', operationId }]);
+    expect(jobs.failures).toEqual([
+      { entity: { failTimes: 99 }, error: 'Error: boom 4', operationId },
+    ]);
     expect(jobs.successes).toEqual([]);
     expect(await t.queue.listDeadLetters('failures')).toEqual([operationId]);
     expect(await t.queue.getJob(operationId)).toMatchObject({

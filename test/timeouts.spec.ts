@@ -39,7 +39,10 @@ describe('per-attempt timeouts', () => {
     // With one slot, these can only run once the hung attempts have given their slot back.
     for (let n = 0; n < 5; n++) await t.queue.enqueue({ entity: { n }, processor: 'quick' });
 
-    await waitFor(async () => (await t!.queue.getJob(operationId))?.state === 'failed', 'the timeout');
+    await waitFor(
+      async () => (await t!.queue.getJob(operationId))?.state === 'failed',
+      'the timeout',
+    );
     const elapsed = performance.now() - started;
     await t.queue.waitUntilEmpty(5_000);
 
@@ -64,7 +67,10 @@ describe('per-attempt timeouts', () => {
       processor: 'hangs',
       retryConfig: QueueRetryConfig.fixed({ delay: 10, maxAttempts: 3, timeout: 300 }),
     });
-    await waitFor(async () => (await t!.queue.getJob(operationId))?.state === 'failed', 'the budget');
+    await waitFor(
+      async () => (await t!.queue.getJob(operationId))?.state === 'failed',
+      'the budget',
+    );
     // One attempt cut at the 300 ms budget, not at the 5 s workTimeout.
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(jobs.signals).toHaveLength(1);

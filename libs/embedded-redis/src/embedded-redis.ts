@@ -32,15 +32,24 @@ export class EmbeddedRedis {
     this.port = this.port || this.options.port || (await findFreePort());
     mkdirSync(this.options.dataDir, { recursive: true });
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.options.dataDir,
-      '--daemonize', 'no',
-      '--save', '',
-      '--appendonly', 'yes',
-      '--appendfsync', this.options.appendfsync ?? 'everysec',
-      '--maxmemory-policy', 'noeviction',
-      '--loglevel', 'warning',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.options.dataDir,
+      '--daemonize',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      this.options.appendfsync ?? 'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--loglevel',
+      'warning',
       ...(this.options.extraArgs ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -2,7 +2,12 @@ export * from './config/index.js';
 export * from './decorators/index.js';
 export * from './errors.js';
 export * from './interfaces/index.js';
-export { QueueManager, type JobCounts, type RetryDeadLettersOptions } from './manager/queue-manager.js';
+export { QueueHealthIndicator } from './health/queue.health.js';
+export {
+  QueueManager,
+  type JobCounts,
+  type RetryDeadLettersOptions,
+} from './manager/queue-manager.js';
 export { QueueModule } from './queue.module.js';
 export type { QueueModuleOptions } from './queue-module-definition.js';
 export type { RegisterQueueOptions } from './queue.providers.js';

@@ -23,7 +23,8 @@ export interface RegisterQueueOptions {
 export const coreProviders: Provider[] = [
   {
     provide: QUEUE_CONFIG,
-    useFactory: ({ serializers: _serializers, ...options }: QueueModuleOptions) => new QueueConfig(options),
+    useFactory: ({ serializers: _serializers, ...options }: QueueModuleOptions) =>
+      new QueueConfig(options),
     inject: [QUEUE_MODULE_OPTIONS],
   },
   {
@@ -77,11 +78,23 @@ export function createNamespaceProviders(
         serializers: SerializerRegistry,
         orchestrator: QueueOrchestrator,
       ) => {
-        const worker = new QueueWorker(config, connection, scriptsFor(config), registry, serializers);
+        const worker = new QueueWorker(
+          config,
+          connection,
+          scriptsFor(config),
+          registry,
+          serializers,
+        );
         orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
         return worker;
       },
-      inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry, QueueOrchestrator],
+      inject: [
+        QUEUE_CONFIG,
+        RedisConnection,
+        CallableRegistry,
+        SerializerRegistry,
+        QueueOrchestrator,
+      ],
     },
   ];
 }

@@ -58,13 +58,7 @@ export interface EnqueueResult {
   runAt: number;
 }
 
-export type JobState =
-  | 'waiting'
-  | 'delayed'
-  | 'active'
-  | 'completed'
-  | 'failed'
-  | 'system_error';
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'system_error';
 
 export interface JobInfo<TEntity = unknown, TResult = unknown> {
   operationId: string;

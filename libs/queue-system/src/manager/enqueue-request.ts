@@ -18,7 +18,11 @@ const NAME_PATTERN = /^[^{}\s]{1,200}$/;
  */
 export function buildNewJob(
   options: EnqueueOptions,
-  defaults: { retry: QueueRetryConfig; registry: CallableRegistry; serializers: SerializerRegistry },
+  defaults: {
+    retry: QueueRetryConfig;
+    registry: CallableRegistry;
+    serializers: SerializerRegistry;
+  },
   now: number,
 ): NewJob {
   const { registry } = defaults;
@@ -27,7 +31,10 @@ export function buildNewJob(
   const onFailure = options.onFailure && registry.resolveName('onFailure', options.onFailure);
   const priority = checkPriority(options.priority ?? 'normal');
   const queueName = checkName('queueName', options.queueName ?? processor);
-  const id = options.operationId === undefined ? randomUUID() : checkName('operationId', options.operationId);
+  const id =
+    options.operationId === undefined
+      ? randomUUID()
+      : checkName('operationId', options.operationId);
   const deduplicationKey =
     options.deduplicationKey === undefined
       ? undefined

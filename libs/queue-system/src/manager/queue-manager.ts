@@ -59,7 +59,10 @@ export class QueueManager {
   async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
     const now = Date.now();
     const job = this.build(options, now);
-    const [operationId, created] = (await this.scripts.enqueue(this.client, job, now)) as [string, number];
+    const [operationId, created] = (await this.scripts.enqueue(this.client, job, now)) as [
+      string,
+      number,
+    ];
     return toResult(job, operationId, created === 1, now);
   }
 
@@ -70,7 +73,11 @@ export class QueueManager {
       throw new QueueInputError('entities', entities, 'must be an array');
     }
     if (operationIds && operationIds.length !== entities.length) {
-      throw new QueueInputError('operationIds', operationIds.length, `must have ${entities.length} ids`);
+      throw new QueueInputError(
+        'operationIds',
+        operationIds.length,
+        `must have ${entities.length} ids`,
+      );
     }
     const now = Date.now();
     // Validate every job before writing any, so a bad entity leaves the queue untouched.
@@ -121,7 +128,9 @@ export class QueueManager {
   }
 
   async getJobCounts(): Promise<JobCounts> {
-    const [failures, systemErrors, delayed, active, , counts] = await this.scripts.status(this.client);
+    const [failures, systemErrors, delayed, active, , counts] = await this.scripts.status(
+      this.client,
+    );
     let waiting = 0;
     for (let i = 0; i < counts.length; i += 4) {
       waiting += Number(counts[i + 1]) + Number(counts[i + 2]) + Number(counts[i + 3]);
@@ -145,7 +154,9 @@ export class QueueManager {
       processor: job.processor,
       attempts: job.attempts,
       maxAttempts: job.maxAttempts,
-      entity: serializer ? (tryParse(() => serializer.deserialize(job.payload)) as TEntity) : undefined,
+      entity: serializer
+        ? (tryParse(() => serializer.deserialize(job.payload)) as TEntity)
+        : undefined,
       result: job.result ? (tryParse(() => JSON.parse(job.result!)) as TResult) : undefined,
       lastError: job.lastError,
       enqueuedAt: job.enqueuedAt,
@@ -159,7 +170,11 @@ export class QueueManager {
   }
 
   /** Ids in a dead-letter list, newest first. */
-  async listDeadLetters(from: DeadLetterTarget = 'failures', start = 0, count = 100): Promise<string[]> {
+  async listDeadLetters(
+    from: DeadLetterTarget = 'failures',
+    start = 0,
+    count = 100,
+  ): Promise<string[]> {
     const key = from === 'failures' ? this.keys.failures : this.keys.systemErrors;
     return this.client.lrange(key, start, start + count - 1);
   }
@@ -174,7 +189,11 @@ export class QueueManager {
   /** Deletes the waiting jobs of a queue (one priority, or all three); returns how many. */
   async purgeQueue(queueName: string, priority?: JobPriority): Promise<number> {
     if (priority !== undefined && !JOB_PRIORITIES.includes(priority)) {
-      throw new QueueInputError('priority', priority, `must be one of ${JOB_PRIORITIES.join(', ')}`);
+      throw new QueueInputError(
+        'priority',
+        priority,
+        `must be one of ${JOB_PRIORITIES.join(', ')}`,
+      );
     }
     let purged = 0;
     for (const p of priority ? [priority] : JOB_PRIORITIES) {

@@ -32,7 +32,15 @@ export class QueueScripts {
     return call(
       target,
       'enqueue',
-      [k.job(job.id), k.ready(job.priority, job.queueName), k.delayed, k.dedup, k.metrics, k.wake, k.queues],
+      [
+        k.job(job.id),
+        k.ready(job.priority, job.queueName),
+        k.delayed,
+        k.dedup,
+        k.metrics,
+        k.wake,
+        k.queues,
+      ],
       [k.base, job.id, job.deduplicationKey ?? '', job.dueAt, now, job.queueName, ...fields],
     );
   }
@@ -70,12 +78,31 @@ export class QueueScripts {
     return { nextDueAt, jobs };
   }
 
-  async complete(client: RedisClient, id: string, token: string, result: string, now: number, ttl: number) {
+  async complete(
+    client: RedisClient,
+    id: string,
+    token: string,
+    result: string,
+    now: number,
+    ttl: number,
+  ) {
     const k = this.keys;
-    return (await call(client, 'complete', [k.job(id), k.active, k.dedup, k.metrics], [id, token, result, now, ttl])) as number;
+    return (await call(
+      client,
+      'complete',
+      [k.job(id), k.active, k.dedup, k.metrics],
+      [id, token, result, now, ttl],
+    )) as number;
   }
 
-  async retry(client: RedisClient, id: string, token: string, error: string, dueAt: number, timedOut: boolean) {
+  async retry(
+    client: RedisClient,
+    id: string,
+    token: string,
+    error: string,
+    dueAt: number,
+    timedOut: boolean,
+  ) {
     const k = this.keys;
     return (await call(
       client,
@@ -106,20 +133,46 @@ export class QueueScripts {
     )) as number;
   }
 
-  async requeue(client: RedisClient, id: string, token: string, priority: JobPriority, queueName: string) {
+  async requeue(
+    client: RedisClient,
+    id: string,
+    token: string,
+    priority: JobPriority,
+    queueName: string,
+  ) {
     const k = this.keys;
-    return (await call(client, 'requeue', [k.job(id), k.active, k.ready(priority, queueName), k.wake], [id, token])) as number;
+    return (await call(
+      client,
+      'requeue',
+      [k.job(id), k.active, k.ready(priority, queueName), k.wake],
+      [id, token],
+    )) as number;
   }
 
   async purge(client: RedisClient, priority: JobPriority, queueName: string) {
     const k = this.keys;
-    return (await call(client, 'purge', [k.ready(priority, queueName), k.dedup], [k.base])) as number;
+    return (await call(
+      client,
+      'purge',
+      [k.ready(priority, queueName), k.dedup],
+      [k.base],
+    )) as number;
   }
 
-  async retryDeadLetters(client: RedisClient, from: DeadLetterTarget, limit: number, ids: readonly string[]) {
+  async retryDeadLetters(
+    client: RedisClient,
+    from: DeadLetterTarget,
+    limit: number,
+    ids: readonly string[],
+  ) {
     const k = this.keys;
     const list = from === 'failures' ? k.failures : k.systemErrors;
-    return (await call(client, 'retry-dead-letters', [list, k.dedup, k.wake], [k.base, limit, ...ids])) as string[];
+    return (await call(
+      client,
+      'retry-dead-letters',
+      [list, k.dedup, k.wake],
+      [k.base, limit, ...ids],
+    )) as string[];
   }
 
   async status(client: RedisClient) {
@@ -135,7 +188,9 @@ export class QueueScripts {
 
 function call(target: ScriptTarget, script: string, keys: string[], args: ScriptArg[]) {
   const command = `nqs${SCRIPTS_VERSION}_${script.replaceAll('-', '_')}`;
-  const method = (target as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[command];
+  const method = (target as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[
+    command
+  ];
   if (!method) throw new Error(`Lua script ${command} is not defined on this connection`);
   return method.call(target, ...keys, ...args);
 }

@@ -23,11 +23,14 @@ export async function runAttempt(
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const expired = new Promise<AttemptOutcome>((resolve) => {
-    timer = setTimeout(() => {
-      const error = new JobTimeoutError(timeoutMs);
-      controller.abort(error);
-      resolve({ kind: 'failed', error, timedOut: true });
-    }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER));
+    timer = setTimeout(
+      () => {
+        const error = new JobTimeoutError(timeoutMs);
+        controller.abort(error);
+        resolve({ kind: 'failed', error, timedOut: true });
+      },
+      Math.min(Math.max(timeoutMs, 0), MAX_TIMER),
+    );
   });
   const interrupted = new Promise<AttemptOutcome>((resolve) => {
     onAbort = () => {

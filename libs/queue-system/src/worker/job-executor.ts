@@ -1,8 +1,16 @@
 import { QueueRetryConfig, type QueueConfig } from '../config/index.js';
 import { WorkerShutdownError, isPermanentError } from '../errors.js';
-import type { FailureCallbackPayload, JobContext, SuccessCallbackPayload } from '../interfaces/processor.interface.js';
+import type {
+  FailureCallbackPayload,
+  JobContext,
+  SuccessCallbackPayload,
+} from '../interfaces/processor.interface.js';
 import type { JobHash } from '../redis/job-hash.js';
-import { LEASE_NOT_HELD, type DeadLetterTarget, type QueueScripts } from '../redis/queue-scripts.js';
+import {
+  LEASE_NOT_HELD,
+  type DeadLetterTarget,
+  type QueueScripts,
+} from '../redis/queue-scripts.js';
 import type { RedisClient } from '../redis/redis-connection.js';
 import type { CallableKind, CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
@@ -27,29 +35,50 @@ export class JobExecutor {
     const lease = job.lease ?? '';
     const processor = this.registry.get('processor', job.processor);
     if (!processor) {
-      return this.deadLetter(job, 'system_errors', `processor "${job.processor}" is not registered in this process`);
+      return this.deadLetter(
+        job,
+        'system_errors',
+        `processor "${job.processor}" is not registered in this process`,
+      );
     }
     const serializer = this.serializers.get(job.serializer);
     if (!serializer) {
-      return this.deadLetter(job, 'system_errors', `serializer "${job.serializer}" is not registered in this process`);
+      return this.deadLetter(
+        job,
+        'system_errors',
+        `serializer "${job.serializer}" is not registered in this process`,
+      );
     }
     let entity: unknown;
     let retry: QueueRetryConfig;
     try {
       entity = serializer.deserialize(job.payload);
     } catch (error) {
-      return this.deadLetter(job, 'system_errors', `payload cannot be deserialized: ${errorMessage(error)}`);
+      return this.deadLetter(
+        job,
+        'system_errors',
+        `payload cannot be deserialized: ${errorMessage(error)}`,
+      );
     }
     try {
       retry = QueueRetryConfig.fromJSON(JSON.parse(job.retry));
     } catch (error) {
-      return this.deadLetter(job, 'system_errors', `retry plan is unreadable: ${errorMessage(error)}`);
+      return this.deadLetter(
+        job,
+        'system_errors',
+        `retry plan is unreadable: ${errorMessage(error)}`,
+      );
     }
 
     const firstAttemptAt = job.firstAttemptAt ?? Date.now();
     const budgetLeft = retry.remainingBudget(firstAttemptAt, Date.now());
     if (budgetLeft <= 0) {
-      return this.fail(job, entity, `retry budget of ${retry.timeout} ms spent before attempt ${job.attempts}`, false);
+      return this.fail(
+        job,
+        entity,
+        `retry budget of ${retry.timeout} ms spent before attempt ${job.attempts}`,
+        false,
+      );
     }
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
     const context: JobContext = {
@@ -61,7 +90,12 @@ export class JobExecutor {
       priority: job.priority,
       tenant: job.tenant,
     };
-    const outcome = await runAttempt(() => processor.invoke(entity, context), context, controller, timeoutMs);
+    const outcome = await runAttempt(
+      () => processor.invoke(entity, context),
+      context,
+      controller,
+      timeoutMs,
+    );
 
     switch (outcome.kind) {
       case 'shutdown':
@@ -98,11 +132,20 @@ export class JobExecutor {
     try {
       stored = JSON.stringify(result) ?? '';
     } catch (error) {
-      this.logger.warn(`Job ${job.id}: result is not JSON-serializable (${errorMessage(error)}); stored as null`);
+      this.logger.warn(
+        `Job ${job.id}: result is not JSON-serializable (${errorMessage(error)}); stored as null`,
+      );
       stored = 'null';
     }
     const accepted = await this.settle(job, 'complete', () =>
-      this.scripts.complete(this.client, job.id, job.lease ?? '', stored, Date.now(), this.config.redis.backupTtl),
+      this.scripts.complete(
+        this.client,
+        job.id,
+        job.lease ?? '',
+        stored,
+        Date.now(),
+        this.config.redis.backupTtl,
+      ),
     );
     if (accepted && job.onSuccess) {
       const payload: SuccessCallbackPayload = { entity, result, operationId: job.id };
@@ -110,9 +153,22 @@ export class JobExecutor {
     }
   }
 
-  private async fail(job: JobHash, entity: unknown, message: string, timedOut: boolean): Promise<void> {
+  private async fail(
+    job: JobHash,
+    entity: unknown,
+    message: string,
+    timedOut: boolean,
+  ): Promise<void> {
     const accepted = await this.settle(job, 'fail', () =>
-      this.scripts.deadLetter(this.client, 'failures', job.id, job.lease ?? '', message, Date.now(), timedOut),
+      this.scripts.deadLetter(
+        this.client,
+        'failures',
+        job.id,
+        job.lease ?? '',
+        message,
+        Date.now(),
+        timedOut,
+      ),
     );
     if (accepted && job.onFailure) {
       const payload: FailureCallbackPayload = { entity, error: message, operationId: job.id };
@@ -123,12 +179,24 @@ export class JobExecutor {
   private async deadLetter(job: JobHash, target: DeadLetterTarget, reason: string): Promise<void> {
     this.logger.error(`Job ${job.id} moved to ${target}: ${reason}`);
     await this.settle(job, target, () =>
-      this.scripts.deadLetter(this.client, target, job.id, job.lease ?? '', reason, Date.now(), false),
+      this.scripts.deadLetter(
+        this.client,
+        target,
+        job.id,
+        job.lease ?? '',
+        reason,
+        Date.now(),
+        false,
+      ),
     );
   }
 
   /** Runs a transition; a refused lease means another worker owns the job now, so nothing changed. */
-  private async settle(job: JobHash, transition: string, run: () => Promise<number>): Promise<boolean> {
+  private async settle(
+    job: JobHash,
+    transition: string,
+    run: () => Promise<number>,
+  ): Promise<boolean> {
     const reply = await run();
     if (reply !== LEASE_NOT_HELD) return true;
     this.logger.warn(`Job ${job.id}: ${transition} refused, this worker no longer holds its lease`);
@@ -139,7 +207,8 @@ export class JobExecutor {
   private async runCallback(kind: CallableKind, name: string, payload: object): Promise<void> {
     const callback = this.registry.get(kind, name);
     try {
-      if (!callback) throw new Error(`${kind} callback "${name}" is not registered in this process`);
+      if (!callback)
+        throw new Error(`${kind} callback "${name}" is not registered in this process`);
       await callback.invoke(payload);
     } catch (error) {
       // The job is settled already: a broken callback is reported, never a reason to rerun the job.

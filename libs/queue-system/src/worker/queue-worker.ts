@@ -42,7 +42,14 @@ export class QueueWorker {
     serializers: SerializerRegistry,
   ) {
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
-    this.executor = new JobExecutor(config, connection.client, scripts, registry, serializers, this.logger);
+    this.executor = new JobExecutor(
+      config,
+      connection.client,
+      scripts,
+      registry,
+      serializers,
+      this.logger,
+    );
   }
 
   get namespace(): string {
