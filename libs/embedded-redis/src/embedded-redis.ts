@@ -9,6 +9,11 @@ export interface EmbeddedRedisOptions {
   port?: number;
   /** `appendfsync` policy; `everysec` loses at most about a second of writes on a crash. */
   appendfsync?: 'always' | 'everysec' | 'no';
+  /**
+   * Own process group, so a terminal's Ctrl-C reaches only the app, which stops Redis last,
+   * after its queue connections are closed.
+   */
+  detached?: boolean;
   /** Extra `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
   extraArgs?: string[];
 }
@@ -52,7 +57,10 @@ export class EmbeddedRedis {
       'warning',
       ...(this.options.extraArgs ?? []),
     ];
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('redis-server', args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: this.options.detached ?? false,
+    });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let stderr = '';

@@ -29,7 +29,7 @@ export const coreProviders: Provider[] = [
   },
   {
     provide: RedisConnection,
-    useFactory: (config: QueueConfig) => new RedisConnection(config.redis),
+    useFactory: (config: QueueConfig) => new RedisConnection(config),
     inject: [QUEUE_CONFIG],
   },
   {

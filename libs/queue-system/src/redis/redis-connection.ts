@@ -1,5 +1,6 @@
 import { Redis, type Cluster } from 'ioredis';
-import type { QueueRedisConfig } from '../config/index.js';
+import type { QueueConfig } from '../config/index.js';
+import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { defineScripts } from './script-loader.js';
 
 export type RedisClient = Redis | Cluster;
@@ -11,16 +12,20 @@ export type RedisClient = Redis | Cluster;
 export class RedisConnection {
   readonly client: RedisClient;
   private readonly owned: boolean;
+  private readonly logger: QueueLogger;
 
-  constructor(private readonly config: QueueRedisConfig) {
-    this.owned = !config.client;
-    this.client = config.client ?? new Redis(config.url, this.clientOptions());
+  constructor(private readonly config: QueueConfig) {
+    this.logger = new QueueLogger('QueueRedis', config.logging);
+    this.owned = !config.redis.client;
+    this.client = config.redis.client ?? new Redis(config.redis.url, this.clientOptions());
+    this.reportOutages(this.client);
     defineScripts(this.client);
   }
 
   /** A new connection for blocking commands (BLPOP would stall every other command). */
   duplicate(): RedisClient {
     const client = this.client.duplicate();
+    this.reportOutages(client);
     defineScripts(client);
     return client;
   }
@@ -29,10 +34,24 @@ export class RedisConnection {
     if (this.owned) await closeClient(this.client);
   }
 
+  /** One warning per outage instead of ioredis's "Unhandled error event" on every reconnect. */
+  private reportOutages(client: RedisClient): void {
+    let down = false;
+    client.on('error', (error: unknown) => {
+      if (down) return;
+      down = true;
+      this.logger.warn(`Redis connection lost (${errorMessage(error)}); reconnecting`);
+    });
+    client.on('ready', () => {
+      if (down) this.logger.log('Redis connection restored');
+      down = false;
+    });
+  }
+
   private clientOptions() {
     return {
-      connectTimeout: this.config.connectionTimeout,
-      maxRetriesPerRequest: this.config.maxConnectionRetries,
+      connectTimeout: this.config.redis.connectionTimeout,
+      maxRetriesPerRequest: this.config.redis.maxConnectionRetries,
       // Commands issued in the same tick (acks of jobs finishing together) share one round trip.
       enableAutoPipelining: true,
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),

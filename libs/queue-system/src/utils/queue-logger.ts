@@ -13,32 +13,32 @@ const SEVERITY: Record<LogLevel, number> = {
 export class QueueLogger {
   private readonly target: LoggerService;
   private readonly threshold: number;
+  /** A user's LoggerService gets the context as its last argument; Nest's Logger has it already. */
+  private readonly contextArgs: string[];
 
-  constructor(
-    private readonly context: string,
-    options: { logger?: LoggerService; level: LogLevel },
-  ) {
+  constructor(context: string, options: { logger?: LoggerService; level: LogLevel }) {
     this.target = options.logger ?? new Logger(context);
+    this.contextArgs = options.logger ? [context] : [];
     this.threshold = SEVERITY[options.level];
   }
 
   error(message: string, error?: unknown): void {
     if (this.threshold < SEVERITY.error) return;
     const trace = error instanceof Error ? error.stack : undefined;
-    if (trace) this.target.error(message, trace, this.context);
-    else this.target.error(message, this.context);
+    if (trace) this.target.error(message, trace, ...this.contextArgs);
+    else this.target.error(message, ...this.contextArgs);
   }
 
   warn(message: string): void {
-    if (this.threshold >= SEVERITY.warn) this.target.warn(message, this.context);
+    if (this.threshold >= SEVERITY.warn) this.target.warn(message, ...this.contextArgs);
   }
 
   log(message: string): void {
-    if (this.threshold >= SEVERITY.log) this.target.log(message, this.context);
+    if (this.threshold >= SEVERITY.log) this.target.log(message, ...this.contextArgs);
   }
 
   debug(message: string): void {
-    if (this.threshold >= SEVERITY.debug) this.target.debug?.(message, this.context);
+    if (this.threshold >= SEVERITY.debug) this.target.debug?.(message, ...this.contextArgs);
   }
 }
 
