@@ -12,15 +12,13 @@
   Output:
     1 done; -1 the lease is not held (late answer: nothing changed)
 ]]
---- @include "includes/check-lease"
+--- @include "includes/release-lease"
 --- @include "includes/release-dedup"
 
-if not holdsLease(KEYS[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
   return -1
 end
-redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'completed', 'result', ARGV[3], 'finishedAt', ARGV[4])
-redis.call('HDEL', KEYS[1], 'lease')
 releaseDedup(KEYS[1], KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'processed', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])

@@ -17,15 +17,13 @@
   Output:
     1 done; -1 the lease is not held (late answer: nothing changed)
 ]]
---- @include "includes/check-lease"
+--- @include "includes/release-lease"
 --- @include "includes/release-dedup"
 
-if not holdsLease(KEYS[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
   return -1
 end
-redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', ARGV[5], 'lastError', ARGV[3], 'finishedAt', ARGV[4])
-redis.call('HDEL', KEYS[1], 'lease')
 releaseDedup(KEYS[1], KEYS[4], ARGV[1])
 redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[5], ARGV[6], 1)

@@ -10,16 +10,14 @@
   Output:
     1 done; -1 the lease is not held (nothing changed)
 ]]
---- @include "includes/check-lease"
+--- @include "includes/release-lease"
 --- @include "includes/wake-workers"
 
-if not holdsLease(KEYS[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
   return -1
 end
-redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'attempts', -1)
 redis.call('HSET', KEYS[1], 'state', 'waiting')
-redis.call('HDEL', KEYS[1], 'lease')
 -- Ready lists are consumed from the right: RPUSH puts the job first in line.
 redis.call('RPUSH', KEYS[3], ARGV[1])
 wakeWorkers(KEYS[4])

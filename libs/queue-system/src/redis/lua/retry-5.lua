@@ -14,15 +14,13 @@
   Output:
     1 done; -1 the lease is not held (late answer: nothing changed)
 ]]
---- @include "includes/check-lease"
+--- @include "includes/release-lease"
 --- @include "includes/wake-workers"
 
-if not holdsLease(KEYS[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
   return -1
 end
-redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'delayed', 'lastError', ARGV[3])
-redis.call('HDEL', KEYS[1], 'lease')
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'retried', 1)
 if ARGV[5] == '1' then

@@ -1,0 +1,12 @@
+-- Fencing: only the holder of the current lease may change an active job. When the token
+-- matches, the lease is given up (out of `active`, token cleared) and true is returned;
+-- otherwise nothing changes and false is returned.
+local function releaseLease(jobKey, activeKey, jobId, token)
+  local fields = redis.call('HMGET', jobKey, 'state', 'lease')
+  if fields[1] ~= 'active' or fields[2] ~= token then
+    return false
+  end
+  redis.call('ZREM', activeKey, jobId)
+  redis.call('HDEL', jobKey, 'lease')
+  return true
+end
