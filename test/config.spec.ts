@@ -72,8 +72,23 @@ describe('defaults (DESIGN section 3)', () => {
       autoStart: true,
       leaseDuration: 30_000,
       idleBlockTimeout: 5000,
+      heartbeatInterval: 10_000,
+      maxStalls: 3,
     });
     expect(worker.queues).toBeUndefined();
+  });
+
+  it('worker heartbeat must beat more often than the lease lasts', () => {
+    expect(new QueueWorkerConfig({ leaseDuration: 900 }).heartbeatInterval).toBe(300);
+    const error = (() => {
+      try {
+        new QueueWorkerConfig({ leaseDuration: 1000, heartbeatInterval: 1000 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(QueueConfigError);
+    expect((error as QueueConfigError).field).toBe('worker.heartbeatInterval');
   });
 
   it('retry on its own: exponential, 5 attempts, no budget', () => {
@@ -192,6 +207,8 @@ describe('validation: a bad value names its dotted path and the value', () => {
     { field: 'worker.queues', value: 'email.send', build: badWorker('queues') },
     { field: 'worker.leaseDuration', value: 0, build: badWorker('leaseDuration') },
     { field: 'worker.idleBlockTimeout', value: -5, build: badWorker('idleBlockTimeout') },
+    { field: 'worker.heartbeatInterval', value: 0, build: badWorker('heartbeatInterval') },
+    { field: 'worker.maxStalls', value: 1.5, build: badWorker('maxStalls') },
 
     ...['linear', 'Fixed'].map((value) => ({
       field: 'retry.strategy',

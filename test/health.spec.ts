@@ -90,16 +90,17 @@ describe('QueueHealthIndicator', () => {
     const explicit = await health.isHealthy('queue', { timeout: 100 });
     const explicitElapsed = Date.now() - started;
 
-    // ioredis holds the PING in its offline queue for longer: only the indicator's timer ends it.
+    // Whichever ends the wait first, the connection guard or the indicator's own timer, says so.
+    const noAnswer = /Redis is unavailable for ping: Operation timed out|did not answer within/;
     expect(byDefault.queue).toMatchObject({
       status: 'down',
-      message: 'HealthCheckTimeoutError: Redis PING did not answer within 300 ms',
+      message: expect.stringMatching(noAnswer),
     });
     expect(defaultElapsed).toBeGreaterThanOrEqual(290);
     expect(defaultElapsed).toBeLessThan(800);
     expect(explicit.queue).toMatchObject({
       status: 'down',
-      message: 'HealthCheckTimeoutError: Redis PING did not answer within 100 ms',
+      message: expect.stringMatching(noAnswer),
     });
     expect(explicitElapsed).toBeLessThan(600);
   });

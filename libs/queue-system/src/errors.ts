@@ -72,6 +72,30 @@ export class WorkerShutdownError extends QueueError {
   }
 }
 
+/**
+ * Redis did not answer within `connectionTimeout`, or the circuit breaker is open after
+ * repeated failures. The operation may or may not have reached Redis: enqueue again with the
+ * same `operationId` to make the retry safe.
+ */
+export class QueueUnavailableError extends QueueError {
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(
+      `Redis is unavailable for ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** The worker lost a job's lease (it froze past the lease, another worker took the job over). */
+export class LeaseLostError extends QueueError {
+  constructor(readonly operationId: string) {
+    super(`Lease of job ${operationId} was lost: another worker owns the job now`);
+  }
+}
+
 /** `waitUntilEmpty` gave up before the queues drained. */
 export class QueueWaitTimeoutError extends QueueError {
   constructor(

@@ -66,7 +66,7 @@ export function createNamespaceProviders(
         connection: RedisConnection,
         registry: CallableRegistry,
         serializers: SerializerRegistry,
-      ) => new QueueManager(config, connection.client, scriptsFor(config), registry, serializers),
+      ) => new QueueManager(config, connection, scriptsFor(config), registry, serializers),
       inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry],
     },
     {

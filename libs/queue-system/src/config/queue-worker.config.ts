@@ -1,3 +1,4 @@
+import { QueueConfigError } from '../errors.js';
 import {
   booleanOption,
   integerAtLeast,
@@ -28,6 +29,10 @@ export interface QueueWorkerOptions {
   leaseDuration?: number;
   /** Longest an idle worker blocks waiting for work before re-checking, milliseconds. */
   idleBlockTimeout?: number;
+  /** How often running jobs' leases are extended (one call for all), ms; default a third of the lease. */
+  heartbeatInterval?: number;
+  /** Times a job may lose its lease (its worker died or froze) before it goes to failures. */
+  maxStalls?: number;
 }
 
 export interface QueueWorkerConfigJSON {
@@ -40,6 +45,8 @@ export interface QueueWorkerConfigJSON {
   queues?: string[];
   leaseDuration: number;
   idleBlockTimeout: number;
+  heartbeatInterval: number;
+  maxStalls: number;
 }
 
 const KEYS = keysOf<QueueWorkerOptions>({
@@ -52,6 +59,8 @@ const KEYS = keysOf<QueueWorkerOptions>({
   queues: true,
   leaseDuration: true,
   idleBlockTimeout: true,
+  heartbeatInterval: true,
+  maxStalls: true,
 });
 
 export class QueueWorkerConfig {
@@ -64,6 +73,8 @@ export class QueueWorkerConfig {
   readonly queues?: readonly string[];
   readonly leaseDuration: number;
   readonly idleBlockTimeout: number;
+  readonly heartbeatInterval: number;
+  readonly maxStalls: number;
 
   constructor(options: QueueWorkerOptions = {}) {
     rejectUnknownKeys('worker', options, KEYS);
@@ -95,6 +106,19 @@ export class QueueWorkerConfig {
       options.idleBlockTimeout,
       5000,
     );
+    this.heartbeatInterval = positiveDuration(
+      'worker.heartbeatInterval',
+      options.heartbeatInterval,
+      this.leaseDuration / 3,
+    );
+    if (this.heartbeatInterval >= this.leaseDuration) {
+      throw new QueueConfigError(
+        'worker.heartbeatInterval',
+        this.heartbeatInterval,
+        `must be shorter than worker.leaseDuration (${this.leaseDuration} ms), or leases expire between beats`,
+      );
+    }
+    this.maxStalls = integerAtLeast('worker.maxStalls', options.maxStalls, 0, 3);
     Object.freeze(this);
   }
 
@@ -109,6 +133,8 @@ export class QueueWorkerConfig {
       ...(this.queues ? { queues: [...this.queues] } : {}),
       leaseDuration: this.leaseDuration,
       idleBlockTimeout: this.idleBlockTimeout,
+      heartbeatInterval: this.heartbeatInterval,
+      maxStalls: this.maxStalls,
     };
   }
 }

@@ -12,7 +12,8 @@ import type { QueueCounters, QueueStatus } from '../interfaces/queue-status.inte
 import { parseJobHash } from '../redis/job-hash.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import type { DeadLetterTarget, NewJob, QueueScripts } from '../redis/queue-scripts.js';
-import type { RedisClient } from '../redis/redis-connection.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+import type { RedisGuard } from '../redis/redis-guard.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { buildNewJob } from './enqueue-request.js';
@@ -41,7 +42,7 @@ export interface RetryDeadLettersOptions {
 export class QueueManager {
   constructor(
     private readonly config: QueueConfig,
-    private readonly client: RedisClient,
+    private readonly connection: RedisConnection,
     private readonly scripts: QueueScripts,
     private readonly registry: CallableRegistry,
     private readonly serializers: SerializerRegistry,
@@ -59,10 +60,10 @@ export class QueueManager {
   async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
     const now = Date.now();
     const job = this.build(options, now);
-    const [operationId, created] = (await this.scripts.enqueue(this.client, job, now)) as [
-      string,
-      number,
-    ];
+    const [operationId, created] = (await this.connection.run(
+      'enqueue',
+      () => this.scripts.enqueue(this.connection.client, job, now) as Promise<unknown>,
+    )) as [string, number];
     return toResult(job, operationId, created === 1, now);
   }
 
@@ -87,9 +88,11 @@ export class QueueManager {
     const results: EnqueueResult[] = [];
     for (let start = 0; start < jobs.length; start += BATCH_CHUNK) {
       const chunk = jobs.slice(start, start + BATCH_CHUNK);
-      const pipeline = this.client.pipeline();
-      for (const job of chunk) this.scripts.enqueue(pipeline, job, now);
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await this.connection.run('enqueueBatch', async () => {
+        const pipeline = this.connection.client.pipeline();
+        for (const job of chunk) this.scripts.enqueue(pipeline, job, now);
+        return (await pipeline.exec()) ?? [];
+      });
       replies.forEach(([error, reply], i) => {
         if (error) throw error;
         const [operationId, created] = reply as [string, number];
@@ -101,7 +104,7 @@ export class QueueManager {
 
   /** The seed's status shape: ready counts per `<keyPrefix><priority>:<queue>`, dead letters, metrics. */
   async getQueueStatus(): Promise<QueueStatus> {
-    const [failures, systemErrors, , , metrics, counts] = await this.scripts.status(this.client);
+    const [failures, systemErrors, , , metrics, counts] = await this.status();
     const prefix = this.keys.keyPrefix;
     const status: Record<string, number> = {};
     let total = failures + systemErrors;
@@ -124,13 +127,14 @@ export class QueueManager {
 
   /** Every counter kept in Redis, including those the status shape leaves out. */
   async getMetrics(): Promise<QueueCounters> {
-    return toCounters(await this.client.hgetall(this.keys.metrics));
+    const { client } = this.connection;
+    return toCounters(
+      await this.connection.run('getMetrics', () => client.hgetall(this.keys.metrics)),
+    );
   }
 
   async getJobCounts(): Promise<JobCounts> {
-    const [failures, systemErrors, delayed, active, , counts] = await this.scripts.status(
-      this.client,
-    );
+    const [failures, systemErrors, delayed, active, , counts] = await this.status();
     let waiting = 0;
     for (let i = 0; i < counts.length; i += 4) {
       waiting += Number(counts[i + 1]) + Number(counts[i + 2]) + Number(counts[i + 3]);
@@ -142,7 +146,10 @@ export class QueueManager {
   async getJob<TEntity = unknown, TResult = unknown>(
     operationId: string,
   ): Promise<JobInfo<TEntity, TResult> | undefined> {
-    const raw = await this.client.hgetall(this.keys.job(operationId));
+    const { client } = this.connection;
+    const raw = await this.connection.run('getJob', () =>
+      client.hgetall(this.keys.job(operationId)),
+    );
     if (!raw.id) return undefined;
     const job = parseJobHash(raw);
     const serializer = this.serializers.get(job.serializer);
@@ -176,14 +183,19 @@ export class QueueManager {
     count = 100,
   ): Promise<string[]> {
     const key = from === 'failures' ? this.keys.failures : this.keys.systemErrors;
-    return this.client.lrange(key, start, start + count - 1);
+    const { client } = this.connection;
+    return this.connection.run('listDeadLetters', () =>
+      client.lrange(key, start, start + count - 1),
+    );
   }
 
   /** Moves dead-lettered jobs back to their queue with fresh attempts; returns their ids. */
   async retryFailed(options: RetryDeadLettersOptions = {}): Promise<string[]> {
     const ids = options.operationIds ?? [];
     const limit = options.limit ?? (ids.length || 10_000);
-    return this.scripts.retryDeadLetters(this.client, options.from ?? 'failures', limit, ids);
+    return this.connection.run('retryFailed', () =>
+      this.scripts.retryDeadLetters(this.connection.client, options.from ?? 'failures', limit, ids),
+    );
   }
 
   /** Deletes the waiting jobs of a queue (one priority, or all three); returns how many. */
@@ -197,7 +209,9 @@ export class QueueManager {
     }
     let purged = 0;
     for (const p of priority ? [priority] : JOB_PRIORITIES) {
-      purged += await this.scripts.purge(this.client, p, queueName);
+      purged += await this.connection.run('purgeQueue', () =>
+        this.scripts.purge(this.connection.client, p, queueName),
+      );
     }
     return purged;
   }
@@ -217,8 +231,17 @@ export class QueueManager {
   /** Round-trip time of a PING on the command connection, in ms. */
   async ping(): Promise<number> {
     const started = performance.now();
-    await this.client.ping();
+    await this.connection.run('ping', () => this.connection.client.ping());
     return performance.now() - started;
+  }
+
+  /** The state of the circuit breaker around this module's Redis calls. */
+  get circuitState(): RedisGuard['circuitState'] {
+    return this.connection.guard.circuitState;
+  }
+
+  private status() {
+    return this.connection.run('status', () => this.scripts.status(this.connection.client));
   }
 
   private build(options: EnqueueOptions, now: number): NewJob {

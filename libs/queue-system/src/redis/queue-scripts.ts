@@ -149,6 +149,28 @@ export class QueueScripts {
     )) as number;
   }
 
+  /** Extends the leases of `jobs` (id -> token) to `deadline`; returns the ids whose lease is lost. */
+  async extendLeases(client: RedisClient, jobs: ReadonlyMap<string, string>, deadline: number) {
+    const k = this.keys;
+    return (await call(
+      client,
+      'extend-leases',
+      [k.active],
+      [k.base, deadline, ...[...jobs].flat()],
+    )) as string[];
+  }
+
+  /** Puts back up to `limit` jobs whose lease expired before `now`: [requeued, failed]. */
+  async recoverStalled(client: RedisClient, now: number, maxStalls: number, limit: number) {
+    const k = this.keys;
+    return (await call(
+      client,
+      'recover-stalled',
+      [k.active, k.failures, k.dedup, k.metrics, k.wake],
+      [k.base, now, maxStalls, limit],
+    )) as [number, number];
+  }
+
   async purge(client: RedisClient, priority: JobPriority, queueName: string) {
     const k = this.keys;
     return (await call(

@@ -1,6 +1,7 @@
-import { Redis, type Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
+import { RedisGuard } from './redis-guard.js';
 import { defineScripts } from './script-loader.js';
 
 export type RedisClient = Redis | Cluster;
@@ -11,20 +12,53 @@ export type RedisClient = Redis | Cluster;
  */
 export class RedisConnection {
   readonly client: RedisClient;
+  readonly guard: RedisGuard;
   private readonly owned: boolean;
   private readonly logger: QueueLogger;
 
   constructor(private readonly config: QueueConfig) {
     this.logger = new QueueLogger('QueueRedis', config.logging);
+    this.guard = new RedisGuard(config.redis);
     this.owned = !config.redis.client;
     this.client = config.redis.client ?? new Redis(config.redis.url, this.clientOptions());
     this.reportOutages(this.client);
     defineScripts(this.client);
   }
 
+  /** Runs one library operation under the connection policy (timeout, retries, breaker). */
+  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.guard.run(operation, async (signal) => {
+      await this.whenReady(signal);
+      return call();
+    });
+  }
+
+  /** Waits for the connection to be usable; the guard's timeout aborts the wait. */
+  private whenReady(signal: AbortSignal): Promise<void> {
+    const client = this.client;
+    if (client.status === 'ready') return Promise.resolve();
+    if (client.status === 'end') return Promise.reject(new Error('Redis connection is closed'));
+    return new Promise((resolve, reject) => {
+      const onReady = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        client.off('ready', onReady);
+        reject(new Error(`Redis is not connected (${client.status})`));
+      };
+      client.once('ready', onReady);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** A new connection for blocking commands (BLPOP would stall every other command). */
   duplicate(): RedisClient {
-    const client = this.client.duplicate();
+    // Blocking reads wait for the connection rather than fail while it is being (re)made.
+    const client =
+      this.client instanceof Cluster
+        ? this.client.duplicate([], { enableOfflineQueue: true })
+        : this.client.duplicate({ enableOfflineQueue: true });
     this.reportOutages(client);
     defineScripts(client);
     return client;
@@ -54,6 +88,9 @@ export class RedisConnection {
       maxRetriesPerRequest: this.config.redis.maxConnectionRetries,
       // Commands issued in the same tick (acks of jobs finishing together) share one round trip.
       enableAutoPipelining: true,
+      // No hidden queue of commands while Redis is away: calls fail, and the guard's retries,
+      // bounded by connectionTimeout, decide what happens next.
+      enableOfflineQueue: false,
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
     };
   }

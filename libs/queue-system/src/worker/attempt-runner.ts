@@ -1,10 +1,11 @@
-import { JobTimeoutError, WorkerShutdownError } from '../errors.js';
+import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 
 export type AttemptOutcome =
   | { kind: 'succeeded'; result: unknown }
   | { kind: 'failed'; error: unknown; timedOut: boolean }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  | { kind: 'lease-lost' };
 
 /** setTimeout overflows past 2^31-1 ms and would fire at once. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -34,7 +35,9 @@ export async function runAttempt(
   });
   const interrupted = new Promise<AttemptOutcome>((resolve) => {
     onAbort = () => {
-      if (controller.signal.reason instanceof WorkerShutdownError) resolve({ kind: 'shutdown' });
+      const reason: unknown = controller.signal.reason;
+      if (reason instanceof WorkerShutdownError) resolve({ kind: 'shutdown' });
+      if (reason instanceof LeaseLostError) resolve({ kind: 'lease-lost' });
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
   });

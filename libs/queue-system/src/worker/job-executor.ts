@@ -1,5 +1,5 @@
 import { QueueRetryConfig, type QueueConfig } from '../config/index.js';
-import { WorkerShutdownError, isPermanentError } from '../errors.js';
+import { QueueUnavailableError, WorkerShutdownError, isPermanentError } from '../errors.js';
 import type {
   FailureCallbackPayload,
   JobContext,
@@ -11,7 +11,7 @@ import {
   type DeadLetterTarget,
   type QueueScripts,
 } from '../redis/queue-scripts.js';
-import type { RedisClient } from '../redis/redis-connection.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableKind, CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
@@ -24,7 +24,7 @@ import { runAttempt } from './attempt-runner.js';
 export class JobExecutor {
   constructor(
     private readonly config: QueueConfig,
-    private readonly client: RedisClient,
+    private readonly connection: RedisConnection,
     private readonly scripts: QueueScripts,
     private readonly registry: CallableRegistry,
     private readonly serializers: SerializerRegistry,
@@ -98,9 +98,13 @@ export class JobExecutor {
     );
 
     switch (outcome.kind) {
+      case 'lease-lost':
+        // Another worker recovered the job after our lease expired; its run is the one that counts.
+        this.logger.warn(`Job ${job.id}: lease lost while running; attempt abandoned`);
+        return;
       case 'shutdown':
         await this.settle(job, 'requeue', () =>
-          this.scripts.requeue(this.client, job.id, lease, job.priority, job.queue),
+          this.scripts.requeue(this.connection.client, job.id, lease, job.priority, job.queue),
         );
         return;
       case 'succeeded':
@@ -115,7 +119,14 @@ export class JobExecutor {
           retry.wouldExceedTimeout(firstAttemptAt, now, delay);
         if (exhausted) return this.fail(job, entity, message, outcome.timedOut);
         await this.settle(job, 'retry', () =>
-          this.scripts.retry(this.client, job.id, lease, message, now + delay, outcome.timedOut),
+          this.scripts.retry(
+            this.connection.client,
+            job.id,
+            lease,
+            message,
+            now + delay,
+            outcome.timedOut,
+          ),
         );
         return;
       }
@@ -139,7 +150,7 @@ export class JobExecutor {
     }
     const accepted = await this.settle(job, 'complete', () =>
       this.scripts.complete(
-        this.client,
+        this.connection.client,
         job.id,
         job.lease ?? '',
         stored,
@@ -161,7 +172,7 @@ export class JobExecutor {
   ): Promise<void> {
     const accepted = await this.settle(job, 'fail', () =>
       this.scripts.deadLetter(
-        this.client,
+        this.connection.client,
         'failures',
         job.id,
         job.lease ?? '',
@@ -180,7 +191,7 @@ export class JobExecutor {
     this.logger.error(`Job ${job.id} moved to ${target}: ${reason}`);
     await this.settle(job, target, () =>
       this.scripts.deadLetter(
-        this.client,
+        this.connection.client,
         target,
         job.id,
         job.lease ?? '',
@@ -197,11 +208,34 @@ export class JobExecutor {
     transition: string,
     run: () => Promise<number>,
   ): Promise<boolean> {
-    const reply = await run();
+    const reply = await this.untilRedisAnswers(transition, run);
     if (reply !== LEASE_NOT_HELD) return true;
     this.logger.warn(`Job ${job.id}: ${transition} refused, this worker no longer holds its lease`);
-    await this.client.hincrby(this.scripts.keys.metrics, 'lease_lost', 1);
+    await this.count('lease_lost');
     return false;
+  }
+
+  /**
+   * The work is done: keep trying to record it through a Redis outage, for as long as the
+   * lease could still be ours. Past that, stalled-job recovery hands the job to another worker.
+   */
+  private async untilRedisAnswers<T>(transition: string, call: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + this.config.worker.leaseDuration;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        return await this.connection.run(transition, call);
+      } catch (error) {
+        if (!(error instanceof QueueUnavailableError) || Date.now() + pause > giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private async count(counter: 'lease_lost' | 'callback_errors'): Promise<void> {
+    const { client } = this.connection;
+    await this.connection
+      .run('metrics', () => client.hincrby(this.scripts.keys.metrics, counter, 1))
+      .catch(() => this.logger.debug(`Could not count ${counter}: Redis unavailable`));
   }
 
   private async runCallback(kind: CallableKind, name: string, payload: object): Promise<void> {
@@ -213,7 +247,7 @@ export class JobExecutor {
     } catch (error) {
       // The job is settled already: a broken callback is reported, never a reason to rerun the job.
       this.logger.error(`${kind} callback "${name}" failed: ${errorMessage(error)}`, error);
-      await this.client.hincrby(this.scripts.keys.metrics, 'callback_errors', 1);
+      await this.count('callback_errors');
     }
   }
 }

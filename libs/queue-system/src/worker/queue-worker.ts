@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { QueueConfig } from '../config/index.js';
+import { QueueUnavailableError } from '../errors.js';
 import { parseJobHash, type JobHash } from '../redis/job-hash.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import { closeClient, type RedisClient, type RedisConnection } from '../redis/redis-connection.js';
@@ -8,6 +9,7 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { JobExecutor } from './job-executor.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 interface RunningJob {
   job: JobHash;
@@ -15,8 +17,9 @@ interface RunningJob {
   done: Promise<void>;
 }
 
-/** After a Redis error the loop waits this long before trying again, instead of spinning. */
-const ERROR_BACKOFF_MS = 500;
+/** After a Redis error the loop pauses, doubling up to the maximum, instead of spinning. */
+const MIN_ERROR_PAUSE_MS = 100;
+const MAX_ERROR_PAUSE_MS = 5_000;
 
 /**
  * The consumer side of one namespace: one fetch loop fills the free slots with one script
@@ -28,11 +31,13 @@ export class QueueWorker {
   private readonly running = new Map<string, RunningJob>();
   private readonly runningPerQueue = new Map<string, number>();
   private readonly executor: JobExecutor;
+  private readonly leases: LeaseKeeper;
   private readonly logger: QueueLogger;
   private loop?: Promise<void>;
   private blocking?: RedisClient;
   private stopping = false;
   private slotFreed?: () => void;
+  private errorPause = 0;
 
   constructor(
     private readonly config: QueueConfig,
@@ -44,11 +49,18 @@ export class QueueWorker {
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
     this.executor = new JobExecutor(
       config,
-      connection.client,
+      connection,
       scripts,
       registry,
       serializers,
       this.logger,
+    );
+    this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
+      [...this.running.values()].map(({ job, controller }) => ({
+        id: job.id,
+        lease: job.lease ?? '',
+        controller,
+      })),
     );
   }
 
@@ -71,6 +83,7 @@ export class QueueWorker {
     this.stopping = false;
     this.blocking = this.connection.duplicate();
     this.loop = this.fetchLoop();
+    this.leases.start();
     this.logger.log(`Worker ${this.id} started (${this.config.worker.workerCount} slots)`);
   }
 
@@ -93,6 +106,7 @@ export class QueueWorker {
       for (const { controller } of this.running.values()) JobExecutor.interrupt(controller);
       await Promise.allSettled([...this.running.values()].map((r) => r.done));
     }
+    await this.leases.stop();
     if (this.blocking) await closeClient(this.blocking);
     this.blocking = undefined;
     this.loop = undefined;
@@ -109,14 +123,17 @@ export class QueueWorker {
         }
         const limits = this.queueLimits();
         const now = Date.now();
-        const { jobs, nextDueAt } = await this.scripts.fetch(this.connection.client, {
-          now,
-          leaseDeadline: now + this.config.worker.leaseDuration,
-          tokenPrefix: this.id,
-          slots: free,
-          queues: this.config.worker.queues,
-          queueLimits: limits,
-        });
+        const { jobs, nextDueAt } = await this.connection.run('fetch', () =>
+          this.scripts.fetch(this.connection.client, {
+            now,
+            leaseDeadline: now + this.config.worker.leaseDuration,
+            tokenPrefix: this.id,
+            slots: free,
+            queues: this.config.worker.queues,
+            queueLimits: limits,
+          }),
+        );
+        this.recovered();
         for (const fields of jobs) this.dispatch(parseJobHash(fields));
         if (jobs.length > 0 || this.stopping) continue;
         if ([...limits.values()].some((slots) => slots === 0)) {
@@ -127,10 +144,28 @@ export class QueueWorker {
         }
       } catch (error) {
         if (this.stopping) break;
-        this.logger.error(`Fetch failed: ${errorMessage(error)}`, error);
-        await sleep(ERROR_BACKOFF_MS);
+        await this.pauseAfter(error);
       }
     }
+  }
+
+  /** Pauses the loop after a failed fetch: no spinning while Redis is away, one log per outage. */
+  private async pauseAfter(error: unknown): Promise<void> {
+    if (this.errorPause === 0) {
+      const outage = error instanceof QueueUnavailableError;
+      if (outage) this.logger.warn(`Fetching paused: ${errorMessage(error)}`);
+      else this.logger.error(`Fetch failed: ${errorMessage(error)}`, error);
+    }
+    this.errorPause = Math.min(
+      Math.max(this.errorPause * 2, MIN_ERROR_PAUSE_MS),
+      MAX_ERROR_PAUSE_MS,
+    );
+    await sleep(this.errorPause);
+  }
+
+  private recovered(): void {
+    if (this.errorPause > 0) this.logger.log('Fetching resumed');
+    this.errorPause = 0;
   }
 
   private dispatch(job: JobHash): void {

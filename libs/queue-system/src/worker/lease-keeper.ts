@@ -1,0 +1,75 @@
+import type { QueueConfig } from '../config/index.js';
+import { LeaseLostError } from '../errors.js';
+import type { QueueScripts } from '../redis/queue-scripts.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
+
+export interface LeasedJob {
+  id: string;
+  lease: string;
+  controller: AbortController;
+}
+
+/** Stalled jobs recovered per beat: bounded so one beat never holds Redis for long. */
+const RECOVERY_BATCH = 500;
+
+/**
+ * The heartbeat of one worker: every `heartbeatInterval` it extends the leases of all its
+ * running jobs in one call (aborting those it lost), and puts back jobs of any worker whose
+ * lease expired, so a dead or frozen worker's jobs run again.
+ */
+export class LeaseKeeper {
+  private timer?: NodeJS.Timeout;
+  private beating?: Promise<void>;
+
+  constructor(
+    private readonly config: QueueConfig,
+    private readonly connection: RedisConnection,
+    private readonly scripts: QueueScripts,
+    private readonly logger: QueueLogger,
+    private readonly runningJobs: () => Iterable<LeasedJob>,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.beat(), this.config.worker.heartbeatInterval);
+    // Recover what a previous incarnation of this deployment left behind, without waiting.
+    void this.beat();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+  }
+
+  /** One beat; concurrent calls share the beat in flight. */
+  beat(): Promise<void> {
+    this.beating ??= this.extendAndRecover()
+      .catch((error: unknown) => this.logger.debug(`Heartbeat skipped: ${errorMessage(error)}`))
+      .finally(() => (this.beating = undefined));
+    return this.beating;
+  }
+
+  private async extendAndRecover(): Promise<void> {
+    const { client } = this.connection;
+    const now = Date.now();
+    const running = new Map<string, LeasedJob>();
+    for (const job of this.runningJobs()) running.set(job.id, job);
+    if (running.size > 0) {
+      const tokens = new Map([...running.values()].map((job) => [job.id, job.lease] as const));
+      const deadline = now + this.config.worker.leaseDuration;
+      const lost = await this.connection.run('extendLeases', () =>
+        this.scripts.extendLeases(client, tokens, deadline),
+      );
+      for (const id of lost) running.get(id)?.controller.abort(new LeaseLostError(id));
+    }
+    const [requeued, failed] = await this.connection.run('recoverStalled', () =>
+      this.scripts.recoverStalled(client, now, this.config.worker.maxStalls, RECOVERY_BATCH),
+    );
+    if (requeued + failed > 0) {
+      this.logger.warn(
+        `Recovered ${requeued + failed} stalled job(s) whose lease expired: ${requeued} back in line, ${failed} to failures after maxStalls`,
+      );
+    }
+  }
+}
