@@ -82,7 +82,7 @@ describe('defaults (DESIGN section 3)', () => {
     expect(new QueueWorkerConfig({ leaseDuration: 900 }).heartbeatInterval).toBe(300);
     const error = (() => {
       try {
-        new QueueWorkerConfig({ leaseDuration: 1000, heartbeatInterval: 1000 });
+        return new QueueWorkerConfig({ leaseDuration: 1000, heartbeatInterval: 1000 });
       } catch (e) {
         return e;
       }

@@ -2,6 +2,7 @@ export * from './config/index.js';
 export * from './decorators/index.js';
 export * from './errors.js';
 export * from './interfaces/index.js';
+export * from './resilience/index.js';
 export { QueueHealthIndicator, type QueueHealthOptions } from './health/queue.health.js';
 export {
   QueueManager,

@@ -40,12 +40,13 @@ export class QueueHealthIndicator {
     const deadline = Date.now() + timeout;
     const workerRunning = this.worker.isRunning();
     const activeJobs = this.worker.activeCount;
+    const circuit = this.queue.circuitState;
 
     let redisLatencyMs: number;
     try {
       redisLatencyMs = await withDeadline(this.queue.ping(), deadline, 'Redis PING', timeout);
     } catch (error) {
-      return indicator.down({ message: errorMessage(error), workerRunning, activeJobs });
+      return indicator.down({ message: errorMessage(error), workerRunning, activeJobs, circuit });
     }
     redisLatencyMs = Math.round(redisLatencyMs * 100) / 100;
 
@@ -55,6 +56,7 @@ export class QueueHealthIndicator {
         redisLatencyMs,
         workerRunning,
         activeJobs,
+        circuit,
       });
     }
 
@@ -64,6 +66,7 @@ export class QueueHealthIndicator {
         redisLatencyMs,
         workerRunning,
         activeJobs,
+        circuit,
         waiting: counts.waiting,
         failures: counts.failures,
         systemErrors: counts.system_errors,
@@ -74,6 +77,7 @@ export class QueueHealthIndicator {
         redisLatencyMs,
         workerRunning,
         activeJobs,
+        circuit,
       });
     }
   }

@@ -23,6 +23,7 @@ export class RedisConnection {
     this.client = config.redis.client ?? new Redis(config.redis.url, this.clientOptions());
     this.reportOutages(this.client);
     defineScripts(this.client);
+    this.client.once('ready', () => void this.checkEvictionPolicy());
   }
 
   /** Runs one library operation under the connection policy (timeout, retries, breaker). */
@@ -80,6 +81,23 @@ export class RedisConnection {
       if (down) this.logger.log('Redis connection restored');
       down = false;
     });
+  }
+
+  /** A Redis that may evict any key under memory pressure can silently drop waiting jobs. */
+  async checkEvictionPolicy(): Promise<string | undefined> {
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+      const policy = reply[1];
+      if (policy?.startsWith('allkeys-')) {
+        this.logger.warn(
+          `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict waiting jobs. Use "noeviction" for a queue.`,
+        );
+      }
+      return policy;
+    } catch {
+      // Managed Redis services often forbid CONFIG; nothing to check then.
+      return undefined;
+    }
   }
 
   private clientOptions() {

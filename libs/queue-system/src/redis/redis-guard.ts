@@ -19,6 +19,9 @@ import { QueueUnavailableError } from '../errors.js';
 
 /** A reply error means Redis is up and said no (a script error): never retried, never trips the breaker. */
 const isConnectionFailure = (error: Error): boolean => !(error instanceof ReplyError);
+/** An open circuit is an answer, not a failure to retry: the caller is told at once. */
+const isRetryable = (error: Error): boolean =>
+  isConnectionFailure(error) && !(error instanceof BrokenCircuitError);
 
 /**
  * The policy around every Redis call of the library (cockatiel): the whole call, retries
@@ -36,7 +39,7 @@ export class RedisGuard {
       halfOpenAfter: config.circuitRecoveryTimeout,
       breaker: new ConsecutiveBreaker(config.circuitBreakerThreshold),
     });
-    const retries = retry(handleWhen(isConnectionFailure), {
+    const retries = retry(handleWhen(isRetryable), {
       maxAttempts: config.maxConnectionRetries,
       backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 1_000 }),
     });

@@ -211,7 +211,15 @@ export class QueueWorker {
     if (nextDueAt > 0) timeoutMs = Math.min(timeoutMs, nextDueAt - Date.now());
     if (timeoutMs <= 0 || !this.blocking) return;
     // BLPOP takes seconds; Redis 6+ accepts fractions. Round up so a due job is never missed.
-    await this.blocking.blpop(this.scripts.keys.wake, Math.max(Math.ceil(timeoutMs) / 1000, 0.01));
+    try {
+      await this.blocking.blpop(
+        this.scripts.keys.wake,
+        Math.max(Math.ceil(timeoutMs) / 1000, 0.01),
+      );
+    } catch (error) {
+      if (this.stopping) return;
+      throw new QueueUnavailableError('waiting for work', error);
+    }
   }
 }
 

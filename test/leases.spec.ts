@@ -1,0 +1,233 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Injectable, type LoggerService } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
+import {
+  Processor,
+  QueueUnavailableError,
+  type JobContext,
+} from '../libs/queue-system/src/index.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
+import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
+import { defineScripts } from '../libs/queue-system/src/redis/script-loader.js';
+import {
+  createQueueApp,
+  rawRedis,
+  sleep,
+  uniquePrefix,
+  type QueueTestApp,
+  waitFor,
+} from './support/queue-test-app.js';
+
+@Injectable()
+class LeaseJobs {
+  readonly runs: { id: string; attempt: number }[] = [];
+
+  @Processor('lease.work')
+  work(_entity: unknown, ctx: JobContext) {
+    this.runs.push({ id: ctx.operationId, attempt: ctx.attempt });
+    return 'done by the live worker';
+  }
+
+  @Processor('lease.slow')
+  async slow(entity: { ms: number }, ctx: JobContext) {
+    await sleep(entity.ms);
+    this.runs.push({ id: ctx.operationId, attempt: ctx.attempt });
+  }
+}
+
+/** A worker that takes one job through the real fetch script, then dies (never acks, no heartbeat). */
+async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
+  const redis = rawRedis();
+  defineScripts(redis);
+  const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+  const now = Date.now();
+  const { jobs } = await scripts.fetch(redis, {
+    now,
+    leaseDeadline: now + leaseMs,
+    tokenPrefix: 'dead-worker',
+    slots: 1,
+    queues: undefined,
+    queueLimits: new Map(),
+  });
+  return { redis, scripts, fields: jobs[0]! };
+}
+
+describe('leases, stalled jobs and fencing', () => {
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
+  });
+
+  it("puts back a dead worker's job once its lease expires, without spending an attempt", async () => {
+    const keyPrefix = uniquePrefix('stalled');
+    const producer = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false },
+    });
+    cleanups.push(() => producer.close());
+    const { operationId } = await producer.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    const dead = await takeJobAndDie(keyPrefix, 300);
+    cleanups.push(() => dead.redis.disconnect());
+    expect(await producer.queue.getJob(operationId)).toMatchObject({
+      state: 'active',
+      attempts: 1,
+    });
+
+    const live = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { leaseDuration: 600, heartbeatInterval: 100 },
+    });
+    cleanups.push(() => live.close());
+    await waitFor(
+      async () => (await live.queue.getJob(operationId))?.state === 'completed',
+      'recovery',
+    );
+
+    expect(live.app.get(LeaseJobs).runs).toEqual([{ id: operationId, attempt: 1 }]);
+    expect(await live.queue.getJob(operationId)).toMatchObject({
+      attempts: 1,
+      result: 'done by the live worker',
+    });
+    expect(await live.queue.getMetrics()).toMatchObject({ stalled: 1, processed: 1, failed: 0 });
+
+    // The dead worker's late answer is refused by its old token and changes nothing.
+    const late = await dead.scripts.complete(
+      dead.redis,
+      operationId,
+      dead.fields[dead.fields.indexOf('lease') + 1]!,
+      '"zombie"',
+      Date.now(),
+      60_000,
+    );
+    expect(late).toBe(-1);
+    expect(await live.queue.getJob(operationId)).toMatchObject({
+      state: 'completed',
+      result: 'done by the live worker',
+    });
+  });
+
+  it('sends a job that stalls more than maxStalls times to failures with the reason', async () => {
+    const keyPrefix = uniquePrefix('poison');
+    const app = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false, maxStalls: 2, leaseDuration: 200, heartbeatInterval: 50 },
+    });
+    cleanups.push(() => app.close());
+    const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    const redis = rawRedis();
+    cleanups.push(() => redis.disconnect());
+    defineScripts(redis);
+    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+    for (let stall = 1; stall <= 3; stall++) {
+      const taken = await takeJobAndDie(keyPrefix, 1);
+      taken.redis.disconnect();
+      expect(taken.fields).toContain(operationId);
+      await sleep(5);
+      expect(await scripts.recoverStalled(redis, Date.now(), 2, 10)).toEqual(
+        stall <= 2 ? [1, 0] : [0, 1],
+      );
+    }
+    expect(await app.queue.listDeadLetters('failures')).toEqual([operationId]);
+    const job = await app.queue.getJob(operationId);
+    expect(job).toMatchObject({ state: 'failed' });
+    expect(job!.lastError).toMatch(/^stalled 3 times/);
+    expect(await app.queue.getMetrics()).toMatchObject({ stalled: 3, failed: 1 });
+  });
+
+  it('keeps a long job leased by its heartbeat: it is never taken over while it runs', async () => {
+    const keyPrefix = uniquePrefix('heartbeat');
+    const first = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { leaseDuration: 300, heartbeatInterval: 80 },
+    });
+    cleanups.push(() => first.close());
+    const second = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { leaseDuration: 300, heartbeatInterval: 80 },
+    });
+    cleanups.push(() => second.close());
+    const { operationId } = await first.queue.enqueue({
+      entity: { ms: 1_200 },
+      processor: 'lease.slow',
+    });
+    await first.queue.waitUntilEmpty(5_000);
+    const runs = [...first.app.get(LeaseJobs).runs, ...second.app.get(LeaseJobs).runs];
+    expect(runs).toEqual([{ id: operationId, attempt: 1 }]);
+    expect(await first.queue.getMetrics()).toMatchObject({
+      stalled: 0,
+      lease_lost: 0,
+      processed: 1,
+    });
+  });
+});
+
+describe('Redis outages', () => {
+  let redis: EmbeddedRedis | undefined;
+  let app: QueueTestApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await redis?.stop();
+    redis = undefined;
+  });
+
+  it('enqueue fails fast with QueueUnavailableError, the worker pauses, and both recover by themselves', async () => {
+    const dataDir = join(tmpdir(), `nqs-outage-${process.pid}-${Date.now()}`);
+    redis = await new EmbeddedRedis({ dataDir }).start();
+    app = await createQueueApp([LeaseJobs], {
+      redis: {
+        url: redis.url,
+        connectionTimeout: 500,
+        circuitBreakerThreshold: 3,
+        circuitRecoveryTimeout: 1_000,
+      },
+    });
+    await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    await app.queue.waitUntilEmpty(5_000);
+
+    await redis.kill();
+    const started = performance.now();
+    const error = await app.queue
+      .enqueue({ entity: {}, processor: 'lease.work' })
+      .catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(QueueUnavailableError);
+    expect(elapsed).toBeLessThan(1_000);
+    // Once the breaker is open, callers are told at once instead of waiting out the timeout.
+    for (let i = 0; i < 3; i++)
+      await app.queue.enqueue({ entity: {}, processor: 'lease.work' }).catch(() => undefined);
+    expect(app.queue.circuitState).toBe('open');
+    const fast = performance.now();
+    await expect(app.queue.enqueue({ entity: {}, processor: 'lease.work' })).rejects.toBeInstanceOf(
+      QueueUnavailableError,
+    );
+    expect(performance.now() - fast).toBeLessThan(50);
+    expect(app.worker.isRunning()).toBe(true);
+
+    redis = await new EmbeddedRedis({ dataDir, port: redis.port }).start();
+    await sleep(1_100);
+    const results = await app.queue.enqueueBatch({ entities: [1, 2, 3], processor: 'lease.work' });
+    await app.queue.waitUntilEmpty(10_000);
+    const done = app.app.get(LeaseJobs).runs.map((run) => run.id);
+    for (const { operationId } of results) expect(done).toContain(operationId);
+    expect(app.queue.circuitState).toBe('closed');
+  });
+
+  it('warns when Redis may evict keys under memory pressure', async () => {
+    redis = await new EmbeddedRedis({
+      dataDir: join(tmpdir(), `nqs-evict-${process.pid}-${Date.now()}`),
+      extraArgs: ['--maxmemory-policy', 'allkeys-lru'],
+    }).start();
+    const warnings: string[] = [];
+    const logger: LoggerService = {
+      log: () => undefined,
+      error: () => undefined,
+      warn: (message: unknown) => warnings.push(String(message)),
+    };
+    app = await createQueueApp([LeaseJobs], { redis: { url: redis.url }, logging: { logger } });
+    await waitFor(() => warnings.some((w) => w.includes('allkeys-lru')), 'the eviction warning');
+    expect(warnings.find((w) => w.includes('maxmemory-policy'))).toContain('noeviction');
+  });
+});
