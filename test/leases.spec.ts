@@ -51,7 +51,7 @@ async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
     queues: undefined,
     queueLimits: new Map(),
   });
-  return { redis, scripts, fields: jobs[0]! };
+  return { redis, scripts, job: jobs[0]! };
 }
 
 describe('leases, stalled jobs and fencing', () => {
@@ -93,15 +93,14 @@ describe('leases, stalled jobs and fencing', () => {
     expect(await live.queue.getMetrics()).toMatchObject({ stalled: 1, processed: 1, failed: 0 });
 
     // The dead worker's late answer is refused by its old token and changes nothing.
-    const late = await dead.scripts.complete(
+    const deadToken = dead.job.lease!;
+    const late = await dead.scripts.completeMany(
       dead.redis,
-      operationId,
-      dead.fields[dead.fields.indexOf('lease') + 1]!,
-      '"zombie"',
+      [{ id: operationId, token: deadToken, result: '"zombie"' }],
       Date.now(),
       60_000,
     );
-    expect(late).toBe(-1);
+    expect(late).toEqual([-1]);
     expect(await live.queue.getJob(operationId)).toMatchObject({
       state: 'completed',
       result: 'done by the live worker',
@@ -123,7 +122,7 @@ describe('leases, stalled jobs and fencing', () => {
     for (let stall = 1; stall <= 3; stall++) {
       const taken = await takeJobAndDie(keyPrefix, 1);
       taken.redis.disconnect();
-      expect(taken.fields).toContain(operationId);
+      expect(taken.job.id).toBe(operationId);
       await sleep(5);
       expect(await scripts.recoverStalled(redis, Date.now(), 2, 10)).toEqual(
         stall <= 2 ? [1, 0] : [0, 1],

@@ -27,6 +27,37 @@ export interface JobHash {
   result?: string;
 }
 
+/** The fields a worker needs, in the order the fetch script returns their values. */
+export const FETCHED_FIELDS = [
+  'id',
+  'processor',
+  'queue',
+  'priority',
+  'state',
+  'payload',
+  'serializer',
+  'attempts',
+  'maxAttempts',
+  'retry',
+  'timeout',
+  'onSuccess',
+  'onFailure',
+  'tenant',
+  'enqueuedAt',
+  'firstAttemptAt',
+  'lease',
+] as const satisfies readonly (keyof JobHash)[];
+
+/** Parses the values of `FETCHED_FIELDS`, as the fetch script returns them. */
+export function parseFetchedJob(values: readonly (string | number | null)[]): JobHash {
+  const record: Record<string, string> = {};
+  FETCHED_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    if (value !== null && value !== undefined) record[field] = String(value);
+  });
+  return parseJobHash(record);
+}
+
 /** Parses an HGETALL reply (flat array from Lua, or an object from ioredis). */
 export function parseJobHash(reply: readonly string[] | Record<string, string>): JobHash {
   const raw: Record<string, string> = isFlat(reply) ? pairsToRecord(reply) : { ...reply };

@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { JobPriority } from '../interfaces/job-options.interface.js';
+import { FETCHED_FIELDS, parseFetchedJob, type JobHash } from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { SCRIPTS_VERSION } from './script-loader.js';
@@ -55,7 +56,7 @@ export class QueueScripts {
       queues: readonly string[] | undefined;
       queueLimits: ReadonlyMap<string, number>;
     },
-  ): Promise<{ nextDueAt: number; jobs: string[][] }> {
+  ): Promise<{ nextDueAt: number; jobs: JobHash[] }> {
     const k = this.keys;
     const served = request.queues ?? [];
     const limits = [...request.queueLimits].flat();
@@ -73,26 +74,27 @@ export class QueueScripts {
         ...served,
         request.queueLimits.size,
         ...limits,
+        ...FETCHED_FIELDS,
       ],
-    )) as [number, ...string[][]];
-    return { nextDueAt, jobs };
+    )) as [number, ...(string | number | null)[][]];
+    return { nextDueAt, jobs: jobs.map(parseFetchedJob) };
   }
 
-  async complete(
+  /** Completes many jobs in one call; one reply per job: 1, or LEASE_NOT_HELD. */
+  async completeMany(
     client: RedisClient,
-    id: string,
-    token: string,
-    result: string,
+    jobs: readonly { id: string; token: string; result: string }[],
     now: number,
     ttl: number,
   ) {
     const k = this.keys;
+    const args = jobs.flatMap((job) => [job.id, job.token, job.result]);
     return (await call(
       client,
       'complete',
-      [k.job(id), k.active, k.dedup, k.metrics],
-      [id, token, result, now, ttl],
-    )) as number;
+      [k.active, k.dedup, k.metrics],
+      [k.base, now, ttl, ...args],
+    )) as number[];
   }
 
   async retry(

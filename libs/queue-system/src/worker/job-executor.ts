@@ -15,6 +15,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableKind, CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
+import type { AckBatcher } from './ack-batcher.js';
 import { runAttempt } from './attempt-runner.js';
 
 /**
@@ -29,6 +30,7 @@ export class JobExecutor {
     private readonly registry: CallableRegistry,
     private readonly serializers: SerializerRegistry,
     private readonly logger: QueueLogger,
+    private readonly acks: AckBatcher,
   ) {}
 
   async execute(job: JobHash, controller: AbortController): Promise<void> {
@@ -148,15 +150,12 @@ export class JobExecutor {
       );
       stored = 'null';
     }
-    const accepted = await this.settle(job, 'complete', () =>
-      this.scripts.complete(
-        this.connection.client,
-        job.id,
-        job.lease ?? '',
-        stored,
-        Date.now(),
-        this.config.redis.backupTtl,
-      ),
+    // The batcher runs its call under the connection guard itself.
+    const accepted = await this.settle(
+      job,
+      'complete',
+      () => this.acks.complete(job.id, job.lease ?? '', stored),
+      false,
     );
     if (accepted && job.onSuccess) {
       const payload: SuccessCallbackPayload = { entity, result, operationId: job.id };
@@ -207,8 +206,10 @@ export class JobExecutor {
     job: JobHash,
     transition: string,
     run: () => Promise<number>,
+    guard = true,
   ): Promise<boolean> {
-    const reply = await this.untilRedisAnswers(transition, run);
+    const guarded = guard ? () => this.connection.run(transition, run) : run;
+    const reply = await this.untilRedisAnswers(guarded);
     if (reply !== LEASE_NOT_HELD) return true;
     this.logger.warn(`Job ${job.id}: ${transition} refused, this worker no longer holds its lease`);
     await this.count('lease_lost');
@@ -219,11 +220,11 @@ export class JobExecutor {
    * The work is done: keep trying to record it through a Redis outage, for as long as the
    * lease could still be ours. Past that, stalled-job recovery hands the job to another worker.
    */
-  private async untilRedisAnswers<T>(transition: string, call: () => Promise<T>): Promise<T> {
+  private async untilRedisAnswers<T>(call: () => Promise<T>): Promise<T> {
     const giveUpAt = Date.now() + this.config.worker.leaseDuration;
     for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
       try {
-        return await this.connection.run(transition, call);
+        return await call();
       } catch (error) {
         if (!(error instanceof QueueUnavailableError) || Date.now() + pause > giveUpAt) throw error;
         await new Promise((resolve) => setTimeout(resolve, pause));

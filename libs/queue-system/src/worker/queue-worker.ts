@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { QueueConfig } from '../config/index.js';
 import { QueueUnavailableError } from '../errors.js';
-import { parseJobHash, type JobHash } from '../redis/job-hash.js';
+import type { JobHash } from '../redis/job-hash.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import { closeClient, type RedisClient, type RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
+import { AckBatcher } from './ack-batcher.js';
 import { JobExecutor } from './job-executor.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
@@ -54,6 +55,7 @@ export class QueueWorker {
       registry,
       serializers,
       this.logger,
+      new AckBatcher(connection, scripts, config.redis.backupTtl),
     );
     this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
       [...this.running.values()].map(({ job, controller }) => ({
@@ -134,7 +136,7 @@ export class QueueWorker {
           }),
         );
         this.recovered();
-        for (const fields of jobs) this.dispatch(parseJobHash(fields));
+        for (const job of jobs) this.dispatch(job);
         if (jobs.length > 0 || this.stopping) continue;
         if ([...limits.values()].some((slots) => slots === 0)) {
           // Work may be waiting behind a queue's own concurrency limit: wait for a slot too.

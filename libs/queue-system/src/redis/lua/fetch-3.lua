@@ -15,9 +15,12 @@
     ARGV[7..6+n] names of the queues served
     ARGV[7+n] number m of queues with their own concurrency limit
     ARGV[8+n..7+n+2m] queue name, free slots of that queue
+    ARGV[8+n+2m..] the job hash fields to return (must include id, attempts, firstAttemptAt,
+      state and lease, which are returned as updated here)
 
   Output:
-    { next delayed due time or -1, job1, job2, ... } where each job is its HGETALL reply
+    { next delayed due time or -1, job1, job2, ... } where each job is the list of the values
+    of the requested fields, in order
 ]]
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local slots = tonumber(ARGV[5])
@@ -34,43 +37,85 @@ for _, jobId in ipairs(due) do
   end
 end
 
-local served = tonumber(ARGV[6])
+local cursor = 6
+local function nextArg()
+  cursor = cursor + 1
+  return ARGV[cursor]
+end
 local queues = {}
+local served = tonumber(ARGV[6])
+for i = 1, served do
+  queues[i] = nextArg()
+end
 if served == 0 then
   queues = redis.call('SMEMBERS', KEYS[3])
-else
-  for i = 1, served do
-    queues[i] = ARGV[6 + i]
-  end
 end
 local limits = {}
-local limitsAt = 7 + served
-for i = 1, tonumber(ARGV[limitsAt]) do
-  limits[ARGV[limitsAt + 2 * i - 1]] = tonumber(ARGV[limitsAt + 2 * i])
+for _ = 1, tonumber(nextArg()) do
+  local queue = nextArg()
+  limits[queue] = tonumber(nextArg())
 end
-local free = {}
+local fields, at = {}, {}
+while cursor < #ARGV do
+  local field = nextArg()
+  fields[#fields + 1] = field
+  at[field] = #fields
+end
+
+local free, empty = {}, {}
 for i, queue in ipairs(queues) do
   free[i] = limits[queue] or slots
 end
 
+-- Takes up to `count` ids from the right of a ready list (its oldest), with RPOP's count form.
+local function take(priority, queue, count)
+  local ids = redis.call('RPOP', prefix .. 'ready:' .. priority .. ':' .. queue, count)
+  return ids or {}
+end
+
 local reply = { -1 }
 for _, priority in ipairs(priorities) do
+  for i = 1, #queues do
+    empty[i] = false
+  end
   local progress = true
   while slots > 0 and progress do
     progress = false
+    local open = 0
+    for i = 1, #queues do
+      if free[i] > 0 and not empty[i] then
+        open = open + 1
+      end
+    end
+    -- Queues of one priority take turns: each gets an equal share of the free slots per pass.
+    local share = math.max(1, math.floor(slots / math.max(open, 1)))
     for i, queue in ipairs(queues) do
-      if slots > 0 and free[i] > 0 then
-        local jobId = redis.call('RPOP', prefix .. 'ready:' .. priority .. ':' .. queue)
-        if jobId then
+      if slots > 0 and free[i] > 0 and not empty[i] then
+        local ids = take(priority, queue, math.min(share, free[i], slots))
+        if #ids == 0 then
+          empty[i] = true
+        else
           progress = true
+        end
+        for _, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
-          if redis.call('EXISTS', jobKey) == 1 then
-            local attempt = redis.call('HINCRBY', jobKey, 'attempts', 1)
-            redis.call('HSETNX', jobKey, 'firstAttemptAt', now)
-            redis.call('HSET', jobKey, 'state', 'active', 'lease', tokenPrefix .. ':' .. attempt,
-              'startedAt', now)
+          local job = redis.call('HMGET', jobKey, unpack(fields))
+          -- A hash gone while its id waited (purged, expired) is skipped.
+          if job[at.id] then
+            local attempt = tonumber(job[at.attempts] or 0) + 1
+            local lease = tokenPrefix .. ':' .. attempt
+            job[at.attempts] = attempt
+            job[at.state] = 'active'
+            job[at.lease] = lease
+            if not job[at.firstAttemptAt] or job[at.firstAttemptAt] == '' then
+              job[at.firstAttemptAt] = now
+              redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
+                'firstAttemptAt', now)
+            else
+              redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt)
+            end
             redis.call('ZADD', KEYS[1], deadline, jobId)
-            reply[#reply + 1] = redis.call('HGETALL', jobKey)
+            reply[#reply + 1] = job
             slots = slots - 1
             free[i] = free[i] - 1
           end

@@ -1,0 +1,156 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createQueueApp,
+  sleep,
+  uniquePrefix,
+  waitFor,
+  type QueueTestApp,
+} from '../support/queue-test-app.js';
+import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import {
+  OwnRedis,
+  doneStats,
+  jobFields,
+  leasesHeldBy,
+  metrics,
+  queueKeys,
+  tally,
+} from './support/fault-redis.js';
+import { ProcessFleet, type WorkerChild } from './support/process-fleet.js';
+
+const JOBS = 20_000;
+const KILLS = 30;
+const FLEET_SIZE = 5;
+/** The chaos loop waits rather than kill when fewer workers than this are consuming. */
+const MIN_CONSUMING = 3;
+
+describe('fault: kill -9 at any instant', () => {
+  const redis = new OwnRedis();
+  const keyPrefix = uniquePrefix('kill9');
+  let producer: QueueTestApp;
+  let raw: Redis;
+  let fleet: ProcessFleet;
+
+  beforeAll(async () => {
+    await redis.start();
+    raw = new Redis(redis.url);
+    producer = await createQueueApp(
+      [
+        FaultJobs,
+        {
+          provide: FAULT_JOBS_OPTIONS,
+          useValue: { redisUrl: redis.url, keyPrefix, jobMs: [5, 25], freezeMs: 0 },
+        },
+      ],
+      { redis: { url: redis.url, keyPrefix }, worker: { autoStart: false } },
+    );
+    fleet = new ProcessFleet({
+      REDIS_URL: redis.url,
+      KEY_PREFIX: keyPrefix,
+      WORKER_COUNT: 8,
+      LEASE_MS: 1500,
+      HEARTBEAT_MS: 300,
+      // No job may reach failures by being in killed processes, however unlucky.
+      MAX_STALLS: 20,
+      JOB_MS: '5-25',
+    });
+  });
+
+  afterAll(async () => {
+    await fleet?.killAll();
+    await producer?.close();
+    raw?.disconnect();
+    await redis.destroy();
+  });
+
+  it(
+    `${FLEET_SIZE} worker processes, ${KILLS} SIGKILLs: every one of ${JOBS} jobs completes once in Redis, none lost, none failed, duplicates bounded by the jobs running in killed processes`,
+    { timeout: 150_000 },
+    async () => {
+      const started = performance.now();
+      for (let i = 0; i < FLEET_SIZE; i++) fleet.spawn();
+      const ids = (
+        await producer.queue.enqueueBatch({
+          entities: Array.from({ length: JOBS }, () => ({})),
+          processor: 'fault.record',
+        })
+      ).map((r) => r.operationId);
+      expect(new Set(ids).size).toBe(JOBS);
+      await Promise.all(fleet.children.map((child) => child.awaitReady()));
+
+      // The chaos loop: SIGKILL a random consuming worker every 250-450 ms and start its
+      // replacement at once. The jobs whose lease the victim held when it died were running
+      // there: only they may run twice.
+      const kills: { victim: WorkerChild; heldLeases: number; remaining: number }[] = [];
+      const chaosDeadline = Date.now() + 90_000;
+      while (kills.length < KILLS) {
+        if (Date.now() > chaosDeadline) throw new Error(`only ${kills.length} kills in 90 s`);
+        await sleep(250 + Math.random() * 200);
+        const remaining = JOBS - (await raw.scard(`${keyPrefix}fault:done-set`));
+        if (remaining === 0) {
+          throw new Error(
+            `the ${JOBS} jobs were all done after ${kills.length} kills: make the jobs slower`,
+          );
+        }
+        const consuming = fleet.ready();
+        if (consuming.length < MIN_CONSUMING) continue;
+        const victim = consuming[Math.floor(Math.random() * consuming.length)]!;
+        const exit = await victim.kill('SIGKILL');
+        expect(exit.signal).toBe('SIGKILL');
+        // Read after the exit: a dead process changes nothing, and its leases stay until they expire.
+        const held = await leasesHeldBy(raw, keyPrefix, victim.workerId!);
+        kills.push({ victim, heldLeases: held.length, remaining });
+        fleet.spawn();
+      }
+      const chaosMs = performance.now() - started;
+
+      // Drain: the survivors and replacements finish everything, the dead workers' jobs included.
+      const keys = queueKeys(keyPrefix);
+      await waitFor(
+        async () =>
+          (await raw.scard(`${keyPrefix}fault:done-set`)) === JOBS &&
+          (await raw.zcard(keys.active)) === 0 &&
+          (await metrics(raw, keyPrefix)).processed === JOBS,
+        `all ${JOBS} jobs to be completed`,
+        60_000,
+      );
+      const totalMs = performance.now() - started;
+
+      const done = await doneStats(raw, keyPrefix);
+      const states = tally(await jobFields(raw, keyPrefix, ids, 'state'));
+      const counters = await metrics(raw, keyPrefix);
+      const failures = await raw.llen(keys.failures);
+      const systemErrors = await raw.llen(keys.systemErrors);
+      const bound = kills.reduce((sum, kill) => sum + kill.heldLeases, 0);
+      const lost = ids.filter((id) => !done.members.has(id)).length;
+      // Every worker that ended was one of ours, killed by SIGKILL: no child crashed by itself.
+      const unexpectedExits = fleet.children.filter(
+        (child) => child.exit && child.exit.signal !== 'SIGKILL',
+      );
+
+      console.log(
+        `[fault:kill-9] jobs=${JOBS} kills=${kills.length} duplicates=${done.duplicates} bound=${bound} lost=${lost} failures=${failures}` +
+          ` extra_runs=${done.runs - done.distinct} stalled=${counters.stalled ?? 0} lease_lost=${counters.lease_lost ?? 0}` +
+          ` processes=${fleet.children.length} chaos_ms=${Math.round(chaosMs)} total_ms=${Math.round(totalMs)}` +
+          ` min_backlog_at_kill=${Math.min(...kills.map((k) => k.remaining))}`,
+      );
+
+      expect(unexpectedExits.map((child) => `${child.name}: ${child.stderr()}`)).toEqual([]);
+      expect(kills).toHaveLength(KILLS);
+      expect(lost).toBe(0);
+      expect(done.distinct).toBe(JOBS);
+      const idSet = new Set(ids);
+      expect([...done.members].filter((id) => !idSet.has(id))).toEqual([]);
+      expect(states).toEqual({ completed: JOBS });
+      expect(failures).toBe(0);
+      expect(systemErrors).toBe(0);
+      // Exactly-once in Redis: each job's completion was accepted once, however often it ran.
+      expect(counters.processed).toBe(JOBS);
+      expect(counters.failed ?? 0).toBe(0);
+      expect(done.duplicates).toBeLessThanOrEqual(bound);
+      // The chaos hit running jobs, or the bound would prove nothing.
+      expect(bound).toBeGreaterThan(0);
+    },
+  );
+});

@@ -1,0 +1,102 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { Processor, QueueWorker, type JobContext } from '../../../libs/queue-system/src/index.js';
+
+/** Where the fault processors write what they did: keys under the test's own key prefix. */
+export function doneKeys(keyPrefix: string) {
+  return { set: `${keyPrefix}fault:done-set`, list: `${keyPrefix}fault:done-list` };
+}
+
+export interface FaultJobsOptions {
+  redisUrl: string;
+  keyPrefix: string;
+  /** Duration of a `fault.record` job, picked uniformly in [min, max] ms (an entity `ms` wins). */
+  jobMs: readonly [number, number];
+  /** How long `fault.freeze` blocks the event loop; 0 makes it an ordinary `fault.record`. */
+  freezeMs: number;
+}
+
+export const FAULT_JOBS_OPTIONS = Symbol('FAULT_JOBS_OPTIONS');
+
+export interface RecordEntity {
+  ms?: number;
+}
+
+export interface RecordResult {
+  /** The `QueueWorker.id` of the process whose run was accepted. */
+  by: string;
+}
+
+/**
+ * The processors of the fault suite. The same provider runs in the worker child processes and
+ * in the test process (which must register them to enqueue them, and sometimes consumes too).
+ */
+@Injectable()
+export class FaultJobs implements OnApplicationShutdown {
+  private readonly redis: Redis;
+  private readonly keys: ReturnType<typeof doneKeys>;
+
+  constructor(
+    @Inject(FAULT_JOBS_OPTIONS) private readonly options: FaultJobsOptions,
+    private readonly worker: QueueWorker,
+  ) {
+    // Its own client with ioredis defaults: a write issued while Redis restarts waits for it.
+    this.redis = new Redis(options.redisUrl, { lazyConnect: true });
+    this.redis.on('error', () => undefined);
+    this.keys = doneKeys(options.keyPrefix);
+  }
+
+  /** Sleeps (abortably), then appends its id to the done set and the done list in one MULTI. */
+  @Processor('fault.record')
+  async record(entity: RecordEntity | null, ctx: JobContext): Promise<RecordResult> {
+    const [min, max] = this.options.jobMs;
+    const ms = entity?.ms ?? min + Math.random() * (max - min);
+    await abortableSleep(ms, ctx.signal);
+    await this.redis
+      .multi()
+      .sadd(this.keys.set, ctx.operationId)
+      .rpush(this.keys.list, ctx.operationId)
+      .exec();
+    return { by: this.worker.id };
+  }
+
+  /** Blocks the event loop for `freezeMs` (no heartbeat, no I/O), then answers without recording. */
+  @Processor('fault.freeze')
+  async freeze(entity: RecordEntity | null, ctx: JobContext): Promise<RecordResult> {
+    if (this.options.freezeMs <= 0) return this.record(entity, ctx);
+    const until = Date.now() + this.options.freezeMs;
+    while (Date.now() < until) {
+      // busy: a stuck synchronous computation
+    }
+    return { by: this.worker.id };
+  }
+
+  /** Kills the process that runs it, like a native crash or an out-of-memory kill would. */
+  @Processor('fault.poison')
+  poison(): never {
+    process.exit(1);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis.status !== 'end' && this.redis.status !== 'wait') {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    } else {
+      this.redis.disconnect();
+    }
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import {
+  EmbeddedRedis,
+  type EmbeddedRedisOptions,
+} from '../../../libs/embedded-redis/src/embedded-redis.js';
+import { doneKeys } from './fault-jobs.js';
+
+/**
+ * A redis-server of one test's own (own data dir, own port), for the tests that kill, stop or
+ * restart it. `restart()` starts a new process on the same port and data dir: what a
+ * supervisor does after a crash.
+ */
+export class OwnRedis {
+  readonly dataDir = join(tmpdir(), `nqs-fault-redis-${process.pid}-${randomUUID().slice(0, 8)}`);
+  server: EmbeddedRedis;
+  port = 0;
+
+  constructor(private readonly options: Omit<EmbeddedRedisOptions, 'dataDir'> = {}) {
+    this.server = new EmbeddedRedis({ ...options, dataDir: this.dataDir });
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    await this.server.start();
+    this.port = this.server.port;
+    return this;
+  }
+
+  /** A new redis-server on the same port and data dir; it loads the AOF left by the last one. */
+  async restart(): Promise<void> {
+    this.server = new EmbeddedRedis({ ...this.options, dataDir: this.dataDir, port: this.port });
+    await this.server.start();
+  }
+
+  async destroy(): Promise<void> {
+    await this.server.kill();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The namespace keys the assertions read, as `QueueKeys` builds them (namespace `default`). */
+export function queueKeys(keyPrefix: string) {
+  const base = `${keyPrefix}{default}:`;
+  return {
+    base,
+    active: `${base}active`,
+    failures: `${base}failures`,
+    systemErrors: `${base}system_errors`,
+    metrics: `${base}metrics`,
+    job: (id: string) => `${base}job:${id}`,
+  };
+}
+
+/** Active jobs and the lease token each holds (`<worker id>:<attempt>`). */
+export async function activeLeases(client: Redis, keyPrefix: string): Promise<Map<string, string>> {
+  const keys = queueKeys(keyPrefix);
+  const ids = await client.zrange(keys.active, 0, -1);
+  const pipeline = client.pipeline();
+  for (const id of ids) pipeline.hget(keys.job(id), 'lease');
+  const replies = (await pipeline.exec()) ?? [];
+  const leases = new Map<string, string>();
+  ids.forEach((id, i) => leases.set(id, String(replies[i]?.[1] ?? '')));
+  return leases;
+}
+
+/** How many active jobs hold a lease of `workerId`: the jobs that were running in that process. */
+export async function leasesHeldBy(
+  client: Redis,
+  keyPrefix: string,
+  workerId: string,
+): Promise<string[]> {
+  const leases = await activeLeases(client, keyPrefix);
+  return [...leases].filter(([, token]) => token.startsWith(`${workerId}:`)).map(([id]) => id);
+}
+
+export interface DoneStats {
+  /** Distinct jobs whose processor ran to its end at least once. */
+  distinct: number;
+  /** Runs to the end in all. */
+  runs: number;
+  /** Jobs whose processor ran to its end more than once. */
+  duplicates: number;
+  /** How often each job ran, for the jobs that ran more than once. */
+  repeated: Map<string, number>;
+  members: Set<string>;
+}
+
+export async function doneStats(client: Redis, keyPrefix: string): Promise<DoneStats> {
+  const keys = doneKeys(keyPrefix);
+  const [members, list] = await Promise.all([
+    client.smembers(keys.set),
+    client.lrange(keys.list, 0, -1),
+  ]);
+  const counts = new Map<string, number>();
+  for (const id of list) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const repeated = new Map([...counts].filter(([, n]) => n > 1));
+  return {
+    distinct: members.length,
+    runs: list.length,
+    duplicates: repeated.size,
+    repeated,
+    members: new Set(members),
+  };
+}
+
+/** Reads one field of many job hashes, in pipelined chunks. */
+export async function jobFields(
+  client: Redis,
+  keyPrefix: string,
+  ids: readonly string[],
+  field: string,
+): Promise<(string | null)[]> {
+  const keys = queueKeys(keyPrefix);
+  const values: (string | null)[] = [];
+  for (let start = 0; start < ids.length; start += 1000) {
+    const pipeline = client.pipeline();
+    for (const id of ids.slice(start, start + 1000)) pipeline.hget(keys.job(id), field);
+    for (const [error, value] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      values.push(value as string | null);
+    }
+  }
+  return values;
+}
+
+/** Tallies values, e.g. job states: `{ completed: 20000 }`. */
+export function tally(values: readonly (string | null)[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[String(value)] = (counts[String(value)] ?? 0) + 1;
+  return counts;
+}
+
+/** Deletes every key under `keyPrefix` (tests on the shared redis-server clean up after themselves). */
+export async function deleteKeys(client: Redis, keyPrefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** The metrics hash, as numbers. */
+export async function metrics(client: Redis, keyPrefix: string): Promise<Record<string, number>> {
+  const raw = await client.hgetall(queueKeys(keyPrefix).metrics);
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+}

@@ -1,0 +1,97 @@
+/**
+ * The worker child process of the fault suite: a Nest application context with
+ * `QueueModule.forRoot` configured from environment variables and the fault processors.
+ * Run with `node --import @swc-node/register/esm-register test/faults/support/worker-process.ts`.
+ *
+ * stdout carries only protocol lines, `@fault ready <worker id>`, so the parent can attribute
+ * leases to this process; the logs go to stderr.
+ */
+import 'reflect-metadata';
+import { Module, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { QueueModule, QueueWorker } from '../../../libs/queue-system/src/index.js';
+import { FAULT_JOBS_OPTIONS, FaultJobs, type FaultJobsOptions } from './fault-jobs.js';
+
+export const PROTOCOL_PREFIX = '@fault ';
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
+/** Every log line to stderr, tagged with the pid, so stdout stays a clean protocol channel. */
+class StderrLogger implements LoggerService {
+  private write(level: string, message: unknown, context?: unknown) {
+    const where = typeof context === 'string' ? ` [${context}]` : '';
+    process.stderr.write(`${process.pid} ${level}${where} ${String(message)}\n`);
+  }
+  log(message: unknown, context?: unknown) {
+    this.write('LOG', message, context);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.write('ERROR', message, rest.at(-1));
+  }
+  warn(message: unknown, context?: unknown) {
+    this.write('WARN', message, context);
+  }
+}
+
+async function main(): Promise<void> {
+  const redisUrl = requiredEnv('REDIS_URL');
+  const keyPrefix = requiredEnv('KEY_PREFIX');
+  const leaseDuration = numberFromEnv('LEASE_MS', 1500);
+  const [minMs, maxMs] = (process.env.JOB_MS ?? '5-15').split('-').map(Number);
+  const jobs: FaultJobsOptions = {
+    redisUrl,
+    keyPrefix,
+    jobMs: [minMs ?? 5, maxMs ?? minMs ?? 15],
+    freezeMs: numberFromEnv('FREEZE_MS', 0),
+  };
+
+  @Module({
+    imports: [
+      QueueModule.forRoot({
+        redis: {
+          url: redisUrl,
+          keyPrefix,
+          connectionTimeout: numberFromEnv('CONNECTION_TIMEOUT_MS', 1000),
+          circuitRecoveryTimeout: numberFromEnv('CIRCUIT_RECOVERY_MS', 1000),
+        },
+        worker: {
+          workerCount: numberFromEnv('WORKER_COUNT', 8),
+          leaseDuration,
+          heartbeatInterval: numberFromEnv('HEARTBEAT_MS', 300),
+          maxStalls: numberFromEnv('MAX_STALLS', 3),
+          graceShutdownPeriod: numberFromEnv('GRACE_MS', 1000),
+          // A job in this suite never legitimately runs for long; a stuck one must not hide.
+          workTimeout: numberFromEnv('WORK_TIMEOUT_MS', 30_000),
+        },
+        logging: { level: 'log' },
+      }),
+    ],
+    providers: [FaultJobs, { provide: FAULT_JOBS_OPTIONS, useValue: jobs }],
+  })
+  class WorkerProcessModule {}
+
+  const app = await NestFactory.createApplicationContext(WorkerProcessModule, {
+    logger: new StderrLogger(),
+  });
+  // SIGTERM drains the worker (graceShutdownPeriod), closes the connections and exits 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
+  await app.init();
+  process.stdout.write(`${PROTOCOL_PREFIX}ready ${app.get(QueueWorker).id}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`worker process failed to start: ${String(error)}\n`);
+  process.exit(2);
+});
