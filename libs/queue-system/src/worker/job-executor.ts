@@ -33,7 +33,12 @@ export class JobExecutor {
     private readonly acks: AckBatcher,
   ) {}
 
-  async execute(job: JobHash, controller: AbortController): Promise<void> {
+  /** `releaseSlot` is called as soon as the processor settled, before the outcome is stored. */
+  async execute(
+    job: JobHash,
+    controller: AbortController,
+    releaseSlot: () => void,
+  ): Promise<void> {
     const lease = job.lease ?? '';
     const processor = this.registry.get('processor', job.processor);
     if (!processor) {
@@ -98,6 +103,7 @@ export class JobExecutor {
       controller,
       timeoutMs,
     );
+    releaseSlot();
 
     switch (outcome.kind) {
       case 'lease-lost':

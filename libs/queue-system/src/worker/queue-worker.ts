@@ -9,6 +9,7 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { AckBatcher } from './ack-batcher.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import { JobExecutor } from './job-executor.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
@@ -30,14 +31,13 @@ export class QueueWorker {
   /** Unique per worker instance; prefixes the lease tokens this worker holds. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly running = new Map<string, RunningJob>();
-  private readonly runningPerQueue = new Map<string, number>();
+  private readonly gate: ConcurrencyGate;
   private readonly executor: JobExecutor;
   private readonly leases: LeaseKeeper;
   private readonly logger: QueueLogger;
   private loop?: Promise<void>;
   private blocking?: RedisClient;
   private stopping = false;
-  private slotFreed?: () => void;
   private errorPause = 0;
 
   constructor(
@@ -57,6 +57,7 @@ export class QueueWorker {
       this.logger,
       new AckBatcher(connection, scripts, config.redis.backupTtl),
     );
+    this.gate = new ConcurrencyGate(config.worker.workerCount);
     this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
       [...this.running.values()].map(({ job, controller }) => ({
         id: job.id,
@@ -96,7 +97,7 @@ export class QueueWorker {
   async stop(): Promise<void> {
     if (!this.loop || this.stopping) return this.loop;
     this.stopping = true;
-    this.slotFreed?.();
+    this.gate.wake();
     if (this.blocking) this.blocking.disconnect();
     await this.loop;
 
@@ -118,9 +119,9 @@ export class QueueWorker {
   private async fetchLoop(): Promise<void> {
     while (!this.stopping) {
       try {
-        const free = this.config.worker.workerCount - this.running.size;
+        const free = this.gate.free;
         if (free <= 0) {
-          await this.nextSlotFreed();
+          await this.gate.whenSlotFreed();
           continue;
         }
         const limits = this.queueLimits();
@@ -140,7 +141,7 @@ export class QueueWorker {
         if (jobs.length > 0 || this.stopping) continue;
         if ([...limits.values()].some((slots) => slots === 0)) {
           // Work may be waiting behind a queue's own concurrency limit: wait for a slot too.
-          await Promise.race([this.nextSlotFreed(), this.waitForWork(nextDueAt)]);
+          await Promise.race([this.gate.whenSlotFreed(), this.waitForWork(nextDueAt)]);
         } else {
           await this.waitForWork(nextDueAt);
         }
@@ -172,17 +173,16 @@ export class QueueWorker {
 
   private dispatch(job: JobHash): void {
     const controller = new AbortController();
-    this.runningPerQueue.set(job.queue, (this.runningPerQueue.get(job.queue) ?? 0) + 1);
+    const releaseSlot = this.gate.acquire(job.queue);
     const done = this.executor
-      .execute(job, controller)
+      .execute(job, controller, releaseSlot)
       .catch((error: unknown) => {
         // The job keeps its lease in `active`; stalled-job recovery takes it from there.
         this.logger.error(`Job ${job.id} could not be settled: ${errorMessage(error)}`, error);
       })
       .finally(() => {
+        releaseSlot();
         this.running.delete(job.id);
-        this.runningPerQueue.set(job.queue, (this.runningPerQueue.get(job.queue) ?? 1) - 1);
-        this.slotFreed?.();
       });
     this.running.set(job.id, { job, controller, done });
   }
@@ -192,20 +192,11 @@ export class QueueWorker {
     const limits = new Map<string, number>();
     for (const processor of this.registry.processors()) {
       if (processor.concurrency === undefined) continue;
-      const used = this.runningPerQueue.get(processor.name) ?? 0;
-      limits.set(processor.name, Math.max(processor.concurrency - used, 0));
+      limits.set(processor.name, this.gate.freeFor(processor.name, processor.concurrency));
     }
     return limits;
   }
 
-  private nextSlotFreed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.slotFreed = () => {
-        this.slotFreed = undefined;
-        resolve();
-      };
-    });
-  }
 
   /** Blocks on the wake list until an enqueue, a retry, or the next delayed job is due. */
   private async waitForWork(nextDueAt: number): Promise<void> {
