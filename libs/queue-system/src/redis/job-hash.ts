@@ -48,14 +48,14 @@ export const FETCHED_FIELDS = [
   'lease',
 ] as const satisfies readonly (keyof JobHash)[];
 
-/** Parses the values of `FETCHED_FIELDS`, as the fetch script returns them. */
+/** Parses the values of `FETCHED_FIELDS`, as the fetch script returns them (missing: null). */
 export function parseFetchedJob(values: readonly (string | number | null)[]): JobHash {
-  const record: Record<string, string> = {};
-  FETCHED_FIELDS.forEach((field, i) => {
+  const record: Partial<Record<(typeof FETCHED_FIELDS)[number], string>> = {};
+  for (let i = 0; i < FETCHED_FIELDS.length; i++) {
     const value = values[i];
-    if (value !== null && value !== undefined) record[field] = String(value);
-  });
-  return parseJobHash(record);
+    if (value !== null && value !== undefined) record[FETCHED_FIELDS[i]!] = String(value);
+  }
+  return parseJobHash(record as Record<string, string>);
 }
 
 /** Parses an HGETALL reply (flat array from Lua, or an object from ioredis). */

@@ -18,11 +18,15 @@ import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
 import { runAttempt } from './attempt-runner.js';
 
+const RETRY_PLAN_CACHE_SIZE = 256;
+
 /**
  * Runs one fetched job to its next state: completed, retried later, dead-lettered, or
  * returned to its queue at shutdown. Every transition is one script that checks the lease.
  */
 export class JobExecutor {
+  private readonly retryPlans = new Map<string, QueueRetryConfig>();
+
   constructor(
     private readonly config: QueueConfig,
     private readonly connection: RedisConnection,
@@ -34,11 +38,7 @@ export class JobExecutor {
   ) {}
 
   /** `releaseSlot` is called as soon as the processor settled, before the outcome is stored. */
-  async execute(
-    job: JobHash,
-    controller: AbortController,
-    releaseSlot: () => void,
-  ): Promise<void> {
+  async execute(job: JobHash, controller: AbortController, releaseSlot: () => void): Promise<void> {
     const lease = job.lease ?? '';
     const processor = this.registry.get('processor', job.processor);
     if (!processor) {
@@ -68,7 +68,7 @@ export class JobExecutor {
       );
     }
     try {
-      retry = QueueRetryConfig.fromJSON(JSON.parse(job.retry));
+      retry = this.retryPlan(job.retry);
     } catch (error) {
       return this.deadLetter(
         job,
@@ -139,6 +139,17 @@ export class JobExecutor {
         return;
       }
     }
+  }
+
+  /** Jobs of one kind share a handful of plans: parse and validate each text once. */
+  private retryPlan(text: string): QueueRetryConfig {
+    let plan = this.retryPlans.get(text);
+    if (!plan) {
+      plan = QueueRetryConfig.fromJSON(JSON.parse(text));
+      if (this.retryPlans.size >= RETRY_PLAN_CACHE_SIZE) this.retryPlans.clear();
+      this.retryPlans.set(text, plan);
+    }
+    return plan;
   }
 
   /** Aborts a running attempt because the worker stops; the job goes back to its queue. */

@@ -197,7 +197,6 @@ export class QueueWorker {
     return limits;
   }
 
-
   /** Blocks on the wake list until an enqueue, a retry, or the next delayed job is due. */
   private async waitForWork(nextDueAt: number): Promise<void> {
     let timeoutMs = this.config.worker.idleBlockTimeout;
