@@ -74,6 +74,7 @@ describe('defaults (DESIGN section 3)', () => {
       idleBlockTimeout: 5000,
       heartbeatInterval: 10_000,
       maxStalls: 3,
+      blockWarningThreshold: 200,
     });
     expect(worker.queues).toBeUndefined();
   });
@@ -209,6 +210,7 @@ describe('validation: a bad value names its dotted path and the value', () => {
     { field: 'worker.idleBlockTimeout', value: -5, build: badWorker('idleBlockTimeout') },
     { field: 'worker.heartbeatInterval', value: 0, build: badWorker('heartbeatInterval') },
     { field: 'worker.maxStalls', value: 1.5, build: badWorker('maxStalls') },
+    { field: 'worker.blockWarningThreshold', value: -1, build: badWorker('blockWarningThreshold') },
 
     ...['linear', 'Fixed'].map((value) => ({
       field: 'retry.strategy',

@@ -10,9 +10,12 @@ import {
   coreExports,
   coreProviders,
   createNamespaceProviders,
+  createThreadProcessorProviders,
   type RegisterQueueOptions,
 } from './queue.providers.js';
 import { RedisConnection } from './redis/redis-connection.js';
+import { ThreadPool } from './threads/thread-pool.js';
+import type { ThreadProcessorDefinition } from './threads/thread-processor.registrar.js';
 import { QueueMetadataAccessor } from './registry/queue-metadata.accessor.js';
 import { QueueExplorer } from './registry/queue.explorer.js';
 import { QueueWorker } from './worker/queue-worker.js';
@@ -24,7 +27,10 @@ import { QueueWorker } from './worker/queue-worker.js';
  */
 @Module({})
 export class QueueModule extends ConfigurableQueueModule implements OnApplicationShutdown {
-  constructor(@Inject(RedisConnection) private readonly connection: RedisConnection) {
+  constructor(
+    @Inject(RedisConnection) private readonly connection: RedisConnection,
+    @Inject(ThreadPool) private readonly threadPool: ThreadPool,
+  ) {
     super();
   }
 
@@ -48,7 +54,20 @@ export class QueueModule extends ConfigurableQueueModule implements OnApplicatio
     };
   }
 
+  /**
+   * Adds processors that run in the worker-thread pool (CPU-bound work), each a module whose
+   * default export `(entity, ctx) => result` runs in a pool thread.
+   */
+  static registerThreadProcessors(...definitions: ThreadProcessorDefinition[]): DynamicModule {
+    return {
+      module: QueueThreadProcessorsModule,
+      providers: createThreadProcessorProviders(definitions),
+    };
+  }
+
+  /** Workers were drained before this (orchestrator, `beforeApplicationShutdown`). */
   async onApplicationShutdown(): Promise<void> {
+    await this.threadPool.destroy();
     await this.connection.close();
   }
 
@@ -75,3 +94,6 @@ export class QueueModule extends ConfigurableQueueModule implements OnApplicatio
 
 @Module({})
 class QueueNamespacesModule {}
+
+@Module({})
+class QueueThreadProcessorsModule {}

@@ -9,6 +9,11 @@ import { RedisConnection } from './redis/redis-connection.js';
 import { CallableRegistry } from './registry/callable-registry.js';
 import { SerializerRegistry } from './serialization/serializer-registry.js';
 import { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
+import { ThreadPool } from './threads/thread-pool.js';
+import {
+  ThreadProcessorRegistrar,
+  type ThreadProcessorDefinition,
+} from './threads/thread-processor.registrar.js';
 import { QueueOrchestrator } from './worker/queue.orchestrator.js';
 import { QueueWorker } from './worker/queue-worker.js';
 
@@ -33,6 +38,11 @@ export const coreProviders: Provider[] = [
     inject: [QUEUE_CONFIG],
   },
   {
+    provide: ThreadPool,
+    useFactory: (config: QueueConfig) => new ThreadPool(config),
+    inject: [QUEUE_CONFIG],
+  },
+  {
     provide: SerializerRegistry,
     useFactory: (options: QueueModuleOptions) => new SerializerRegistry(options.serializers),
     inject: [QUEUE_MODULE_OPTIONS],
@@ -47,6 +57,7 @@ export const coreExports = [
   SerializerRegistry,
   CallableRegistry,
   QueueOrchestrator,
+  ThreadPool,
 ];
 
 /**
@@ -66,8 +77,9 @@ export function createNamespaceProviders(
         connection: RedisConnection,
         registry: CallableRegistry,
         serializers: SerializerRegistry,
-      ) => new QueueManager(config, connection, scriptsFor(config), registry, serializers),
-      inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry],
+        pool: ThreadPool,
+      ) => new QueueManager(config, connection, scriptsFor(config), registry, serializers, pool),
+      inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry, ThreadPool],
     },
     {
       provide: getWorkerToken(options.name),
@@ -77,6 +89,7 @@ export function createNamespaceProviders(
         registry: CallableRegistry,
         serializers: SerializerRegistry,
         orchestrator: QueueOrchestrator,
+        threadPool: ThreadPool,
       ) => {
         const worker = new QueueWorker(
           config,
@@ -84,6 +97,7 @@ export function createNamespaceProviders(
           scriptsFor(config),
           registry,
           serializers,
+          threadPool,
         );
         orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
         return worker;
@@ -94,7 +108,22 @@ export function createNamespaceProviders(
         CallableRegistry,
         SerializerRegistry,
         QueueOrchestrator,
+        ThreadPool,
       ],
+    },
+  ];
+}
+
+/** Thread processors of one `registerThreadProcessors` call, registered at module init. */
+export function createThreadProcessorProviders(
+  definitions: readonly ThreadProcessorDefinition[],
+): Provider[] {
+  return [
+    {
+      provide: ThreadProcessorRegistrar,
+      useFactory: (registry: CallableRegistry, pool: ThreadPool) =>
+        new ThreadProcessorRegistrar(registry, pool, definitions),
+      inject: [CallableRegistry, ThreadPool],
     },
   ];
 }

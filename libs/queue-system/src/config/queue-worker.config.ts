@@ -33,6 +33,8 @@ export interface QueueWorkerOptions {
   heartbeatInterval?: number;
   /** Times a job may lose its lease (its worker died or froze) before it goes to failures. */
   maxStalls?: number;
+  /** A main-thread processor that blocks the event loop longer than this (ms) is reported. */
+  blockWarningThreshold?: number;
 }
 
 export interface QueueWorkerConfigJSON {
@@ -47,6 +49,7 @@ export interface QueueWorkerConfigJSON {
   idleBlockTimeout: number;
   heartbeatInterval: number;
   maxStalls: number;
+  blockWarningThreshold: number;
 }
 
 const KEYS = keysOf<QueueWorkerOptions>({
@@ -61,6 +64,7 @@ const KEYS = keysOf<QueueWorkerOptions>({
   idleBlockTimeout: true,
   heartbeatInterval: true,
   maxStalls: true,
+  blockWarningThreshold: true,
 });
 
 export class QueueWorkerConfig {
@@ -75,6 +79,7 @@ export class QueueWorkerConfig {
   readonly idleBlockTimeout: number;
   readonly heartbeatInterval: number;
   readonly maxStalls: number;
+  readonly blockWarningThreshold: number;
 
   constructor(options: QueueWorkerOptions = {}) {
     rejectUnknownKeys('worker', options, KEYS);
@@ -119,6 +124,11 @@ export class QueueWorkerConfig {
       );
     }
     this.maxStalls = integerAtLeast('worker.maxStalls', options.maxStalls, 0, 3);
+    this.blockWarningThreshold = positiveDuration(
+      'worker.blockWarningThreshold',
+      options.blockWarningThreshold,
+      200,
+    );
     Object.freeze(this);
   }
 
@@ -135,6 +145,7 @@ export class QueueWorkerConfig {
       idleBlockTimeout: this.idleBlockTimeout,
       heartbeatInterval: this.heartbeatInterval,
       maxStalls: this.maxStalls,
+      blockWarningThreshold: this.blockWarningThreshold,
     };
   }
 }

@@ -16,6 +16,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import type { RedisGuard } from '../redis/redis-guard.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import type { ThreadPool } from '../threads/thread-pool.js';
 import { buildNewJob } from './enqueue-request.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 
@@ -46,6 +47,7 @@ export class QueueManager {
     private readonly scripts: QueueScripts,
     private readonly registry: CallableRegistry,
     private readonly serializers: SerializerRegistry,
+    private readonly threadPool?: ThreadPool,
   ) {}
 
   get namespace(): string {
@@ -120,7 +122,7 @@ export class QueueManager {
       [`${prefix}failures`]: failures,
       [`${prefix}system_errors`]: systemErrors,
       total_items: total,
-      metrics: toStatusMetrics(metrics),
+      metrics: toStatusMetrics(metrics, this.threadPool?.utilization ?? 0),
       status_time: Date.now() / 1000,
     };
   }

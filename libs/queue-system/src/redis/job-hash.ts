@@ -23,6 +23,8 @@ export interface JobHash {
   firstAttemptAt?: number;
   finishedAt?: number;
   lease?: string;
+  /** Times the job was put back because the thread pool was full. */
+  requeues: number;
   lastError?: string;
   result?: string;
 }
@@ -46,6 +48,7 @@ export const FETCHED_FIELDS = [
   'enqueuedAt',
   'firstAttemptAt',
   'lease',
+  'requeues',
 ] as const satisfies readonly (keyof JobHash)[];
 
 /** Parses the values of `FETCHED_FIELDS`, as the fetch script returns them (missing: null). */
@@ -81,6 +84,7 @@ export function parseJobHash(reply: readonly string[] | Record<string, string>):
     firstAttemptAt: optionalNumber(raw.firstAttemptAt),
     finishedAt: optionalNumber(raw.finishedAt),
     lease: optionalString(raw.lease),
+    requeues: Number(raw.requeues ?? 0),
     lastError: optionalString(raw.lastError),
     result: raw.result,
   };

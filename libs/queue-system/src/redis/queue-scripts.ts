@@ -114,6 +114,17 @@ export class QueueScripts {
     )) as number;
   }
 
+  /** Puts a job back for later without spending an attempt (the thread pool was full). */
+  async defer(client: RedisClient, id: string, token: string, dueAt: number) {
+    const k = this.keys;
+    return (await call(
+      client,
+      'defer',
+      [k.job(id), k.active, k.delayed, k.metrics, k.wake],
+      [id, token, dueAt],
+    )) as number;
+  }
+
   async deadLetter(
     client: RedisClient,
     target: DeadLetterTarget,

@@ -14,6 +14,8 @@ export interface RegisteredCallable {
   /** `ClassName.method`, for error messages. */
   place: string;
   concurrency?: number;
+  /** Runs in the worker-thread pool rather than on the main thread. */
+  thread?: boolean;
 }
 
 /** Name -> callable, per kind. Only what is registered here ever runs. */

@@ -12,10 +12,15 @@ import {
   type QueueScripts,
 } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
-import type { CallableKind, CallableRegistry } from '../registry/callable-registry.js';
+import type {
+  CallableKind,
+  CallableRegistry,
+  RegisteredCallable,
+} from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
+import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
 import { runAttempt } from './attempt-runner.js';
 
 const RETRY_PLAN_CACHE_SIZE = 256;
@@ -98,7 +103,7 @@ export class JobExecutor {
       tenant: job.tenant,
     };
     const outcome = await runAttempt(
-      () => processor.invoke(entity, context),
+      () => this.invokeWatchingTheLoop(processor, entity, context),
       context,
       controller,
       timeoutMs,
@@ -118,6 +123,7 @@ export class JobExecutor {
       case 'succeeded':
         return this.succeed(job, entity, outcome.result);
       case 'failed': {
+        if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(job, entity);
         const message = errorMessage(outcome.error);
         const now = Date.now();
         const delay = retry.getDelayForAttempt(job.attempts);
@@ -139,6 +145,44 @@ export class JobExecutor {
         return;
       }
     }
+  }
+
+  /**
+   * A main-thread processor's synchronous part blocks the event loop: leases stop being
+   * extended, health checks time out, other jobs stall. Name the culprit.
+   */
+  private invokeWatchingTheLoop(
+    processor: RegisteredCallable,
+    entity: unknown,
+    context: JobContext,
+  ): unknown {
+    const started = performance.now();
+    const result = processor.invoke(entity, context);
+    const blocked = performance.now() - started;
+    if (!processor.thread && blocked > this.config.worker.blockWarningThreshold) {
+      this.logger.warn(
+        `Processor "${processor.name}" (${processor.place}) blocked the event loop for ${Math.round(blocked)} ms; run CPU-bound work in the thread pool (QueueModule.registerThreadProcessors)`,
+      );
+    }
+    return result;
+  }
+
+  /** The pool was full: back to Redis for a short while without spending an attempt. */
+  private async deferOrFail(job: JobHash, entity: unknown): Promise<void> {
+    const { maxRequeueAttempts } = this.config.worker;
+    if (job.requeues >= maxRequeueAttempts) {
+      await this.count('thread_pool_exhaustion');
+      return this.fail(
+        job,
+        entity,
+        `thread pool exhausted: still full after ${job.requeues} requeue(s) (maxRequeueAttempts ${maxRequeueAttempts})`,
+        false,
+      );
+    }
+    const delay = Math.min(50 * 2 ** job.requeues, 2_000);
+    await this.settle(job, 'defer', () =>
+      this.scripts.defer(this.connection.client, job.id, job.lease ?? '', Date.now() + delay),
+    );
   }
 
   /** Jobs of one kind share a handful of plans: parse and validate each text once. */
@@ -249,7 +293,9 @@ export class JobExecutor {
     }
   }
 
-  private async count(counter: 'lease_lost' | 'callback_errors'): Promise<void> {
+  private async count(
+    counter: 'lease_lost' | 'callback_errors' | 'thread_pool_exhaustion',
+  ): Promise<void> {
     const { client } = this.connection;
     await this.connection
       .run('metrics', () => client.hincrby(this.scripts.keys.metrics, counter, 1))

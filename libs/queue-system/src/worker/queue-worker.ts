@@ -8,6 +8,7 @@ import { closeClient, type RedisClient, type RedisConnection } from '../redis/re
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
+import type { ThreadPool } from '../threads/thread-pool.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { JobExecutor } from './job-executor.js';
@@ -46,6 +47,7 @@ export class QueueWorker {
     private readonly scripts: QueueScripts,
     private readonly registry: CallableRegistry,
     serializers: SerializerRegistry,
+    private readonly threadPool: ThreadPool,
   ) {
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
     this.executor = new JobExecutor(
@@ -187,12 +189,17 @@ export class QueueWorker {
     this.running.set(job.id, { job, controller, done });
   }
 
-  /** Free slots of each queue whose processor declared its own `concurrency`. */
+  /**
+   * Free slots of each queue whose processor declared its own `concurrency`; a thread
+   * processor without one takes no more jobs than the pool can hold.
+   */
   private queueLimits(): Map<string, number> {
     const limits = new Map<string, number>();
     for (const processor of this.registry.processors()) {
-      if (processor.concurrency === undefined) continue;
-      limits.set(processor.name, this.gate.freeFor(processor.name, processor.concurrency));
+      const concurrency =
+        processor.concurrency ?? (processor.thread ? this.threadPool.capacity : undefined);
+      if (concurrency === undefined) continue;
+      limits.set(processor.name, this.gate.freeFor(processor.name, concurrency));
     }
     return limits;
   }

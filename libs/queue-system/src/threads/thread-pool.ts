@@ -1,0 +1,91 @@
+import { Piscina } from 'piscina';
+import type { QueueConfig } from '../config/index.js';
+import { QueueError } from '../errors.js';
+import { reviveError } from './thread-error.js';
+import type { ThreadJobContext, ThreadOutcome, ThreadTask } from './thread-runner.js';
+
+/** Every thread is busy and the pool's short queue is full: the job is put back for later. */
+export class ThreadPoolExhaustedError extends QueueError {
+  constructor(readonly size: number) {
+    super(`Thread pool exhausted: all ${size} thread(s) busy and the pool's queue full`);
+  }
+}
+
+// In development the library runs from TypeScript sources: its threads need the same loader.
+const RUNNER = new URL(
+  import.meta.url.endsWith('.ts') ? './thread-runner.ts' : './thread-runner.js',
+  import.meta.url,
+);
+
+/**
+ * The worker-thread pool for CPU-bound processors (piscina): `threadPoolSize` threads, made
+ * on first use, shared by every thread processor of the process. A task whose signal aborts
+ * (timeout, shutdown) has its thread terminated and replaced, so stuck work really stops.
+ */
+export class ThreadPool {
+  private pool?: Piscina<ThreadTask, ThreadOutcome>;
+  /** Tasks running or waiting for a thread: at most one wait per thread, then jobs go back. */
+  private inFlight = 0;
+
+  constructor(private readonly config: QueueConfig) {}
+
+  get size(): number {
+    return this.config.worker.threadPoolSize;
+  }
+
+  /** Tasks the pool takes at once: one running per thread and one waiting per thread. */
+  get capacity(): number {
+    return this.size * 2;
+  }
+
+  /** Percentage of the pool's capacity in use since it started (0 before first use). */
+  get utilization(): number {
+    return this.pool ? Math.round(this.pool.utilization * 10_000) / 100 : 0;
+  }
+
+  /** Threads alive right now. */
+  get threadCount(): number {
+    return this.pool?.threads.length ?? 0;
+  }
+
+  async run(
+    moduleUrl: string,
+    processor: string,
+    entity: unknown,
+    context: ThreadJobContext,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    const pool = this.start();
+    // Counted here rather than by piscina's maxQueue, which is not enforced while threads boot.
+    if (this.inFlight >= this.capacity) throw new ThreadPoolExhaustedError(this.size);
+    this.inFlight++;
+    let outcome: ThreadOutcome;
+    try {
+      // An aborted task rejects with an AbortError; the caller already knows why it aborted.
+      outcome = await pool.run({ moduleUrl, processor, entity, context }, { signal });
+    } finally {
+      this.inFlight--;
+    }
+    if (!outcome.ok) throw reviveError(outcome.error);
+    return outcome.result;
+  }
+
+  async destroy(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
+  }
+
+  private start(): Piscina<ThreadTask, ThreadOutcome> {
+    this.pool ??= new Piscina<ThreadTask, ThreadOutcome>({
+      filename: RUNNER.href,
+      minThreads: this.size,
+      maxThreads: this.size,
+      idleTimeout: 60_000,
+      execArgv: RUNNER.pathname.endsWith('.ts')
+        ? ['--import', '@swc-node/register/esm-register']
+        : [],
+    });
+    return this.pool;
+  }
+}

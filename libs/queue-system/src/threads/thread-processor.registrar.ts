@@ -1,0 +1,47 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { JobContext } from '../interfaces/processor.interface.js';
+import { CallableRegistry } from '../registry/callable-registry.js';
+import { ThreadPool } from './thread-pool.js';
+
+export interface ThreadProcessorDefinition {
+  /** The processor name jobs use, as with `@Processor(name)`. */
+  name: string;
+  /**
+   * The module whose default export `(entity, ctx) => result` runs in a pool thread, e.g.
+   * `new URL('./invoice-pdf.thread.js', import.meta.url)`. It runs in another thread: it may
+   * use its own imports, never Nest providers or state of the main thread.
+   */
+  file: URL | string;
+  /** The most jobs of this processor one process runs at once. */
+  concurrency?: number;
+}
+
+export const THREAD_PROCESSORS = Symbol('THREAD_PROCESSORS');
+
+/** Registers thread processors beside the decorated ones; their jobs run in the pool. */
+@Injectable()
+export class ThreadProcessorRegistrar implements OnModuleInit {
+  constructor(
+    private readonly registry: CallableRegistry,
+    private readonly pool: ThreadPool,
+    private readonly definitions: readonly ThreadProcessorDefinition[],
+  ) {}
+
+  onModuleInit(): void {
+    for (const definition of this.definitions) {
+      const moduleUrl = definition.file instanceof URL ? definition.file.href : definition.file;
+      this.registry.register({
+        kind: 'processor',
+        name: definition.name,
+        invoke: (entity: unknown, ctx: unknown) => {
+          const { signal, ...context } = ctx as JobContext;
+          return this.pool.run(moduleUrl, definition.name, entity, context, signal);
+        },
+        method: definition,
+        place: `thread module ${moduleUrl}`,
+        concurrency: definition.concurrency,
+        thread: true,
+      });
+    }
+  }
+}
