@@ -16,4 +16,4 @@ export { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
 export { QueueWorker } from './worker/queue-worker.js';
 export { ThreadPoolExhaustedError } from './threads/thread-pool.js';
 export type { ThreadProcessorDefinition } from './threads/thread-processor.registrar.js';
-export type { ThreadJobContext } from './threads/thread-runner.js';
+export type { ThreadJobContext } from './threads/thread-task.js';

@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import type { QueueConfig } from '../config/index.js';
 import { QueueError } from '../errors.js';
 import { reviveError } from './thread-error.js';
-import type { ThreadJobContext, ThreadOutcome, ThreadTask } from './thread-runner.js';
+import type { ThreadJobContext, ThreadOutcome, ThreadTask } from './thread-task.js';
 
 /** Every thread is busy and the pool's short queue is full: the job is put back for later. */
 export class ThreadPoolExhaustedError extends QueueError {
@@ -11,11 +11,7 @@ export class ThreadPoolExhaustedError extends QueueError {
   }
 }
 
-// In development the library runs from TypeScript sources: its threads need the same loader.
-const RUNNER = new URL(
-  import.meta.url.endsWith('.ts') ? './thread-runner.ts' : './thread-runner.js',
-  import.meta.url,
-);
+const RUNNER = new URL('./thread-runner.mjs', import.meta.url);
 
 /**
  * The worker-thread pool for CPU-bound processors (piscina): `threadPoolSize` threads, made
@@ -27,7 +23,15 @@ export class ThreadPool {
   /** Tasks running or waiting for a thread: at most one wait per thread, then jobs go back. */
   private inFlight = 0;
 
+  /** Set when a thread module is TypeScript: its threads then load the TypeScript loader. */
+  private needsTypeScriptLoader = false;
+
   constructor(private readonly config: QueueConfig) {}
+
+  /** Notes a thread module before first use, so threads start with what it needs. */
+  addModule(moduleUrl: string): void {
+    if (/\.[cm]?ts$/.test(new URL(moduleUrl).pathname)) this.needsTypeScriptLoader = true;
+  }
 
   get size(): number {
     return this.config.worker.threadPoolSize;
@@ -82,9 +86,9 @@ export class ThreadPool {
       minThreads: this.size,
       maxThreads: this.size,
       idleTimeout: 60_000,
-      execArgv: RUNNER.pathname.endsWith('.ts')
-        ? ['--import', '@swc-node/register/esm-register']
-        : [],
+      // Development only: TypeScript thread modules run through @swc-node/register. Compiled
+      // JavaScript (or .mjs) modules start threads far quicker.
+      execArgv: this.needsTypeScriptLoader ? ['--import', '@swc-node/register/esm-register'] : [],
     });
     return this.pool;
   }

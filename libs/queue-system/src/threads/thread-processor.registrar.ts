@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import { CallableRegistry } from '../registry/callable-registry.js';
@@ -29,7 +30,8 @@ export class ThreadProcessorRegistrar implements OnModuleInit {
 
   onModuleInit(): void {
     for (const definition of this.definitions) {
-      const moduleUrl = definition.file instanceof URL ? definition.file.href : definition.file;
+      const moduleUrl = toModuleUrl(definition.file);
+      this.pool.addModule(moduleUrl);
       this.registry.register({
         kind: 'processor',
         name: definition.name,
@@ -44,4 +46,10 @@ export class ThreadProcessorRegistrar implements OnModuleInit {
       });
     }
   }
+}
+
+/** A URL stays as it is; a path becomes a file URL. */
+function toModuleUrl(file: URL | string): string {
+  if (file instanceof URL) return file.href;
+  return /^[a-z]+:/i.test(file) ? file : pathToFileURL(file).href;
 }

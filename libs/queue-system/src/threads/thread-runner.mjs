@@ -1,0 +1,51 @@
+// The entry of every pool thread. Plain JavaScript on purpose: threads start without any
+// TypeScript loader, fast, and nothing native is left half-done when a thread is terminated.
+// Types: ThreadTask and ThreadOutcome in thread-task.ts.
+
+/** @type {Map<string, Promise<(entity: unknown, context: unknown) => unknown>>} */
+const modules = new Map();
+
+function load(moduleUrl) {
+  let loaded = modules.get(moduleUrl);
+  if (!loaded) {
+    loaded = import(moduleUrl).then((module) => {
+      if (typeof module.default !== 'function') {
+        throw new TypeError(`${moduleUrl} has no default export function to run`);
+      }
+      return module.default;
+    });
+    modules.set(moduleUrl, loaded);
+  }
+  return loaded;
+}
+
+// Structured clone keeps neither an error's class nor its flags: send what matters as data.
+function serializeError(error) {
+  if (error instanceof Error) {
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      permanent: error.permanent === true,
+    };
+  }
+  return { name: 'Error', message: String(error), permanent: false };
+}
+
+export default async function runThreadTask(task) {
+  try {
+    const run = await load(task.moduleUrl);
+    const result = await run(task.entity, task.context);
+    try {
+      // Checked here, inside the thread, so the main thread gets a readable error.
+      structuredClone(result);
+    } catch (error) {
+      throw new TypeError(
+        `The result of thread processor "${task.processor}" cannot be sent back to the main thread: ${error.message}`,
+      );
+    }
+    return { ok: true, result };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
