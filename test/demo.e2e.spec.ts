@@ -148,6 +148,18 @@ describe('demo app (child process, real HTTP)', () => {
     expect(invoice.result?.total).toBeCloseTo(expectedTotal, 2);
     expect(invoice.result).toMatchObject({ orderId });
     expect(invoice.result?.text).toContain('Total:      40.28');
+
+    // The PDF is rendered in the worker-thread pool and served as a real PDF document.
+    const { pdfJobId } = body as Record<string, string>;
+    const pdfJob = await completedJob(pdfJobId!);
+    expect(pdfJob.priority).toBe('low');
+    const pdf = await fetch(`${baseUrl}/jobs/${pdfJobId}/pdf`);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const bytes = Buffer.from(await pdf.arrayBuffer()).toString('latin1');
+    expect(bytes.startsWith('%PDF-1.4')).toBe(true);
+    expect(bytes).toContain('Total: 40.28');
+    expect(bytes.trimEnd().endsWith('%%EOF')).toBe(true);
   });
 
   it('rejects a bad order with 400 and enqueues nothing', async () => {

@@ -4,11 +4,13 @@ import {
   Body,
   Controller,
   Get,
+  Header,
   HttpCode,
   HttpStatus,
   NotFoundException,
   Param,
   Post,
+  StreamableFile,
 } from '@nestjs/common';
 import { InjectQueue, QueueManager, type JobInfo, type QueueStatus } from 'nest-queue-system';
 import type { EmailJob } from './email.processor.js';
@@ -18,6 +20,7 @@ export interface OrderAccepted {
   orderId: string;
   emailJobId: string;
   invoiceJobId: string;
+  pdfJobId: string;
 }
 
 const MAX_ITEMS = 100;
@@ -52,7 +55,17 @@ export class OrdersController {
       processor: 'invoice.render',
       priority: 'normal',
     });
-    return { orderId, emailJobId: emailJob.operationId, invoiceJobId: invoiceJob.operationId };
+    const pdfJob = await this.queue.enqueue({
+      entity: invoice,
+      processor: 'invoice.pdf',
+      priority: 'low',
+    });
+    return {
+      orderId,
+      emailJobId: emailJob.operationId,
+      invoiceJobId: invoiceJob.operationId,
+      pdfJobId: pdfJob.operationId,
+    };
   }
 
   @Get('jobs/:id')
@@ -60,6 +73,15 @@ export class OrdersController {
     const job = await this.queue.getJob(id);
     if (!job) throw new NotFoundException(`No job ${id} (never existed or expired)`);
     return job;
+  }
+
+  /** The invoice PDF rendered by the thread pool, once its job completed. */
+  @Get('jobs/:id/pdf')
+  @Header('content-type', 'application/pdf')
+  async pdf(@Param('id') id: string): Promise<StreamableFile> {
+    const job = await this.queue.getJob<unknown, { pdfBase64?: string }>(id);
+    if (!job?.result?.pdfBase64) throw new NotFoundException(`No rendered PDF for job ${id}`);
+    return new StreamableFile(Buffer.from(job.result.pdfBase64, 'base64'));
   }
 
   @Get('queues/status')
