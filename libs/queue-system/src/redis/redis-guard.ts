@@ -1,6 +1,5 @@
 import {
   BrokenCircuitError,
-  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -16,6 +15,7 @@ import {
 import { ReplyError } from 'ioredis';
 import type { QueueRedisConfig } from '../config/index.js';
 import { QueueUnavailableError } from '../errors.js';
+import { circuitStateName, type CircuitStateName } from '../resilience/circuit-breaker.js';
 
 /** A reply error means Redis is up and said no (a script error): never retried, never trips the breaker. */
 const isConnectionFailure = (error: Error): boolean => !(error instanceof ReplyError);
@@ -50,17 +50,8 @@ export class RedisGuard {
     );
   }
 
-  get circuitState(): 'closed' | 'open' | 'half-open' | 'isolated' {
-    switch (this.breaker.state) {
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      case CircuitState.Isolated:
-        return 'isolated';
-      default:
-        return 'closed';
-    }
+  get circuitState(): CircuitStateName {
+    return circuitStateName(this.breaker.state);
   }
 
   /** Runs one Redis operation under the policy; connection trouble becomes `QueueUnavailableError`. */

@@ -96,9 +96,12 @@ export function circuitBreaker(
  */
 export function getCircuitState(fn: AnyFunction): CircuitStateName | undefined {
   const policy = Reflect.getMetadata(CIRCUIT_METADATA, fn) as CircuitBreakerPolicy | undefined;
-  switch (policy?.state) {
-    case undefined:
-      return undefined;
+  return policy && circuitStateName(policy.state);
+}
+
+/** cockatiel's circuit state as the word logs and health details use. */
+export function circuitStateName(state: CircuitState): CircuitStateName {
+  switch (state) {
     case CircuitState.Open:
       return 'open';
     case CircuitState.HalfOpen:
