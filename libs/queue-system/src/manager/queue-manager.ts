@@ -162,7 +162,7 @@ export class QueueManager {
       priority: job.priority,
       processor: job.processor,
       attempts: job.attempts,
-      maxAttempts: job.maxAttempts,
+      maxAttempts: job.maxAttempts ?? this.config.retry.maxAttempts,
       entity: serializer
         ? (tryParse(() => serializer.deserialize(job.payload)) as TEntity)
         : undefined,
@@ -247,11 +247,7 @@ export class QueueManager {
   }
 
   private build(options: EnqueueOptions, now: number): NewJob {
-    return buildNewJob(
-      options,
-      { retry: this.config.retry, registry: this.registry, serializers: this.serializers },
-      now,
-    );
+    return buildNewJob(options, { registry: this.registry, serializers: this.serializers }, now);
   }
 }
 

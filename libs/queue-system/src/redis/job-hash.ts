@@ -10,8 +10,9 @@ export interface JobHash {
   payload: string;
   serializer: string;
   attempts: number;
-  maxAttempts: number;
-  /** `QueueRetryConfig.toJSON()` as JSON. */
+  /** Set with `retry`; a job without its own plan follows the worker's default. */
+  maxAttempts?: number;
+  /** `QueueRetryConfig.toJSON()` as JSON, or '' for the worker's default plan. */
   retry: string;
   /** Per-attempt timeout (ms); undefined = the worker's `workTimeout`. */
   timeout?: number;
@@ -73,7 +74,7 @@ export function parseJobHash(reply: readonly string[] | Record<string, string>):
     payload: raw.payload ?? '',
     serializer: raw.serializer ?? 'json',
     attempts: Number(raw.attempts ?? 0),
-    maxAttempts: Number(raw.maxAttempts ?? 1),
+    maxAttempts: optionalNumber(raw.maxAttempts),
     retry: raw.retry ?? '',
     timeout: optionalNumber(raw.timeout),
     onSuccess: optionalString(raw.onSuccess),

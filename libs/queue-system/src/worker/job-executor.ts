@@ -73,7 +73,7 @@ export class JobExecutor {
       );
     }
     try {
-      retry = this.retryPlan(job.retry);
+      retry = job.retry ? this.retryPlan(job.retry) : this.config.retry;
     } catch (error) {
       return this.deadLetter(
         job,
@@ -96,7 +96,7 @@ export class JobExecutor {
     const context: JobContext = {
       operationId: job.id,
       attempt: job.attempts,
-      maxAttempts: job.maxAttempts,
+      maxAttempts: retry.maxAttempts,
       signal: controller.signal,
       queueName: job.queue,
       priority: job.priority,
@@ -129,7 +129,7 @@ export class JobExecutor {
         const delay = retry.getDelayForAttempt(job.attempts);
         const exhausted =
           isPermanentError(outcome.error) ||
-          job.attempts >= job.maxAttempts ||
+          job.attempts >= retry.maxAttempts ||
           retry.wouldExceedTimeout(firstAttemptAt, now, delay);
         if (exhausted) return this.fail(job, entity, message, outcome.timedOut);
         await this.settle(job, 'retry', () =>
