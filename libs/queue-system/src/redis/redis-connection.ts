@@ -28,6 +28,7 @@ export class RedisConnection {
 
   /** Runs one library operation under the connection policy (timeout, retries, breaker). */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (this.client.status === 'ready') return this.guard.run(operation, call, true);
     return this.guard.run(operation, async (signal) => {
       await this.whenReady(signal);
       return call();

@@ -1,5 +1,6 @@
 import {
   BrokenCircuitError,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -34,7 +35,10 @@ export class RedisGuard {
   readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;
 
+  private readonly timeoutMs: number;
+
   constructor(config: QueueRedisConfig) {
+    this.timeoutMs = config.connectionTimeout;
     this.breaker = circuitBreaker(handleWhen(isConnectionFailure), {
       halfOpenAfter: config.circuitRecoveryTimeout,
       breaker: new ConsecutiveBreaker(config.circuitBreakerThreshold),
@@ -54,19 +58,60 @@ export class RedisGuard {
     return circuitStateName(this.breaker.state);
   }
 
-  /** Runs one Redis operation under the policy; connection trouble becomes `QueueUnavailableError`. */
-  async run<T>(operation: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs one Redis operation under the policy; connection trouble becomes
+   * `QueueUnavailableError`. `ready` says whether the connection is up: then the call takes a
+   * fast path (breaker and one timer, nothing allocated per call beyond them) and falls back
+   * to the full policy, with its retries, only when it fails for lack of a connection.
+   */
+  async run<T>(
+    operation: string,
+    call: (signal: AbortSignal) => Promise<T>,
+    ready = false,
+  ): Promise<T> {
+    if (ready && this.breaker.state === CircuitState.Closed) {
+      try {
+        return await this.breaker.execute(() => withTimer(call(NEVER_ABORTED), this.timeoutMs));
+      } catch (error) {
+        // A timeout has spent the caller's budget already: no second round of waiting.
+        if (
+          !(error instanceof Error) ||
+          !isRetryable(error) ||
+          error instanceof TaskCancelledError
+        ) {
+          throw this.translate(operation, error);
+        }
+      }
+    }
     try {
       return await this.policy.execute(({ signal }) => call(signal));
     } catch (error) {
-      if (
-        error instanceof BrokenCircuitError ||
-        error instanceof TaskCancelledError ||
-        (error instanceof Error && isConnectionFailure(error))
-      ) {
-        throw new QueueUnavailableError(operation, error);
-      }
-      throw error;
+      throw this.translate(operation, error);
     }
   }
+
+  private translate(operation: string, error: unknown): unknown {
+    if (
+      error instanceof BrokenCircuitError ||
+      error instanceof TaskCancelledError ||
+      (error instanceof Error && isConnectionFailure(error))
+    ) {
+      return new QueueUnavailableError(operation, error);
+    }
+    return error;
+  }
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/** Rejects with a TaskCancelledError, as cockatiel's timeout does, when `ms` pass first. */
+function withTimer<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TaskCancelledError(`Operation timed out after ${ms}ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
