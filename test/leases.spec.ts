@@ -47,6 +47,7 @@ async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
     now,
     leaseDeadline: now + leaseMs,
     tokenPrefix: 'dead-worker',
+    busy: 0,
     slots: 1,
     queues: undefined,
     queueLimits: new Map(),

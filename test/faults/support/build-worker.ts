@@ -7,6 +7,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -52,6 +53,7 @@ export function buildWorkerEntry(): string {
   const outDir = join(tmpdir(), `nqs-fault-worker-${hash.digest('hex').slice(0, 16)}`);
   const entry = join(outDir, ENTRY);
   if (existsSync(join(outDir, '.complete'))) return entry;
+  removeStaleBuilds();
 
   // Build next to the final folder, then rename: concurrent builders never see half a build.
   const staging = `${outDir}.${process.pid}.tmp`;
@@ -80,6 +82,20 @@ export function buildWorkerEntry(): string {
     rmSync(staging, { recursive: true, force: true });
   }
   return entry;
+}
+
+/** Builds of sources that changed since, left by earlier runs: gone after a day. */
+function removeStaleBuilds(): void {
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('nqs-fault-worker-')) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed by another run meanwhile.
+    }
+  }
 }
 
 function listFiles(dir: string): string[] {

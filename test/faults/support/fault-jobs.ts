@@ -1,8 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Processor, QueueWorker, type JobContext } from '../../../libs/queue-system/src/index.js';
 
-/** Where the fault processors write what they did: keys under the test's own key prefix. */
+/** Separates the job id from the run's nonce in the done list. */
+export const RUN_SEPARATOR = '#';
+
+/**
+ * Where the fault processors write what they did, under the test's own key prefix: the done
+ * set holds job ids, the done list one `<id>#<nonce>` entry per run that reached its end.
+ */
 export function doneKeys(keyPrefix: string) {
   return { set: `${keyPrefix}fault:done-set`, list: `${keyPrefix}fault:done-list` };
 }
@@ -14,6 +21,8 @@ export interface FaultJobsOptions {
   jobMs: readonly [number, number];
   /** How long `fault.freeze` blocks the event loop; 0 makes it an ordinary `fault.record`. */
   freezeMs: number;
+  /** No `fault.record` job sleeps longer than this in this process (an entity's `ms` included). */
+  capMs?: number;
 }
 
 export const FAULT_JOBS_OPTIONS = Symbol('FAULT_JOBS_OPTIONS');
@@ -51,11 +60,13 @@ export class FaultJobs implements OnApplicationShutdown {
   async record(entity: RecordEntity | null, ctx: JobContext): Promise<RecordResult> {
     const [min, max] = this.options.jobMs;
     const ms = entity?.ms ?? min + Math.random() * (max - min);
-    await abortableSleep(ms, ctx.signal);
+    await abortableSleep(Math.min(ms, this.options.capMs ?? Infinity), ctx.signal);
+    // One list entry per run, tagged with a nonce: should ioredis resend this MULTI after a
+    // lost connection, the resent copy is not mistaken for a second run.
     await this.redis
       .multi()
       .sadd(this.keys.set, ctx.operationId)
-      .rpush(this.keys.list, ctx.operationId)
+      .rpush(this.keys.list, `${ctx.operationId}${RUN_SEPARATOR}${randomUUID()}`)
       .exec();
     return { by: this.worker.id };
   }

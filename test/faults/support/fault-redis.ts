@@ -7,7 +7,7 @@ import {
   EmbeddedRedis,
   type EmbeddedRedisOptions,
 } from '../../../libs/embedded-redis/src/embedded-redis.js';
-import { doneKeys } from './fault-jobs.js';
+import { doneKeys, RUN_SEPARATOR } from './fault-jobs.js';
 
 /**
  * A redis-server of one test's own (own data dir, own port), for the tests that kill, stop or
@@ -85,6 +85,8 @@ export interface DoneStats {
   distinct: number;
   /** Runs to the end in all. */
   runs: number;
+  /** Done-list entries written twice by one run (ioredis resending after a reconnect). */
+  resent: number;
   /** Jobs whose processor ran to its end more than once. */
   duplicates: number;
   /** How often each job ran, for the jobs that ran more than once. */
@@ -98,12 +100,18 @@ export async function doneStats(client: Redis, keyPrefix: string): Promise<DoneS
     client.smembers(keys.set),
     client.lrange(keys.list, 0, -1),
   ]);
+  // Distinct entries: a MULTI resent by ioredis after a lost connection repeats its nonce.
+  const runs = new Set(list);
   const counts = new Map<string, number>();
-  for (const id of list) counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const run of runs) {
+    const id = run.slice(0, run.lastIndexOf(RUN_SEPARATOR));
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
   const repeated = new Map([...counts].filter(([, n]) => n > 1));
   return {
     distinct: members.length,
-    runs: list.length,
+    runs: runs.size,
+    resent: list.length - runs.size,
     duplicates: repeated.size,
     repeated,
     members: new Set(members),
@@ -151,4 +159,24 @@ export async function deleteKeys(client: Redis, keyPrefix: string): Promise<void
 export async function metrics(client: Redis, keyPrefix: string): Promise<Record<string, number>> {
   const raw = await client.hgetall(queueKeys(keyPrefix).metrics);
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+}
+
+/**
+ * Resolves with the ms it took (from now) until the `processed` counter rose above what it is
+ * now: how long the workers took to complete something again. -1 after `timeoutMs`.
+ */
+export async function timeUntilProcessing(
+  client: Redis,
+  keyPrefix: string,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const started = performance.now();
+  const baseline = (await metrics(client, keyPrefix)).processed ?? 0;
+  while (performance.now() - started < timeoutMs) {
+    if (((await metrics(client, keyPrefix)).processed ?? 0) > baseline) {
+      return performance.now() - started;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return -1;
 }

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { buildWorkerEntry, REPO_ROOT } from './build-worker.js';
-
-const PROTOCOL_PREFIX = '@fault ';
+import { READY } from './worker-protocol.js';
 /** Kept per child so a failure can show what the child said last. */
 const STDERR_TAIL_LINES = 40;
 
@@ -28,6 +27,9 @@ export class WorkerChild {
   readonly exited: Promise<ChildExit>;
   readonly spawnedAt = performance.now();
   exit?: ChildExit;
+  /** ms since spawn when the ready line came, and when the last signal was sent. */
+  readyAt?: number;
+  signalledAt?: number;
   private readonly stderrTail: string[] = [];
 
   constructor(
@@ -41,7 +43,8 @@ export class WorkerChild {
         ...process.env,
         ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin stays open for the child's life: the child exits when it closes (we died).
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     if (child.pid === undefined) throw new Error(`${name}: could not spawn ${entry}`);
     this.process = child;
@@ -60,8 +63,9 @@ export class WorkerChild {
     const lines = createInterface({ input: child.stdout! });
     this.ready = new Promise<string>((resolve, reject) => {
       lines.on('line', (line) => {
-        if (!line.startsWith(`${PROTOCOL_PREFIX}ready `)) return;
-        this.workerId = line.slice(`${PROTOCOL_PREFIX}ready `.length).trim();
+        if (!line.startsWith(READY)) return;
+        this.workerId = line.slice(READY.length).trim();
+        this.readyAt = performance.now() - this.spawnedAt;
         resolve(this.workerId);
       });
       void this.exited.then((exit) =>
@@ -92,6 +96,7 @@ export class WorkerChild {
   /** Sends `signal` and waits (bounded) for the exit. */
   async kill(signal: NodeJS.Signals, timeoutMs = 10_000): Promise<ChildExit> {
     if (this.exit) return this.exit;
+    this.signalledAt = performance.now() - this.spawnedAt;
     this.process.kill(signal);
     return within(this.exited, timeoutMs, `${this.name} (pid ${this.pid}) to exit after ${signal}`);
   }
@@ -112,13 +117,28 @@ export class ProcessFleet {
   private readonly entry = buildWorkerEntry();
   readonly children: WorkerChild[] = [];
   private spawned = 0;
+  /** While set, a child that exits is replaced at once, as a process supervisor would. */
+  private supervisedSize = 0;
 
   constructor(private readonly baseEnv: WorkerEnv) {}
 
   spawn(env: WorkerEnv = {}, name = `worker-${++this.spawned}`): WorkerChild {
     const child = new WorkerChild(name, this.entry, { ...this.baseEnv, ...env });
     this.children.push(child);
+    void child.exited.then(() => {
+      if (this.alive().length < this.supervisedSize) this.spawn(env);
+    });
     return child;
+  }
+
+  /** Starts `size` children and replaces each one that exits, until `stopSupervising()`. */
+  supervise(size: number, env: WorkerEnv = {}): void {
+    this.supervisedSize = size;
+    while (this.alive().length < size) this.spawn(env);
+  }
+
+  stopSupervising(): void {
+    this.supervisedSize = 0;
   }
 
   alive(): WorkerChild[] {
@@ -130,6 +150,7 @@ export class ProcessFleet {
   }
 
   async killAll(): Promise<void> {
+    this.stopSupervising();
     await Promise.all(this.alive().map((child) => child.kill('SIGKILL').catch(() => undefined)));
   }
 }

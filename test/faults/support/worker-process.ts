@@ -1,18 +1,18 @@
 /**
  * The worker child process of the fault suite: a Nest application context with
  * `QueueModule.forRoot` configured from environment variables and the fault processors.
- * Run with `node --import @swc-node/register/esm-register test/faults/support/worker-process.ts`.
+ * `ProcessFleet` runs it compiled to plain JavaScript (see `build-worker.ts`); it also runs as
+ * is with `node --import @swc-node/register/esm-register test/faults/support/worker-process.ts`.
  *
  * stdout carries only protocol lines, `@fault ready <worker id>`, so the parent can attribute
- * leases to this process; the logs go to stderr.
+ * leases to this process; the logs go to stderr. The process exits when its stdin closes.
  */
 import 'reflect-metadata';
 import { Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { QueueModule, QueueWorker } from '../../../libs/queue-system/src/index.js';
 import { FAULT_JOBS_OPTIONS, FaultJobs, type FaultJobsOptions } from './fault-jobs.js';
-
-export const PROTOCOL_PREFIX = '@fault ';
+import { READY } from './worker-protocol.js';
 
 function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -88,8 +88,13 @@ async function main(): Promise<void> {
   // SIGTERM drains the worker (graceShutdownPeriod), closes the connections and exits 0.
   app.enableShutdownHooks([], { useProcessExit: true });
   await app.init();
-  process.stdout.write(`${PROTOCOL_PREFIX}ready ${app.get(QueueWorker).id}\n`);
+  process.stdout.write(`${READY}${app.get(QueueWorker).id}\n`);
 }
+
+// stdin is a pipe from the test process: when it closes, the test process is gone (crashed,
+// killed by CI), and no worker may outlive it.
+process.stdin.on('end', () => process.exit(3));
+process.stdin.resume();
 
 main().catch((error: unknown) => {
   process.stderr.write(`worker process failed to start: ${String(error)}\n`);

@@ -26,6 +26,8 @@ export interface JobHash {
   lease?: string;
   /** Times the job was put back because the thread pool was full. */
   requeues: number;
+  /** Times the job's worker died or froze while running it. */
+  stalls: number;
   lastError?: string;
   result?: string;
 }
@@ -50,6 +52,7 @@ export const FETCHED_FIELDS = [
   'firstAttemptAt',
   'lease',
   'requeues',
+  'stalls',
 ] as const satisfies readonly (keyof JobHash)[];
 
 /** Parses the values of `FETCHED_FIELDS`, as the fetch script returns them (missing: null). */
@@ -86,6 +89,7 @@ export function parseJobHash(reply: readonly string[] | Record<string, string>):
     finishedAt: optionalNumber(raw.finishedAt),
     lease: optionalString(raw.lease),
     requeues: Number(raw.requeues ?? 0),
+    stalls: Number(raw.stalls ?? 0),
     lastError: optionalString(raw.lastError),
     result: raw.result,
   };

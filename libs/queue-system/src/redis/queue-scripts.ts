@@ -53,6 +53,8 @@ export class QueueScripts {
       leaseDeadline: number;
       tokenPrefix: string;
       slots: number;
+      /** Jobs the worker runs now: a job that stalled before is only given to an idle worker. */
+      busy: number;
       queues: readonly string[] | undefined;
       queueLimits: ReadonlyMap<string, number>;
     },
@@ -70,6 +72,7 @@ export class QueueScripts {
         request.leaseDeadline,
         request.tokenPrefix,
         request.slots,
+        request.busy,
         served.length,
         ...served,
         request.queueLimits.size,

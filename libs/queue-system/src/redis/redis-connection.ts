@@ -81,6 +81,7 @@ export class RedisConnection {
     client.on('ready', () => {
       if (down) this.logger.log('Redis connection restored');
       down = false;
+      this.guard.reset();
     });
   }
 

@@ -90,6 +90,11 @@ export class RedisGuard {
     }
   }
 
+  /** Closes the circuit: the connection is back, so calls need not wait out the recovery time. */
+  reset(): void {
+    if (this.breaker.state !== CircuitState.Closed) this.breaker.isolate().dispose();
+  }
+
   private translate(operation: string, error: unknown): unknown {
     if (
       error instanceof BrokenCircuitError ||

@@ -62,6 +62,11 @@ export class LeaseKeeper {
         this.scripts.extendLeases(client, tokens, deadline),
       );
       for (const id of lost) running.get(id)?.controller.abort(new LeaseLostError(id));
+      if (lost.length > 0) {
+        await this.connection.run('metrics', () =>
+          client.hincrby(this.scripts.keys.metrics, 'lease_lost', lost.length),
+        );
+      }
     }
     const [requeued, failed] = await this.connection.run('recoverStalled', () =>
       this.scripts.recoverStalled(client, now, this.config.worker.maxStalls, RECOVERY_BATCH),

@@ -122,7 +122,8 @@ export class QueueWorker {
     while (!this.stopping) {
       try {
         const free = this.gate.free;
-        if (free <= 0) {
+        // A job that stalled before runs alone: nothing else is fetched beside it.
+        if (free <= 0 || this.runningSuspect()) {
           await this.gate.whenSlotFreed();
           continue;
         }
@@ -134,6 +135,7 @@ export class QueueWorker {
             leaseDeadline: now + this.config.worker.leaseDuration,
             tokenPrefix: this.id,
             slots: free,
+            busy: this.running.size,
             queues: this.config.worker.queues,
             queueLimits: limits,
           }),
@@ -165,12 +167,31 @@ export class QueueWorker {
       Math.max(this.errorPause * 2, MIN_ERROR_PAUSE_MS),
       MAX_ERROR_PAUSE_MS,
     );
-    await sleep(this.errorPause);
+    await this.pauseUntilReconnected(this.errorPause);
+  }
+
+  /** Sleeps `ms`, or less when the connection comes back: resume as soon as Redis does. */
+  private pauseUntilReconnected(ms: number): Promise<void> {
+    const { client } = this.connection;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      client.once('ready', done);
+    });
   }
 
   private recovered(): void {
     if (this.errorPause > 0) this.logger.log('Fetching resumed');
     this.errorPause = 0;
+  }
+
+  private runningSuspect(): boolean {
+    for (const { job } of this.running.values()) if (job.stalls > 0) return true;
+    return false;
   }
 
   private dispatch(job: JobHash): void {
@@ -185,6 +206,8 @@ export class QueueWorker {
       .finally(() => {
         releaseSlot();
         this.running.delete(job.id);
+        // A job that runs alone holds the loop until it is settled, not just its slot.
+        if (job.stalls > 0) this.gate.wake();
       });
     this.running.set(job.id, { job, controller, done });
   }

@@ -16,7 +16,8 @@
 
   Output:
     { id, 1 } when the job was created
-    { existing id, 0 } when a pending job with the same id or deduplication key exists
+    { existing id, 0 } when a job with the same id exists, or a pending one with the same
+      deduplication key
 ]]
 --- @include "includes/wake-workers"
 
@@ -34,11 +35,11 @@ if dedupKey ~= '' then
   end
 end
 
-local currentState = redis.call('HGET', KEYS[1], 'state')
-if pending[currentState] then
+-- An id names one operation: while its job exists (pending, or finished and kept for
+-- backupTtl), enqueueing it again returns that job, so a retried enqueue never runs it twice.
+if redis.call('EXISTS', KEYS[1]) == 1 then
   return { jobId, 0 }
 end
-redis.call('DEL', KEYS[1])
 
 local fields = {}
 for i = 7, #ARGV do

@@ -1,8 +1,11 @@
 --[[
   Moves due delayed jobs to their ready lists, then takes up to the worker's free slots:
-  priorities high, normal, low in strict order; inside a priority, one job per queue in
-  turn, so that queues of the same priority share the worker. Each taken job gets a lease
-  (deadline in `active`, token in the hash) and its attempt counted.
+  priorities high, normal, low in strict order; inside a priority, queues take turns, so
+  that queues of the same priority share the worker. Each taken job gets a lease (deadline
+  in `active`, token in the hash) and its attempt counted.
+  A job that stalled before (its worker died while running it) runs alone: it is taken only
+  by a worker running nothing else, and then nothing else is taken, so that a job that kills
+  its process takes no innocent neighbour down with it.
 
   Input:
     KEYS[1] active zset         KEYS[2] delayed zset       KEYS[3] queues set
@@ -11,12 +14,13 @@
     ARGV[3] lease deadline (ms)
     ARGV[4] lease token prefix (unique per worker)
     ARGV[5] total free slots
-    ARGV[6] number n of queues served, 0 for every queue of the namespace (KEYS[3])
-    ARGV[7..6+n] names of the queues served
-    ARGV[7+n] number m of queues with their own concurrency limit
-    ARGV[8+n..7+n+2m] queue name, free slots of that queue
-    ARGV[8+n+2m..] the job hash fields to return (must include id, attempts, firstAttemptAt,
-      state and lease, which are returned as updated here)
+    ARGV[6] jobs the worker is running now
+    ARGV[7] number n of queues served, 0 for every queue of the namespace (KEYS[3])
+    ARGV[8..7+n] names of the queues served
+    ARGV[8+n] number m of queues with their own concurrency limit
+    ARGV[9+n..8+n+2m] queue name, free slots of that queue
+    ARGV[9+n+2m..] the job hash fields to return (must include id, attempts, firstAttemptAt,
+      state, lease and stalls; the first five are returned as updated here)
 
   Output:
     { next delayed due time or -1, job1, job2, ... } where each job is the list of the values
@@ -37,13 +41,14 @@ for _, jobId in ipairs(due) do
   end
 end
 
-local cursor = 6
+local busy = tonumber(ARGV[6])
+local cursor = 7
 local function nextArg()
   cursor = cursor + 1
   return ARGV[cursor]
 end
 local queues = {}
-local served = tonumber(ARGV[6])
+local served = tonumber(ARGV[7])
 for i = 1, served do
   queues[i] = nextArg()
 end
@@ -97,9 +102,18 @@ for _, priority in ipairs(priorities) do
         else
           progress = true
         end
-        for _, jobId in ipairs(ids) do
+        for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
-          local job = redis.call('HMGET', jobKey, unpack(fields))
+          local job = slots > 0 and redis.call('HMGET', jobKey, unpack(fields)) or {}
+          local suspect = job[at.id] and tonumber(job[at.stalls] or 0) > 0
+          if slots == 0 or (suspect and (busy + #reply - 1) > 0) then
+            -- Not taken now: back first in line, in their order, and this queue rests.
+            for back = #ids, n, -1 do
+              redis.call('RPUSH', prefix .. 'ready:' .. priority .. ':' .. queue, ids[back])
+            end
+            empty[i] = true
+            break
+          end
           -- A hash gone while its id waited (purged, expired) is skipped.
           if job[at.id] then
             local attempt = tonumber(job[at.attempts] or 0) + 1
@@ -116,7 +130,7 @@ for _, priority in ipairs(priorities) do
             end
             redis.call('ZADD', KEYS[1], deadline, jobId)
             reply[#reply + 1] = job
-            slots = slots - 1
+            slots = suspect and 0 or slots - 1
             free[i] = free[i] - 1
           end
         end
