@@ -42,6 +42,7 @@ export default async function runThreadTask(task) {
     } catch (error) {
       throw new TypeError(
         `The result of thread processor "${task.processor}" cannot be sent back to the main thread: ${error.message}`,
+        { cause: error },
       );
     }
     return { ok: true, result };
