@@ -1,0 +1,73 @@
+/** The one interface every compared queue is driven through, so each case runs them alike. */
+
+export const SYSTEMS = ['ours', 'bullmq', 'bee-queue'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+/** The job every system carries: a small JSON entity. */
+export interface BenchEntity {
+  n: number;
+}
+
+export interface AdapterOptions {
+  /** Jobs run at once by the one consumer of this run. */
+  concurrency: number;
+  /** Whether this run consumes jobs: a producer-only run opens no consumer connection. */
+  consumer: boolean;
+  /** Key prefix of this run's keys; the same prefix finds the same jobs again after a restore. */
+  prefix: string;
+}
+
+export interface QueueAdapter {
+  readonly name: SystemName;
+  /** Connects producer and consumer (consumer not started); Redis was flushed just before. */
+  setup(redisUrl: string, options: AdapterOptions): Promise<void>;
+  /** Enqueues one job and resolves once Redis holds it. */
+  enqueueOne(n: number): Promise<void>;
+  /** Enqueues one batch with the system's batch API. */
+  enqueueBatch(ns: readonly number[]): Promise<void>;
+  /** Starts consuming; `onJobStart` is called on the processor's first line with the job's `n`. */
+  startProcessing(onJobStart?: (n: number) => void): Promise<void>;
+  /** Resolves once `count` jobs have completed (acknowledged in Redis) since setup. */
+  waitForProcessed(count: number, timeoutMs: number): Promise<void>;
+  /** Completed jobs since setup, as counted in this process. */
+  processed(): number;
+  close(): Promise<void>;
+}
+
+/** Counts completions and wakes whoever waits for a given count. */
+export class CompletionCounter {
+  count = 0;
+  private waiters: { target: number; resolve: () => void }[] = [];
+
+  increment(): void {
+    this.count++;
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((waiter) => {
+      if (this.count < waiter.target) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  async waitFor(target: number, timeoutMs: number, what: string): Promise<void> {
+    if (this.count >= target) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiters.push({ target, resolve });
+        timer = setTimeout(
+          () =>
+            reject(new Error(`${what}: ${this.count}/${target} jobs done after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export function redisHostPort(redisUrl: string): { host: string; port: number } {
+  const url = new URL(redisUrl);
+  return { host: url.hostname, port: Number(url.port || 6379) };
+}

@@ -1,0 +1,72 @@
+import BeeQueue from 'bee-queue';
+import {
+  CompletionCounter,
+  redisHostPort,
+  type AdapterOptions,
+  type BenchEntity,
+  type QueueAdapter,
+} from './adapter.js';
+
+/**
+ * Bee-Queue with its documented fast settings: finished jobs removed (`removeOnSuccess`,
+ * `removeOnFailure`), no pub/sub events (`getEvents`, `sendEvents` off), no job objects
+ * kept in memory (`storeJobs`), no delayed-job timer (`activateDelayedJobs`). Its stall
+ * protection stays as by default (a stalled check when processing starts, a per-job
+ * `SREM stalling`). The bench counts the queue's local `succeeded` events.
+ */
+export class BeeQueueAdapter implements QueueAdapter {
+  readonly name = 'bee-queue' as const;
+  private queue?: BeeQueue<BenchEntity>;
+  private onJobStart?: (n: number) => void;
+  private concurrency = 1;
+  private readonly completions = new CompletionCounter();
+
+  async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
+    this.concurrency = concurrency;
+    this.queue = new BeeQueue<BenchEntity>('bench', {
+      redis: redisHostPort(redisUrl),
+      prefix,
+      isWorker: consumer,
+      removeOnSuccess: true,
+      removeOnFailure: true,
+      getEvents: false,
+      sendEvents: false,
+      storeJobs: false,
+      activateDelayedJobs: false,
+    });
+    this.queue.on('error', (error) => console.error(`[bee-queue] ${String(error)}`));
+    this.queue.on('succeeded', () => this.completions.increment());
+    await this.queue.ready();
+  }
+
+  async enqueueOne(n: number): Promise<void> {
+    await this.queue!.createJob({ n }).save();
+  }
+
+  async enqueueBatch(ns: readonly number[]): Promise<void> {
+    const queue = this.queue!;
+    const errors = await queue.saveAll(ns.map((n) => queue.createJob({ n })));
+    if (errors.size > 0) {
+      throw new Error(`bee-queue saveAll: ${errors.size} job(s) failed`);
+    }
+  }
+
+  async startProcessing(onJobStart?: (n: number) => void): Promise<void> {
+    this.onJobStart = onJobStart;
+    this.queue!.process(this.concurrency, async (job) => {
+      this.onJobStart?.(job.data.n);
+    });
+  }
+
+  waitForProcessed(count: number, timeoutMs: number): Promise<void> {
+    return this.completions.waitFor(count, timeoutMs, 'bee-queue');
+  }
+
+  processed(): number {
+    return this.completions.count;
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close();
+  }
+}

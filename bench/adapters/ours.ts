@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  OnSuccess,
+  Processor,
+  QueueManager,
+  QueueModule,
+  QueueRetryConfig,
+  QueueWorker,
+} from 'nest-queue-system';
+import {
+  CompletionCounter,
+  type AdapterOptions,
+  type BenchEntity,
+  type QueueAdapter,
+} from './adapter.js';
+
+const PROCESSOR = 'bench.noop';
+const ON_SUCCESS = 'bench.done';
+
+/** The provider a user would write: a no-op processor and a success callback. */
+@Injectable()
+class BenchJobs {
+  onJobStart?: (n: number) => void;
+  onDone?: () => void;
+
+  @Processor(PROCESSOR)
+  async noop(entity: BenchEntity): Promise<void> {
+    this.onJobStart?.(entity.n);
+  }
+
+  @OnSuccess(ON_SUCCESS)
+  done(): void {
+    this.onDone?.();
+  }
+}
+
+/**
+ * nest-queue-system through Nest, with every safety on: leases and heartbeat, metrics in
+ * Redis, retries configured (exponential, 5 attempts, 1 h budget), and an `onSuccess`
+ * callback attached to every job; the bench counts completions in that callback.
+ */
+export class OursAdapter implements QueueAdapter {
+  readonly name = 'ours' as const;
+  private app?: INestApplicationContext;
+  private queue?: QueueManager;
+  private worker?: QueueWorker;
+  private jobs?: BenchJobs;
+  private readonly completions = new CompletionCounter();
+
+  async setup(redisUrl: string, { concurrency, prefix }: AdapterOptions): Promise<void> {
+    @Module({
+      imports: [
+        QueueModule.forRoot({
+          redis: { url: redisUrl, keyPrefix: `${prefix}:` },
+          worker: { workerCount: concurrency, autoStart: false },
+          retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3_600_000 }),
+          metrics: { enabled: true },
+          logging: { level: 'warn' },
+        }),
+      ],
+      providers: [BenchJobs],
+    })
+    class BenchAppModule {}
+
+    this.app = await NestFactory.createApplicationContext(BenchAppModule, {
+      logger: ['error', 'warn'],
+    });
+    await this.app.init();
+    this.queue = this.app.get(QueueManager);
+    this.worker = this.app.get(QueueWorker);
+    this.jobs = this.app.get(BenchJobs);
+    this.jobs.onDone = () => this.completions.increment();
+    await this.queue.ping();
+  }
+
+  async enqueueOne(n: number): Promise<void> {
+    await this.queue!.enqueue({ entity: { n }, processor: PROCESSOR, onSuccess: ON_SUCCESS });
+  }
+
+  async enqueueBatch(ns: readonly number[]): Promise<void> {
+    await this.queue!.enqueueBatch({
+      entities: ns.map((n) => ({ n })),
+      processor: PROCESSOR,
+      onSuccess: ON_SUCCESS,
+    });
+  }
+
+  async startProcessing(onJobStart?: (n: number) => void): Promise<void> {
+    this.jobs!.onJobStart = onJobStart;
+    this.worker!.start();
+  }
+
+  waitForProcessed(count: number, timeoutMs: number): Promise<void> {
+    return this.completions.waitFor(count, timeoutMs, 'ours');
+  }
+
+  processed(): number {
+    return this.completions.count;
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.stop();
+    await this.app?.close();
+  }
+}

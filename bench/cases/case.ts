@@ -1,0 +1,52 @@
+import type { SystemName } from '../adapters/adapter.js';
+import type { BenchConfig, BenchContext, Measurement } from '../context.js';
+
+/** One measured run of a case: called once per system and repetition, on a flushed Redis. */
+export interface CaseRun {
+  /** Key of its samples, e.g. `process-c50`. */
+  id: string;
+  /** For progress lines. */
+  label: string;
+  /**
+   * Order of the runs, lowest first: cases with a target come first, so that the time
+   * budget, if short, costs repetitions of the cases without one (concurrency 1 last).
+   */
+  priority: number;
+  run(ctx: BenchContext, system: SystemName): Promise<Measurement>;
+  /** How to print its main value in a progress line. */
+  summary(measurement: Measurement): string;
+}
+
+/**
+ * A target as the issue states it: ours against one peer (or the best peer) as a ratio
+ * ours / peer within [atLeast, atMost], or an absolute bound on our value.
+ */
+export type Target =
+  | { kind: 'ratio'; peer: SystemName | 'best'; atLeast?: number; atMost?: number }
+  | { kind: 'absolute'; below: number };
+
+/** One row of the table: the median of one value of one case, per system. */
+export interface RowSpec {
+  caseId: string;
+  metric: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  targets: Target[];
+  notes: string[];
+  /** Drawn in the throughput chart under this short title. */
+  chart?: string;
+}
+
+export interface BenchCase {
+  runs(config: BenchConfig): CaseRun[];
+  rows(config: BenchConfig): RowSpec[];
+}
+
+export function jobsPerSecond(jobs: number, ms: number): number {
+  return jobs / (ms / 1000);
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

@@ -1,0 +1,377 @@
+/**
+ * `npm run bench [-- --quick]`: our queue, BullMQ and Bee-Queue on one redis-server started
+ * here (AOF off), one system after the other, FLUSHALL before every run, each case repeated
+ * with the systems interleaved (ours, bullmq, bee-queue, ours, ...). Prints a table of
+ * medians, writes bench/results/latest.json and bench/results/throughput.svg.
+ *
+ * Bounded: repetitions after the first run only while they fit in the time budget (cases
+ * with a target first), a hard timeout prints what it has and exits non-zero, and
+ * redis-server is stopped at the end and on SIGINT/SIGTERM.
+ *
+ * Options: --quick (small smoke run), --only <case id part>, --reps <n>; these write
+ * bench/results/partial.json instead of latest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
+import { SYSTEMS, type SystemName } from './adapters/adapter.js';
+import type { BenchCase, CaseRun } from './cases/case.js';
+import { cost, COST_CONCURRENCY } from './cases/cost.js';
+import { enqueueBatch } from './cases/enqueue-batch.js';
+import { enqueueSingle } from './cases/enqueue-single.js';
+import { latency } from './cases/latency.js';
+import { memory } from './cases/memory.js';
+import { processCaseId, processing } from './cases/processing.js';
+import { BenchContext, FULL, QUICK, type BenchConfig } from './context.js';
+import { redisVersion } from './redis-stats.js';
+import {
+  buildRows,
+  formatTable,
+  throughputSvg,
+  writeJson,
+  writeSvg,
+  type Sample,
+} from './report.js';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+/** In the order of the table. */
+const CASES: BenchCase[] = [processing, enqueueBatch, enqueueSingle, latency, memory, cost];
+const REDIS_ARGS = ['--appendonly', 'no'];
+
+const SETTINGS: Record<SystemName, string> = {
+  ours:
+    'nest-queue-system through Nest (QueueModule.forRoot, @Processor, QueueWorker.start) with every safety on: ' +
+    'leases + heartbeat + stalled-job recovery, metrics hash in Redis, retries configured (exponential, 5 attempts, 1 h budget), ' +
+    'circuit breaker and timeout around every Redis call, per-attempt timeout; an @OnSuccess callback attached to every job ' +
+    '(the bench counts completions in it). No setting is turned off in any row.',
+  bullmq:
+    'BullMQ Queue + Worker: removeOnComplete/removeOnFail true on every job ({count: 0} on the worker); ' +
+    'events stream capped with streams.events.maxLen 0 (BullMQ cannot switch events off); worker metrics off (default); ' +
+    'locks, lock renewal and stalled check on (default); ioredis maxRetriesPerRequest null. ' +
+    'Completions counted from the worker\'s local "completed" event.',
+  'bee-queue':
+    'Bee-Queue: removeOnSuccess, removeOnFailure, getEvents false, sendEvents false, storeJobs false, ' +
+    'activateDelayedJobs false; queue.process(concurrency, handler); stall protection as by default. ' +
+    'Completions counted from the local "succeeded" event.',
+};
+
+type Outcome = 'done' | 'timeout' | 'interrupted';
+
+interface RunState {
+  config: BenchConfig;
+  startedAt: number;
+  samples: Sample[];
+  failures: { caseId: string; system: SystemName; rep: number; error: string }[];
+  /** Repetitions left out because they would not have ended within the time budget. */
+  skipped: { caseId: string; rep: number }[];
+  meta: Record<string, unknown>;
+  finished: boolean;
+  /** --quick, --only or --reps: results go to partial.json, not latest.json. */
+  partialSelection: boolean;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+function revision(state: RunState): string {
+  const source = state.meta.source as { commit: string; libsModified: boolean } | undefined;
+  if (!source) return 'commit unknown';
+  return `commit ${source.commit}${source.libsModified ? ' + uncommitted changes in libs/' : ''}`;
+}
+
+function loadAtStart(state: RunState): string {
+  const load = state.meta.loadAverageAtStart as number[] | undefined;
+  return load ? load.map((n) => n.toFixed(2)).join(' ') : '?';
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+async function report(state: RunState, outcome: Outcome): Promise<boolean> {
+  const { config } = state;
+  const specs = CASES.flatMap((c) => c.rows(config));
+  const rows = buildRows(specs, state.samples);
+  let reduced = false;
+  for (const row of rows) {
+    const counts = SYSTEMS.map((s) => row.values[s]?.length ?? 0);
+    if (counts.some((n) => n < config.reps)) {
+      row.label += ` [reps ${counts.join('/')}]`;
+      reduced = true;
+    }
+  }
+  const elapsed = Date.now() - state.startedAt;
+  const out: string[] = [''];
+  out.push(
+    `nest-queue-system vs BullMQ vs Bee-Queue${config.quick ? ' (--quick smoke run: the numbers mean nothing)' : ''}`,
+  );
+  out.push(
+    `${String(state.meta.redis)}; ${String(state.meta.node)}; ${String(state.meta.cpu)}; ` +
+      `load average at start ${loadAtStart(state)}; ${revision(state)}; ` +
+      `medians of up to ${config.reps} interleaved repetitions; ${seconds(elapsed)} s`,
+  );
+  if (outcome !== 'done') {
+    out.push(
+      `PARTIAL RESULTS: the run was ${outcome === 'timeout' ? 'stopped by the hard timeout' : 'interrupted'}.`,
+    );
+  }
+  out.push('', formatTable(rows), '', 'Notes:');
+  for (const system of SYSTEMS) out.push(`- ${system}: ${SETTINGS[system]}`);
+  out.push(
+    '- FLUSHALL before every run. Processing: the jobs are enqueued with the batch API once per system, ' +
+      'kept with DUMP and RESTOREd before each processing run (not timed); ' +
+      'jobs/s = jobs / (consumer start -> last completion). ' +
+      `The cost rows come from the same window of the concurrency-${COST_CONCURRENCY} runs.`,
+  );
+  if (reduced) {
+    out.push(
+      `- [reps a/b/c]: repetitions of ours/bullmq/bee-queue in that row, fewer than ${config.reps}: ` +
+        `after the first repetition of every case, later ones run (cases with a target first, concurrency 1 last) ` +
+        `only while they end within the ${seconds(config.budgetMs)} s budget.`,
+    );
+  }
+  for (const row of rows) for (const note of row.notes) out.push(`- ${row.label}: ${note}`);
+  const costSamples = state.samples.filter((s) => s.caseId === processCaseId(COST_CONCURRENCY));
+  if (costSamples.length > 0) {
+    out.push(
+      `- Redis commands per processed job at concurrency ${COST_CONCURRENCY} (last repetition):`,
+    );
+    for (const system of SYSTEMS) {
+      const last = costSamples.filter((s) => s.system === system).at(-1);
+      const calls = (last?.detail?.callsPerJob ?? {}) as Record<string, number>;
+      const top = Object.entries(calls)
+        .filter(([, n]) => n >= 0.001)
+        .slice(0, 12)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ');
+      out.push(`    ${system}: ${top || '-'}`);
+    }
+  }
+  if (state.failures.length > 0) {
+    out.push('Failed runs:');
+    for (const f of state.failures)
+      out.push(`- ${f.caseId} ${f.system} rep ${f.rep + 1}: ${f.error}`);
+  }
+
+  const name = state.partialSelection ? 'partial' : 'latest';
+  const jsonPath = join(RESULTS_DIR, `${name}.json`);
+  const svgPath = join(
+    RESULTS_DIR,
+    name === 'latest' ? 'throughput.svg' : `${name}-throughput.svg`,
+  );
+  await writeJson(jsonPath, {
+    ...state.meta,
+    outcome,
+    durationSeconds: Math.round(elapsed / 100) / 10,
+    config,
+    settings: SETTINGS,
+    rows,
+    skipped: state.skipped,
+    failures: state.failures,
+    samples: state.samples,
+  });
+  writeSvg(
+    svgPath,
+    throughputSvg(
+      rows,
+      `${String(state.meta.redis)}; ${String(state.meta.node)}; ${String(state.meta.cpu)}; ${String(state.meta.date)}`,
+    ),
+  );
+  out.push('', `Wrote ${jsonPath} and ${svgPath}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return outcome === 'done' && state.failures.length === 0;
+}
+
+/**
+ * Repetition after repetition; in each, the case runs by priority and, inside a case, the
+ * systems one after the other. From the second repetition on, a case runs only if the
+ * durations its runs took before say it ends within the budget; otherwise it is skipped
+ * (for every system alike) and a shorter case may still fit.
+ */
+async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<void> {
+  const { config } = state;
+  const { only, systems } = args;
+  const runs: CaseRun[] = CASES.flatMap((c) => c.runs(config))
+    .filter((run) => only === undefined || run.id.includes(only))
+    .sort((a, b) => a.priority - b.priority);
+  const took = new Map<string, number>();
+  const total = runs.length * systems.length * config.reps;
+  let done = 0;
+  for (let rep = 0; rep < config.reps; rep++) {
+    for (const run of runs) {
+      if (rep > 0) {
+        const expected = systems.reduce((sum, s) => sum + (took.get(`${run.id}:${s}`) ?? 0), 0);
+        const endsAt = Date.now() + expected * 1.1;
+        if (endsAt - state.startedAt > config.budgetMs) {
+          state.skipped.push({ caseId: run.id, rep });
+          log(
+            `${run.label} | rep ${rep + 1}: skipped (needs ~${seconds(expected)} s, over the budget)`,
+          );
+          continue;
+        }
+      }
+      for (const system of systems) {
+        if (state.finished) return;
+        done++;
+        const prefix = `${done}/${total} ${run.label} | rep ${rep + 1} | ${system}`;
+        const runStarted = Date.now();
+        try {
+          const measurement = await run.run(ctx, system);
+          state.samples.push({ caseId: run.id, system, rep, ...measurement });
+          log(
+            `${prefix}: ${run.summary(measurement)}  [${seconds(Date.now() - runStarted)} s, total ${seconds(Date.now() - state.startedAt)} s]`,
+          );
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          state.failures.push({ caseId: run.id, system, rep, error: message });
+          log(`${prefix}: FAILED ${message}`);
+        }
+        // The later estimate, without the one-off preparation of the first run.
+        took.set(`${run.id}:${system}`, Date.now() - runStarted);
+      }
+    }
+  }
+}
+
+interface Args {
+  config: BenchConfig;
+  only?: string;
+  systems: readonly SystemName[];
+}
+
+/** `--quick`; for working on one case: `--only <case id part>`, `--reps <n>`, `--systems a,b`. */
+function parseArgs(argv: readonly string[]): Args {
+  const value = (flag: string) => {
+    const at = argv.indexOf(flag);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  let config = argv.includes('--quick') ? QUICK : FULL;
+  const reps = value('--reps');
+  if (reps !== undefined) {
+    if (!/^[1-9]\d*$/.test(reps)) throw new Error(`--reps must be a positive integer, got ${reps}`);
+    config = { ...config, reps: Number(reps) };
+  }
+  const systems = (value('--systems')?.split(',') ?? [...SYSTEMS]) as SystemName[];
+  const unknown = systems.filter((s) => !SYSTEMS.includes(s));
+  if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}`);
+  return { config, only: value('--only'), systems };
+}
+
+/** A read-only git command in the repository; its output. */
+function git(...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+}
+
+/** The commit measured, and whether the library had uncommitted changes. */
+function sourceRevision(): { commit: string; libsModified: boolean } | undefined {
+  try {
+    return {
+      commit: git('rev-parse', '--short', 'HEAD').trim(),
+      libsModified: git('status', '--porcelain', '--', 'libs').trim() !== '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function installedVersion(name: string): Promise<string> {
+  const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
+  return (JSON.parse(await readFile(url, 'utf8')) as { version: string }).version;
+}
+
+async function versions(): Promise<Record<string, string>> {
+  return {
+    bullmq: await installedVersion('bullmq'),
+    'bee-queue': await installedVersion('bee-queue'),
+    ioredis: await installedVersion('ioredis'),
+  };
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const { config, only } = args;
+  const state: RunState = {
+    config,
+    // From the process start: loading and compiling the bench count against the budget too.
+    startedAt: Math.round(performance.timeOrigin),
+    samples: [],
+    failures: [],
+    skipped: [],
+    meta: {},
+    finished: false,
+    partialSelection:
+      config.quick ||
+      only !== undefined ||
+      config.reps !== FULL.reps ||
+      args.systems.length !== SYSTEMS.length,
+  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'nqs-bench-'));
+  const server = new EmbeddedRedis({ dataDir, extraArgs: REDIS_ARGS });
+  let client: Redis | undefined;
+
+  const stop = async () => {
+    client?.disconnect();
+    await server.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const abort = async (outcome: Exclude<Outcome, 'done'>, code: number) => {
+    if (state.finished) return;
+    state.finished = true;
+    log(
+      outcome === 'timeout' ? `hard timeout of ${seconds(config.hardTimeoutMs)} s` : 'interrupted',
+    );
+    try {
+      await report(state, outcome);
+    } finally {
+      await stop();
+      process.exit(code);
+    }
+  };
+  // Both bounds count from the process start, like the budget.
+  const hardTimer = setTimeout(
+    () => void abort('timeout', 1),
+    config.hardTimeoutMs - performance.now(),
+  );
+  process.once('SIGINT', () => void abort('interrupted', 130));
+  process.once('SIGTERM', () => void abort('interrupted', 143));
+
+  try {
+    await server.start();
+    client = new Redis(server.url, { maxRetriesPerRequest: 3 });
+    state.meta = {
+      date: new Date().toISOString(),
+      redis: `redis-server ${await redisVersion(client)} (${REDIS_ARGS.join(' ')}, --save '')`,
+      node: `Node ${process.version}`,
+      cpu: `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}`,
+      loadAverageAtStart: loadavg(),
+      source: sourceRevision(),
+      versions: await versions(),
+    };
+    log(`redis-server on ${server.url}; ${config.quick ? 'quick' : 'full'} run`);
+    await runAll(state, new BenchContext(server.url, client, config), args);
+    if (state.finished) return 1;
+    state.finished = true;
+    clearTimeout(hardTimer);
+    return (await report(state, 'done')) ? 0 : 1;
+  } finally {
+    clearTimeout(hardTimer);
+    await stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
