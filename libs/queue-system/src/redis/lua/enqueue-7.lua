@@ -41,7 +41,8 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return { jobId, 0 }
 end
 
-local fields = {}
+local delayed = dueAt > now
+local fields = { 'state', delayed and 'delayed' or 'waiting' }
 for i = 7, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
@@ -50,11 +51,9 @@ if dedupKey ~= '' then
   redis.call('HSET', KEYS[4], dedupKey, jobId)
 end
 
-if dueAt > now then
-  redis.call('HSET', KEYS[1], 'state', 'delayed')
+if delayed then
   redis.call('ZADD', KEYS[3], dueAt, jobId)
 else
-  redis.call('HSET', KEYS[1], 'state', 'waiting')
   redis.call('LPUSH', KEYS[2], jobId)
 end
 redis.call('SADD', KEYS[7], ARGV[6])

@@ -1,5 +1,7 @@
--- Idle workers block on the wake list; capped so that a burst of enqueues costs no memory.
+-- Idle workers block on the wake list; capped so that a burst of enqueues costs no memory
+-- (trimmed only when it grew past the cap, so most wakes are one command).
 local function wakeWorkers(wakeKey)
-  redis.call('LPUSH', wakeKey, '1')
-  redis.call('LTRIM', wakeKey, 0, 63)
+  if redis.call('LPUSH', wakeKey, '1') > 64 then
+    redis.call('LTRIM', wakeKey, 0, 63)
+  end
 end
