@@ -22,7 +22,7 @@ import { ProcessFleet } from './support/process-fleet.js';
 const GRACE_MS = 1500;
 /** Finish inside the grace period. */
 const SHORT_JOBS = 3;
-const SHORT_MS = 600;
+const SHORT_MS = 1000;
 /** Still running when the grace period ends: returned to the queue. */
 const LONG_JOBS = 3;
 const LONG_MS = 30_000;

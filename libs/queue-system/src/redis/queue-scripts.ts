@@ -20,6 +20,13 @@ export interface NewJob {
   fields: Record<string, string | number>;
 }
 
+/** A finished job to acknowledge: its id, the lease token it ran under, its serialized result. */
+export interface Completion {
+  id: string;
+  token: string;
+  result: string;
+}
+
 export type DeadLetterTarget = 'failures' | 'system_errors';
 
 /** Calls the Lua transitions with keys built from one `QueueKeys`; nothing else calls them. */
@@ -46,6 +53,10 @@ export class QueueScripts {
     );
   }
 
+  /**
+   * Acknowledges `completions` and takes the next jobs in one call: the completion replies
+   * (1, or LEASE_NOT_HELD) come back in the same order.
+   */
   async fetch(
     client: RedisClient,
     request: {
@@ -57,15 +68,22 @@ export class QueueScripts {
       busy: number;
       queues: readonly string[] | undefined;
       queueLimits: ReadonlyMap<string, number>;
+      completions?: readonly Completion[];
+      finishedJobTtl?: number;
     },
-  ): Promise<{ nextDueAt: number; jobs: JobHash[] }> {
+  ): Promise<{ nextDueAt: number; completed: number[]; jobs: JobHash[] }> {
     const k = this.keys;
     const served = request.queues ?? [];
     const limits = [...request.queueLimits].flat();
-    const [nextDueAt, ...jobs] = (await call(
+    const completions = (request.completions ?? []).flatMap((job) => [
+      job.id,
+      job.token,
+      job.result,
+    ]);
+    const [nextDueAt, completed, ...jobs] = (await call(
       client,
       'fetch',
-      [k.active, k.delayed, k.queues],
+      [k.active, k.delayed, k.queues, k.dedup, k.metrics],
       [
         k.base,
         request.now,
@@ -77,19 +95,17 @@ export class QueueScripts {
         ...served,
         request.queueLimits.size,
         ...limits,
+        FETCHED_FIELDS.length,
         ...FETCHED_FIELDS,
+        request.finishedJobTtl ?? 0,
+        ...completions,
       ],
-    )) as [number, ...(string | number | null)[][]];
-    return { nextDueAt, jobs: jobs.map(parseFetchedJob) };
+    )) as [number, number[], ...(string | number | null)[][]];
+    return { nextDueAt, completed, jobs: jobs.map(parseFetchedJob) };
   }
 
   /** Completes many jobs in one call; one reply per job: 1, or LEASE_NOT_HELD. */
-  async completeMany(
-    client: RedisClient,
-    jobs: readonly { id: string; token: string; result: string }[],
-    now: number,
-    ttl: number,
-  ) {
+  async completeMany(client: RedisClient, jobs: readonly Completion[], now: number, ttl: number) {
     const k = this.keys;
     const args = jobs.flatMap((job) => [job.id, job.token, job.result]);
     return (await call(

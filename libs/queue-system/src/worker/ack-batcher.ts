@@ -1,12 +1,15 @@
-import type { QueueScripts } from '../redis/queue-scripts.js';
+import type { Completion, QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 
-interface PendingCompletion {
-  id: string;
-  token: string;
-  result: string;
+interface PendingCompletion extends Completion {
   settle: (reply: number) => void;
   fail: (error: unknown) => void;
+}
+
+export interface CompletionBatch {
+  completions: readonly Completion[];
+  settle(replies: readonly number[]): void;
+  fail(error: unknown): void;
 }
 
 /**
@@ -21,7 +24,7 @@ export class AckBatcher {
   constructor(
     private readonly connection: RedisConnection,
     private readonly scripts: QueueScripts,
-    private readonly finishedJobTtl: number,
+    readonly finishedJobTtl: number,
   ) {}
 
   /** Resolves with the script's reply for this job: 1 completed, -1 lease not held. */
@@ -35,17 +38,36 @@ export class AckBatcher {
     });
   }
 
-  private async flush(): Promise<void> {
+  /**
+   * Hands the waiting completions to a fetch that carries them: one round trip acknowledges
+   * them and takes the next jobs. The caller settles them with the fetch's replies.
+   */
+  take(): CompletionBatch {
     const batch = this.pending;
     this.pending = [];
+    return {
+      completions: batch,
+      settle: (replies) => batch.forEach((job, i) => job.settle(replies[i]!)),
+      fail: (error) => batch.forEach((job) => job.fail(error)),
+    };
+  }
+
+  private async flush(): Promise<void> {
     this.scheduled = false;
+    const batch = this.take();
+    if (batch.completions.length === 0) return;
     try {
       const replies = await this.connection.run('complete', () =>
-        this.scripts.completeMany(this.connection.client, batch, Date.now(), this.finishedJobTtl),
+        this.scripts.completeMany(
+          this.connection.client,
+          batch.completions,
+          Date.now(),
+          this.finishedJobTtl,
+        ),
       );
-      batch.forEach((job, i) => job.settle(replies[i]!));
+      batch.settle(replies);
     } catch (error) {
-      for (const job of batch) job.fail(error);
+      batch.fail(error);
     }
   }
 }

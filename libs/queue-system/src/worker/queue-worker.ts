@@ -35,6 +35,7 @@ export class QueueWorker {
   private readonly gate: ConcurrencyGate;
   private readonly executor: JobExecutor;
   private readonly leases: LeaseKeeper;
+  private readonly acks: AckBatcher;
   private readonly logger: QueueLogger;
   private loop?: Promise<void>;
   private blocking?: RedisClient;
@@ -49,6 +50,7 @@ export class QueueWorker {
     serializers: SerializerRegistry,
     private readonly threadPool: ThreadPool,
   ) {
+    this.acks = new AckBatcher(connection, scripts, config.redis.backupTtl);
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
     this.executor = new JobExecutor(
       config,
@@ -57,7 +59,7 @@ export class QueueWorker {
       registry,
       serializers,
       this.logger,
-      new AckBatcher(connection, scripts, config.redis.backupTtl),
+      this.acks,
     );
     this.gate = new ConcurrencyGate(config.worker.workerCount);
     this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
@@ -129,17 +131,27 @@ export class QueueWorker {
         }
         const limits = this.queueLimits();
         const now = Date.now();
-        const { jobs, nextDueAt } = await this.connection.run('fetch', () =>
-          this.scripts.fetch(this.connection.client, {
-            now,
-            leaseDeadline: now + this.config.worker.leaseDuration,
-            tokenPrefix: this.id,
-            slots: free,
-            busy: this.running.size,
-            queues: this.config.worker.queues,
-            queueLimits: limits,
-          }),
-        );
+        // Completions waiting to be sent ride along: one round trip acks them and fetches.
+        const acks = this.acks.take();
+        const { jobs, nextDueAt, completed } = await this.connection
+          .run('fetch', () =>
+            this.scripts.fetch(this.connection.client, {
+              now,
+              leaseDeadline: now + this.config.worker.leaseDuration,
+              tokenPrefix: this.id,
+              slots: free,
+              busy: this.running.size,
+              queues: this.config.worker.queues,
+              queueLimits: limits,
+              completions: acks.completions,
+              finishedJobTtl: this.acks.finishedJobTtl,
+            }),
+          )
+          .catch((error: unknown) => {
+            acks.fail(error);
+            throw error;
+          });
+        acks.settle(completed);
         this.recovered();
         for (const job of jobs) this.dispatch(job);
         if (jobs.length > 0 || this.stopping) continue;

@@ -1,5 +1,6 @@
 --[[
-  Moves due delayed jobs to their ready lists, then takes up to the worker's free slots:
+  Completes the jobs the worker finished since its last call (so that one round trip both
+  acknowledges and fetches), moves due delayed jobs to their ready lists, then takes up to the worker's free slots:
   priorities high, normal, low in strict order; inside a priority, queues take turns, so
   that queues of the same priority share the worker. Each taken job gets a lease (deadline
   in `active`, token in the hash) and its attempt counted.
@@ -9,6 +10,7 @@
 
   Input:
     KEYS[1] active zset         KEYS[2] delayed zset       KEYS[3] queues set
+    KEYS[4] dedup hash          KEYS[5] metrics hash
     ARGV[1] key prefix
     ARGV[2] now (ms)
     ARGV[3] lease deadline (ms)
@@ -19,13 +21,19 @@
     ARGV[8..7+n] names of the queues served
     ARGV[8+n] number m of queues with their own concurrency limit
     ARGV[9+n..8+n+2m] queue name, free slots of that queue
-    ARGV[9+n+2m..] the job hash fields to return (must include id, attempts, firstAttemptAt,
-      state, lease and stalls; the first five are returned as updated here)
+    ARGV[9+n+2m] number f of job hash fields to return
+    ARGV[10+n+2m..9+n+2m+f] the fields (must include id, attempts, firstAttemptAt, state, lease
+      and stalls; the first five are returned as updated here)
+    ARGV[10+n+2m+f] time to keep a finished job (ms)
+    ARGV[11+n+2m+f..] finished jobs: job id, lease token, serialized result, ...
 
   Output:
-    { next delayed due time or -1, job1, job2, ... } where each job is the list of the values
-    of the requested fields, in order
+    { next delayed due time or -1, completion replies (1 done, -1 lease not held, one per
+      finished job), job1, job2, ... } where each job is the list of the values of the
+    requested fields, in order
 ]]
+--- @include "includes/complete-jobs"
+
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local slots = tonumber(ARGV[5])
 local priorities = { 'high', 'normal', 'low' }
@@ -61,10 +69,15 @@ for _ = 1, tonumber(nextArg()) do
   limits[queue] = tonumber(nextArg())
 end
 local fields, at = {}, {}
-while cursor < #ARGV do
+for _ = 1, tonumber(nextArg()) do
   local field = nextArg()
   fields[#fields + 1] = field
   at[field] = #fields
+end
+local ttl = nextArg()
+local acks, completed = completeJobs(prefix, now, ttl, KEYS[1], KEYS[4], cursor + 1)
+if completed > 0 then
+  redis.call('HINCRBY', KEYS[5], 'processed', completed)
 end
 
 local free, empty = {}, {}
@@ -78,7 +91,7 @@ local function take(priority, queue, count)
   return ids or {}
 end
 
-local reply = { -1 }
+local reply = { -1, acks }
 for _, priority in ipairs(priorities) do
   for i = 1, #queues do
     empty[i] = false
@@ -106,7 +119,7 @@ for _, priority in ipairs(priorities) do
           local jobKey = prefix .. 'job:' .. jobId
           local job = slots > 0 and redis.call('HMGET', jobKey, unpack(fields)) or {}
           local suspect = job[at.id] and tonumber(job[at.stalls] or 0) > 0
-          if slots == 0 or (suspect and (busy + #reply - 1) > 0) then
+          if slots == 0 or (suspect and (busy + #reply - 2) > 0) then
             -- Not taken now: back first in line, in their order, and this queue rests.
             for back = #ids, n, -1 do
               redis.call('RPUSH', prefix .. 'ready:' .. priority .. ':' .. queue, ids[back])
