@@ -20,7 +20,7 @@ import type { ThreadPool } from '../threads/thread-pool.js';
 import { buildNewJob } from './enqueue-request.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 
-/** Jobs per pipeline in `enqueueBatch`: large enough to amortise round trips, small enough not to stall Redis. */
+/** Jobs per script call in `enqueueBatch`: large enough to amortise round trips, small enough not to stall Redis. */
 const BATCH_CHUNK = 500;
 
 export interface JobCounts {
@@ -62,14 +62,13 @@ export class QueueManager {
   async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
     const now = Date.now();
     const job = this.build(options, now);
-    const [operationId, created] = (await this.connection.run(
-      'enqueue',
-      () => this.scripts.enqueue(this.connection.client, job, now) as Promise<unknown>,
-    )) as [string, number];
-    return toResult(job, operationId, created === 1, now);
+    const [[operationId, created]] = (await this.connection.run('enqueue', () =>
+      this.scripts.enqueue(this.connection.client, [job], now),
+    )) as [[string, boolean]];
+    return toResult(job, operationId, created, now);
   }
 
-  /** Enqueues many entities with the same options, in pipelined chunks. */
+  /** Enqueues many entities with the same options: one script call per chunk of 500. */
   async enqueueBatch<TEntity>(options: EnqueueBatchOptions<TEntity>): Promise<EnqueueResult[]> {
     const { entities, operationIds, ...shared } = options;
     if (!Array.isArray(entities)) {
@@ -90,15 +89,11 @@ export class QueueManager {
     const results: EnqueueResult[] = [];
     for (let start = 0; start < jobs.length; start += BATCH_CHUNK) {
       const chunk = jobs.slice(start, start + BATCH_CHUNK);
-      const replies = await this.connection.run('enqueueBatch', async () => {
-        const pipeline = this.connection.client.pipeline();
-        for (const job of chunk) this.scripts.enqueue(pipeline, job, now);
-        return (await pipeline.exec()) ?? [];
-      });
-      replies.forEach(([error, reply], i) => {
-        if (error) throw error;
-        const [operationId, created] = reply as [string, number];
-        results.push(toResult(chunk[i]!, operationId, created === 1, now));
+      const replies = await this.connection.run('enqueueBatch', () =>
+        this.scripts.enqueue(this.connection.client, chunk, now),
+      );
+      replies.forEach(([operationId, created], i) => {
+        results.push(toResult(chunk[i]!, operationId, created, now));
       });
     }
     return results;

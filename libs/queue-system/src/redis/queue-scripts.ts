@@ -1,11 +1,9 @@
-import type { ChainableCommander } from 'ioredis';
 import type { JobPriority } from '../interfaces/job-options.interface.js';
 import { FETCHED_FIELDS, parseFetchedJob, type JobHash } from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { SCRIPTS_VERSION } from './script-loader.js';
 
-type ScriptTarget = RedisClient | ChainableCommander;
 type ScriptArg = string | number;
 
 /** The lease check of a script failed: a late answer from a worker that lost the job. */
@@ -33,24 +31,31 @@ export type DeadLetterTarget = 'failures' | 'system_errors';
 export class QueueScripts {
   constructor(readonly keys: QueueKeys) {}
 
-  /** Adds the enqueue call to `target` (a client, or a pipeline for batches). */
-  enqueue(target: ScriptTarget, job: NewJob, now: number): Promise<unknown> | ScriptTarget {
+  /** Adds jobs in one call; per job, in order: [the id returned, 1 created or 0 existing]. */
+  async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number) {
     const k = this.keys;
-    const fields = Object.entries(job.fields).flat();
-    return call(
-      target,
+    const args: ScriptArg[] = [k.base, now];
+    for (const job of jobs) {
+      const fields = Object.entries(job.fields).flat();
+      args.push(
+        job.id,
+        job.deduplicationKey ?? '',
+        job.dueAt,
+        job.queueName,
+        job.priority,
+        fields.length,
+        ...fields,
+      );
+    }
+    const reply = (await call(
+      client,
       'enqueue',
-      [
-        k.job(job.id),
-        k.ready(job.priority, job.queueName),
-        k.delayed,
-        k.dedup,
-        k.metrics,
-        k.wake,
-        k.queues,
-      ],
-      [k.base, job.id, job.deduplicationKey ?? '', job.dueAt, now, job.queueName, ...fields],
-    );
+      [k.delayed, k.dedup, k.metrics, k.wake, k.queues],
+      args,
+    )) as (string | number)[];
+    const results: [string, boolean][] = [];
+    for (let i = 0; i < reply.length; i += 2) results.push([String(reply[i]), reply[i + 1] === 1]);
+    return results;
   }
 
   /**
@@ -240,7 +245,7 @@ export class QueueScripts {
   }
 }
 
-function call(target: ScriptTarget, script: string, keys: string[], args: ScriptArg[]) {
+function call(target: RedisClient, script: string, keys: string[], args: ScriptArg[]) {
   const command = `nqs${SCRIPTS_VERSION}_${script.replaceAll('-', '_')}`;
   const method = (target as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[
     command
