@@ -31,6 +31,26 @@ const OUTAGE_MS = 2000;
 const BACKLOG = 400;
 
 /** An app with the fault processors and the library's health indicator, on `url`. */
+/** An app whose worker is consuming a backlog put in place before it started. */
+async function consumingBacklog(
+  url: string,
+  keyPrefix: string,
+  raw: Redis,
+  cleanups: (() => Promise<unknown> | void)[],
+) {
+  const app = await faultApp(url, keyPrefix, false);
+  cleanups.push(() => app.close());
+  const health = app.app.get(QueueHealthIndicator);
+  const ids = await enqueueReliably(app.queue, 'fault.record', BACKLOG);
+  app.worker.start();
+  await waitFor(
+    async () => ((await metrics(raw, keyPrefix)).processed ?? 0) >= 40,
+    'the worker to be consuming',
+    10_000,
+  );
+  return { app, health, ids };
+}
+
 function faultApp(url: string, keyPrefix: string, autoStart = true): Promise<QueueTestApp> {
   const options: QueueModuleOptions = {
     redis: {
@@ -107,18 +127,7 @@ describe('fault: Redis unreachable', () => {
       const raw = new Redis(redis.url);
       raw.on('error', () => undefined);
       cleanups.push(async () => raw.disconnect());
-      // The backlog is in place before the worker starts.
-      const app = await faultApp(redis.url, keyPrefix, false);
-      cleanups.push(() => app.close());
-      const health = app.app.get(QueueHealthIndicator);
-
-      const ids = await enqueueReliably(app.queue, 'fault.record', BACKLOG);
-      app.worker.start();
-      await waitFor(
-        async () => ((await metrics(raw, keyPrefix)).processed ?? 0) >= 40,
-        'the worker to be consuming',
-        10_000,
-      );
+      const { app, health, ids } = await consumingBacklog(redis.url, keyPrefix, raw, cleanups);
 
       // Redis goes away (a clean stop: what it had is on disk, so nothing may be lost).
       await redis.server.stop();
@@ -189,18 +198,7 @@ describe('fault: Redis unreachable', () => {
       expect(pid).toBeGreaterThan(0);
       // Whatever happens, the server is continued before it is stopped for good.
       cleanups.push(async () => void process.kill(pid, 'SIGCONT'));
-      // The backlog is in place before the worker starts.
-      const app = await faultApp(redis.url, keyPrefix, false);
-      cleanups.push(() => app.close());
-      const health = app.app.get(QueueHealthIndicator);
-
-      const ids = await enqueueReliably(app.queue, 'fault.record', BACKLOG);
-      app.worker.start();
-      await waitFor(
-        async () => ((await metrics(raw, keyPrefix)).processed ?? 0) >= 40,
-        'the worker to be consuming',
-        10_000,
-      );
+      const { app, health, ids } = await consumingBacklog(redis.url, keyPrefix, raw, cleanups);
 
       process.kill(pid, 'SIGSTOP');
       const stoppedAt = performance.now();
