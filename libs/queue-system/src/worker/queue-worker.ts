@@ -41,6 +41,8 @@ export class QueueWorker {
   private blocking?: RedisClient;
   private stopping = false;
   private errorPause = 0;
+  /** Jobs that stalled before and run now: while any does, nothing else is fetched. */
+  private suspectsRunning = 0;
 
   constructor(
     private readonly config: QueueConfig,
@@ -125,7 +127,7 @@ export class QueueWorker {
       try {
         const free = this.gate.free;
         // A job that stalled before runs alone: nothing else is fetched beside it.
-        if (free <= 0 || this.runningSuspect()) {
+        if (free <= 0 || this.suspectsRunning > 0) {
           await this.gate.whenSlotFreed();
           continue;
         }
@@ -201,14 +203,11 @@ export class QueueWorker {
     this.errorPause = 0;
   }
 
-  private runningSuspect(): boolean {
-    for (const { job } of this.running.values()) if (job.stalls > 0) return true;
-    return false;
-  }
-
   private dispatch(job: JobHash): void {
     const controller = new AbortController();
     const releaseSlot = this.gate.acquire(job.queue);
+    const suspect = job.stalls > 0;
+    if (suspect) this.suspectsRunning++;
     const done = this.executor
       .execute(job, controller, releaseSlot)
       .catch((error: unknown) => {
@@ -219,7 +218,10 @@ export class QueueWorker {
         releaseSlot();
         this.running.delete(job.id);
         // A job that runs alone holds the loop until it is settled, not just its slot.
-        if (job.stalls > 0) this.gate.wake();
+        if (suspect) {
+          this.suspectsRunning--;
+          this.gate.wake();
+        }
       });
     this.running.set(job.id, { job, controller, done });
   }
