@@ -132,9 +132,14 @@ describe('bad input', () => {
       customSerializer: reversingSerializer,
     });
     const corrupt = await producer.queue.enqueue({ entity: { c: 3 }, processor: 'known' });
+    const mangled = await producer.queue.enqueue({ entity: { e: 5 }, processor: 'known' });
     const fine = await producer.queue.enqueue({ entity: { d: 4 }, processor: 'known' });
     const redis = rawRedis();
-    await redis.hset(`${keyPrefix}{default}:job:${corrupt.operationId}`, 'payload', '{not json');
+    // The entity follows the spec's header line; the header itself is broken for `mangled`.
+    const corruptKey = `${keyPrefix}{default}:job:${corrupt.operationId}`;
+    const header = (await redis.hget(corruptKey, 'spec'))!.split('\n')[0];
+    await redis.hset(corruptKey, 'spec', `${header}\n{not json`);
+    await redis.hset(`${keyPrefix}{default}:job:${mangled.operationId}`, 'spec', '["known", oops');
     redis.disconnect();
 
     const consumer = await createQueueApp([KnownJobs], { redis: { keyPrefix } });
@@ -148,7 +153,7 @@ describe('bad input', () => {
     expect(consumer.app.get(KnownJobs).handled).toEqual([{ d: 4 }]);
     const deadLetters = await consumer.queue.listDeadLetters('system_errors');
     expect(deadLetters.sort()).toEqual(
-      [ghost.operationId, exotic.operationId, corrupt.operationId].sort(),
+      [ghost.operationId, exotic.operationId, corrupt.operationId, mangled.operationId].sort(),
     );
     expect((await consumer.queue.getJob(ghost.operationId))?.lastError).toBe(
       'processor "ghost" is not registered in this process',
@@ -159,9 +164,12 @@ describe('bad input', () => {
     expect((await consumer.queue.getJob(corrupt.operationId))?.lastError).toMatch(
       /^payload cannot be deserialized: SyntaxError/,
     );
+    const unreadable = await consumer.queue.getJob(mangled.operationId);
+    expect(unreadable?.state).toBe('system_error');
+    expect(unreadable?.lastError).toMatch(/^job spec is unreadable: /);
     const status = await consumer.queue.getQueueStatus();
-    expect(status[`${keyPrefix}system_errors`]).toBe(3);
-    expect((await consumer.queue.getMetrics()).system_errors).toBe(3);
+    expect(status[`${keyPrefix}system_errors`]).toBe(4);
+    expect((await consumer.queue.getMetrics()).system_errors).toBe(4);
     expect(consumer.worker.isRunning()).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import {
   type EnqueueOptions,
   type JobPriority,
 } from '../interfaces/job-options.interface.js';
+import { encodeJobSpec } from '../redis/job-hash.js';
 import type { NewJob } from '../redis/queue-scripts.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
@@ -58,23 +59,22 @@ export function buildNewJob(
   }
 
   const fields: Record<string, string | number> = {
-    id,
-    processor,
     queue: queueName,
     priority,
-    payload,
-    enqueuedAt: now,
+    spec: encodeJobSpec({
+      processor,
+      enqueuedAt: now,
+      serializer: serializer.name,
+      onSuccess: onSuccess || undefined,
+      onFailure: onFailure || undefined,
+      timeout: options.timeout,
+      maxAttempts: retry?.maxAttempts,
+      retry: retry ? JSON.stringify(retry.toJSON()) : '',
+      tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
+      payload,
+    }),
   };
-  if (serializer.name !== 'json') fields.serializer = serializer.name;
-  if (retry) {
-    fields.maxAttempts = retry.maxAttempts;
-    fields.retry = JSON.stringify(retry.toJSON());
-  }
-  if (options.timeout !== undefined) fields.timeout = options.timeout;
-  if (onSuccess) fields.onSuccess = onSuccess;
-  if (onFailure) fields.onFailure = onFailure;
   if (deduplicationKey) fields.dedupKey = deduplicationKey;
-  if (options.tenant !== undefined) fields.tenant = checkName('tenant', options.tenant);
 
   return { id, queueName, priority, deduplicationKey, dueAt: dueTime(options, now), fields };
 }

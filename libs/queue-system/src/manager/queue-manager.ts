@@ -147,8 +147,8 @@ export class QueueManager {
     const raw = await this.connection.run('getJob', () =>
       client.hgetall(this.keys.job(operationId)),
     );
-    if (!raw.id) return undefined;
-    const job = parseJobHash(raw);
+    const job = parseJobHash(operationId, raw);
+    if (!job) return undefined;
     const serializer = this.serializers.get(job.serializer);
     return {
       operationId: job.id,

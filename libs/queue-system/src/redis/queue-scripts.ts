@@ -1,5 +1,5 @@
 import type { JobPriority } from '../interfaces/job-options.interface.js';
-import { FETCHED_FIELDS, parseFetchedJob, type JobHash } from './job-hash.js';
+import { FETCHED_VALUES_PER_JOB, parseFetchedJob, type JobHash } from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { SCRIPTS_VERSION } from './script-loader.js';
@@ -78,47 +78,38 @@ export class QueueScripts {
     },
   ): Promise<{ nextDueAt: number; completed: number[]; jobs: JobHash[] }> {
     const k = this.keys;
+    const args: ScriptArg[] = [
+      k.base,
+      request.now,
+      request.leaseDeadline,
+      request.tokenPrefix,
+      request.slots,
+      request.busy,
+    ];
     const served = request.queues ?? [];
-    const limits = [...request.queueLimits].flat();
-    const completions = (request.completions ?? []).flatMap((job) => [
-      job.id,
-      job.token,
-      job.result,
-    ]);
-    const [nextDueAt, completed, ...jobs] = (await call(
+    args.push(served.length, ...served, request.queueLimits.size);
+    for (const [queue, free] of request.queueLimits) args.push(queue, free);
+    args.push(request.finishedJobTtl ?? 0);
+    for (const job of request.completions ?? []) args.push(job.id, job.token, job.result);
+    const reply = (await call(
       client,
       'fetch',
       [k.active, k.delayed, k.queues, k.dedup, k.metrics],
-      [
-        k.base,
-        request.now,
-        request.leaseDeadline,
-        request.tokenPrefix,
-        request.slots,
-        request.busy,
-        served.length,
-        ...served,
-        request.queueLimits.size,
-        ...limits,
-        FETCHED_FIELDS.length,
-        ...FETCHED_FIELDS,
-        request.finishedJobTtl ?? 0,
-        ...completions,
-      ],
-    )) as [number, number[], ...(string | number | null)[][]];
-    return { nextDueAt, completed, jobs: jobs.map(parseFetchedJob) };
+      args,
+    )) as [number, number[], ...(string | number | null)[]];
+    const jobs: JobHash[] = [];
+    for (let at = 2; at < reply.length; at += FETCHED_VALUES_PER_JOB) {
+      jobs.push(parseFetchedJob(reply, at, request.tokenPrefix));
+    }
+    return { nextDueAt: reply[0], completed: reply[1], jobs };
   }
 
   /** Completes many jobs in one call; one reply per job: 1, or LEASE_NOT_HELD. */
   async completeMany(client: RedisClient, jobs: readonly Completion[], now: number, ttl: number) {
     const k = this.keys;
-    const args = jobs.flatMap((job) => [job.id, job.token, job.result]);
-    return (await call(
-      client,
-      'complete',
-      [k.active, k.dedup, k.metrics],
-      [k.base, now, ttl, ...args],
-    )) as number[];
+    const args: ScriptArg[] = [k.base, now, ttl];
+    for (const job of jobs) args.push(job.id, job.token, job.result);
+    return (await call(client, 'complete', [k.active, k.dedup, k.metrics], args)) as number[];
   }
 
   async retry(

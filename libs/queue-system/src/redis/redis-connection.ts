@@ -26,41 +26,32 @@ export class RedisConnection {
     this.client.once('ready', () => void this.checkEvictionPolicy());
   }
 
-  /** Runs one library operation under the connection policy (timeout, retries, breaker). */
-  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    if (this.client.status === 'ready') return this.guard.run(operation, call, true);
+  /**
+   * Runs one library operation under the connection policy (timeout, retries, breaker), on
+   * the shared client or on one made by `duplicate()`.
+   */
+  run<T>(operation: string, call: () => Promise<T>, client: RedisClient = this.client): Promise<T> {
+    if (client.status === 'ready') return this.guard.run(operation, call, true);
     return this.guard.run(operation, async (signal) => {
-      await this.whenReady(signal);
+      await whenReady(client, signal);
       return call();
     });
   }
 
-  /** Waits for the connection to be usable; the guard's timeout aborts the wait. */
-  private whenReady(signal: AbortSignal): Promise<void> {
-    const client = this.client;
-    if (client.status === 'ready') return Promise.resolve();
-    if (client.status === 'end') return Promise.reject(new Error('Redis connection is closed'));
-    return new Promise((resolve, reject) => {
-      const onReady = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        client.off('ready', onReady);
-        reject(new Error(`Redis is not connected (${client.status})`));
-      };
-      client.once('ready', onReady);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  /** A new connection for blocking commands (BLPOP would stall every other command). */
-  duplicate(): RedisClient {
-    // Blocking reads wait for the connection rather than fail while it is being (re)made.
+  /**
+   * A connection of one's own: `blocking` for BLPOP (which would stall every other command),
+   * which waits for the connection rather than failing while it is being (re)made; otherwise
+   * for a worker's fetch and ack calls, which are batched already and so skip the
+   * auto-pipelining that the shared client uses for many small calls.
+   */
+  duplicate({ blocking }: { blocking: boolean }): RedisClient {
+    const overrides = blocking
+      ? { enableOfflineQueue: true }
+      : { enableOfflineQueue: false, enableAutoPipelining: false };
     const client =
       this.client instanceof Cluster
-        ? this.client.duplicate([], { enableOfflineQueue: true })
-        : this.client.duplicate({ enableOfflineQueue: true });
+        ? this.client.duplicate([], overrides)
+        : this.client.duplicate(overrides);
     this.reportOutages(client);
     defineScripts(client);
     return client;
@@ -123,4 +114,22 @@ export async function closeClient(client: RedisClient): Promise<void> {
   } catch {
     client.disconnect();
   }
+}
+
+/** Waits for the connection to be usable; the guard's timeout aborts the wait. */
+function whenReady(client: RedisClient, signal: AbortSignal): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'end') return Promise.reject(new Error('Redis connection is closed'));
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis is not connected (${client.status})`));
+    };
+    client.once('ready', onReady);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -1,5 +1,5 @@
 import type { Completion, QueueScripts } from '../redis/queue-scripts.js';
-import type { RedisConnection } from '../redis/redis-connection.js';
+import type { RedisClient, RedisConnection } from '../redis/redis-connection.js';
 
 interface PendingCompletion extends Completion {
   settle: (reply: number) => void;
@@ -23,6 +23,7 @@ export class AckBatcher {
 
   constructor(
     private readonly connection: RedisConnection,
+    private readonly client: () => RedisClient,
     private readonly scripts: QueueScripts,
     readonly finishedJobTtl: number,
   ) {}
@@ -57,13 +58,12 @@ export class AckBatcher {
     const batch = this.take();
     if (batch.completions.length === 0) return;
     try {
-      const replies = await this.connection.run('complete', () =>
-        this.scripts.completeMany(
-          this.connection.client,
-          batch.completions,
-          Date.now(),
-          this.finishedJobTtl,
-        ),
+      const client = this.client();
+      const replies = await this.connection.run(
+        'complete',
+        () =>
+          this.scripts.completeMany(client, batch.completions, Date.now(), this.finishedJobTtl),
+        client,
       );
       batch.settle(replies);
     } catch (error) {

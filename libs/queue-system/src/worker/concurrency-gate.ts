@@ -6,9 +6,11 @@
 export class ConcurrencyGate {
   private busy = 0;
   private readonly busyPerQueue = new Map<string, number>();
-  private waiter?: () => void;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    private readonly onRelease: () => void,
+  ) {}
 
   get free(): number {
     return this.capacity - this.busy;
@@ -19,30 +21,14 @@ export class ConcurrencyGate {
     return Math.max(concurrency - (this.busyPerQueue.get(queueName) ?? 0), 0);
   }
 
-  /** Takes a slot; the returned function gives it back (once, however often it is called). */
-  acquire(queueName: string): () => void {
+  acquire(queueName: string): void {
     this.busy++;
     this.busyPerQueue.set(queueName, (this.busyPerQueue.get(queueName) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.busy--;
-      this.busyPerQueue.set(queueName, (this.busyPerQueue.get(queueName) ?? 1) - 1);
-      this.wake();
-    };
   }
 
-  /** Resolves when a slot is given back, or `wake()` is called. */
-  whenSlotFreed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-    });
-  }
-
-  wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+  release(queueName: string): void {
+    this.busy--;
+    this.busyPerQueue.set(queueName, (this.busyPerQueue.get(queueName) ?? 1) - 1);
+    this.onRelease();
   }
 }

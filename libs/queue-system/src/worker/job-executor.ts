@@ -1,5 +1,5 @@
 import { QueueRetryConfig, type QueueConfig } from '../config/index.js';
-import { QueueUnavailableError, WorkerShutdownError, isPermanentError } from '../errors.js';
+import { QueueUnavailableError, isPermanentError } from '../errors.js';
 import type {
   FailureCallbackPayload,
   JobContext,
@@ -21,7 +21,8 @@ import type { SerializerRegistry } from '../serialization/serializer-registry.js
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
-import { runAttempt } from './attempt-runner.js';
+import type { DeadlineWatch } from './deadline-watch.js';
+import type { JobAttempt } from './job-attempt.js';
 
 const RETRY_PLAN_CACHE_SIZE = 256;
 
@@ -40,11 +41,16 @@ export class JobExecutor {
     private readonly serializers: SerializerRegistry,
     private readonly logger: QueueLogger,
     private readonly acks: AckBatcher,
+    private readonly deadlines: DeadlineWatch,
+    /** Frees the attempt's slot as soon as its processor settled, before the outcome is stored. */
+    private readonly releaseSlot: (attempt: JobAttempt) => void,
   ) {}
 
-  /** `releaseSlot` is called as soon as the processor settled, before the outcome is stored. */
-  async execute(job: JobHash, controller: AbortController, releaseSlot: () => void): Promise<void> {
-    const lease = job.lease ?? '';
+  async execute(attempt: JobAttempt): Promise<void> {
+    const { job, lease } = attempt;
+    if (job.specError !== undefined) {
+      return this.deadLetter(job, 'system_errors', `job spec is unreadable: ${job.specError}`);
+    }
     const processor = this.registry.get('processor', job.processor);
     if (!processor) {
       return this.deadLetter(
@@ -93,22 +99,14 @@ export class JobExecutor {
       );
     }
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
-    const context: JobContext = {
-      operationId: job.id,
-      attempt: job.attempts,
-      maxAttempts: retry.maxAttempts,
-      signal: controller.signal,
-      queueName: job.queue,
-      priority: job.priority,
-      tenant: job.tenant,
-    };
-    const outcome = await runAttempt(
-      () => this.invokeWatchingTheLoop(processor, entity, context),
-      context,
-      controller,
+    attempt.context.maxAttempts = retry.maxAttempts;
+    const running = attempt.run(
+      (context) => this.invokeWatchingTheLoop(processor, entity, context),
       timeoutMs,
     );
-    releaseSlot();
+    this.deadlines.watch(attempt.deadline);
+    const outcome = await running;
+    this.releaseSlot(attempt);
 
     switch (outcome.kind) {
       case 'lease-lost':
@@ -156,10 +154,11 @@ export class JobExecutor {
     entity: unknown,
     context: JobContext,
   ): unknown {
+    if (processor.thread) return processor.invoke(entity, context);
     const started = performance.now();
     const result = processor.invoke(entity, context);
     const blocked = performance.now() - started;
-    if (!processor.thread && blocked > this.config.worker.blockWarningThreshold) {
+    if (blocked > this.config.worker.blockWarningThreshold) {
       this.logger.warn(
         `Processor "${processor.name}" (${processor.place}) blocked the event loop for ${Math.round(blocked)} ms; run CPU-bound work in the thread pool (QueueModule.registerThreadProcessors)`,
       );
@@ -194,11 +193,6 @@ export class JobExecutor {
       this.retryPlans.set(text, plan);
     }
     return plan;
-  }
-
-  /** Aborts a running attempt because the worker stops; the job goes back to its queue. */
-  static interrupt(controller: AbortController): void {
-    controller.abort(new WorkerShutdownError());
   }
 
   private async succeed(job: JobHash, entity: unknown, result: unknown): Promise<void> {

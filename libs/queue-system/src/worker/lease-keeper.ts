@@ -5,9 +5,10 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 
 export interface LeasedJob {
-  id: string;
-  lease: string;
-  controller: AbortController;
+  readonly job: { readonly id: string };
+  readonly lease: string;
+  /** Stops the attempt: its lease went to another worker. */
+  abort(reason: Error): void;
 }
 
 /** Stalled jobs recovered per beat: bounded so one beat never holds Redis for long. */
@@ -54,14 +55,14 @@ export class LeaseKeeper {
     const { client } = this.connection;
     const now = Date.now();
     const running = new Map<string, LeasedJob>();
-    for (const job of this.runningJobs()) running.set(job.id, job);
+    for (const leased of this.runningJobs()) running.set(leased.job.id, leased);
     if (running.size > 0) {
-      const tokens = new Map([...running.values()].map((job) => [job.id, job.lease] as const));
+      const tokens = new Map([...running].map(([id, leased]) => [id, leased.lease] as const));
       const deadline = now + this.config.worker.leaseDuration;
       const lost = await this.connection.run('extendLeases', () =>
         this.scripts.extendLeases(client, tokens, deadline),
       );
-      for (const id of lost) running.get(id)?.controller.abort(new LeaseLostError(id));
+      for (const id of lost) running.get(id)?.abort(new LeaseLostError(id));
       if (lost.length > 0) {
         await this.connection.run('metrics', () =>
           client.hincrby(this.scripts.keys.metrics, 'lease_lost', lost.length),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { QueueConfig } from '../config/index.js';
-import { QueueUnavailableError } from '../errors.js';
+import { QueueUnavailableError, WorkerShutdownError } from '../errors.js';
 import type { JobHash } from '../redis/job-hash.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import { closeClient, type RedisClient, type RedisConnection } from '../redis/redis-connection.js';
@@ -11,38 +11,65 @@ import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
+import { DeadlineWatch } from './deadline-watch.js';
+import { JobAttempt } from './job-attempt.js';
 import { JobExecutor } from './job-executor.js';
 import { LeaseKeeper } from './lease-keeper.js';
-
-interface RunningJob {
-  job: JobHash;
-  controller: AbortController;
-  done: Promise<void>;
-}
 
 /** After a Redis error the loop pauses, doubling up to the maximum, instead of spinning. */
 const MIN_ERROR_PAUSE_MS = 100;
 const MAX_ERROR_PAUSE_MS = 5_000;
 
+/** Slots per fetch call above which a second call may be in flight (see `fetchesInFlight`). */
+const SLOTS_PER_PIPELINED_FETCH = 8;
+const MAX_FETCHES_IN_FLIGHT = 2;
+
+interface FetchRequest {
+  slots: number;
+  limits: Map<string, number>;
+}
+
 /**
- * The consumer side of one namespace: one fetch loop fills the free slots with one script
- * call, runs the jobs concurrently, and blocks on the wake list when nothing is ready.
+ * The consumer side of one namespace: a fetch loop fills the free slots with script calls,
+ * runs the jobs concurrently, and blocks on the wake list when nothing is ready.
+ *
+ * At higher concurrency the slots are split between several fetch calls in flight, so that
+ * Redis serves the next batch while this process runs the previous one, instead of each
+ * waiting for the other.
  */
 export class QueueWorker {
   /** Unique per worker instance; prefixes the lease tokens this worker holds. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running = new Map<string, JobAttempt>();
   private readonly gate: ConcurrencyGate;
   private readonly executor: JobExecutor;
   private readonly leases: LeaseKeeper;
   private readonly acks: AckBatcher;
+  private readonly deadlines: DeadlineWatch;
   private readonly logger: QueueLogger;
+  /** Fetch calls in flight at once, and the slots each asks for. */
+  private readonly fetchesInFlight: number;
+  private readonly slotsPerFetch: number;
   private loop?: Promise<void>;
   private blocking?: RedisClient;
+  /** Fetches and acks go on a connection of their own, without auto-pipelining. */
+  private commands?: RedisClient;
   private stopping = false;
   private errorPause = 0;
   /** Jobs that stalled before and run now: while any does, nothing else is fetched. */
   private suspectsRunning = 0;
+  private inFlight = 0;
+  /** Slots promised to the fetch calls in flight, in all and per limited queue. */
+  private reserved = 0;
+  private readonly reservedFor = new Map<string, number>();
+  /** A call in flight may take a job that must run alone: no other call goes beside it. */
+  private aloneInFlight = false;
+  /** The last reply had fewer jobs than asked: no pipelining until the queues fill again. */
+  private drained = false;
+  private lastReplyEmpty = false;
+  private nextDueAt = -1;
+  private fetchError?: unknown;
+  private wakeLoop?: () => void;
 
   constructor(
     private readonly config: QueueConfig,
@@ -52,8 +79,15 @@ export class QueueWorker {
     serializers: SerializerRegistry,
     private readonly threadPool: ThreadPool,
   ) {
-    this.acks = new AckBatcher(connection, scripts, config.redis.backupTtl);
+    const { workerCount } = config.worker;
+    this.acks = new AckBatcher(
+      connection,
+      () => this.commands ?? connection.client,
+      scripts,
+      config.redis.backupTtl,
+    );
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
+    this.deadlines = new DeadlineWatch(() => this.running.values());
     this.executor = new JobExecutor(
       config,
       connection,
@@ -62,14 +96,17 @@ export class QueueWorker {
       serializers,
       this.logger,
       this.acks,
+      this.deadlines,
+      (attempt) => this.releaseSlot(attempt),
     );
-    this.gate = new ConcurrencyGate(config.worker.workerCount);
+    this.gate = new ConcurrencyGate(workerCount, () => this.notify());
+    this.fetchesInFlight = Math.min(
+      MAX_FETCHES_IN_FLIGHT,
+      Math.max(1, Math.floor(workerCount / SLOTS_PER_PIPELINED_FETCH)),
+    );
+    this.slotsPerFetch = Math.ceil(workerCount / this.fetchesInFlight);
     this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
-      [...this.running.values()].map(({ job, controller }) => ({
-        id: job.id,
-        lease: job.lease ?? '',
-        controller,
-      })),
+      this.running.values(),
     );
   }
 
@@ -90,7 +127,8 @@ export class QueueWorker {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
-    this.blocking = this.connection.duplicate();
+    this.blocking = this.connection.duplicate({ blocking: true });
+    this.commands = this.connection.duplicate({ blocking: false });
     this.loop = this.fetchLoop();
     this.leases.start();
     this.logger.log(`Worker ${this.id} started (${this.config.worker.workerCount} slots)`);
@@ -103,71 +141,146 @@ export class QueueWorker {
   async stop(): Promise<void> {
     if (!this.loop || this.stopping) return this.loop;
     this.stopping = true;
-    this.gate.wake();
+    this.notify();
     if (this.blocking) this.blocking.disconnect();
     await this.loop;
 
-    const finished = Promise.allSettled([...this.running.values()].map((r) => r.done));
+    const finished = Promise.allSettled([...this.running.values()].map((a) => a.done));
     const graceOver = sleep(this.config.worker.graceShutdownPeriod);
     await Promise.race([finished, graceOver]);
     if (this.running.size > 0) {
       this.logger.warn(`Returning ${this.running.size} unfinished job(s) to their queue`);
-      for (const { controller } of this.running.values()) JobExecutor.interrupt(controller);
-      await Promise.allSettled([...this.running.values()].map((r) => r.done));
+      for (const attempt of this.running.values()) attempt.abort(new WorkerShutdownError());
+      await Promise.allSettled([...this.running.values()].map((a) => a.done));
     }
     await this.leases.stop();
+    this.deadlines.stop();
     if (this.blocking) await closeClient(this.blocking);
+    if (this.commands) await closeClient(this.commands);
     this.blocking = undefined;
+    this.commands = undefined;
     this.loop = undefined;
     this.logger.log(`Worker ${this.id} stopped`);
   }
 
   private async fetchLoop(): Promise<void> {
     while (!this.stopping) {
-      try {
-        const free = this.gate.free;
-        // A job that stalled before runs alone: nothing else is fetched beside it.
-        if (free <= 0 || this.suspectsRunning > 0) {
-          await this.gate.whenSlotFreed();
-          continue;
-        }
-        const limits = this.queueLimits();
-        const now = Date.now();
-        // Completions waiting to be sent ride along: one round trip acks them and fetches.
-        const acks = this.acks.take();
-        const { jobs, nextDueAt, completed } = await this.connection
-          .run('fetch', () =>
-            this.scripts.fetch(this.connection.client, {
-              now,
-              leaseDeadline: now + this.config.worker.leaseDuration,
-              tokenPrefix: this.id,
-              slots: free,
-              busy: this.running.size,
-              queues: this.config.worker.queues,
-              queueLimits: limits,
-              completions: acks.completions,
-              finishedJobTtl: this.acks.finishedJobTtl,
-            }),
-          )
-          .catch((error: unknown) => {
-            acks.fail(error);
-            throw error;
-          });
-        acks.settle(completed);
-        this.recovered();
-        for (const job of jobs) this.dispatch(job);
-        if (jobs.length > 0 || this.stopping) continue;
-        if ([...limits.values()].some((slots) => slots === 0)) {
-          // Work may be waiting behind a queue's own concurrency limit: wait for a slot too.
-          await Promise.race([this.gate.whenSlotFreed(), this.waitForWork(nextDueAt)]);
-        } else {
-          await this.waitForWork(nextDueAt);
-        }
-      } catch (error) {
-        if (this.stopping) break;
+      if (this.fetchError !== undefined) {
+        const error = this.fetchError;
+        this.fetchError = undefined;
         await this.pauseAfter(error);
+        continue;
       }
+      if (this.lastReplyEmpty && this.inFlight === 0) {
+        this.lastReplyEmpty = false;
+        try {
+          await this.idle();
+        } catch (error) {
+          if (!this.stopping) await this.pauseAfter(error);
+        }
+        continue;
+      }
+      const request = this.nextRequest();
+      if (request) this.launchFetch(request);
+      else await this.changed();
     }
+    // Calls in flight still bring jobs: they run, and shutdown handles them with the others.
+    while (this.inFlight > 0) await this.changed();
+  }
+
+  /** What the next fetch call asks for, or nothing when no call should go now. */
+  private nextRequest(): FetchRequest | undefined {
+    if (this.suspectsRunning > 0 || this.aloneInFlight) return undefined;
+    const pipelined = this.drained ? 1 : this.fetchesInFlight;
+    if (this.inFlight >= pipelined) return undefined;
+    const free = this.gate.free - this.reserved;
+    // Beside a call in flight, only a full share is worth a round trip of its own.
+    const minimum = this.inFlight > 0 ? this.slotsPerFetch : 1;
+    if (free < minimum) return undefined;
+    return { slots: Math.min(free, this.slotsPerFetch), limits: this.queueLimits() };
+  }
+
+  private launchFetch({ slots, limits }: FetchRequest): void {
+    const busy = this.running.size + this.reserved;
+    this.inFlight++;
+    this.reserved += slots;
+    for (const [queue, free] of limits) {
+      this.reservedFor.set(queue, (this.reservedFor.get(queue) ?? 0) + free);
+    }
+    if (busy === 0) this.aloneInFlight = true;
+    const release = () => {
+      this.inFlight--;
+      this.reserved -= slots;
+      for (const [queue, free] of limits) {
+        this.reservedFor.set(queue, (this.reservedFor.get(queue) ?? free) - free);
+      }
+      if (busy === 0) this.aloneInFlight = false;
+    };
+
+    const now = Date.now();
+    const client = this.commands ?? this.connection.client;
+    // Completions waiting to be sent ride along: one round trip acks them and fetches.
+    const acks = this.acks.take();
+    this.connection
+      .run(
+        'fetch',
+        () =>
+          this.scripts.fetch(client, {
+            now,
+            leaseDeadline: now + this.config.worker.leaseDuration,
+            tokenPrefix: this.id,
+            slots,
+            busy,
+            queues: this.config.worker.queues,
+            queueLimits: limits,
+            completions: acks.completions,
+            finishedJobTtl: this.acks.finishedJobTtl,
+          }),
+        client,
+      )
+      .then(
+        ({ jobs, nextDueAt, completed }) => {
+          release();
+          acks.settle(completed);
+          this.recovered();
+          this.nextDueAt = nextDueAt;
+          this.drained = jobs.length < slots;
+          this.lastReplyEmpty = jobs.length === 0;
+          for (const job of jobs) this.dispatch(job);
+          if (process.env.NQS_DEBUG) { (globalThis as any).__stats ??= { calls: 0, jobs: 0, acks: 0, inflight: 0 }; const st = (globalThis as any).__stats; st.calls++; st.jobs += jobs.length; st.acks += completed.length; st.inflight += this.inFlight + 1; }
+          this.notify();
+        },
+        (error: unknown) => {
+          release();
+          acks.fail(error);
+          if (!this.stopping) this.fetchError = error;
+          this.notify();
+        },
+      );
+  }
+
+  /** Nothing was ready: wait for an enqueue, a retry, a due delayed job, or a freed slot. */
+  private async idle(): Promise<void> {
+    const limits = this.queueLimits();
+    if ([...limits.values()].some((slots) => slots === 0)) {
+      // Work may be waiting behind a queue's own concurrency limit: wait for a slot too.
+      await Promise.race([this.changed(), this.waitForWork(this.nextDueAt)]);
+    } else {
+      await this.waitForWork(this.nextDueAt);
+    }
+  }
+
+  /** Resolves at the next change the loop cares about: a freed slot, a reply, `stop()`. */
+  private changed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeLoop = resolve;
+    });
+  }
+
+  private notify(): void {
+    const wake = this.wakeLoop;
+    this.wakeLoop = undefined;
+    wake?.();
   }
 
   /** Pauses the loop after a failed fetch: no spinning while Redis is away, one log per outage. */
@@ -204,31 +317,45 @@ export class QueueWorker {
   }
 
   private dispatch(job: JobHash): void {
-    const controller = new AbortController();
-    const releaseSlot = this.gate.acquire(job.queue);
+    const attempt = new JobAttempt(job);
+    this.gate.acquire(job.queue);
     const suspect = job.stalls > 0;
     if (suspect) this.suspectsRunning++;
-    const done = this.executor
-      .execute(job, controller, releaseSlot)
-      .catch((error: unknown) => {
-        // The job keeps its lease in `active`; stalled-job recovery takes it from there.
-        this.logger.error(`Job ${job.id} could not be settled: ${errorMessage(error)}`, error);
-      })
-      .finally(() => {
-        releaseSlot();
-        this.running.delete(job.id);
-        // A job that runs alone holds the loop until it is settled, not just its slot.
-        if (suspect) {
-          this.suspectsRunning--;
-          this.gate.wake();
-        }
-      });
-    this.running.set(job.id, { job, controller, done });
+    this.running.set(job.id, attempt);
+    attempt.done = this.runJob(attempt, suspect);
+  }
+
+  private async runJob(attempt: JobAttempt, suspect: boolean): Promise<void> {
+    try {
+      await this.executor.execute(attempt);
+    } catch (error) {
+      // The job keeps its lease in `active`; stalled-job recovery takes it from there.
+      this.logger.error(
+        `Job ${attempt.job.id} could not be settled: ${errorMessage(error)}`,
+        error,
+      );
+    } finally {
+      this.releaseSlot(attempt);
+      this.running.delete(attempt.job.id);
+      if (this.running.size === 0) this.deadlines.stop();
+      // A job that runs alone holds the loop until it is settled, not just its slot.
+      if (suspect) {
+        this.suspectsRunning--;
+        this.notify();
+      }
+    }
+  }
+
+  private releaseSlot(attempt: JobAttempt): void {
+    if (!attempt.holdsSlot) return;
+    attempt.holdsSlot = false;
+    this.gate.release(attempt.job.queue);
   }
 
   /**
    * Free slots of each queue whose processor declared its own `concurrency`; a thread
-   * processor without one takes no more jobs than the pool can hold.
+   * processor without one takes no more jobs than the pool can hold. Slots promised to
+   * calls in flight are not offered twice.
    */
   private queueLimits(): Map<string, number> {
     const limits = new Map<string, number>();
@@ -236,7 +363,8 @@ export class QueueWorker {
       const concurrency =
         processor.concurrency ?? (processor.thread ? this.threadPool.capacity : undefined);
       if (concurrency === undefined) continue;
-      limits.set(processor.name, this.gate.freeFor(processor.name, concurrency));
+      const free = this.gate.freeFor(processor.name, concurrency);
+      limits.set(processor.name, Math.max(free - (this.reservedFor.get(processor.name) ?? 0), 0));
     }
     return limits;
   }

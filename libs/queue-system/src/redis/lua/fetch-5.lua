@@ -21,16 +21,14 @@
     ARGV[8..7+n] names of the queues served
     ARGV[8+n] number m of queues with their own concurrency limit
     ARGV[9+n..8+n+2m] queue name, free slots of that queue
-    ARGV[9+n+2m] number f of job hash fields to return
-    ARGV[10+n+2m..9+n+2m+f] the fields (must include id, attempts, firstAttemptAt, state, lease
-      and stalls; the first five are returned as updated here)
-    ARGV[10+n+2m+f] time to keep a finished job (ms)
-    ARGV[11+n+2m+f..] finished jobs: job id, lease token, serialized result, ...
+    ARGV[9+n+2m] time to keep a finished job (ms)
+    ARGV[10+n+2m..] finished jobs: job id, lease token, serialized result, ...
 
   Output:
     { next delayed due time or -1, completion replies (1 done, -1 lease not held, one per
-      finished job), job1, job2, ... } where each job is the list of the values of the
-    requested fields, in order
+      finished job), then per taken job: id, queue, priority, spec, attempt (counting this
+      one), first attempt time, stalls, requeues }; the lease token is
+      '<token prefix>:<attempt>'
 ]]
 --- @include "includes/complete-jobs"
 
@@ -68,12 +66,6 @@ for _ = 1, tonumber(nextArg()) do
   local queue = nextArg()
   limits[queue] = tonumber(nextArg())
 end
-local fields, at = {}, {}
-for _ = 1, tonumber(nextArg()) do
-  local field = nextArg()
-  fields[#fields + 1] = field
-  at[field] = #fields
-end
 local ttl = nextArg()
 local acks, completed = completeJobs(prefix, now, ttl, KEYS[1], KEYS[4], cursor + 1)
 if completed > 0 then
@@ -92,6 +84,7 @@ local function take(priority, queue, count)
 end
 
 local reply = { -1, acks }
+local leased = {}
 for _, priority in ipairs(priorities) do
   for i = 1, #queues do
     empty[i] = false
@@ -117,9 +110,11 @@ for _, priority in ipairs(priorities) do
         end
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
-          local job = slots > 0 and redis.call('HMGET', jobKey, unpack(fields)) or {}
-          local suspect = job[at.id] and tonumber(job[at.stalls] or 0) > 0
-          if slots == 0 or (suspect and (busy + #reply - 2) > 0) then
+          local job = slots > 0
+              and redis.call('HMGET', jobKey, 'spec', 'attempts', 'firstAttemptAt', 'stalls', 'requeues')
+            or {}
+          local suspect = job[1] and tonumber(job[4] or 0) > 0
+          if slots == 0 or (suspect and (busy + #leased) > 0) then
             -- Not taken now: back first in line, in their order, and this queue rests.
             for back = #ids, n, -1 do
               redis.call('RPUSH', prefix .. 'ready:' .. priority .. ':' .. queue, ids[back])
@@ -128,21 +123,28 @@ for _, priority in ipairs(priorities) do
             break
           end
           -- A hash gone while its id waited (purged, expired) is skipped.
-          if job[at.id] then
-            local attempt = tonumber(job[at.attempts] or 0) + 1
+          if job[1] then
+            local attempt = tonumber(job[2] or 0) + 1
             local lease = tokenPrefix .. ':' .. attempt
-            job[at.attempts] = attempt
-            job[at.state] = 'active'
-            job[at.lease] = lease
-            if not job[at.firstAttemptAt] or job[at.firstAttemptAt] == '' then
-              job[at.firstAttemptAt] = now
+            local firstAttemptAt = job[3]
+            if not firstAttemptAt or firstAttemptAt == '' then
+              firstAttemptAt = now
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
                 'firstAttemptAt', now)
             else
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt)
             end
-            redis.call('ZADD', KEYS[1], deadline, jobId)
-            reply[#reply + 1] = job
+            leased[#leased + 1] = deadline
+            leased[#leased + 1] = jobId
+            local at = #reply
+            reply[at + 1] = jobId
+            reply[at + 2] = queue
+            reply[at + 3] = priority
+            reply[at + 4] = job[1]
+            reply[at + 5] = attempt
+            reply[at + 6] = firstAttemptAt
+            reply[at + 7] = job[4] or 0
+            reply[at + 8] = job[5] or 0
             slots = suspect and 0 or slots - 1
             free[i] = free[i] - 1
           end
@@ -150,6 +152,10 @@ for _, priority in ipairs(priorities) do
       end
     end
   end
+end
+-- One ZADD for all leases of the call: far cheaper than one per job.
+for from = 1, #leased, 1000 do
+  redis.call('ZADD', KEYS[1], unpack(leased, from, math.min(from + 999, #leased)))
 end
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

@@ -1,0 +1,120 @@
+import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.js';
+import type { JobContext } from '../interfaces/processor.interface.js';
+import type { JobHash } from '../redis/job-hash.js';
+
+export type AttemptOutcome =
+  | { kind: 'succeeded'; result: unknown }
+  | { kind: 'failed'; error: unknown; timedOut: boolean }
+  | { kind: 'shutdown' }
+  | { kind: 'lease-lost' };
+
+/**
+ * One attempt of one fetched job, settled by the first of: its processor settles, its
+ * deadline passes (`DeadlineWatch`), its lease is lost, or the worker shuts down. A timed
+ * out attempt counts as failed even if the processor ignores the signal: its slot is
+ * freed and a late result is dropped.
+ *
+ * The processor's `AbortSignal` is made the first time it reads `context.signal`: most
+ * processors never do, and an AbortController per job was the costliest allocation of the
+ * hot path.
+ */
+export class JobAttempt {
+  /** `performance.now()` time at which the attempt times out. */
+  deadline = Infinity;
+  readonly context: JobContext;
+  /** Whether the attempt still counts against the worker's concurrency. */
+  holdsSlot = true;
+  /** Settles once the job reached its next state (or was left to stalled-job recovery). */
+  done?: Promise<void>;
+  private controller?: AbortController;
+  private abortReason?: Error;
+  private timeoutMs = 0;
+  private resolveOutcome?: (outcome: AttemptOutcome) => void;
+  private settled = false;
+
+  constructor(readonly job: JobHash) {
+    const attempt = this;
+    this.context = {
+      operationId: job.id,
+      attempt: job.attempts,
+      // Known once the executor has read the job's retry plan.
+      maxAttempts: 0,
+      queueName: job.queue,
+      priority: job.priority,
+      tenant: job.tenant,
+      get signal() {
+        return attempt.signal;
+      },
+    };
+  }
+
+  get lease(): string {
+    return this.job.lease ?? '';
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Invokes the processor now and resolves with the attempt's outcome. */
+  run(invoke: (context: JobContext) => unknown, timeoutMs: number): Promise<AttemptOutcome> {
+    this.timeoutMs = timeoutMs;
+    this.deadline = performance.now() + Math.max(timeoutMs, 0);
+    return new Promise<AttemptOutcome>((resolve) => {
+      this.resolveOutcome = resolve;
+      if (this.abortReason) return this.finish(outcomeOfAbort(this.abortReason));
+      let result: unknown;
+      try {
+        result = invoke(this.context);
+      } catch (error) {
+        return this.finish({ kind: 'failed', error, timedOut: false });
+      }
+      if (!isThenable(result)) return this.finish({ kind: 'succeeded', result });
+      result.then(
+        (value) => this.finish({ kind: 'succeeded', result: value }),
+        (error: unknown) => this.finish({ kind: 'failed', error, timedOut: false }),
+      );
+    });
+  }
+
+  /** The deadline passed: the signal aborts and the attempt fails as timed out. */
+  expire(): void {
+    this.abort(new JobTimeoutError(this.timeoutMs));
+  }
+
+  /** Aborts the attempt (timeout, shutdown, lost lease); the first reason wins. */
+  abort(reason: Error): void {
+    if (this.abortReason || this.settled) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.finish(outcomeOfAbort(reason));
+  }
+
+  get finished(): boolean {
+    return this.settled;
+  }
+
+  private finish(outcome: AttemptOutcome): void {
+    if (this.settled || !this.resolveOutcome) return;
+    this.settled = true;
+    this.resolveOutcome(outcome);
+  }
+}
+
+function outcomeOfAbort(reason: Error): AttemptOutcome {
+  if (reason instanceof WorkerShutdownError) return { kind: 'shutdown' };
+  if (reason instanceof LeaseLostError) return { kind: 'lease-lost' };
+  return { kind: 'failed', error: reason, timedOut: reason instanceof JobTimeoutError };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
