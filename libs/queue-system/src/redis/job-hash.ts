@@ -144,7 +144,13 @@ function readSpec(text: string): { spec: JobSpec; specError?: string } {
     return { spec: decodeJobSpec(text) };
   } catch (error) {
     return {
-      spec: { processor: '', enqueuedAt: 0, serializer: DEFAULT_SERIALIZER, retry: '', payload: '' },
+      spec: {
+        processor: '',
+        enqueuedAt: 0,
+        serializer: DEFAULT_SERIALIZER,
+        retry: '',
+        payload: '',
+      },
       specError: error instanceof Error ? error.message : String(error),
     };
   }

@@ -61,8 +61,7 @@ export class AckBatcher {
       const client = this.client();
       const replies = await this.connection.run(
         'complete',
-        () =>
-          this.scripts.completeMany(client, batch.completions, Date.now(), this.finishedJobTtl),
+        () => this.scripts.completeMany(client, batch.completions, Date.now(), this.finishedJobTtl),
         client,
       );
       batch.settle(replies);

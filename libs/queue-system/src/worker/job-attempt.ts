@@ -33,19 +33,7 @@ export class JobAttempt {
   private settled = false;
 
   constructor(readonly job: JobHash) {
-    const attempt = this;
-    this.context = {
-      operationId: job.id,
-      attempt: job.attempts,
-      // Known once the executor has read the job's retry plan.
-      maxAttempts: 0,
-      queueName: job.queue,
-      priority: job.priority,
-      tenant: job.tenant,
-      get signal() {
-        return attempt.signal;
-      },
-    };
+    this.context = new AttemptContext(this);
   }
 
   get lease(): string {
@@ -102,6 +90,32 @@ export class JobAttempt {
     if (this.settled || !this.resolveOutcome) return;
     this.settled = true;
     this.resolveOutcome(outcome);
+  }
+}
+
+/** What the processor sees; its signal is the attempt's, made on first read. */
+class AttemptContext implements JobContext {
+  readonly operationId: string;
+  readonly attempt: number;
+  /** Known once the executor has read the job's retry plan. */
+  maxAttempts = 0;
+  readonly queueName: string;
+  readonly priority: JobContext['priority'];
+  readonly tenant?: string;
+  readonly #owner: JobAttempt;
+
+  constructor(owner: JobAttempt) {
+    const { job } = owner;
+    this.#owner = owner;
+    this.operationId = job.id;
+    this.attempt = job.attempts;
+    this.queueName = job.queue;
+    this.priority = job.priority;
+    this.tenant = job.tenant;
+  }
+
+  get signal(): AbortSignal {
+    return this.#owner.signal;
   }
 }
 

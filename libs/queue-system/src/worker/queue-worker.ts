@@ -247,7 +247,6 @@ export class QueueWorker {
           this.drained = jobs.length < slots;
           this.lastReplyEmpty = jobs.length === 0;
           for (const job of jobs) this.dispatch(job);
-          if (process.env.NQS_DEBUG) { (globalThis as any).__stats ??= { calls: 0, jobs: 0, acks: 0, inflight: 0 }; const st = (globalThis as any).__stats; st.calls++; st.jobs += jobs.length; st.acks += completed.length; st.inflight += this.inFlight + 1; }
           this.notify();
         },
         (error: unknown) => {
