@@ -1,9 +1,26 @@
 import type { Completion, QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisClient, RedisConnection } from '../redis/redis-connection.js';
+import type { JobAttempt } from './job-attempt.js';
 
-interface PendingCompletion extends Completion {
-  settle: (reply: number) => void;
-  fail: (error: unknown) => void;
+/** A successful attempt whose completion waits to be sent. */
+class PendingAck implements Completion {
+  readonly id: string;
+  readonly token: string;
+
+  constructor(
+    readonly attempt: JobAttempt,
+    readonly result: string,
+  ) {
+    this.id = attempt.job.id;
+    this.token = attempt.lease;
+  }
+}
+
+export interface AckHandlers {
+  /** The script's reply for one job: 1 completed, -1 lease not held. */
+  acked(attempt: JobAttempt, reply: number): void;
+  /** The call carrying the ack failed. */
+  failed(attempt: JobAttempt, result: string, error: unknown): void;
 }
 
 export interface CompletionBatch {
@@ -15,28 +32,26 @@ export interface CompletionBatch {
 /**
  * Groups the completions of jobs that finish in the same turn of the event loop into one
  * script call: at high concurrency many jobs finish together, and one round trip (and one
- * script invocation in Redis) serves them all.
+ * script invocation in Redis) serves them all. A fetch that goes first carries them instead.
  */
 export class AckBatcher {
-  private pending: PendingCompletion[] = [];
+  private pending: PendingAck[] = [];
   private scheduled = false;
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly client: () => RedisClient,
     private readonly scripts: QueueScripts,
+    private readonly handlers: AckHandlers,
     readonly finishedJobTtl: number,
   ) {}
 
-  /** Resolves with the script's reply for this job: 1 completed, -1 lease not held. */
-  complete(id: string, token: string, result: string): Promise<number> {
-    return new Promise((settle, fail) => {
-      this.pending.push({ id, token, result, settle, fail });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+  add(attempt: JobAttempt, result: string): void {
+    this.pending.push(new PendingAck(attempt, result));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    }
   }
 
   /**
@@ -46,10 +61,15 @@ export class AckBatcher {
   take(): CompletionBatch {
     const batch = this.pending;
     this.pending = [];
+    const { handlers } = this;
     return {
       completions: batch,
-      settle: (replies) => batch.forEach((job, i) => job.settle(replies[i]!)),
-      fail: (error) => batch.forEach((job) => job.fail(error)),
+      settle(replies) {
+        for (let i = 0; i < batch.length; i++) handlers.acked(batch[i]!.attempt, replies[i]!);
+      },
+      fail(error) {
+        for (const ack of batch) handlers.failed(ack.attempt, ack.result, error);
+      },
     };
   }
 

@@ -1,5 +1,6 @@
 import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
+import type { QueueRetryConfig } from '../config/index.js';
 import type { JobHash } from '../redis/job-hash.js';
 
 export type AttemptOutcome =
@@ -24,13 +25,19 @@ export class JobAttempt {
   readonly context: JobContext;
   /** Whether the attempt still counts against the worker's concurrency. */
   holdsSlot = true;
-  /** Settles once the job reached its next state (or was left to stalled-job recovery). */
-  done?: Promise<void>;
+  /** The job reached its next state (or was left to stalled-job recovery). */
+  done = false;
   private controller?: AbortController;
   private abortReason?: Error;
   private timeoutMs = 0;
-  private resolveOutcome?: (outcome: AttemptOutcome) => void;
+  private onOutcome?: (attempt: JobAttempt, outcome: AttemptOutcome) => void;
   private settled = false;
+  /** Set by the executor before the run: what the outcome is handled with. */
+  entity: unknown;
+  /** The processor's result, kept for the success callback. */
+  result: unknown;
+  retry?: QueueRetryConfig;
+  firstAttemptAt = 0;
 
   constructor(readonly job: JobHash) {
     this.context = new AttemptContext(this);
@@ -48,25 +55,31 @@ export class JobAttempt {
     return this.controller.signal;
   }
 
-  /** Invokes the processor now and resolves with the attempt's outcome. */
-  run(invoke: (context: JobContext) => unknown, timeoutMs: number): Promise<AttemptOutcome> {
+  /**
+   * Invokes the processor now; `onOutcome` is called once, with the first outcome. A
+   * callback rather than a promise: no promise or suspended async frame per job beyond the
+   * processor's own.
+   */
+  run(
+    invoke: (context: JobContext) => unknown,
+    timeoutMs: number,
+    onOutcome: (attempt: JobAttempt, outcome: AttemptOutcome) => void,
+  ): void {
     this.timeoutMs = timeoutMs;
     this.deadline = performance.now() + Math.max(timeoutMs, 0);
-    return new Promise<AttemptOutcome>((resolve) => {
-      this.resolveOutcome = resolve;
-      if (this.abortReason) return this.finish(outcomeOfAbort(this.abortReason));
-      let result: unknown;
-      try {
-        result = invoke(this.context);
-      } catch (error) {
-        return this.finish({ kind: 'failed', error, timedOut: false });
-      }
-      if (!isThenable(result)) return this.finish({ kind: 'succeeded', result });
-      result.then(
-        (value) => this.finish({ kind: 'succeeded', result: value }),
-        (error: unknown) => this.finish({ kind: 'failed', error, timedOut: false }),
-      );
-    });
+    this.onOutcome = onOutcome;
+    if (this.abortReason) return this.finish(outcomeOfAbort(this.abortReason));
+    let result: unknown;
+    try {
+      result = invoke(this.context);
+    } catch (error) {
+      return this.finish({ kind: 'failed', error, timedOut: false });
+    }
+    if (!isThenable(result)) return this.finish({ kind: 'succeeded', result });
+    result.then(
+      (value) => this.finish({ kind: 'succeeded', result: value }),
+      (error: unknown) => this.finish({ kind: 'failed', error, timedOut: false }),
+    );
   }
 
   /** The deadline passed: the signal aborts and the attempt fails as timed out. */
@@ -87,9 +100,9 @@ export class JobAttempt {
   }
 
   private finish(outcome: AttemptOutcome): void {
-    if (this.settled || !this.resolveOutcome) return;
+    if (this.settled || !this.onOutcome) return;
     this.settled = true;
-    this.resolveOutcome(outcome);
+    this.onOutcome(this, outcome);
   }
 }
 
@@ -125,7 +138,7 @@ function outcomeOfAbort(reason: Error): AttemptOutcome {
   return { kind: 'failed', error: reason, timedOut: reason instanceof JobTimeoutError };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' &&
     value !== null &&

@@ -22,13 +22,18 @@ import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
 import type { DeadlineWatch } from './deadline-watch.js';
-import type { JobAttempt } from './job-attempt.js';
+import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
 
 const RETRY_PLAN_CACHE_SIZE = 256;
 
 /**
  * Runs one fetched job to its next state: completed, retried later, dead-lettered, or
  * returned to its queue at shutdown. Every transition is one script that checks the lease.
+ *
+ * The common path (processor succeeds, ack batched, optional callback) is driven by
+ * callbacks, without a promise or a suspended async function per job: at tens of thousands
+ * of jobs a second those were most of the worker's allocations. The rarer transitions are
+ * plain async functions, tracked until they settle.
  */
 export class JobExecutor {
   private readonly retryPlans = new Map<string, QueueRetryConfig>();
@@ -44,71 +49,155 @@ export class JobExecutor {
     private readonly deadlines: DeadlineWatch,
     /** Frees the attempt's slot as soon as its processor settled, before the outcome is stored. */
     private readonly releaseSlot: (attempt: JobAttempt) => void,
+    /** Called once per attempt, when its job reached its next state or was given up. */
+    private readonly finished: (attempt: JobAttempt) => void,
   ) {}
 
-  async execute(attempt: JobAttempt): Promise<void> {
-    const { job, lease } = attempt;
+  /** Starts the attempt; `finished` is called once it is over, whatever happens. */
+  start(attempt: JobAttempt): void {
+    const { job } = attempt;
     if (job.specError !== undefined) {
-      return this.deadLetter(job, 'system_errors', `job spec is unreadable: ${job.specError}`);
+      return this.track(
+        attempt,
+        this.deadLetter(job, 'system_errors', `job spec is unreadable: ${job.specError}`),
+      );
     }
     const processor = this.registry.get('processor', job.processor);
     if (!processor) {
-      return this.deadLetter(
-        job,
-        'system_errors',
-        `processor "${job.processor}" is not registered in this process`,
+      return this.track(
+        attempt,
+        this.deadLetter(
+          job,
+          'system_errors',
+          `processor "${job.processor}" is not registered in this process`,
+        ),
       );
     }
     const serializer = this.serializers.get(job.serializer);
     if (!serializer) {
-      return this.deadLetter(
-        job,
-        'system_errors',
-        `serializer "${job.serializer}" is not registered in this process`,
+      return this.track(
+        attempt,
+        this.deadLetter(
+          job,
+          'system_errors',
+          `serializer "${job.serializer}" is not registered in this process`,
+        ),
       );
     }
-    let entity: unknown;
     let retry: QueueRetryConfig;
     try {
-      entity = serializer.deserialize(job.payload);
+      attempt.entity = serializer.deserialize(job.payload);
     } catch (error) {
-      return this.deadLetter(
-        job,
-        'system_errors',
-        `payload cannot be deserialized: ${errorMessage(error)}`,
+      return this.track(
+        attempt,
+        this.deadLetter(
+          job,
+          'system_errors',
+          `payload cannot be deserialized: ${errorMessage(error)}`,
+        ),
       );
     }
     try {
       retry = job.retry ? this.retryPlan(job.retry) : this.config.retry;
     } catch (error) {
-      return this.deadLetter(
-        job,
-        'system_errors',
-        `retry plan is unreadable: ${errorMessage(error)}`,
+      return this.track(
+        attempt,
+        this.deadLetter(job, 'system_errors', `retry plan is unreadable: ${errorMessage(error)}`),
       );
     }
-
-    const firstAttemptAt = job.firstAttemptAt ?? Date.now();
-    const budgetLeft = retry.remainingBudget(firstAttemptAt, Date.now());
+    attempt.retry = retry;
+    attempt.firstAttemptAt = job.firstAttemptAt ?? Date.now();
+    const budgetLeft = retry.remainingBudget(attempt.firstAttemptAt, Date.now());
     if (budgetLeft <= 0) {
-      return this.fail(
-        job,
-        entity,
-        `retry budget of ${retry.timeout} ms spent before attempt ${job.attempts}`,
-        false,
+      return this.track(
+        attempt,
+        this.fail(
+          attempt,
+          `retry budget of ${retry.timeout} ms spent before attempt ${job.attempts}`,
+          false,
+        ),
       );
     }
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
     attempt.context.maxAttempts = retry.maxAttempts;
-    const running = attempt.run(
-      (context) => this.invokeWatchingTheLoop(processor, entity, context),
+    attempt.run(
+      (context) => this.invokeWatchingTheLoop(processor, attempt.entity, context),
       timeoutMs,
+      this.onOutcome,
     );
     this.deadlines.watch(attempt.deadline);
-    const outcome = await running;
-    this.releaseSlot(attempt);
+  }
 
+  private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
+    this.releaseSlot(attempt);
+    if (outcome.kind === 'succeeded') {
+      attempt.result = outcome.result;
+      return this.acks.add(attempt, this.storedResult(attempt.job, outcome.result));
+    }
+    this.track(attempt, this.settleOther(attempt, outcome));
+  };
+
+  /** The batcher's reply to the ack of a successful attempt. */
+  readonly onAcked = (attempt: JobAttempt, reply: number): void => {
+    if (reply === LEASE_NOT_HELD)
+      return this.track(attempt, this.leaseRefused(attempt.job, 'complete'));
+    const { job } = attempt;
+    if (!job.onSuccess) return this.finish(attempt);
+    const payload: SuccessCallbackPayload = {
+      entity: attempt.entity,
+      result: attempt.result,
+      operationId: job.id,
+    };
+    this.runCallback(attempt, 'onSuccess', job.onSuccess, payload);
+  };
+
+  /** The ack could not be sent: keep trying through the outage, as long as the lease may hold. */
+  readonly onAckFailed = (attempt: JobAttempt, result: string, error: unknown): void => {
+    const retried = async () => {
+      if (!(error instanceof QueueUnavailableError)) throw error;
+      const accepted = await this.settle(attempt.job, 'complete', () =>
+        this.scripts
+          .completeMany(
+            this.connection.client,
+            [{ id: attempt.job.id, token: attempt.lease, result }],
+            Date.now(),
+            this.acks.finishedJobTtl,
+          )
+          .then((replies) => replies[0]!),
+      );
+      return accepted;
+    };
+    retried().then(
+      (accepted) => (accepted ? this.onAcked(attempt, 1) : this.finish(attempt)),
+      (failure: unknown) => {
+        this.logger.error(
+          `Job ${attempt.job.id} could not be settled: ${errorMessage(failure)}`,
+          failure,
+        );
+        this.finish(attempt);
+      },
+    );
+  };
+
+  private storedResult(job: JobHash, result: unknown): string {
+    if (result === undefined) return '';
+    try {
+      return JSON.stringify(result) ?? '';
+    } catch (error) {
+      this.logger.warn(
+        `Job ${job.id}: result is not JSON-serializable (${errorMessage(error)}); stored as null`,
+      );
+      return 'null';
+    }
+  }
+
+  /** Every outcome but success: lease lost, shutdown, failure (retry or dead letter). */
+  private async settleOther(attempt: JobAttempt, outcome: AttemptOutcome): Promise<void> {
+    const { job, lease } = attempt;
+    const retry = attempt.retry!;
     switch (outcome.kind) {
+      case 'succeeded':
+        return;
       case 'lease-lost':
         // Another worker recovered the job after our lease expired; its run is the one that counts.
         this.logger.warn(`Job ${job.id}: lease lost while running; attempt abandoned`);
@@ -118,18 +207,16 @@ export class JobExecutor {
           this.scripts.requeue(this.connection.client, job.id, lease, job.priority, job.queue),
         );
         return;
-      case 'succeeded':
-        return this.succeed(job, entity, outcome.result);
       case 'failed': {
-        if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(job, entity);
+        if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
         const message = errorMessage(outcome.error);
         const now = Date.now();
         const delay = retry.getDelayForAttempt(job.attempts);
         const exhausted =
           isPermanentError(outcome.error) ||
           job.attempts >= retry.maxAttempts ||
-          retry.wouldExceedTimeout(firstAttemptAt, now, delay);
-        if (exhausted) return this.fail(job, entity, message, outcome.timedOut);
+          retry.wouldExceedTimeout(attempt.firstAttemptAt, now, delay);
+        if (exhausted) return this.fail(attempt, message, outcome.timedOut);
         await this.settle(job, 'retry', () =>
           this.scripts.retry(
             this.connection.client,
@@ -143,6 +230,28 @@ export class JobExecutor {
         return;
       }
     }
+  }
+
+  /** Runs an async transition of the attempt and reports it finished once it settles. */
+  private track(attempt: JobAttempt, transition: Promise<unknown>): void {
+    transition.then(
+      () => this.finish(attempt),
+      (error: unknown) => {
+        // The job keeps its lease in `active`; stalled-job recovery takes it from there.
+        this.logger.error(
+          `Job ${attempt.job.id} could not be settled: ${errorMessage(error)}`,
+          error,
+        );
+        this.finish(attempt);
+      },
+    );
+  }
+
+  private finish(attempt: JobAttempt): void {
+    if (attempt.done) return;
+    attempt.done = true;
+    this.releaseSlot(attempt);
+    this.finished(attempt);
   }
 
   /**
@@ -167,13 +276,13 @@ export class JobExecutor {
   }
 
   /** The pool was full: back to Redis for a short while without spending an attempt. */
-  private async deferOrFail(job: JobHash, entity: unknown): Promise<void> {
+  private async deferOrFail(attempt: JobAttempt): Promise<void> {
+    const { job } = attempt;
     const { maxRequeueAttempts } = this.config.worker;
     if (job.requeues >= maxRequeueAttempts) {
       await this.count('thread_pool_exhaustion');
       return this.fail(
-        job,
-        entity,
+        attempt,
         `thread pool exhausted: still full after ${job.requeues} requeue(s) (maxRequeueAttempts ${maxRequeueAttempts})`,
         false,
       );
@@ -195,35 +304,8 @@ export class JobExecutor {
     return plan;
   }
 
-  private async succeed(job: JobHash, entity: unknown, result: unknown): Promise<void> {
-    let stored: string;
-    try {
-      stored = JSON.stringify(result) ?? '';
-    } catch (error) {
-      this.logger.warn(
-        `Job ${job.id}: result is not JSON-serializable (${errorMessage(error)}); stored as null`,
-      );
-      stored = 'null';
-    }
-    // The batcher runs its call under the connection guard itself.
-    const accepted = await this.settle(
-      job,
-      'complete',
-      () => this.acks.complete(job.id, job.lease ?? '', stored),
-      false,
-    );
-    if (accepted && job.onSuccess) {
-      const payload: SuccessCallbackPayload = { entity, result, operationId: job.id };
-      await this.runCallback('onSuccess', job.onSuccess, payload);
-    }
-  }
-
-  private async fail(
-    job: JobHash,
-    entity: unknown,
-    message: string,
-    timedOut: boolean,
-  ): Promise<void> {
+  private async fail(attempt: JobAttempt, message: string, timedOut: boolean): Promise<void> {
+    const { job } = attempt;
     const accepted = await this.settle(job, 'fail', () =>
       this.scripts.deadLetter(
         this.connection.client,
@@ -236,8 +318,14 @@ export class JobExecutor {
       ),
     );
     if (accepted && job.onFailure) {
-      const payload: FailureCallbackPayload = { entity, error: message, operationId: job.id };
-      await this.runCallback('onFailure', job.onFailure, payload);
+      const payload: FailureCallbackPayload = {
+        entity: attempt.entity,
+        error: message,
+        operationId: job.id,
+      };
+      await new Promise<void>((resolve) =>
+        this.runCallback(attempt, 'onFailure', job.onFailure!, payload, resolve),
+      );
     }
   }
 
@@ -261,14 +349,16 @@ export class JobExecutor {
     job: JobHash,
     transition: string,
     run: () => Promise<number>,
-    guard = true,
   ): Promise<boolean> {
-    const guarded = guard ? () => this.connection.run(transition, run) : run;
-    const reply = await this.untilRedisAnswers(guarded);
+    const reply = await this.untilRedisAnswers(() => this.connection.run(transition, run));
     if (reply !== LEASE_NOT_HELD) return true;
+    await this.leaseRefused(job, transition);
+    return false;
+  }
+
+  private async leaseRefused(job: JobHash, transition: string): Promise<void> {
     this.logger.warn(`Job ${job.id}: ${transition} refused, this worker no longer holds its lease`);
     await this.count('lease_lost');
-    return false;
   }
 
   /**
@@ -296,16 +386,33 @@ export class JobExecutor {
       .catch(() => this.logger.debug(`Could not count ${counter}: Redis unavailable`));
   }
 
-  private async runCallback(kind: CallableKind, name: string, payload: object): Promise<void> {
-    const callback = this.registry.get(kind, name);
-    try {
-      if (!callback)
-        throw new Error(`${kind} callback "${name}" is not registered in this process`);
-      await callback.invoke(payload);
-    } catch (error) {
-      // The job is settled already: a broken callback is reported, never a reason to rerun the job.
+  /**
+   * Runs a callback after the job is settled; `then` (by default: the attempt is finished)
+   * follows once it returned or its promise settled. A broken callback is reported, never a
+   * reason to rerun the job.
+   */
+  private runCallback(
+    attempt: JobAttempt,
+    kind: CallableKind,
+    name: string,
+    payload: object,
+    then: () => void = () => this.finish(attempt),
+  ): void {
+    const failed = (error: unknown) => {
       this.logger.error(`${kind} callback "${name}" failed: ${errorMessage(error)}`, error);
-      await this.count('callback_errors');
+      void this.count('callback_errors').finally(then);
+    };
+    const callback = this.registry.get(kind, name);
+    if (!callback) {
+      return failed(new Error(`${kind} callback "${name}" is not registered in this process`));
     }
+    let returned: unknown;
+    try {
+      returned = callback.invoke(payload);
+    } catch (error) {
+      return failed(error);
+    }
+    if (isThenable(returned)) returned.then(then, failed);
+    else then();
   }
 }

@@ -67,9 +67,12 @@ export class QueueWorker {
   /** The last reply had fewer jobs than asked: no pipelining until the queues fill again. */
   private drained = false;
   private lastReplyEmpty = false;
+  /** The last fetch found a queue at its own concurrency limit. */
+  private limitedOut = false;
   private nextDueAt = -1;
   private fetchError?: unknown;
   private wakeLoop?: () => void;
+  private whenDrained?: () => void;
 
   constructor(
     private readonly config: QueueConfig,
@@ -84,6 +87,10 @@ export class QueueWorker {
       connection,
       () => this.commands ?? connection.client,
       scripts,
+      {
+        acked: (attempt, reply) => this.executor.onAcked(attempt, reply),
+        failed: (attempt, result, error) => this.executor.onAckFailed(attempt, result, error),
+      },
       config.redis.backupTtl,
     );
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
@@ -98,6 +105,7 @@ export class QueueWorker {
       this.acks,
       this.deadlines,
       (attempt) => this.releaseSlot(attempt),
+      (attempt) => this.finished(attempt),
     );
     this.gate = new ConcurrencyGate(workerCount, () => this.notify());
     this.fetchesInFlight = Math.min(
@@ -145,13 +153,16 @@ export class QueueWorker {
     if (this.blocking) this.blocking.disconnect();
     await this.loop;
 
-    const finished = Promise.allSettled([...this.running.values()].map((a) => a.done));
-    const graceOver = sleep(this.config.worker.graceShutdownPeriod);
-    await Promise.race([finished, graceOver]);
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise((resolve) => {
+      graceTimer = setTimeout(resolve, this.config.worker.graceShutdownPeriod);
+    });
+    await Promise.race([this.allSettled(), graceOver]);
+    clearTimeout(graceTimer);
     if (this.running.size > 0) {
       this.logger.warn(`Returning ${this.running.size} unfinished job(s) to their queue`);
       for (const attempt of this.running.values()) attempt.abort(new WorkerShutdownError());
-      await Promise.allSettled([...this.running.values()].map((a) => a.done));
+      await this.allSettled();
     }
     await this.leases.stop();
     this.deadlines.stop();
@@ -246,6 +257,7 @@ export class QueueWorker {
           this.nextDueAt = nextDueAt;
           this.drained = jobs.length < slots;
           this.lastReplyEmpty = jobs.length === 0;
+          this.limitedOut = [...limits.values()].some((free) => free === 0);
           for (const job of jobs) this.dispatch(job);
           this.notify();
         },
@@ -260,13 +272,11 @@ export class QueueWorker {
 
   /** Nothing was ready: wait for an enqueue, a retry, a due delayed job, or a freed slot. */
   private async idle(): Promise<void> {
-    const limits = this.queueLimits();
-    if ([...limits.values()].some((slots) => slots === 0)) {
-      // Work may be waiting behind a queue's own concurrency limit: wait for a slot too.
-      await Promise.race([this.changed(), this.waitForWork(this.nextDueAt)]);
-    } else {
-      await this.waitForWork(this.nextDueAt);
-    }
+    if (!this.limitedOut) return this.waitForWork(this.nextDueAt);
+    // Work may be waiting behind a queue's own concurrency limit: wait for a slot too,
+    // unless one came back since that fetch.
+    if (![...this.queueLimits().values()].some((slots) => slots === 0)) return;
+    await Promise.race([this.changed(), this.waitForWork(this.nextDueAt)]);
   }
 
   /** Resolves at the next change the loop cares about: a freed slot, a reply, `stop()`. */
@@ -298,7 +308,7 @@ export class QueueWorker {
 
   /** Sleeps `ms`, or less when the connection comes back: resume as soon as Redis does. */
   private pauseUntilReconnected(ms: number): Promise<void> {
-    const { client } = this.connection;
+    const client = this.commands ?? this.connection.client;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -318,31 +328,33 @@ export class QueueWorker {
   private dispatch(job: JobHash): void {
     const attempt = new JobAttempt(job);
     this.gate.acquire(job.queue);
-    const suspect = job.stalls > 0;
-    if (suspect) this.suspectsRunning++;
+    if (job.stalls > 0) this.suspectsRunning++;
     this.running.set(job.id, attempt);
-    attempt.done = this.runJob(attempt, suspect);
+    this.executor.start(attempt);
   }
 
-  private async runJob(attempt: JobAttempt, suspect: boolean): Promise<void> {
-    try {
-      await this.executor.execute(attempt);
-    } catch (error) {
-      // The job keeps its lease in `active`; stalled-job recovery takes it from there.
-      this.logger.error(
-        `Job ${attempt.job.id} could not be settled: ${errorMessage(error)}`,
-        error,
-      );
-    } finally {
-      this.releaseSlot(attempt);
-      this.running.delete(attempt.job.id);
-      if (this.running.size === 0) this.deadlines.stop();
-      // A job that runs alone holds the loop until it is settled, not just its slot.
-      if (suspect) {
-        this.suspectsRunning--;
-        this.notify();
-      }
+  private finished(attempt: JobAttempt): void {
+    this.running.delete(attempt.job.id);
+    if (this.running.size === 0) {
+      this.deadlines.stop();
+      this.whenDrained?.();
     }
+    // A job that runs alone holds the loop until it is settled, not just its slot.
+    if (attempt.job.stalls > 0) {
+      this.suspectsRunning--;
+      this.notify();
+    }
+  }
+
+  /** Resolves once no job runs in this process. */
+  private allSettled(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.whenDrained = () => {
+        this.whenDrained = undefined;
+        resolve();
+      };
+    });
   }
 
   private releaseSlot(attempt: JobAttempt): void {
@@ -384,8 +396,4 @@ export class QueueWorker {
       throw new QueueUnavailableError('waiting for work', error);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
