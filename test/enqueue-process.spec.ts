@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OnSuccess, Processor, type JobContext } from '../libs/queue-system/src/index.js';
+import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
 import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test-app.js';
 
 @Injectable()
@@ -52,5 +53,40 @@ describe('enqueue and process', () => {
       attempts: 1,
       result: { text: 'Hello, Ada (attempt 1)' },
     });
+  });
+
+  it('sends the enqueues of one turn of the event loop in one script call, each with its own result', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
+    const { client } = t.app.get(RedisConnection);
+    const enqueueCalls = vi.spyOn(client as unknown as { nqs1_enqueue(): unknown }, 'nqs1_enqueue');
+    const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
+    const settled = await Promise.allSettled([
+      ...names.map((name) => t!.queue.enqueue({ entity: { name }, processor: 'greet' })),
+      // A bad job is refused on its own: the others of the same turn still land.
+      t.queue.enqueue({ entity: { name: 'x' }, processor: 'greet', priority: 'urgent' as never }),
+      t.queue.enqueue({ entity: { name: 'chosen' }, processor: 'greet', operationId: 'chosen-1' }),
+      t.queue.enqueue({ entity: { name: 'again' }, processor: 'greet', operationId: 'chosen-1' }),
+    ]);
+    expect(enqueueCalls).toHaveBeenCalledTimes(1);
+    const results = settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason));
+    expect(results[40]).toMatchObject({ name: 'QueueInputError' });
+    expect(results[41]).toMatchObject({ operationId: 'chosen-1', created: true });
+    // The same id twice: the second enqueue returns the first job instead of a duplicate.
+    expect(results[42]).toMatchObject({ operationId: 'chosen-1', created: false });
+    const ids = results.slice(0, 40).map((r) => (r as { operationId: string }).operationId);
+    expect(new Set(ids).size).toBe(40);
+    for (const [i, id] of ids.entries()) {
+      expect(await t.queue.getJob(id)).toMatchObject({
+        state: 'waiting',
+        entity: { name: names[i] },
+      });
+    }
+    expect((await t.queue.getJob('chosen-1'))?.entity).toEqual({ name: 'chosen' });
+
+    // Processed in the order they were enqueued.
+    t.worker.start();
+    await t.queue.waitUntilEmpty(5_000);
+    const jobs = t.app.get(GreetingJobs);
+    expect(jobs.greeted).toEqual([...names, 'chosen'].map((n) => `Hello, ${n} (attempt 1)`));
   });
 });

@@ -5,78 +5,92 @@ import {
   JOB_PRIORITIES,
   type EnqueueOptions,
   type JobPriority,
+  type JobSerializer,
 } from '../interfaces/job-options.interface.js';
-import { encodeJobSpec } from '../redis/job-hash.js';
+import { encodeJobSpecHeader } from '../redis/job-hash.js';
 import type { NewJob } from '../redis/queue-scripts.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 
 const NAME_PATTERN = /^[^{}\s]{1,200}$/;
 
+/** The options of an enqueue call, less what each job has of its own. */
+export type SharedEnqueueOptions = Omit<EnqueueOptions, 'entity' | 'operationId'>;
+
 /**
- * Validates enqueue options and turns them into the job hash, before anything reaches Redis:
- * a bad job is refused with a typed error and writes nothing.
+ * Enqueue options validated once and turned into what every job of the call shares (its
+ * queue, priority, the header of its spec), before anything reaches Redis: a bad option is
+ * refused with a typed error and writes nothing. `enqueueBatch` builds one template for
+ * all its entities, so a job costs one serialization and one id.
  */
-export function buildNewJob(
-  options: EnqueueOptions,
-  defaults: {
-    registry: CallableRegistry;
-    serializers: SerializerRegistry;
-  },
-  now: number,
-): NewJob {
-  const { registry } = defaults;
-  const processor = registry.resolveName('processor', options.processor);
-  const onSuccess = options.onSuccess && registry.resolveName('onSuccess', options.onSuccess);
-  const onFailure = options.onFailure && registry.resolveName('onFailure', options.onFailure);
-  const priority = checkPriority(options.priority ?? 'normal');
-  const queueName = checkName('queueName', options.queueName ?? processor);
-  const id =
-    options.operationId === undefined
-      ? newOperationId()
-      : checkName('operationId', options.operationId);
-  const deduplicationKey =
-    options.deduplicationKey === undefined
-      ? undefined
-      : checkName('deduplicationKey', options.deduplicationKey);
-  // Without its own plan a job follows the default of the worker that runs it: the hash
-  // stays small (listpack-encoded), which matters with millions of waiting jobs.
-  const retry =
-    options.retryConfig === undefined
-      ? undefined
-      : options.retryConfig instanceof QueueRetryConfig
-        ? options.retryConfig
-        : new QueueRetryConfig(options.retryConfig);
-  if (options.timeout !== undefined) checkDuration('timeout', options.timeout, 1);
+export class EnqueueTemplate {
+  readonly queueName: string;
+  readonly priority: JobPriority;
+  readonly dueAt: number;
+  private readonly deduplicationKey?: string;
+  private readonly specHeader: string;
+  private readonly serializer: JobSerializer;
 
-  const serializer = options.customSerializer ?? defaults.serializers.get('json')!;
-  if (options.customSerializer) defaults.serializers.add(options.customSerializer);
-  let payload: string;
-  try {
-    payload = serializer.serialize(options.entity);
-  } catch (error) {
-    throw new QueueInputError('entity', options.entity, `cannot be serialized: ${String(error)}`);
-  }
+  constructor(
+    options: SharedEnqueueOptions,
+    defaults: { registry: CallableRegistry; serializers: SerializerRegistry },
+    now: number,
+  ) {
+    const { registry } = defaults;
+    const processor = registry.resolveName('processor', options.processor);
+    const onSuccess = options.onSuccess && registry.resolveName('onSuccess', options.onSuccess);
+    const onFailure = options.onFailure && registry.resolveName('onFailure', options.onFailure);
+    this.priority = checkPriority(options.priority ?? 'normal');
+    this.queueName = checkName('queueName', options.queueName ?? processor);
+    this.deduplicationKey =
+      options.deduplicationKey === undefined
+        ? undefined
+        : checkName('deduplicationKey', options.deduplicationKey);
+    // Without its own plan a job follows the default of the worker that runs it: the hash
+    // stays small (listpack-encoded), which matters with millions of waiting jobs.
+    const retry =
+      options.retryConfig === undefined
+        ? undefined
+        : options.retryConfig instanceof QueueRetryConfig
+          ? options.retryConfig
+          : new QueueRetryConfig(options.retryConfig);
+    if (options.timeout !== undefined) checkDuration('timeout', options.timeout, 1);
+    this.dueAt = dueTime(options, now);
 
-  const fields: Record<string, string | number> = {
-    queue: queueName,
-    priority,
-    spec: encodeJobSpec({
+    this.serializer = options.customSerializer ?? defaults.serializers.get('json')!;
+    if (options.customSerializer) defaults.serializers.add(options.customSerializer);
+    this.specHeader = encodeJobSpecHeader({
       processor,
       enqueuedAt: now,
-      serializer: serializer.name,
+      serializer: this.serializer.name,
       onSuccess: onSuccess || undefined,
       onFailure: onFailure || undefined,
       timeout: options.timeout,
       maxAttempts: retry?.maxAttempts,
       retry: retry ? JSON.stringify(retry.toJSON()) : '',
       tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
-      payload,
-    }),
-  };
-  if (deduplicationKey) fields.dedupKey = deduplicationKey;
+    });
+  }
 
-  return { id, queueName, priority, deduplicationKey, dueAt: dueTime(options, now), fields };
+  /** One job of the call; `operationId` is the caller's, or a new random id. */
+  build(entity: unknown, operationId: string | undefined): NewJob {
+    let payload: string;
+    try {
+      payload = this.serializer.serialize(entity);
+    } catch (error) {
+      throw new QueueInputError('entity', entity, `cannot be serialized: ${String(error)}`);
+    }
+    return {
+      id: operationId === undefined ? newOperationId() : checkName('operationId', operationId),
+      // A fresh random id cannot exist yet; only an id the caller chose is looked up.
+      mayExist: operationId !== undefined,
+      queueName: this.queueName,
+      priority: this.priority,
+      deduplicationKey: this.deduplicationKey,
+      dueAt: this.dueAt,
+      spec: this.specHeader + payload,
+    };
+  }
 }
 
 /**
@@ -97,7 +111,7 @@ const ID_BYTES = 12;
 let entropy = Buffer.alloc(0);
 let entropyAt = 0;
 
-function dueTime(options: EnqueueOptions, now: number): number {
+function dueTime(options: Pick<EnqueueOptions, 'delay' | 'runAt'>, now: number): number {
   if (options.delay !== undefined && options.runAt !== undefined) {
     throw new QueueInputError('delay', options.delay, 'give either delay or runAt, not both');
   }

@@ -17,11 +17,9 @@ import type { RedisGuard } from '../redis/redis-guard.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
-import { buildNewJob } from './enqueue-request.js';
+import { ENQUEUE_CHUNK, EnqueueBatcher } from './enqueue-batcher.js';
+import { EnqueueTemplate, type SharedEnqueueOptions } from './enqueue-request.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
-
-/** Jobs per script call in `enqueueBatch`: large enough to amortise round trips, small enough not to stall Redis. */
-const BATCH_CHUNK = 500;
 
 export interface JobCounts {
   waiting: number;
@@ -41,6 +39,8 @@ export interface RetryDeadLettersOptions {
 
 /** The producer side of one namespace: enqueue, inspect, administer. Injected with `@InjectQueue()`. */
 export class QueueManager {
+  private readonly enqueues: EnqueueBatcher;
+
   constructor(
     private readonly config: QueueConfig,
     private readonly connection: RedisConnection,
@@ -48,7 +48,13 @@ export class QueueManager {
     private readonly registry: CallableRegistry,
     private readonly serializers: SerializerRegistry,
     private readonly threadPool?: ThreadPool,
-  ) {}
+  ) {
+    this.enqueues = new EnqueueBatcher((jobs) =>
+      this.connection.run('enqueue', () =>
+        this.scripts.enqueue(this.connection.client, jobs, Date.now()),
+      ),
+    );
+  }
 
   get namespace(): string {
     return this.keys.namespace;
@@ -58,13 +64,14 @@ export class QueueManager {
     return this.scripts.keys;
   }
 
-  /** Resolves once Redis holds the job (or returns the pending job it deduplicates to). */
+  /**
+   * Resolves once Redis holds the job (or returns the pending job it deduplicates to).
+   * Enqueues made in the same turn of the event loop share one script call.
+   */
   async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
     const now = Date.now();
-    const job = this.build(options, now);
-    const [[operationId, created]] = (await this.connection.run('enqueue', () =>
-      this.scripts.enqueue(this.connection.client, [job], now),
-    )) as [[string, boolean]];
+    const job = this.template(options, now).build(options.entity, options.operationId);
+    const [operationId, created] = await this.enqueues.add(job);
     return toResult(job, operationId, created, now);
   }
 
@@ -83,18 +90,18 @@ export class QueueManager {
     }
     const now = Date.now();
     // Validate every job before writing any, so a bad entity leaves the queue untouched.
-    const jobs = entities.map((entity, i) =>
-      this.build({ ...shared, entity, operationId: operationIds?.[i] }, now),
-    );
+    const template = this.template(shared, now);
+    const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i]));
     const results: EnqueueResult[] = [];
-    for (let start = 0; start < jobs.length; start += BATCH_CHUNK) {
-      const chunk = jobs.slice(start, start + BATCH_CHUNK);
+    for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
+      const chunk = jobs.slice(start, start + ENQUEUE_CHUNK);
       const replies = await this.connection.run('enqueueBatch', () =>
         this.scripts.enqueue(this.connection.client, chunk, now),
       );
-      replies.forEach(([operationId, created], i) => {
+      for (let i = 0; i < chunk.length; i++) {
+        const [operationId, created] = replies[i]!;
         results.push(toResult(chunk[i]!, operationId, created, now));
-      });
+      }
     }
     return results;
   }
@@ -241,8 +248,12 @@ export class QueueManager {
     return this.connection.run('status', () => this.scripts.status(this.connection.client));
   }
 
-  private build(options: EnqueueOptions, now: number): NewJob {
-    return buildNewJob(options, { registry: this.registry, serializers: this.serializers }, now);
+  private template(options: SharedEnqueueOptions, now: number): EnqueueTemplate {
+    return new EnqueueTemplate(
+      options,
+      { registry: this.registry, serializers: this.serializers },
+      now,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import type { JobPriority, JobState } from '../interfaces/job-options.interface.js';
 
-/** What a job is, fixed at enqueue; stored in the hash's `spec` field (see `encodeJobSpec`). */
+/** What a job is, fixed at enqueue; stored in the hash's `spec` field (see `encodeJobSpecHeader`). */
 export interface JobSpec {
   processor: string;
   enqueuedAt: number;
@@ -44,9 +44,10 @@ export interface JobHash extends JobSpec {
  * `attempts`, ...) have a hash field each; everything only the Node side reads is packed in
  * one `spec` field: a JSON array of the options, a newline, then the serialized entity (JSON
  * escapes newlines, so the first one ends the header). A fetch reads 5 fields instead of 19,
- * and a waiting job's hash is a few small listpack entries.
+ * and a waiting job's hash is a few small listpack entries. This writes the header, the
+ * same for every job of one enqueue call.
  */
-export function encodeJobSpec(spec: JobSpec): string {
+export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
   const header: (string | number | null)[] = [
     spec.processor,
     spec.enqueuedAt,
@@ -59,7 +60,7 @@ export function encodeJobSpec(spec: JobSpec): string {
     spec.tenant ?? null,
   ];
   while (header[header.length - 1] === null) header.pop();
-  return `${JSON.stringify(header)}\n${spec.payload}`;
+  return `${JSON.stringify(header)}\n`;
 }
 
 export function decodeJobSpec(text: string): JobSpec {

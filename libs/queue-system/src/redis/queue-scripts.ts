@@ -11,11 +11,14 @@ export const LEASE_NOT_HELD = -1;
 
 export interface NewJob {
   id: string;
+  /** False for a fresh random id: the script skips looking for an existing job. */
+  mayExist: boolean;
   queueName: string;
   priority: JobPriority;
   deduplicationKey?: string;
   dueAt: number;
-  fields: Record<string, string | number>;
+  /** Header and entity, see `encodeJobSpecHeader`. */
+  spec: string;
 }
 
 /** A finished job to acknowledge: its id, the lease token it ran under, its serialized result. */
@@ -36,15 +39,14 @@ export class QueueScripts {
     const k = this.keys;
     const args: ScriptArg[] = [k.base, now];
     for (const job of jobs) {
-      const fields = Object.entries(job.fields).flat();
       args.push(
         job.id,
+        job.mayExist ? 1 : 0,
         job.deduplicationKey ?? '',
         job.dueAt,
         job.queueName,
         job.priority,
-        fields.length,
-        ...fields,
+        job.spec,
       );
     }
     const reply = (await call(

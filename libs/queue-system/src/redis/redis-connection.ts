@@ -41,13 +41,10 @@ export class RedisConnection {
   /**
    * A connection of one's own: `blocking` for BLPOP (which would stall every other command),
    * which waits for the connection rather than failing while it is being (re)made; otherwise
-   * for a worker's fetch and ack calls, which are batched already and so skip the
-   * auto-pipelining that the shared client uses for many small calls.
+   * for a worker's fetch and ack calls, so that they never queue behind a producer's traffic.
    */
   duplicate({ blocking }: { blocking: boolean }): RedisClient {
-    const overrides = blocking
-      ? { enableOfflineQueue: true }
-      : { enableOfflineQueue: false, enableAutoPipelining: false };
+    const overrides = blocking ? { enableOfflineQueue: true } : { enableOfflineQueue: false };
     const client =
       this.client instanceof Cluster
         ? this.client.duplicate([], overrides)
@@ -97,8 +94,9 @@ export class RedisConnection {
     return {
       connectTimeout: this.config.redis.connectionTimeout,
       maxRetriesPerRequest: this.config.redis.maxConnectionRetries,
-      // Commands issued in the same tick (acks of jobs finishing together) share one round trip.
-      enableAutoPipelining: true,
+      // Off: the hot calls batch themselves (enqueues of one tick, acks, fetches), and
+      // ioredis's auto-pipelining would hold every other call until the next turn of the loop.
+      enableAutoPipelining: false,
       // No hidden queue of commands while Redis is away: calls fail, and the guard's retries,
       // bounded by connectionTimeout, decide what happens next.
       enableOfflineQueue: false,

@@ -2,15 +2,16 @@
   Adds jobs: stores each job's hash, then puts its id in its ready list, or in `delayed` when
   it is due later. A job whose id exists already (pending, or finished and kept), or a pending
   job with the same deduplication key, is returned instead. Many jobs per call: a batch costs
-  one round trip and one script call.
+  one round trip and one script call, and the ids bound for one ready list go in one LPUSH.
 
   Input:
     KEYS[1] delayed zset   KEYS[2] dedup hash   KEYS[3] metrics hash   KEYS[4] wake list
     KEYS[5] queues set
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
-    ARGV[3..] per job: id, deduplication key ('' for none), due time (ms, 0 for now), queue
-      name, priority, number f of hash field values, then f values as field, value, ...
+    ARGV[3..] 7 per job: id, 1 when the id may exist already (chosen by the caller) or 0 (a
+      fresh random id), deduplication key ('' for none), due time (ms, 0 for now), queue
+      name, priority, spec
 
   Output:
     per job, in order: id, 1 when created / 0 when an existing job was returned
@@ -20,13 +21,11 @@
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 local pending = { waiting = true, delayed = true, active = true }
 local reply, created, queues = {}, 0, {}
+local ready, readyOrder = {}, {}
 
-local i = 3
-while i <= #ARGV do
-  local jobId, dedupKey, dueAt = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  local queue, priority, count = ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
-  local first, last = i + 6, i + 5 + count
-  i = last + 1
+for i = 3, #ARGV, 7 do
+  local jobId, mayExist, dedupKey, dueAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local queue, priority, spec = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
 
   local existing
   if dedupKey ~= '' then
@@ -38,7 +37,7 @@ while i <= #ARGV do
   local jobKey = prefix .. 'job:' .. jobId
   -- An id names one operation: while its job exists, enqueueing it again returns that job,
   -- so a retried enqueue never runs it twice.
-  if not existing and redis.call('EXISTS', jobKey) == 1 then
+  if not existing and mayExist == '1' and redis.call('EXISTS', jobKey) == 1 then
     existing = jobId
   end
 
@@ -47,18 +46,25 @@ while i <= #ARGV do
     reply[#reply + 1] = 0
   else
     local delayed = dueAt > now
-    local fields = { 'state', delayed and 'delayed' or 'waiting' }
-    for f = first, last do
-      fields[#fields + 1] = ARGV[f]
-    end
-    redis.call('HSET', jobKey, unpack(fields))
     if dedupKey ~= '' then
+      redis.call('HSET', jobKey, 'state', delayed and 'delayed' or 'waiting', 'queue', queue,
+        'priority', priority, 'spec', spec, 'dedupKey', dedupKey)
       redis.call('HSET', KEYS[2], dedupKey, jobId)
+    else
+      redis.call('HSET', jobKey, 'state', delayed and 'delayed' or 'waiting', 'queue', queue,
+        'priority', priority, 'spec', spec)
     end
     if delayed then
       redis.call('ZADD', KEYS[1], dueAt, jobId)
     else
-      redis.call('LPUSH', prefix .. 'ready:' .. priority .. ':' .. queue, jobId)
+      local list = prefix .. 'ready:' .. priority .. ':' .. queue
+      local ids = ready[list]
+      if not ids then
+        ids = {}
+        ready[list] = ids
+        readyOrder[#readyOrder + 1] = list
+      end
+      ids[#ids + 1] = jobId
     end
     queues[queue] = true
     created = created + 1
@@ -67,6 +73,12 @@ while i <= #ARGV do
   end
 end
 
+for _, list in ipairs(readyOrder) do
+  local ids = ready[list]
+  for from = 1, #ids, 1000 do
+    redis.call('LPUSH', list, unpack(ids, from, math.min(from + 999, #ids)))
+  end
+end
 if created > 0 then
   for queue in pairs(queues) do
     redis.call('SADD', KEYS[5], queue)

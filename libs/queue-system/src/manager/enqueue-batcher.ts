@@ -1,0 +1,48 @@
+import type { NewJob } from '../redis/queue-scripts.js';
+
+/** Jobs per script call: large enough to amortise round trips, small enough not to stall Redis. */
+export const ENQUEUE_CHUNK = 500;
+
+/** Per job, in order: the id that holds it, and whether it was created by this call. */
+export type EnqueueReply = [operationId: string, created: boolean];
+
+interface PendingEnqueue {
+  job: NewJob;
+  resolve(reply: EnqueueReply): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Gathers the single enqueues made in the same turn of the event loop (a request handler
+ * enqueueing several jobs, many requests at once) into one script call, sent before any
+ * I/O: one round trip and one script run in Redis for all of them. Each caller still gets
+ * its own result, or the error of the call that carried its job.
+ */
+export class EnqueueBatcher {
+  private pending: PendingEnqueue[] = [];
+
+  constructor(private readonly send: (jobs: NewJob[]) => Promise<EnqueueReply[]>) {}
+
+  add(job: NewJob): Promise<EnqueueReply> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ job, resolve, reject });
+      if (this.pending.length === 1) process.nextTick(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (let start = 0; start < batch.length; start += ENQUEUE_CHUNK) {
+      const chunk = batch.slice(start, start + ENQUEUE_CHUNK);
+      this.send(chunk.map((entry) => entry.job)).then(
+        (replies) => {
+          for (let i = 0; i < chunk.length; i++) chunk[i]!.resolve(replies[i]!);
+        },
+        (error: unknown) => {
+          for (const entry of chunk) entry.reject(error);
+        },
+      );
+    }
+  }
+}
