@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Processor, type JobContext, type JobPriority } from '../libs/queue-system/src/index.js';
-import { createQueueApp, type QueueTestApp } from './support/queue-test-app.js';
+import { createQueueApp, rawRedis, sleep, type QueueTestApp } from './support/queue-test-app.js';
 
 @Injectable()
 class Recorder {
@@ -40,5 +40,48 @@ describe('strict priority', () => {
       ...expected.low,
     ]);
     expect(order.slice(0, expected.high.length).every((o) => o.priority === 'high')).toBe(true);
+  });
+
+  it('stores no default (normal priority, queue named after its processor), yet routes by them', async () => {
+    t = await createQueueApp([Recorder], { worker: { workerCount: 1, autoStart: false } });
+    const plain = await t.queue.enqueue({ entity: { index: 0 }, processor: 'record' });
+    const urgent = await t.queue.enqueue({
+      entity: { index: 1 },
+      processor: 'record',
+      queueName: 'urgent-records',
+      priority: 'high',
+    });
+    const later = await t.queue.enqueue({ entity: { index: 2 }, processor: 'record', delay: 50 });
+    const redis = rawRedis();
+    const fields = (id: string) => redis.hkeys(`${t!.keyPrefix}{default}:job:${id}`);
+    expect((await fields(plain.operationId)).sort()).toEqual(['queue', 'spec', 'state']);
+    expect((await fields(urgent.operationId)).sort()).toEqual([
+      'priority',
+      'queue',
+      'spec',
+      'state',
+    ]);
+    redis.disconnect();
+    expect(await t.queue.getJob(plain.operationId)).toMatchObject({
+      priority: 'normal',
+      processor: 'record',
+      queueName: 'record',
+    });
+    expect(await t.queue.getJob(urgent.operationId)).toMatchObject({
+      priority: 'high',
+      processor: 'record',
+      queueName: 'urgent-records',
+    });
+
+    // The delayed job is promoted to the normal list of its queue when due.
+    await sleep(80);
+    t.worker.start();
+    await t.queue.waitUntilEmpty(5_000);
+    expect(t.app.get(Recorder).order).toEqual([
+      { index: 1, priority: 'high' },
+      { index: 0, priority: 'normal' },
+      { index: 2, priority: 'normal' },
+    ]);
+    expect((await t.queue.getJob(later.operationId))?.state).toBe('completed');
   });
 });

@@ -59,17 +59,20 @@ export class EnqueueTemplate {
 
     this.serializer = options.customSerializer ?? defaults.serializers.get('json')!;
     if (options.customSerializer) defaults.serializers.add(options.customSerializer);
-    this.specHeader = encodeJobSpecHeader({
-      processor,
-      enqueuedAt: now,
-      serializer: this.serializer.name,
-      onSuccess: onSuccess || undefined,
-      onFailure: onFailure || undefined,
-      timeout: options.timeout,
-      maxAttempts: retry?.maxAttempts,
-      retry: retry ? JSON.stringify(retry.toJSON()) : '',
-      tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
-    });
+    this.specHeader = encodeJobSpecHeader(
+      {
+        processor,
+        enqueuedAt: now,
+        serializer: this.serializer.name,
+        onSuccess: onSuccess || undefined,
+        onFailure: onFailure || undefined,
+        timeout: options.timeout,
+        maxAttempts: retry?.maxAttempts,
+        retry: retry ? JSON.stringify(retry.toJSON()) : '',
+        tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
+      },
+      this.queueName,
+    );
   }
 
   /** One job of the call; `operationId` is the caller's, or a new random id. */

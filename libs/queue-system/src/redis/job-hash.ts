@@ -47,9 +47,10 @@ export interface JobHash extends JobSpec {
  * and a waiting job's hash is a few small listpack entries. This writes the header, the
  * same for every job of one enqueue call.
  */
-export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
+export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>, queue: string): string {
   const header: (string | number | null)[] = [
-    spec.processor,
+    // The queue is named after its processor unless told otherwise: no need to say it twice.
+    spec.processor === queue ? null : spec.processor,
     spec.enqueuedAt,
     spec.serializer === DEFAULT_SERIALIZER ? null : spec.serializer,
     spec.onSuccess ?? null,
@@ -63,14 +64,14 @@ export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
   return `${JSON.stringify(header)}\n`;
 }
 
-export function decodeJobSpec(text: string): JobSpec {
+export function decodeJobSpec(text: string, queue: string): JobSpec {
   const end = text.indexOf('\n');
   const header = JSON.parse(end < 0 ? text : text.slice(0, end)) as unknown[];
-  if (!Array.isArray(header) || typeof header[0] !== 'string') {
+  if (!Array.isArray(header) || (typeof header[0] !== 'string' && header[0] !== null)) {
     throw new Error('job spec header is not a [processor, ...] array');
   }
   return {
-    processor: header[0],
+    processor: header[0] ?? queue,
     enqueuedAt: Number(header[1] ?? 0),
     serializer: optional(header[2]) ?? DEFAULT_SERIALIZER,
     onSuccess: optional(header[3]),
@@ -98,10 +99,11 @@ export function parseFetchedJob(
 ): JobHash {
   const attempts = Number(values[at + 4]);
   const firstAttemptAt = values[at + 5];
-  const { spec, specError } = readSpec(String(values[at + 3]));
+  const queue = String(values[at + 1]);
+  const { spec, specError } = readSpec(String(values[at + 3]), queue);
   return withSpec(spec, {
     id: String(values[at]),
-    queue: String(values[at + 1]),
+    queue,
     priority: values[at + 2] as JobPriority,
     state: 'active',
     attempts,
@@ -120,10 +122,11 @@ export function parseFetchedJob(
 /** Parses an HGETALL reply of the job `id`; undefined when the hash holds no job. */
 export function parseJobHash(id: string, raw: Record<string, string>): JobHash | undefined {
   if (raw.spec === undefined) return undefined;
-  const { spec, specError } = readSpec(raw.spec);
+  const queue = raw.queue ?? '';
+  const { spec, specError } = readSpec(raw.spec, queue);
   return withSpec(spec, {
     id,
-    queue: raw.queue ?? '',
+    queue,
     priority: (raw.priority ?? 'normal') as JobPriority,
     state: (raw.state ?? 'waiting') as JobState,
     attempts: Number(raw.attempts ?? 0),
@@ -140,9 +143,9 @@ export function parseJobHash(id: string, raw: Record<string, string>): JobHash |
 }
 
 /** A spec that cannot be decoded (edited by hand, written by another program) is reported, not thrown. */
-function readSpec(text: string): { spec: JobSpec; specError?: string } {
+function readSpec(text: string, queue: string): { spec: JobSpec; specError?: string } {
   try {
-    return { spec: decodeJobSpec(text) };
+    return { spec: decodeJobSpec(text, queue) };
   } catch (error) {
     return {
       spec: {

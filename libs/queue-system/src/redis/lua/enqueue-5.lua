@@ -46,14 +46,16 @@ for i = 3, #ARGV, 7 do
     reply[#reply + 1] = 0
   else
     local delayed = dueAt > now
-    if dedupKey ~= '' then
-      redis.call('HSET', jobKey, 'state', delayed and 'delayed' or 'waiting', 'queue', queue,
-        'priority', priority, 'spec', spec, 'dedupKey', dedupKey)
-      redis.call('HSET', KEYS[2], dedupKey, jobId)
-    else
-      redis.call('HSET', jobKey, 'state', delayed and 'delayed' or 'waiting', 'queue', queue,
-        'priority', priority, 'spec', spec)
+    -- Defaults are not stored: priority 'normal' is implied, which keeps waiting jobs small.
+    local fields = { 'state', delayed and 'delayed' or 'waiting', 'queue', queue, 'spec', spec }
+    if priority ~= 'normal' then
+      fields[7], fields[8] = 'priority', priority
     end
+    if dedupKey ~= '' then
+      fields[#fields + 1], fields[#fields + 2] = 'dedupKey', dedupKey
+      redis.call('HSET', KEYS[2], dedupKey, jobId)
+    end
+    redis.call('HSET', jobKey, unpack(fields))
     if delayed then
       redis.call('ZADD', KEYS[1], dueAt, jobId)
     else

@@ -43,7 +43,8 @@ for _, jobId in ipairs(due) do
   redis.call('ZREM', KEYS[2], jobId)
   if placement[1] then
     redis.call('HSET', jobKey, 'state', 'waiting')
-    redis.call('LPUSH', prefix .. 'ready:' .. placement[2] .. ':' .. placement[1], jobId)
+    -- No priority field: 'normal' (not stored, to keep waiting jobs small).
+    redis.call('LPUSH', prefix .. 'ready:' .. (placement[2] or 'normal') .. ':' .. placement[1], jobId)
   end
 end
 

@@ -40,7 +40,7 @@ for _, jobId in ipairs(expired) do
     else
       redis.call('HINCRBY', jobKey, 'attempts', -1)
       redis.call('HSET', jobKey, 'state', 'waiting')
-      redis.call('RPUSH', prefix .. 'ready:' .. job[3] .. ':' .. job[2], jobId)
+      redis.call('RPUSH', prefix .. 'ready:' .. (job[3] or 'normal') .. ':' .. job[2], jobId)
       requeued = requeued + 1
     end
   end

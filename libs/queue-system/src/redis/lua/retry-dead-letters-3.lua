@@ -39,7 +39,8 @@ for i = #candidates, 1, -1 do
       if placement[3] and placement[3] ~= '' then
         redis.call('HSETNX', KEYS[2], placement[3], jobId)
       end
-      redis.call('LPUSH', prefix .. 'ready:' .. placement[2] .. ':' .. placement[1], jobId)
+      redis.call('LPUSH', prefix .. 'ready:' .. (placement[2] or 'normal') .. ':' .. placement[1],
+        jobId)
       moved[#moved + 1] = jobId
     end
   end
