@@ -21,7 +21,7 @@ const MIN_ERROR_PAUSE_MS = 100;
 const MAX_ERROR_PAUSE_MS = 5_000;
 
 /** Slots per fetch call above which a second call may be in flight (see `fetchesInFlight`). */
-const SLOTS_PER_PIPELINED_FETCH = 8;
+const SLOTS_PER_PIPELINED_FETCH = 4;
 const MAX_FETCHES_IN_FLIGHT = 2;
 
 interface FetchRequest {

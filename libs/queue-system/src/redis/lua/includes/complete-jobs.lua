@@ -8,8 +8,12 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
     local jobKey = prefix .. 'job:' .. jobId
     local job = redis.call('HMGET', jobKey, 'state', 'lease', 'dedupKey')
     if job[1] == 'active' and job[2] == token then
-      redis.call('HSET', jobKey, 'state', 'completed', 'result', ARGV[i + 2], 'finishedAt', now,
-        'lease', '')
+      -- The lease token stays: every fencing check also wants state 'active'.
+      if ARGV[i + 2] == '' then
+        redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now)
+      else
+        redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now, 'result', ARGV[i + 2])
+      end
       if job[3] and job[3] ~= '' and redis.call('HGET', dedupKey, job[3]) == jobId then
         redis.call('HDEL', dedupKey, job[3])
       end
