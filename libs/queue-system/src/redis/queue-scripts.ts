@@ -34,20 +34,24 @@ export type DeadLetterTarget = 'failures' | 'system_errors';
 export class QueueScripts {
   constructor(readonly keys: QueueKeys) {}
 
-  /** Adds jobs in one call; per job, in order: [the id returned, 1 created or 0 existing]. */
+  /**
+   * Adds jobs in one call; per job, in order: [the id returned, true created or false
+   * existing]. Consecutive jobs sharing queue, priority, due time and deduplication key (all
+   * the jobs of a batch) are sent as one group, so that a job costs three arguments.
+   */
   async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number) {
     const k = this.keys;
     const args: ScriptArg[] = [k.base, now];
+    let countAt = -1;
+    let group: NewJob | undefined;
     for (const job of jobs) {
-      args.push(
-        job.id,
-        job.mayExist ? 1 : 0,
-        job.deduplicationKey ?? '',
-        job.dueAt,
-        job.queueName,
-        job.priority,
-        job.spec,
-      );
+      if (!group || !sameGroup(group, job)) {
+        group = job;
+        countAt = args.length;
+        args.push(0, job.queueName, job.priority, job.dueAt, job.deduplicationKey ?? '');
+      }
+      (args[countAt] as number)++;
+      args.push(job.id, job.mayExist ? 1 : 0, job.spec);
     }
     const reply = (await call(
       client,
@@ -56,7 +60,10 @@ export class QueueScripts {
       args,
     )) as (string | number)[];
     const results: [string, boolean][] = [];
-    for (let i = 0; i < reply.length; i += 2) results.push([String(reply[i]), reply[i + 1] === 1]);
+    for (let i = 0; i < jobs.length; i++) {
+      const answer = reply[i];
+      results.push(answer === 1 ? [jobs[i]!.id, true] : [String(answer), false]);
+    }
     return results;
   }
 
@@ -245,4 +252,13 @@ function call(target: RedisClient, script: string, keys: string[], args: ScriptA
   ];
   if (!method) throw new Error(`Lua script ${command} is not defined on this connection`);
   return method.call(target, ...keys, ...args);
+}
+
+function sameGroup(a: NewJob, b: NewJob): boolean {
+  return (
+    a.queueName === b.queueName &&
+    a.priority === b.priority &&
+    a.dueAt === b.dueAt &&
+    a.deduplicationKey === b.deduplicationKey
+  );
 }

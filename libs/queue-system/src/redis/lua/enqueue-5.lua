@@ -9,12 +9,12 @@
     KEYS[5] queues set
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
-    ARGV[3..] 7 per job: id, 1 when the id may exist already (chosen by the caller) or 0 (a
-      fresh random id), deduplication key ('' for none), due time (ms, 0 for now), queue
-      name, priority, spec
+    ARGV[3..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
+      due time (ms, 0 for now), deduplication key ('' for none), then per job: id, 1 when the
+      id may exist already (chosen by the caller) or 0 (a fresh random id), spec
 
   Output:
-    per job, in order: id, 1 when created / 0 when an existing job was returned
+    per job, in order: 1 when created, or the id of the existing job returned instead
 ]]
 --- @include "includes/wake-workers"
 
@@ -23,9 +23,17 @@ local pending = { waiting = true, delayed = true, active = true }
 local reply, created, queues = {}, 0, {}
 local ready, readyOrder = {}, {}
 
-for i = 3, #ARGV, 7 do
-  local jobId, mayExist, dedupKey, dueAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local queue, priority, spec = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+local i = 3
+local queue, priority, dueAt, dedupKey, left = nil, nil, 0, '', 0
+while i <= #ARGV do
+  if left == 0 then
+    left, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
+    dueAt, dedupKey = tonumber(ARGV[i + 3]), ARGV[i + 4]
+    i = i + 5
+  end
+  local jobId, mayExist, spec = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  i = i + 3
+  left = left - 1
 
   local existing
   if dedupKey ~= '' then
@@ -43,7 +51,6 @@ for i = 3, #ARGV, 7 do
 
   if existing then
     reply[#reply + 1] = existing
-    reply[#reply + 1] = 0
   else
     local delayed = dueAt > now
     -- Defaults are not stored: priority 'normal' is implied, which keeps waiting jobs small.
@@ -70,7 +77,6 @@ for i = 3, #ARGV, 7 do
     end
     queues[queue] = true
     created = created + 1
-    reply[#reply + 1] = jobId
     reply[#reply + 1] = 1
   end
 end
