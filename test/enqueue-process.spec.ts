@@ -89,4 +89,31 @@ describe('enqueue and process', () => {
     const jobs = t.app.get(GreetingJobs);
     expect(jobs.greeted).toEqual([...names, 'chosen'].map((n) => `Hello, ${n} (attempt 1)`));
   });
+
+  it('places each job of a shared script call by its own options', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
+    const { client } = t.app.get(RedisConnection);
+    const enqueueCalls = vi.spyOn(client as unknown as { nqs1_enqueue(): unknown }, 'nqs1_enqueue');
+    const [low, high, delayed, first, deduplicated, other] = await Promise.all([
+      t.queue.enqueue({ entity: { name: 'low' }, processor: 'greet', priority: 'low' }),
+      t.queue.enqueue({ entity: { name: 'high' }, processor: 'greet', priority: 'high' }),
+      t.queue.enqueue({ entity: { name: 'later' }, processor: 'greet', delay: 60_000 }),
+      t.queue.enqueue({ entity: { name: 'a' }, processor: 'greet', deduplicationKey: 'k' }),
+      t.queue.enqueue({ entity: { name: 'b' }, processor: 'greet', deduplicationKey: 'k' }),
+      t.queue.enqueue({ entity: { name: 'c' }, processor: 'greet', queueName: 'elsewhere' }),
+    ]);
+    expect(enqueueCalls).toHaveBeenCalledTimes(1);
+    expect(deduplicated).toMatchObject({ operationId: first!.operationId, created: false });
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 4, delayed: 1 });
+    expect(await t.queue.getQueueStatus()).toMatchObject({
+      [`${t.keyPrefix}low:greet`]: 1,
+      [`${t.keyPrefix}high:greet`]: 1,
+      [`${t.keyPrefix}normal:greet`]: 1,
+      [`${t.keyPrefix}normal:elsewhere`]: 1,
+    });
+    expect(await t.queue.getJob(delayed!.operationId)).toMatchObject({ state: 'delayed' });
+    expect(await t.queue.getJob(low!.operationId)).toMatchObject({ priority: 'low' });
+    expect(await t.queue.getJob(high!.operationId)).toMatchObject({ priority: 'high' });
+    expect(await t.queue.getJob(other!.operationId)).toMatchObject({ queueName: 'elsewhere' });
+  });
 });
