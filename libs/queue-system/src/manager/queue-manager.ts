@@ -92,17 +92,25 @@ export class QueueManager {
     // Validate every job before writing any, so a bad entity leaves the queue untouched.
     const template = this.template(shared, now);
     const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i]));
-    const results: EnqueueResult[] = [];
+    // All chunks are sent at once: Redis runs one while this process encodes the next.
+    const chunks: NewJob[][] = [];
     for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
-      const chunk = jobs.slice(start, start + ENQUEUE_CHUNK);
-      const replies = await this.connection.run('enqueueBatch', () =>
-        this.scripts.enqueue(this.connection.client, chunk, now),
-      );
+      chunks.push(jobs.slice(start, start + ENQUEUE_CHUNK));
+    }
+    const replies = await Promise.all(
+      chunks.map((chunk) =>
+        this.connection.run('enqueueBatch', () =>
+          this.scripts.enqueue(this.connection.client, chunk, now),
+        ),
+      ),
+    );
+    const results: EnqueueResult[] = [];
+    chunks.forEach((chunk, c) => {
       for (let i = 0; i < chunk.length; i++) {
-        const [operationId, created] = replies[i]!;
+        const [operationId, created] = replies[c]![i]!;
         results.push(toResult(chunk[i]!, operationId, created, now));
       }
-    }
+    });
     return results;
   }
 

@@ -247,11 +247,13 @@ export class QueueScripts {
 
 function call(target: RedisClient, script: string, keys: string[], args: ScriptArg[]) {
   const command = `nqs${SCRIPTS_VERSION}_${script.replaceAll('-', '_')}`;
-  const method = (target as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[
+  const method = (target as unknown as Record<string, (a: ScriptArg[]) => Promise<unknown>>)[
     command
   ];
   if (!method) throw new Error(`Lua script ${command} is not defined on this connection`);
-  return method.call(target, ...keys, ...args);
+  // One array argument (ioredis flattens it): spreading thousands of arguments into a call
+  // was a tenth of the cost of a batch.
+  return method.call(target, keys.concat(args as string[]));
 }
 
 function sameGroup(a: NewJob, b: NewJob): boolean {

@@ -119,15 +119,28 @@ function whenReady(client: RedisClient, signal: AbortSignal): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new Error('Redis connection is closed'));
   return new Promise((resolve, reject) => {
-    const onReady = () => {
+    const onAbort = () => reject(new Error(`Redis is not connected (${client.status})`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    nextReady(client).then(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    };
-    const onAbort = () => {
-      client.off('ready', onReady);
-      reject(new Error(`Redis is not connected (${client.status})`));
-    };
-    client.once('ready', onReady);
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
   });
+}
+
+const readyWaits = new WeakMap<RedisClient, Promise<void>>();
+
+/** One 'ready' listener per client however many calls wait for it (an outage can hold hundreds). */
+function nextReady(client: RedisClient): Promise<void> {
+  let wait = readyWaits.get(client);
+  if (!wait) {
+    wait = new Promise((resolve) => {
+      client.once('ready', () => {
+        readyWaits.delete(client);
+        resolve();
+      });
+    });
+    readyWaits.set(client, wait);
+  }
+  return wait;
 }

@@ -54,15 +54,20 @@ while i <= #ARGV do
   else
     local delayed = dueAt > now
     -- Defaults are not stored: priority 'normal' is implied, which keeps waiting jobs small.
-    local fields = { 'state', delayed and 'delayed' or 'waiting', 'queue', queue, 'spec', spec }
-    if priority ~= 'normal' then
-      fields[7], fields[8] = 'priority', priority
+    local state = delayed and 'delayed' or 'waiting'
+    if priority == 'normal' and dedupKey == '' then
+      redis.call('HSET', jobKey, 'state', state, 'queue', queue, 'spec', spec)
+    else
+      local fields = { 'state', state, 'queue', queue, 'spec', spec }
+      if priority ~= 'normal' then
+        fields[#fields + 1], fields[#fields + 2] = 'priority', priority
+      end
+      if dedupKey ~= '' then
+        fields[#fields + 1], fields[#fields + 2] = 'dedupKey', dedupKey
+        redis.call('HSET', KEYS[2], dedupKey, jobId)
+      end
+      redis.call('HSET', jobKey, unpack(fields))
     end
-    if dedupKey ~= '' then
-      fields[#fields + 1], fields[#fields + 2] = 'dedupKey', dedupKey
-      redis.call('HSET', KEYS[2], dedupKey, jobId)
-    end
-    redis.call('HSET', jobKey, unpack(fields))
     if delayed then
       redis.call('ZADD', KEYS[1], dueAt, jobId)
     else
