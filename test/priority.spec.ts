@@ -42,7 +42,7 @@ describe('strict priority', () => {
     expect(order.slice(0, expected.high.length).every((o) => o.priority === 'high')).toBe(true);
   });
 
-  it('stores no default (normal priority, queue named after its processor), yet routes by them', async () => {
+  it('stores no default (waiting, normal priority, queue named after its processor), yet routes by them', async () => {
     t = await createQueueApp([Recorder], { worker: { workerCount: 1, autoStart: false } });
     const plain = await t.queue.enqueue({ entity: { index: 0 }, processor: 'record' });
     const urgent = await t.queue.enqueue({
@@ -54,15 +54,12 @@ describe('strict priority', () => {
     const later = await t.queue.enqueue({ entity: { index: 2 }, processor: 'record', delay: 50 });
     const redis = rawRedis();
     const fields = (id: string) => redis.hkeys(`${t!.keyPrefix}{default}:job:${id}`);
-    expect((await fields(plain.operationId)).sort()).toEqual(['queue', 'spec', 'state']);
-    expect((await fields(urgent.operationId)).sort()).toEqual([
-      'priority',
-      'queue',
-      'spec',
-      'state',
-    ]);
+    expect((await fields(plain.operationId)).sort()).toEqual(['queue', 'spec']);
+    expect((await fields(urgent.operationId)).sort()).toEqual(['priority', 'queue', 'spec']);
+    expect((await fields(later.operationId)).sort()).toEqual(['queue', 'spec', 'state']);
     redis.disconnect();
     expect(await t.queue.getJob(plain.operationId)).toMatchObject({
+      state: 'waiting',
       priority: 'normal',
       processor: 'record',
       queueName: 'record',

@@ -20,6 +20,12 @@
 
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 local pending = { waiting = true, delayed = true, active = true }
+
+-- A job hash without `state` is waiting (enqueue stores no default); false when it is gone.
+local function stateOf(jobKey)
+  local fields = redis.call('HMGET', jobKey, 'state', 'spec')
+  return fields[1] or (fields[2] and 'waiting')
+end
 local reply, created, queues = {}, 0, {}
 local ready, readyOrder = {}, {}
 
@@ -38,7 +44,7 @@ while i <= #ARGV do
   local existing
   if dedupKey ~= '' then
     existing = redis.call('HGET', KEYS[2], dedupKey)
-    if existing and not pending[redis.call('HGET', prefix .. 'job:' .. existing, 'state')] then
+    if existing and not pending[stateOf(prefix .. 'job:' .. existing)] then
       existing = nil
     end
   end
@@ -53,12 +59,15 @@ while i <= #ARGV do
     reply[#reply + 1] = existing
   else
     local delayed = dueAt > now
-    -- Defaults are not stored: priority 'normal' is implied, which keeps waiting jobs small.
-    local state = delayed and 'delayed' or 'waiting'
-    if priority == 'normal' and dedupKey == '' then
-      redis.call('HSET', jobKey, 'state', state, 'queue', queue, 'spec', spec)
+    -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
+    -- `priority` means normal.
+    if not delayed and priority == 'normal' and dedupKey == '' then
+      redis.call('HSET', jobKey, 'queue', queue, 'spec', spec)
     else
-      local fields = { 'state', state, 'queue', queue, 'spec', spec }
+      local fields = { 'queue', queue, 'spec', spec }
+      if delayed then
+        fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
+      end
       if priority ~= 'normal' then
         fields[#fields + 1], fields[#fields + 2] = 'priority', priority
       end
