@@ -111,12 +111,21 @@ const NEVER_ABORTED = new AbortController().signal;
 
 /** Rejects with a TaskCancelledError, as cockatiel's timeout does, when `ms` pass first. */
 function withTimer<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+  // One promise and one timer a call: this runs for every command on the hot path.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
       () => reject(new TaskCancelledError(`Operation timed out after ${ms}ms`)),
       ms,
     );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

@@ -19,6 +19,7 @@
 --- @include "includes/wake-workers"
 
 local prefix, now = ARGV[1], tonumber(ARGV[2])
+local jobPrefix = prefix .. 'job:'
 local pending = { waiting = true, delayed = true, active = true }
 
 -- A job hash without `state` is waiting (enqueue stores no default); false when it is gone.
@@ -26,16 +27,26 @@ local function stateOf(jobKey)
   local fields = redis.call('HMGET', jobKey, 'state', 'spec')
   return fields[1] or (fields[2] and 'waiting')
 end
-local reply, created, queues = {}, 0, {}
+
+local reply, replied, created, queues = {}, 0, 0, {}
 local ready, readyOrder = {}, {}
 
 local i = 3
-local queue, priority, dueAt, dedupKey, left = nil, nil, 0, '', 0
+local queue, priority, dueAt, dedupKey, left, readyIds = nil, nil, 0, '', 0, nil
 while i <= #ARGV do
   if left == 0 then
     left, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
     dueAt, dedupKey = tonumber(ARGV[i + 3]), ARGV[i + 4]
     i = i + 5
+    queues[queue] = true
+    -- The ready list of the group, and the ids bound for it in this call.
+    local list = prefix .. 'ready:' .. priority .. ':' .. queue
+    readyIds = ready[list]
+    if not readyIds then
+      readyIds = {}
+      ready[list] = readyIds
+      readyOrder[#readyOrder + 1] = list
+    end
   end
   local jobId, mayExist, spec = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
@@ -44,19 +55,20 @@ while i <= #ARGV do
   local existing
   if dedupKey ~= '' then
     existing = redis.call('HGET', KEYS[2], dedupKey)
-    if existing and not pending[stateOf(prefix .. 'job:' .. existing)] then
+    if existing and not pending[stateOf(jobPrefix .. existing)] then
       existing = nil
     end
   end
-  local jobKey = prefix .. 'job:' .. jobId
+  local jobKey = jobPrefix .. jobId
   -- An id names one operation: while its job exists, enqueueing it again returns that job,
   -- so a retried enqueue never runs it twice.
   if not existing and mayExist == '1' and redis.call('EXISTS', jobKey) == 1 then
     existing = jobId
   end
 
+  replied = replied + 1
   if existing then
-    reply[#reply + 1] = existing
+    reply[replied] = existing
   else
     local delayed = dueAt > now
     -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
@@ -80,18 +92,10 @@ while i <= #ARGV do
     if delayed then
       redis.call('ZADD', KEYS[1], dueAt, jobId)
     else
-      local list = prefix .. 'ready:' .. priority .. ':' .. queue
-      local ids = ready[list]
-      if not ids then
-        ids = {}
-        ready[list] = ids
-        readyOrder[#readyOrder + 1] = list
-      end
-      ids[#ids + 1] = jobId
+      readyIds[#readyIds + 1] = jobId
     end
-    queues[queue] = true
     created = created + 1
-    reply[#reply + 1] = 1
+    reply[replied] = 1
   end
 end
 
