@@ -57,53 +57,32 @@ export class JobExecutor {
   start(attempt: JobAttempt): void {
     const { job } = attempt;
     if (job.specError !== undefined) {
-      return this.track(
-        attempt,
-        this.deadLetter(job, 'system_errors', `job spec is unreadable: ${job.specError}`),
-      );
+      return this.systemError(attempt, `job spec is unreadable: ${job.specError}`);
     }
     const processor = this.registry.get('processor', job.processor);
     if (!processor) {
-      return this.track(
+      return this.systemError(
         attempt,
-        this.deadLetter(
-          job,
-          'system_errors',
-          `processor "${job.processor}" is not registered in this process`,
-        ),
+        `processor "${job.processor}" is not registered in this process`,
       );
     }
     const serializer = this.serializers.get(job.serializer);
     if (!serializer) {
-      return this.track(
+      return this.systemError(
         attempt,
-        this.deadLetter(
-          job,
-          'system_errors',
-          `serializer "${job.serializer}" is not registered in this process`,
-        ),
+        `serializer "${job.serializer}" is not registered in this process`,
       );
     }
     let retry: QueueRetryConfig;
     try {
       attempt.entity = serializer.deserialize(job.payload);
     } catch (error) {
-      return this.track(
-        attempt,
-        this.deadLetter(
-          job,
-          'system_errors',
-          `payload cannot be deserialized: ${errorMessage(error)}`,
-        ),
-      );
+      return this.systemError(attempt, `payload cannot be deserialized: ${errorMessage(error)}`);
     }
     try {
       retry = job.retry ? this.retryPlan(job.retry) : this.config.retry;
     } catch (error) {
-      return this.track(
-        attempt,
-        this.deadLetter(job, 'system_errors', `retry plan is unreadable: ${errorMessage(error)}`),
-      );
+      return this.systemError(attempt, `retry plan is unreadable: ${errorMessage(error)}`);
     }
     attempt.retry = retry;
     attempt.firstAttemptAt = job.firstAttemptAt ?? Date.now();
@@ -230,6 +209,11 @@ export class JobExecutor {
         return;
       }
     }
+  }
+
+  /** A job this process cannot run, whoever tries it: to `system_errors`, with the reason. */
+  private systemError(attempt: JobAttempt, reason: string): void {
+    this.track(attempt, this.deadLetter(attempt.job, 'system_errors', reason));
   }
 
   /** Runs an async transition of the attempt and reports it finished once it settles. */
