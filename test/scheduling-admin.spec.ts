@@ -77,6 +77,21 @@ describe('delayed jobs, concurrency and administration', () => {
     expect(jobs.maxRunning).toBe(2);
   });
 
+  it('picks up a job enqueued after a concurrency-limited queue went idle, without waiting out the block timeout', async () => {
+    t = await createQueueApp([ScheduledJobs], {
+      worker: { workerCount: 5, idleBlockTimeout: 4_000 },
+    });
+    const jobs = t.app.get(ScheduledJobs);
+    // Two jobs fill 'sync' (concurrency 2): the worker waits for a slot and for work at once.
+    const first = await t.queue.enqueueBatch({ entities: [{}, {}], processor: 'sync' });
+    await waitFor(() => first.every((r) => jobs.ranAt.has(r.operationId)), 'the first jobs');
+    await sleep(100);
+    const sentAt = Date.now();
+    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'sync' });
+    await waitFor(() => jobs.ranAt.has(operationId), 'the late job', 3_000);
+    expect(jobs.ranAt.get(operationId)! - sentAt).toBeLessThan(1_000);
+  });
+
   it('serves only the queues named in worker.queues', async () => {
     t = await createQueueApp([ScheduledJobs], { worker: { queues: ['remind'] } });
     const jobs = t.app.get(ScheduledJobs);

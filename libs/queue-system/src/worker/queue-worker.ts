@@ -72,6 +72,8 @@ export class QueueWorker {
   private nextDueAt = -1;
   private fetchError?: unknown;
   private wakeLoop?: () => void;
+  /** The BLPOP on the wake list, while one is blocking. */
+  private pendingWait?: Promise<void>;
   private whenDrained?: () => void;
 
   constructor(
@@ -385,15 +387,18 @@ export class QueueWorker {
     let timeoutMs = this.config.worker.idleBlockTimeout;
     if (nextDueAt > 0) timeoutMs = Math.min(timeoutMs, nextDueAt - Date.now());
     if (timeoutMs <= 0 || !this.blocking) return;
-    // BLPOP takes seconds; Redis 6+ accepts fractions. Round up so a due job is never missed.
-    try {
-      await this.blocking.blpop(
-        this.scripts.keys.wake,
-        Math.max(Math.ceil(timeoutMs) / 1000, 0.01),
-      );
-    } catch (error) {
-      if (this.stopping) return;
-      throw new QueueUnavailableError('waiting for work', error);
-    }
+    // A wait given up for a freed slot may still be blocking on the connection: a second
+    // BLPOP would queue behind it, and the wake-up token would go to the first, unheard.
+    this.pendingWait ??= this.blocking
+      // BLPOP takes seconds; Redis 6+ accepts fractions. Round up so a due job is never missed.
+      .blpop(this.scripts.keys.wake, Math.max(Math.ceil(timeoutMs) / 1000, 0.01))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (!this.stopping) throw new QueueUnavailableError('waiting for work', error);
+        },
+      )
+      .finally(() => (this.pendingWait = undefined));
+    return this.pendingWait;
   }
 }
