@@ -272,12 +272,16 @@ export class QueueWorker {
       );
   }
 
-  /** Nothing was ready: wait for an enqueue, a retry, a due delayed job, or a freed slot. */
+  /**
+   * Nothing was ready: wait for an enqueue, a retry, a due delayed job, or a freed slot. A
+   * freed slot counts while jobs run here: the fetch may have left a job that must run alone,
+   * or a queue at its own concurrency limit, which this worker can take once it has room.
+   */
   private async idle(): Promise<void> {
-    if (!this.limitedOut) return this.waitForWork(this.nextDueAt);
-    // Work may be waiting behind a queue's own concurrency limit: wait for a slot too,
-    // unless one came back since that fetch.
-    if (![...this.queueLimits().values()].some((slots) => slots === 0)) return;
+    if (!this.limitedOut && this.running.size === 0) return this.waitForWork(this.nextDueAt);
+    if (this.limitedOut && ![...this.queueLimits().values()].some((slots) => slots === 0)) {
+      return; // A limited queue got a slot back since that fetch: look again now.
+    }
     await Promise.race([this.changed(), this.waitForWork(this.nextDueAt)]);
   }
 
