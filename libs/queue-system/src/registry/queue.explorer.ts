@@ -41,7 +41,8 @@ export class QueueExplorer implements OnModuleInit {
       this.logger.warn(`${place} is request-scoped; queue callables must be singletons. Skipped.`);
       return;
     }
-    const invoke = (...args: unknown[]): unknown => method.apply(instance, args);
+    // A bound function: no arguments array per call on the hot path.
+    const invoke = method.bind(instance) as (...args: unknown[]) => unknown;
     const register = (kind: CallableKind, name: string | undefined, concurrency?: number) =>
       this.registry.register({ kind, name: name ?? place, invoke, method, place, concurrency });
 
