@@ -8,6 +8,7 @@ import {
   UnknownCallableError,
   type JobSerializer,
 } from '../libs/queue-system/src/index.js';
+import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
 import {
   createQueueApp,
   rawRedis,
@@ -140,6 +141,9 @@ describe('bad input', () => {
     const header = (await redis.hget(corruptKey, 'spec'))!.split('\n')[0];
     await redis.hset(corruptKey, 'spec', `${header}\n{not json`);
     await redis.hset(`${keyPrefix}{default}:job:${mangled.operationId}`, 'spec', '["known", oops');
+    // A job hash in an older layout: fields of its own, no spec.
+    await redis.hset(`${keyPrefix}{default}:job:legacy-1`, 'queue', 'known', 'payload', '{}');
+    await redis.lpush(`${keyPrefix}{default}:ready:normal:known`, 'legacy-1');
     redis.disconnect();
 
     const consumer = await createQueueApp([KnownJobs], { redis: { keyPrefix } });
@@ -153,7 +157,13 @@ describe('bad input', () => {
     expect(consumer.app.get(KnownJobs).handled).toEqual([{ d: 4 }]);
     const deadLetters = await consumer.queue.listDeadLetters('system_errors');
     expect(deadLetters.sort()).toEqual(
-      [ghost.operationId, exotic.operationId, corrupt.operationId, mangled.operationId].sort(),
+      [
+        ghost.operationId,
+        exotic.operationId,
+        corrupt.operationId,
+        mangled.operationId,
+        'legacy-1',
+      ].sort(),
     );
     expect((await consumer.queue.getJob(ghost.operationId))?.lastError).toBe(
       'processor "ghost" is not registered in this process',
@@ -168,8 +178,12 @@ describe('bad input', () => {
     expect(unreadable?.state).toBe('system_error');
     expect(unreadable?.lastError).toMatch(/^job spec is unreadable: /);
     const status = await consumer.queue.getQueueStatus();
-    expect(status[`${keyPrefix}system_errors`]).toBe(4);
-    expect((await consumer.queue.getMetrics()).system_errors).toBe(4);
+    const legacy = await consumer.app
+      .get(RedisConnection)
+      .client.hget(`${keyPrefix}{default}:job:legacy-1`, 'lastError');
+    expect(legacy).toMatch(/^job spec is unreadable: the job hash has no spec/);
+    expect(status[`${keyPrefix}system_errors`]).toBe(5);
+    expect((await consumer.queue.getMetrics()).system_errors).toBe(5);
     expect(consumer.worker.isRunning()).toBe(true);
   });
 });

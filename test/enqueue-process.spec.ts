@@ -58,7 +58,7 @@ describe('enqueue and process', () => {
   it('sends the enqueues of one turn of the event loop in one script call, each with its own result', async () => {
     t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
     const { client } = t.app.get(RedisConnection);
-    const enqueueCalls = vi.spyOn(client as unknown as { nqs1_enqueue(): unknown }, 'nqs1_enqueue');
+    const enqueueCalls = vi.spyOn(client as unknown as { nqs2_enqueue(): unknown }, 'nqs2_enqueue');
     const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
     const settled = await Promise.allSettled([
       ...names.map((name) => t!.queue.enqueue({ entity: { name }, processor: 'greet' })),
@@ -93,7 +93,7 @@ describe('enqueue and process', () => {
   it('places each job of a shared script call by its own options', async () => {
     t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
     const { client } = t.app.get(RedisConnection);
-    const enqueueCalls = vi.spyOn(client as unknown as { nqs1_enqueue(): unknown }, 'nqs1_enqueue');
+    const enqueueCalls = vi.spyOn(client as unknown as { nqs2_enqueue(): unknown }, 'nqs2_enqueue');
     const [low, high, delayed, first, deduplicated, other] = await Promise.all([
       t.queue.enqueue({ entity: { name: 'low' }, processor: 'greet', priority: 'low' }),
       t.queue.enqueue({ entity: { name: 'high' }, processor: 'greet', priority: 'high' }),

@@ -66,6 +66,10 @@ export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>, queue: strin
 
 /** Fills `job`'s spec fields from a stored spec; a spec that cannot be read sets `specError`. */
 function applySpec(job: JobHash, text: string): void {
+  if (text === '') {
+    job.specError = 'the job hash has no spec (written by another version of the library?)';
+    return;
+  }
   const end = text.indexOf('\n');
   let header: unknown;
   try {

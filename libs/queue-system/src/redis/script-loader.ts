@@ -5,8 +5,12 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
 const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
 
-/** Bumped whenever a script changes, so that two versions can share one Redis while rolling out. */
-export const SCRIPTS_VERSION = '1';
+/**
+ * Bumped whenever the scripts' arguments or the job hash layout change. Version 2 packs a
+ * job's options and entity in one `spec` field: jobs written by version 1 are not readable by
+ * it (a worker sends them to `system_errors`), so drain queues before such an upgrade.
+ */
+export const SCRIPTS_VERSION = '2';
 
 export interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */

@@ -112,8 +112,14 @@ for _, priority in ipairs(priorities) do
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
           local job = slots > 0
-              and redis.call('HMGET', jobKey, 'spec', 'attempts', 'firstAttemptAt', 'stalls', 'requeues')
+              and redis.call('HMGET', jobKey, 'spec', 'attempts', 'firstAttemptAt', 'stalls',
+                'requeues', 'queue')
             or {}
+          -- A hash without a spec (written by another version) is taken all the same, so that
+          -- the worker reports it to system_errors instead of it vanishing from its list.
+          if not job[1] and job[6] then
+            job[1] = ''
+          end
           local suspect = job[1] and tonumber(job[4] or 0) > 0
           if slots == 0 or (suspect and (busy + #leased) > 0) then
             -- Not taken now: back first in line, in their order, and this queue rests.
