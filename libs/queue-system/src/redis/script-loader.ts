@@ -15,7 +15,7 @@ export const SCRIPTS_VERSION = '2';
 export interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */
   name: string;
-  /** The ioredis command it is registered as, e.g. `nqs1_fetch`. */
+  /** The ioredis command it is registered as, e.g. `nqs2_fetch`. */
   command: string;
   numberOfKeys: number;
   lua: string;
