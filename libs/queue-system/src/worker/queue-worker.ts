@@ -269,6 +269,10 @@ export class QueueWorker {
           if (!this.stopping) this.fetchError = error;
           this.notify();
         },
+      )
+      // Handling a reply never throws by design; should it, say so rather than crash the app.
+      .catch((error: unknown) =>
+        this.logger.error(`Fetch reply not handled: ${errorMessage(error)}`, error),
       );
   }
 
