@@ -7,11 +7,19 @@ import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test
 class SlowJobs {
   readonly signals: AbortSignal[] = [];
   readonly quick: number[] = [];
+  readonly blind = new Map<string, { startedAt: number; ctx: JobContext }>();
 
   @Processor('hangs')
   hangs(_entity: unknown, ctx: JobContext) {
     this.signals.push(ctx.signal);
     // Ignores its signal and never settles: only the worker's timeout can end the attempt.
+    return new Promise(() => undefined);
+  }
+
+  /** Never settles and never looks at its signal until it has timed out. */
+  @Processor('hangs-blind')
+  hangsBlind(entity: { name: string }, ctx: JobContext) {
+    this.blind.set(entity.name, { startedAt: performance.now(), ctx });
     return new Promise(() => undefined);
   }
 
@@ -75,5 +83,46 @@ describe('per-attempt timeouts', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(jobs.signals).toHaveLength(1);
     expect(await t.queue.getJob(operationId)).toMatchObject({ attempts: 1 });
+  });
+
+  it('times each attempt out on its own deadline, and a signal read late is already aborted', async () => {
+    t = await createQueueApp([SlowJobs], { worker: { workerCount: 2 } });
+    const jobs = t.app.get(SlowJobs);
+    const noRetry = QueueRetryConfig.fixed({ delay: 10, maxAttempts: 1 });
+    // The long attempt starts first and arms the shared timer for its own, later deadline.
+    const long = await t.queue.enqueue({
+      entity: { name: 'long' },
+      processor: 'hangs-blind',
+      timeout: 3_000,
+      retryConfig: noRetry,
+    });
+    await waitFor(() => jobs.blind.has('long'), 'the long attempt');
+    const short = await t.queue.enqueue({
+      entity: { name: 'short' },
+      processor: 'hangs-blind',
+      timeout: 150,
+      retryConfig: noRetry,
+    });
+    await waitFor(
+      async () => (await t!.queue.getJob(short.operationId))?.state === 'failed',
+      'the short timeout',
+      2_000,
+    );
+    const shortRun = jobs.blind.get('short')!;
+    const shortFailedAfter = performance.now() - shortRun.startedAt;
+    expect(shortFailedAfter).toBeGreaterThanOrEqual(140);
+    expect(shortFailedAfter).toBeLessThan(1_500);
+    // Read for the first time after the timeout: aborted, with the timeout as its reason.
+    expect(shortRun.ctx.signal.aborted).toBe(true);
+    expect(String(shortRun.ctx.signal.reason)).toContain('timed out after 150 ms');
+    // The long attempt is still running, its signal not aborted.
+    expect((await t.queue.getJob(long.operationId))?.state).toBe('active');
+    expect(jobs.blind.get('long')!.ctx.signal.aborted).toBe(false);
+    await waitFor(
+      async () => (await t!.queue.getJob(long.operationId))?.state === 'failed',
+      'the long timeout',
+      5_000,
+    );
+    expect(jobs.blind.get('long')!.ctx.signal.aborted).toBe(true);
   });
 });
