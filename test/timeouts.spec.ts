@@ -111,7 +111,8 @@ describe('per-attempt timeouts', () => {
     const shortRun = jobs.blind.get('short')!;
     const shortFailedAfter = performance.now() - shortRun.startedAt;
     expect(shortFailedAfter).toBeGreaterThanOrEqual(140);
-    expect(shortFailedAfter).toBeLessThan(1_500);
+    // Its own deadline, not the long attempt's, which armed the shared timer first.
+    expect(shortFailedAfter).toBeLessThan(3_000);
     // Read for the first time after the timeout: aborted, with the timeout as its reason.
     expect(shortRun.ctx.signal.aborted).toBe(true);
     expect(String(shortRun.ctx.signal.reason)).toContain('timed out after 150 ms');

@@ -71,3 +71,17 @@ export function redisHostPort(redisUrl: string): { host: string; port: number } 
   const url = new URL(redisUrl);
   return { host: url.hostname, port: Number(url.port || 6379) };
 }
+
+/** What every adapter shares: completions counted in this process, waited for by count. */
+export abstract class CountingAdapter {
+  abstract readonly name: SystemName;
+  protected readonly completions = new CompletionCounter();
+
+  waitForProcessed(count: number, timeoutMs: number): Promise<void> {
+    return this.completions.waitFor(count, timeoutMs, this.name);
+  }
+
+  processed(): number {
+    return this.completions.count;
+  }
+}

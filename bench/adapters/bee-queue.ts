@@ -1,6 +1,6 @@
 import BeeQueue from 'bee-queue';
 import {
-  CompletionCounter,
+  CountingAdapter,
   redisHostPort,
   type AdapterOptions,
   type BenchEntity,
@@ -14,12 +14,11 @@ import {
  * protection stays as by default (a stalled check when processing starts, a per-job
  * `SREM stalling`). The bench counts the queue's local `succeeded` events.
  */
-export class BeeQueueAdapter implements QueueAdapter {
+export class BeeQueueAdapter extends CountingAdapter implements QueueAdapter {
   readonly name = 'bee-queue' as const;
   private queue?: BeeQueue<BenchEntity>;
   private onJobStart?: (n: number) => void;
   private concurrency = 1;
-  private readonly completions = new CompletionCounter();
 
   async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
     this.concurrency = concurrency;
@@ -56,14 +55,6 @@ export class BeeQueueAdapter implements QueueAdapter {
     this.queue!.process(this.concurrency, async (job) => {
       this.onJobStart?.(job.data.n);
     });
-  }
-
-  waitForProcessed(count: number, timeoutMs: number): Promise<void> {
-    return this.completions.waitFor(count, timeoutMs, 'bee-queue');
-  }
-
-  processed(): number {
-    return this.completions.count;
   }
 
   async close(): Promise<void> {

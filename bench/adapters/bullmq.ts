@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import {
-  CompletionCounter,
+  CountingAdapter,
   redisHostPort,
   type AdapterOptions,
   type BenchEntity,
@@ -16,12 +16,11 @@ const JOB_NAME = 'noop';
  * worker metrics off (the default). Locks, lock renewal and the stalled check stay on, as
  * by default. The bench counts the worker's local `completed` events.
  */
-export class BullmqAdapter implements QueueAdapter {
+export class BullmqAdapter extends CountingAdapter implements QueueAdapter {
   readonly name = 'bullmq' as const;
   private queue?: Queue<BenchEntity>;
   private worker?: Worker<BenchEntity>;
   private onJobStart?: (n: number) => void;
-  private readonly completions = new CompletionCounter();
 
   async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
     const connection = { ...redisHostPort(redisUrl), maxRetriesPerRequest: null };
@@ -69,14 +68,6 @@ export class BullmqAdapter implements QueueAdapter {
     void this.worker
       .run()
       .catch((error: unknown) => console.error(`[bullmq run] ${String(error)}`));
-  }
-
-  waitForProcessed(count: number, timeoutMs: number): Promise<void> {
-    return this.completions.waitFor(count, timeoutMs, 'bullmq');
-  }
-
-  processed(): number {
-    return this.completions.count;
   }
 
   async close(): Promise<void> {

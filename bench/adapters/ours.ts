@@ -10,7 +10,7 @@ import {
   QueueWorker,
 } from 'nest-queue-system';
 import {
-  CompletionCounter,
+  CountingAdapter,
   type AdapterOptions,
   type BenchEntity,
   type QueueAdapter,
@@ -41,13 +41,12 @@ class BenchJobs {
  * Redis, retries configured (exponential, 5 attempts, 1 h budget), and an `onSuccess`
  * callback attached to every job; the bench counts completions in that callback.
  */
-export class OursAdapter implements QueueAdapter {
+export class OursAdapter extends CountingAdapter implements QueueAdapter {
   readonly name = 'ours' as const;
   private app?: INestApplicationContext;
   private queue?: QueueManager;
   private worker?: QueueWorker;
   private jobs?: BenchJobs;
-  private readonly completions = new CompletionCounter();
 
   async setup(redisUrl: string, { concurrency, prefix }: AdapterOptions): Promise<void> {
     @Module({
@@ -90,14 +89,6 @@ export class OursAdapter implements QueueAdapter {
   async startProcessing(onJobStart?: (n: number) => void): Promise<void> {
     this.jobs!.onJobStart = onJobStart;
     this.worker!.start();
-  }
-
-  waitForProcessed(count: number, timeoutMs: number): Promise<void> {
-    return this.completions.waitFor(count, timeoutMs, 'ours');
-  }
-
-  processed(): number {
-    return this.completions.count;
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@ import {
   waitFor,
   type QueueTestApp,
 } from '../support/queue-test-app.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import { faultJobProviders } from './support/fault-jobs.js';
 import {
   activeLeases,
   deleteKeys,
@@ -37,13 +37,7 @@ describe('fault: frozen worker', () => {
     // The rescuer: an app in the test process, with the same processors; `fault.freeze` only
     // records there (freezeMs 0). It starts consuming when the test says so.
     rescuer = await createQueueApp(
-      [
-        FaultJobs,
-        {
-          provide: FAULT_JOBS_OPTIONS,
-          useValue: { redisUrl: redisUrl(), keyPrefix, jobMs: [5, 15], freezeMs: 0 },
-        },
-      ],
+      faultJobProviders({ redisUrl: redisUrl(), keyPrefix, jobMs: [5, 15], freezeMs: 0 }),
       {
         redis: { keyPrefix },
         worker: {

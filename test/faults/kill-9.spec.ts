@@ -7,7 +7,7 @@ import {
   waitFor,
   type QueueTestApp,
 } from '../support/queue-test-app.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import { faultJobProviders } from './support/fault-jobs.js';
 import {
   OwnRedis,
   doneStats,
@@ -36,13 +36,7 @@ describe('fault: kill -9 at any instant', () => {
     await redis.start();
     raw = new Redis(redis.url);
     producer = await createQueueApp(
-      [
-        FaultJobs,
-        {
-          provide: FAULT_JOBS_OPTIONS,
-          useValue: { redisUrl: redis.url, keyPrefix, jobMs: [5, 25], freezeMs: 0 },
-        },
-      ],
+      faultJobProviders({ redisUrl: redis.url, keyPrefix, jobMs: [5, 25], freezeMs: 0 }),
       { redis: { url: redis.url, keyPrefix }, worker: { autoStart: false } },
     );
     fleet = new ProcessFleet({

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createQueueApp, redisUrl, uniquePrefix, waitFor } from '../support/queue-test-app.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import { faultJobProviders } from './support/fault-jobs.js';
 import {
   deleteKeys,
   doneStats,
@@ -25,13 +25,7 @@ async function poisonSetup(label: string, maxStalls: number) {
   const raw = new Redis(redisUrl());
   // Enqueues only: the poison processor must never run in the test process.
   const producer = await createQueueApp(
-    [
-      FaultJobs,
-      {
-        provide: FAULT_JOBS_OPTIONS,
-        useValue: { redisUrl: redisUrl(), keyPrefix, jobMs: [5, 15], freezeMs: 0 },
-      },
-    ],
+    faultJobProviders({ redisUrl: redisUrl(), keyPrefix, jobMs: [5, 15], freezeMs: 0 }),
     { redis: { keyPrefix }, worker: { autoStart: false } },
   );
   const fleet = new ProcessFleet({

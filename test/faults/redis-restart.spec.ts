@@ -8,7 +8,7 @@ import {
   waitFor,
   type QueueTestApp,
 } from '../support/queue-test-app.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import { faultJobProviders } from './support/fault-jobs.js';
 import {
   OwnRedis,
   doneStats,
@@ -53,13 +53,7 @@ describe('fault: Redis restart', () => {
       raw.on('error', () => undefined);
       cleanups.push(async () => raw.disconnect());
       const producer: QueueTestApp = await createQueueApp(
-        [
-          FaultJobs,
-          {
-            provide: FAULT_JOBS_OPTIONS,
-            useValue: { redisUrl: redis.url, keyPrefix, jobMs: [2, 10], freezeMs: 0 },
-          },
-        ],
+        faultJobProviders({ redisUrl: redis.url, keyPrefix, jobMs: [2, 10], freezeMs: 0 }),
         {
           redis: {
             url: redis.url,

@@ -15,7 +15,7 @@ import {
   waitFor,
   type QueueTestApp,
 } from '../support/queue-test-app.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import { faultJobProviders } from './support/fault-jobs.js';
 import {
   OwnRedis,
   doneStats,
@@ -69,12 +69,8 @@ function faultApp(url: string, keyPrefix: string, autoStart = true): Promise<Que
   };
   return createQueueApp(
     [
-      FaultJobs,
+      ...faultJobProviders({ redisUrl: url, keyPrefix, jobMs: [20, 20], freezeMs: 0 }),
       QueueHealthIndicator,
-      {
-        provide: FAULT_JOBS_OPTIONS,
-        useValue: { redisUrl: url, keyPrefix, jobMs: [20, 20], freezeMs: 0 },
-      },
     ],
     options,
     [TerminusModule],

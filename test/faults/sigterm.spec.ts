@@ -7,7 +7,7 @@ import {
   waitFor,
   type QueueTestApp,
 } from '../support/queue-test-app.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs } from './support/fault-jobs.js';
+import { faultJobProviders } from './support/fault-jobs.js';
 import {
   activeLeases,
   deleteKeys,
@@ -38,14 +38,14 @@ describe('fault: SIGTERM', () => {
   beforeAll(async () => {
     raw = new Redis(redisUrl());
     successor = await createQueueApp(
-      [
-        FaultJobs,
-        {
-          provide: FAULT_JOBS_OPTIONS,
-          // The jobs that were long in the terminated worker are short here.
-          useValue: { redisUrl: redisUrl(), keyPrefix, jobMs: [5, 15], freezeMs: 0, capMs: 50 },
-        },
-      ],
+      // The jobs that were long in the terminated worker are short here.
+      faultJobProviders({
+        redisUrl: redisUrl(),
+        keyPrefix,
+        jobMs: [5, 15],
+        freezeMs: 0,
+        capMs: 50,
+      }),
       { redis: { keyPrefix }, worker: { autoStart: false, workerCount: 8 } },
     );
     fleet = new ProcessFleet({

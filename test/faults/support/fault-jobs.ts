@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Processor, QueueWorker, type JobContext } from '../../../libs/queue-system/src/index.js';
 
@@ -26,6 +26,11 @@ export interface FaultJobsOptions {
 }
 
 export const FAULT_JOBS_OPTIONS = Symbol('FAULT_JOBS_OPTIONS');
+
+/** `FaultJobs` with its options: what every app of the fault suite registers. */
+export function faultJobProviders(options: FaultJobsOptions): Provider[] {
+  return [FaultJobs, { provide: FAULT_JOBS_OPTIONS, useValue: options }];
+}
 
 export interface RecordEntity {
   ms?: number;

@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { QueueModule, QueueWorker } from '../../../libs/queue-system/src/index.js';
-import { FAULT_JOBS_OPTIONS, FaultJobs, type FaultJobsOptions } from './fault-jobs.js';
+import { faultJobProviders, type FaultJobsOptions } from './fault-jobs.js';
 import { READY } from './worker-protocol.js';
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
         logging: { level: 'log' },
       }),
     ],
-    providers: [FaultJobs, { provide: FAULT_JOBS_OPTIONS, useValue: jobs }],
+    providers: faultJobProviders(jobs),
   })
   class WorkerProcessModule {}
 

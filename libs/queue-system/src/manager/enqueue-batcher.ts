@@ -1,7 +1,16 @@
 import type { NewJob } from '../redis/queue-scripts.js';
 
 /** Jobs per script call: large enough to amortise round trips, small enough not to stall Redis. */
-export const ENQUEUE_CHUNK = 500;
+const ENQUEUE_CHUNK = 500;
+
+/** `items` cut into the chunks that go to Redis one script call each. */
+export function enqueueChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += ENQUEUE_CHUNK) {
+    chunks.push(items.slice(start, start + ENQUEUE_CHUNK));
+  }
+  return chunks;
+}
 
 /** Per job, in order: the id that holds it, and whether it was created by this call. */
 export type EnqueueReply = [operationId: string, created: boolean];
@@ -33,8 +42,7 @@ export class EnqueueBatcher {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
-    for (let start = 0; start < batch.length; start += ENQUEUE_CHUNK) {
-      const chunk = batch.slice(start, start + ENQUEUE_CHUNK);
+    for (const chunk of enqueueChunks(batch)) {
       this.send(chunk.map((entry) => entry.job)).then(
         (replies) => {
           for (let i = 0; i < chunk.length; i++) chunk[i]!.resolve(replies[i]!);

@@ -17,7 +17,7 @@ import type { RedisGuard } from '../redis/redis-guard.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
-import { ENQUEUE_CHUNK, EnqueueBatcher } from './enqueue-batcher.js';
+import { EnqueueBatcher, enqueueChunks } from './enqueue-batcher.js';
 import { EnqueueTemplate, type SharedEnqueueOptions } from './enqueue-request.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 
@@ -93,24 +93,16 @@ export class QueueManager {
     const template = this.template(shared, now);
     const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i]));
     // All chunks are sent at once: Redis runs one while this process encodes the next.
-    const chunks: NewJob[][] = [];
-    for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK) {
-      chunks.push(jobs.slice(start, start + ENQUEUE_CHUNK));
-    }
     const replies = await Promise.all(
-      chunks.map((chunk) =>
+      enqueueChunks(jobs).map((chunk) =>
         this.connection.run('enqueueBatch', () =>
           this.scripts.enqueue(this.connection.client, chunk, now),
         ),
       ),
     );
-    const results: EnqueueResult[] = [];
-    chunks.forEach((chunk, c) => {
-      for (let i = 0; i < chunk.length; i++) {
-        const [operationId, created] = replies[c]![i]!;
-        results.push(toResult(chunk[i]!, operationId, created, now));
-      }
-    });
+    const results = replies
+      .flat()
+      .map(([operationId, created], i) => toResult(jobs[i]!, operationId, created, now));
     return results;
   }
 

@@ -3,7 +3,7 @@ import type { RedisClient, RedisConnection } from '../redis/redis-connection.js'
 import type { JobAttempt } from './job-attempt.js';
 
 /** A successful attempt whose completion waits to be sent. */
-class PendingAck implements Completion {
+export class PendingAck implements Completion {
   readonly id: string;
   readonly token: string;
 
@@ -20,7 +20,7 @@ export interface AckHandlers {
   /** The script's reply for one job: 1 completed, -1 lease not held. */
   acked(attempt: JobAttempt, reply: number): void;
   /** The call carrying the ack failed. */
-  failed(attempt: JobAttempt, result: string, error: unknown): void;
+  failed(ack: PendingAck, error: unknown): void;
 }
 
 export interface CompletionBatch {
@@ -68,7 +68,7 @@ export class AckBatcher {
         for (let i = 0; i < batch.length; i++) handlers.acked(batch[i]!.attempt, replies[i]!);
       },
       fail(error) {
-        for (const ack of batch) handlers.failed(ack.attempt, ack.result, error);
+        for (const ack of batch) handlers.failed(ack, error);
       },
     };
   }

@@ -19,7 +19,7 @@ import type {
 } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
-import type { AckBatcher } from './ack-batcher.js';
+import type { AckBatcher, PendingAck } from './ack-batcher.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
 import type { DeadlineWatch } from './deadline-watch.js';
 import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
@@ -130,33 +130,27 @@ export class JobExecutor {
     this.runCallback(attempt, 'onSuccess', job.onSuccess, payload);
   };
 
-  /** The ack could not be sent: keep trying through the outage, as long as the lease may hold. */
-  readonly onAckFailed = (attempt: JobAttempt, result: string, error: unknown): void => {
-    const retried = async () => {
-      if (!(error instanceof QueueUnavailableError)) throw error;
-      const accepted = await this.settle(attempt.job, 'complete', () =>
-        this.scripts
-          .completeMany(
-            this.connection.client,
-            [{ id: attempt.job.id, token: attempt.lease, result }],
-            Date.now(),
-            this.acks.finishedJobTtl,
-          )
-          .then((replies) => replies[0]!),
-      );
-      return accepted;
-    };
-    retried().then(
+  /** The call carrying the ack failed: keep trying through an outage, as long as the lease may hold. */
+  readonly onAckFailed = (ack: PendingAck, error: unknown): void => {
+    const { attempt } = ack;
+    this.completeThroughOutage(ack, error).then(
       (accepted) => (accepted ? this.onAcked(attempt, 1) : this.finish(attempt)),
-      (failure: unknown) => {
-        this.logger.error(
-          `Job ${attempt.job.id} could not be settled: ${errorMessage(failure)}`,
-          failure,
-        );
-        this.finish(attempt);
-      },
+      (failure: unknown) => this.giveUp(attempt, failure),
     );
   };
+
+  private async completeThroughOutage(ack: PendingAck, error: unknown): Promise<boolean> {
+    if (!(error instanceof QueueUnavailableError)) throw error;
+    return this.settle(ack.attempt.job, 'complete', async () => {
+      const [reply] = await this.scripts.completeMany(
+        this.connection.client,
+        [ack],
+        Date.now(),
+        this.acks.finishedJobTtl,
+      );
+      return reply!;
+    });
+  }
 
   private storedResult(job: JobHash, result: unknown): string {
     if (result === undefined) return '';
@@ -213,22 +207,21 @@ export class JobExecutor {
 
   /** A job this process cannot run, whoever tries it: to `system_errors`, with the reason. */
   private systemError(attempt: JobAttempt, reason: string): void {
-    this.track(attempt, this.deadLetter(attempt.job, 'system_errors', reason));
+    this.track(attempt, this.deadLetter(attempt, 'system_errors', reason));
   }
 
   /** Runs an async transition of the attempt and reports it finished once it settles. */
   private track(attempt: JobAttempt, transition: Promise<unknown>): void {
     transition.then(
       () => this.finish(attempt),
-      (error: unknown) => {
-        // The job keeps its lease in `active`; stalled-job recovery takes it from there.
-        this.logger.error(
-          `Job ${attempt.job.id} could not be settled: ${errorMessage(error)}`,
-          error,
-        );
-        this.finish(attempt);
-      },
+      (error: unknown) => this.giveUp(attempt, error),
     );
+  }
+
+  /** The job keeps its lease in `active`; stalled-job recovery takes it from there. */
+  private giveUp(attempt: JobAttempt, error: unknown): void {
+    this.logger.error(`Job ${attempt.job.id} could not be settled: ${errorMessage(error)}`, error);
+    this.finish(attempt);
   }
 
   private finish(attempt: JobAttempt): void {
@@ -273,7 +266,7 @@ export class JobExecutor {
     }
     const delay = Math.min(50 * 2 ** job.requeues, 2_000);
     await this.settle(job, 'defer', () =>
-      this.scripts.defer(this.connection.client, job.id, job.lease ?? '', Date.now() + delay),
+      this.scripts.defer(this.connection.client, job.id, attempt.lease, Date.now() + delay),
     );
   }
 
@@ -295,7 +288,7 @@ export class JobExecutor {
         this.connection.client,
         'failures',
         job.id,
-        job.lease ?? '',
+        attempt.lease,
         message,
         Date.now(),
         timedOut,
@@ -313,14 +306,19 @@ export class JobExecutor {
     }
   }
 
-  private async deadLetter(job: JobHash, target: DeadLetterTarget, reason: string): Promise<void> {
+  private async deadLetter(
+    attempt: JobAttempt,
+    target: DeadLetterTarget,
+    reason: string,
+  ): Promise<void> {
+    const { job } = attempt;
     this.logger.error(`Job ${job.id} moved to ${target}: ${reason}`);
     await this.settle(job, target, () =>
       this.scripts.deadLetter(
         this.connection.client,
         target,
         job.id,
-        job.lease ?? '',
+        attempt.lease,
         reason,
         Date.now(),
         false,

@@ -55,9 +55,12 @@ export class LeaseKeeper {
     const { client } = this.connection;
     const now = Date.now();
     const running = new Map<string, LeasedJob>();
-    for (const leased of this.runningJobs()) running.set(leased.job.id, leased);
+    const tokens = new Map<string, string>();
+    for (const leased of this.runningJobs()) {
+      running.set(leased.job.id, leased);
+      tokens.set(leased.job.id, leased.lease);
+    }
     if (running.size > 0) {
-      const tokens = new Map([...running].map(([id, leased]) => [id, leased.lease] as const));
       const deadline = now + this.config.worker.leaseDuration;
       const lost = await this.connection.run('extendLeases', () =>
         this.scripts.extendLeases(client, tokens, deadline),

@@ -91,7 +91,7 @@ export class QueueWorker {
       scripts,
       {
         acked: (attempt, reply) => this.executor.onAcked(attempt, reply),
-        failed: (attempt, result, error) => this.executor.onAckFailed(attempt, result, error),
+        failed: (ack, error) => this.executor.onAckFailed(ack, error),
       },
       config.redis.backupTtl,
     );
