@@ -15,15 +15,9 @@ export interface RedisSnapshot {
   netOutBytes: number;
 }
 
-export interface RedisDelta {
+export interface RedisDelta extends RedisSnapshot {
+  /** All calls between two snapshots, the commands run inside scripts included. */
   commands: number;
-  /** Calls per command between two snapshots, the commands run inside scripts included. */
-  calls: Record<string, number>;
-  cpuSeconds: number;
-  usedMemory: number;
-  usedMemoryDataset: number;
-  netInBytes: number;
-  netOutBytes: number;
 }
 
 /** Parses an INFO reply into field -> value (section headers and blank lines skipped). */
@@ -94,4 +88,13 @@ export function callsPerJob(delta: RedisDelta, jobs: number): Record<string, num
       .sort(([, a], [, b]) => b - a)
       .map(([name, calls]) => [name, Math.round((calls / jobs) * 1000) / 1000]),
   );
+}
+
+/** The Redis side of a measured window, per job: commands, CPU time and bytes sent. */
+export function redisCostPerJob(delta: RedisDelta, jobs: number) {
+  return {
+    commandsPerJob: delta.commands / jobs,
+    redisCpuUsPerJob: (delta.cpuSeconds / jobs) * 1e6,
+    netInBytesPerJob: delta.netInBytes / jobs,
+  };
 }

@@ -1,4 +1,4 @@
-import { callsPerJob, diff, snapshot } from '../redis-stats.js';
+import { callsPerJob, diff, redisCostPerJob, snapshot } from '../redis-stats.js';
 import { chunks, collectGarbage, fillQueue, sleep } from '../util.js';
 import { formatCount, jobsPerSecond, type BenchCase } from './case.js';
 
@@ -47,9 +47,7 @@ export const enqueueBatch: BenchCase = {
             return {
               values: {
                 jobsPerSec: jobsPerSecond(batchJobs, elapsed),
-                commandsPerJob: delta.commands / batchJobs,
-                redisCpuUsPerJob: (delta.cpuSeconds / batchJobs) * 1e6,
-                netInBytesPerJob: delta.netInBytes / batchJobs,
+                ...redisCostPerJob(delta, batchJobs),
               },
               detail: { callsPerJob: callsPerJob(delta, batchJobs) },
             };

@@ -1,6 +1,6 @@
 import type { SystemName } from '../adapters/adapter.js';
 import type { BenchContext, Measurement } from '../context.js';
-import { callsPerJob, diff, snapshot } from '../redis-stats.js';
+import { callsPerJob, diff, redisCostPerJob, snapshot } from '../redis-stats.js';
 import { collectGarbage, runPool } from '../util.js';
 import { formatCount, jobsPerSecond, type BenchCase } from './case.js';
 
@@ -26,9 +26,7 @@ function measure(
     return {
       values: {
         jobsPerSec: jobsPerSecond(jobs, elapsed),
-        commandsPerJob: delta.commands / jobs,
-        redisCpuUsPerJob: (delta.cpuSeconds / jobs) * 1e6,
-        netInBytesPerJob: delta.netInBytes / jobs,
+        ...redisCostPerJob(delta, jobs),
       },
       detail: { callsPerJob: callsPerJob(delta, jobs) },
     };

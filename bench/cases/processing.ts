@@ -1,4 +1,4 @@
-import { callsPerJob, diff, snapshot } from '../redis-stats.js';
+import { callsPerJob, diff, redisCostPerJob, snapshot } from '../redis-stats.js';
 import { collectGarbage, fillQueue, nodeCpuSeconds } from '../util.js';
 import { formatCount, jobsPerSecond, type BenchCase, type RowSpec, type Target } from './case.js';
 
@@ -53,10 +53,8 @@ export const processing: BenchCase = {
             values: {
               jobsPerSec: jobsPerSecond(jobs, elapsed),
               seconds: elapsed / 1000,
-              commandsPerJob: delta.commands / jobs,
-              redisCpuUsPerJob: (delta.cpuSeconds / jobs) * 1e6,
+              ...redisCostPerJob(delta, jobs),
               nodeCpuUsPerJob: (nodeCpu / jobs) * 1e6,
-              netInBytesPerJob: delta.netInBytes / jobs,
               netOutBytesPerJob: delta.netOutBytes / jobs,
             },
             detail: { callsPerJob: callsPerJob(delta, jobs) },
