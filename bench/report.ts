@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SYSTEMS, type SystemName } from './adapters/adapter.js';
+import { REFERENCES, SYSTEMS, type SystemName } from './adapters/adapter.js';
 import type { RowSpec, Target } from './cases/case.js';
 import { median } from './util.js';
 
@@ -45,7 +45,7 @@ export function buildRows(specs: readonly RowSpec[], samples: readonly Sample[])
   return specs.map((spec) => {
     const values: Partial<Record<SystemName, number[]>> = {};
     const medians: Partial<Record<SystemName, number>> = {};
-    for (const system of SYSTEMS) {
+    for (const system of [...SYSTEMS, ...REFERENCES]) {
       const list = samples
         .filter((s) => s.caseId === spec.caseId && s.system === system)
         .map((s) => s.values[spec.metric])
@@ -182,6 +182,33 @@ export function formatTable(rows: readonly RowResult[]): string {
   return [line(header), rule, ...body.map(line)].join('\n');
 }
 
+/**
+ * The rows the reference loops ran in: their medians and their ratio to the best peer, next
+ * to ours. A target the reference misses is out of reach of the design on this machine.
+ */
+export function formatReferenceTable(rows: readonly RowResult[]): string | undefined {
+  const measured = rows.filter((row) => REFERENCES.some((r) => row.medians[r] !== undefined));
+  if (measured.length === 0) return undefined;
+  const vsBest = (row: RowResult, system: SystemName) => {
+    const value = row.medians[system];
+    const best = row.bestPeer ? row.medians[row.bestPeer] : undefined;
+    return value === undefined || best === undefined ? '-' : formatRatio(ratio(value, best));
+  };
+  const header = ['case', ...REFERENCES.flatMap((r) => [r, '/ best peer']), 'ours', '/ best peer'];
+  const body = measured.map((row) => [
+    `${row.label} (${row.unit})`,
+    ...[...REFERENCES, 'ours' as const].flatMap((system) => [
+      formatValue(row.medians[system], row.unit),
+      vsBest(row, system),
+    ]),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
 /** Written as Prettier would format it, so that `prettier --check .` stays clean after a run. */
 export async function writeJson(path: string, report: unknown): Promise<void> {
   const { format, resolveConfig } = await import('prettier');
@@ -195,6 +222,8 @@ const COLORS: Record<SystemName, string> = {
   ours: '#2f6fdf',
   bullmq: '#e0672b',
   'bee-queue': '#8a8f98',
+  'lua-job-hash': '#5aa469',
+  'lua-shared-hash': '#9b59b6',
 };
 
 function escapeXml(text: string): string {

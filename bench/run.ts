@@ -8,8 +8,12 @@
  * with a target first), a hard timeout prints what it has and exits non-zero, and
  * redis-server is stopped at the end and on SIGINT/SIGTERM.
  *
- * Options: --quick (small smoke run), --only <case id part>, --reps <n>; these write
- * bench/results/partial.json instead of latest.json.
+ * The processing cases with a target also run two reference loops (`adapters/bare-lua.ts`),
+ * printed in a table of their own: what the design allows on this machine.
+ *
+ * Options: --quick (small smoke run), --only <case id part>, --reps <n>, --systems a,b (the
+ * reference loops are systems too); these write bench/results/partial.json instead of
+ * latest.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
-import { SYSTEMS, type SystemName } from './adapters/adapter.js';
+import { REFERENCES, SYSTEMS, type SystemName } from './adapters/adapter.js';
 import type { BenchCase, CaseRun } from './cases/case.js';
 import { cost, COST_CONCURRENCY } from './cases/cost.js';
 import { enqueueBatch } from './cases/enqueue-batch.js';
@@ -31,6 +35,7 @@ import { BenchContext, FULL, QUICK, type BenchConfig } from './context.js';
 import { redisVersion } from './redis-stats.js';
 import {
   buildRows,
+  formatReferenceTable,
   formatTable,
   throughputSvg,
   writeJson,
@@ -58,6 +63,14 @@ const SETTINGS: Record<SystemName, string> = {
     'Bee-Queue: removeOnSuccess, removeOnFailure, getEvents false, sendEvents false, storeJobs false, ' +
     'activateDelayedJobs false; queue.process(concurrency, handler); stall protection as by default. ' +
     'Completions counted from the local "succeeded" event.',
+  'lua-job-hash':
+    'Reference loop, not a queue (bench/adapters/bare-lua.ts): plain ioredis and one Lua script that acks the finished jobs ' +
+    'and fetches the next in one call, two calls in flight from concurrency 8; one hash per job with spec, state, lease ' +
+    'token and attempts, leases in a sorted set, finished jobs kept with PEXPIRE. Nothing else: no Nest, guard, retries, ' +
+    'timeouts, callbacks, heartbeat, stalled-job recovery, priorities or limits.',
+  'lua-shared-hash':
+    'Reference loop, as lua-job-hash but with no key per job: specs, lease tokens and attempts in one hash each, every ' +
+    'command of a call covering the whole batch; finished jobs are deleted, not kept.',
 };
 
 type Outcome = 'done' | 'timeout' | 'interrupted';
@@ -121,8 +134,14 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
       `PARTIAL RESULTS: the run was ${outcome === 'timeout' ? 'stopped by the hard timeout' : 'interrupted'}.`,
     );
   }
-  out.push('', formatTable(rows), '', 'Notes:');
-  for (const system of SYSTEMS) out.push(`- ${system}: ${SETTINGS[system]}`);
+  out.push('', formatTable(rows));
+  const references = formatReferenceTable(rows);
+  if (references) {
+    out.push('', 'Reference loops, in the same run (what the design allows on this machine):', '');
+    out.push(references);
+  }
+  out.push('', 'Notes:');
+  for (const system of [...SYSTEMS, ...REFERENCES]) out.push(`- ${system}: ${SETTINGS[system]}`);
   out.push(
     '- FLUSHALL before every run. Processing: the jobs are enqueued with the batch API once per system, ' +
       'kept with DUMP and RESTOREd before each processing run (not timed); ' +
@@ -142,7 +161,7 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
     out.push(
       `- Redis commands per processed job at concurrency ${COST_CONCURRENCY} (last repetition):`,
     );
-    for (const system of SYSTEMS) {
+    for (const system of [...SYSTEMS, ...REFERENCES]) {
       const last = costSamples.filter((s) => s.system === system).at(-1);
       const calls = (last?.detail?.callsPerJob ?? {}) as Record<string, number>;
       const top = Object.entries(calls)
@@ -201,12 +220,17 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
     .filter((run) => only === undefined || run.id.includes(only))
     .sort((a, b) => a.priority - b.priority);
   const took = new Map<string, number>();
-  const total = runs.length * systems.length * config.reps;
+  const compared = systems.filter((s) => !isReference(s));
+  const systemsOf = (run: CaseRun) => (run.references ? systems : compared);
+  const total = runs.reduce((sum, run) => sum + systemsOf(run).length, 0) * config.reps;
   let done = 0;
   for (let rep = 0; rep < config.reps; rep++) {
     for (const run of runs) {
       if (rep > 0) {
-        const expected = systems.reduce((sum, s) => sum + (took.get(`${run.id}:${s}`) ?? 0), 0);
+        const expected = systemsOf(run).reduce(
+          (sum, s) => sum + (took.get(`${run.id}:${s}`) ?? 0),
+          0,
+        );
         const endsAt = Date.now() + expected * 1.1;
         if (endsAt - state.startedAt > config.budgetMs) {
           state.skipped.push({ caseId: run.id, rep });
@@ -216,7 +240,7 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
           continue;
         }
       }
-      for (const system of systems) {
+      for (const system of systemsOf(run)) {
         if (state.finished) return;
         done++;
         const prefix = `${done}/${total} ${run.label} | rep ${rep + 1} | ${system}`;
@@ -245,6 +269,10 @@ interface Args {
   systems: readonly SystemName[];
 }
 
+function isReference(system: SystemName): boolean {
+  return (REFERENCES as readonly string[]).includes(system);
+}
+
 /** `--quick`; for working on one case: `--only <case id part>`, `--reps <n>`, `--systems a,b`. */
 function parseArgs(argv: readonly string[]): Args {
   const value = (flag: string) => {
@@ -257,8 +285,9 @@ function parseArgs(argv: readonly string[]): Args {
     if (!/^[1-9]\d*$/.test(reps)) throw new Error(`--reps must be a positive integer, got ${reps}`);
     config = { ...config, reps: Number(reps) };
   }
-  const systems = (value('--systems')?.split(',') ?? [...SYSTEMS]) as SystemName[];
-  const unknown = systems.filter((s) => !SYSTEMS.includes(s));
+  const known: readonly string[] = [...SYSTEMS, ...REFERENCES];
+  const systems = (value('--systems')?.split(',') ?? known) as SystemName[];
+  const unknown = systems.filter((s) => !known.includes(s));
   if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}`);
   return { config, only: value('--only'), systems };
 }
@@ -312,7 +341,7 @@ async function main(): Promise<number> {
       config.quick ||
       only !== undefined ||
       config.reps !== FULL.reps ||
-      args.systems.length !== SYSTEMS.length,
+      args.systems.length !== SYSTEMS.length + REFERENCES.length,
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'nqs-bench-'));
   const server = new EmbeddedRedis({ dataDir, extraArgs: REDIS_ARGS });

@@ -1,7 +1,12 @@
 /** The one interface every compared queue is driven through, so each case runs them alike. */
 
 export const SYSTEMS = ['ours', 'bullmq', 'bee-queue'] as const;
-export type SystemName = (typeof SYSTEMS)[number];
+/**
+ * Reference loops (see `bare-lua.ts`), not compared systems: they run in the processing cases
+ * that have a target, to show what the design itself allows on this machine.
+ */
+export const REFERENCES = ['lua-job-hash', 'lua-shared-hash'] as const;
+export type SystemName = (typeof SYSTEMS)[number] | (typeof REFERENCES)[number];
 
 /** The job every system carries: a small JSON entity. */
 export interface BenchEntity {

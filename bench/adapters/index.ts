@@ -1,4 +1,5 @@
 import type { QueueAdapter, SystemName } from './adapter.js';
+import { BareLuaAdapter } from './bare-lua.js';
 import { BeeQueueAdapter } from './bee-queue.js';
 import { BullmqAdapter } from './bullmq.js';
 import { OursAdapter } from './ours.js';
@@ -11,5 +12,9 @@ export function createAdapter(system: SystemName): QueueAdapter {
       return new BullmqAdapter();
     case 'bee-queue':
       return new BeeQueueAdapter();
+    case 'lua-job-hash':
+      return new BareLuaAdapter('job-hash');
+    case 'lua-shared-hash':
+      return new BareLuaAdapter('shared-hash');
   }
 }

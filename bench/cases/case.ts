@@ -12,6 +12,8 @@ export interface CaseRun {
    * budget, if short, costs repetitions of the cases without one (concurrency 1 last).
    */
   priority: number;
+  /** The reference loops run this case too. */
+  references?: boolean;
   run(ctx: BenchContext, system: SystemName): Promise<Measurement>;
   /** How to print its main value in a progress line. */
   summary(measurement: Measurement): string;

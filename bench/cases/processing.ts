@@ -24,6 +24,7 @@ export const processing: BenchCase = {
     config.concurrencies.map((concurrency) => ({
       id: processCaseId(concurrency),
       priority: TARGETS[concurrency] ? 1 : concurrency === 1 ? 4 : 3,
+      references: TARGETS[concurrency] !== undefined,
       label: `process ${formatCount(config.processJobs)} jobs, concurrency ${concurrency}`,
       summary: (m) => `${formatCount(m.values.jobsPerSec!)} jobs/s`,
       run: async (ctx, system) => {
