@@ -1,6 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { REFERENCES, SYSTEMS, type SystemName } from './adapters/adapter.js';
+import {
+  ALL_SYSTEMS,
+  REFERENCES,
+  SYSTEMS,
+  type ComparedSystem,
+  type SystemName,
+} from './adapters/adapter.js';
 import type { RowSpec, Target } from './cases/case.js';
 import { median } from './util.js';
 
@@ -45,7 +51,7 @@ export function buildRows(specs: readonly RowSpec[], samples: readonly Sample[])
   return specs.map((spec) => {
     const values: Partial<Record<SystemName, number[]>> = {};
     const medians: Partial<Record<SystemName, number>> = {};
-    for (const system of [...SYSTEMS, ...REFERENCES]) {
+    for (const system of ALL_SYSTEMS) {
       const list = samples
         .filter((s) => s.caseId === spec.caseId && s.system === system)
         .map((s) => s.values[spec.metric])
@@ -160,9 +166,17 @@ function formatTargets(row: RowResult): string {
     .join('; ');
 }
 
-/** Columns 1..3 hold the systems' values: right-aligned. */
-function isValueColumn(i: number): boolean {
-  return i >= 1 && i <= SYSTEMS.length;
+/** A Markdown table with padded columns; the columns `rightAligned` names hold numbers. */
+function markdownTable(
+  header: readonly string[],
+  body: readonly string[][],
+  rightAligned: (column: number) => boolean,
+): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (rightAligned(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (rightAligned(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
 }
 
 /** The table as Markdown: case | ours | bullmq | bee-queue | ours / best peer | target | met? */
@@ -175,11 +189,8 @@ export function formatTable(rows: readonly RowResult[]): string {
     formatTargets(row),
     row.met === undefined ? (row.targets.length ? '?' : '-') : row.met ? 'yes' : 'NO',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (isValueColumn(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (isValueColumn(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
-  return [line(header), rule, ...body.map(line)].join('\n');
+  // The systems' values are right-aligned.
+  return markdownTable(header, body, (i) => i >= 1 && i <= SYSTEMS.length);
 }
 
 /**
@@ -202,11 +213,7 @@ export function formatReferenceTable(rows: readonly RowResult[]): string | undef
       vsBest(row, system),
     ]),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...body.map(line)].join('\n');
+  return markdownTable(header, body, (i) => i > 0);
 }
 
 /** Written as Prettier would format it, so that `prettier --check .` stays clean after a run. */
@@ -218,12 +225,11 @@ export async function writeJson(path: string, report: unknown): Promise<void> {
   writeFileSync(path, text);
 }
 
-const COLORS: Record<SystemName, string> = {
+/** The chart shows the compared systems only. */
+const COLORS: Record<ComparedSystem, string> = {
   ours: '#2f6fdf',
   bullmq: '#e0672b',
   'bee-queue': '#8a8f98',
-  'lua-job-hash': '#5aa469',
-  'lua-shared-hash': '#9b59b6',
 };
 
 function escapeXml(text: string): string {

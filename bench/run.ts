@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
-import { REFERENCES, SYSTEMS, type SystemName } from './adapters/adapter.js';
+import { ALL_SYSTEMS, isReference, SYSTEMS, type SystemName } from './adapters/adapter.js';
 import type { BenchCase, CaseRun } from './cases/case.js';
 import { cost, COST_CONCURRENCY } from './cases/cost.js';
 import { enqueueBatch } from './cases/enqueue-batch.js';
@@ -141,7 +141,7 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
     out.push(references);
   }
   out.push('', 'Notes:');
-  for (const system of [...SYSTEMS, ...REFERENCES]) out.push(`- ${system}: ${SETTINGS[system]}`);
+  for (const system of ALL_SYSTEMS) out.push(`- ${system}: ${SETTINGS[system]}`);
   out.push(
     '- FLUSHALL before every run. Processing: the jobs are enqueued with the batch API once per system, ' +
       'kept with DUMP and RESTOREd before each processing run (not timed); ' +
@@ -161,7 +161,7 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
     out.push(
       `- Redis commands per processed job at concurrency ${COST_CONCURRENCY} (last repetition):`,
     );
-    for (const system of [...SYSTEMS, ...REFERENCES]) {
+    for (const system of ALL_SYSTEMS) {
       const last = costSamples.filter((s) => s.system === system).at(-1);
       const calls = (last?.detail?.callsPerJob ?? {}) as Record<string, number>;
       const top = Object.entries(calls)
@@ -269,10 +269,6 @@ interface Args {
   systems: readonly SystemName[];
 }
 
-function isReference(system: SystemName): boolean {
-  return (REFERENCES as readonly string[]).includes(system);
-}
-
 /** `--quick`; for working on one case: `--only <case id part>`, `--reps <n>`, `--systems a,b`. */
 function parseArgs(argv: readonly string[]): Args {
   const value = (flag: string) => {
@@ -285,8 +281,8 @@ function parseArgs(argv: readonly string[]): Args {
     if (!/^[1-9]\d*$/.test(reps)) throw new Error(`--reps must be a positive integer, got ${reps}`);
     config = { ...config, reps: Number(reps) };
   }
-  const known: readonly string[] = [...SYSTEMS, ...REFERENCES];
-  const systems = (value('--systems')?.split(',') ?? known) as SystemName[];
+  const known: readonly string[] = ALL_SYSTEMS;
+  const systems = (value('--systems')?.split(',') ?? ALL_SYSTEMS) as SystemName[];
   const unknown = systems.filter((s) => !known.includes(s));
   if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}`);
   return { config, only: value('--only'), systems };
@@ -341,7 +337,7 @@ async function main(): Promise<number> {
       config.quick ||
       only !== undefined ||
       config.reps !== FULL.reps ||
-      args.systems.length !== SYSTEMS.length + REFERENCES.length,
+      args.systems.length !== ALL_SYSTEMS.length,
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'nqs-bench-'));
   const server = new EmbeddedRedis({ dataDir, extraArgs: REDIS_ARGS });

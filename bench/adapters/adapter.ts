@@ -6,7 +6,13 @@ export const SYSTEMS = ['ours', 'bullmq', 'bee-queue'] as const;
  * that have a target, to show what the design itself allows on this machine.
  */
 export const REFERENCES = ['lua-job-hash', 'lua-shared-hash'] as const;
-export type SystemName = (typeof SYSTEMS)[number] | (typeof REFERENCES)[number];
+export const ALL_SYSTEMS = [...SYSTEMS, ...REFERENCES] as const;
+export type ComparedSystem = (typeof SYSTEMS)[number];
+export type SystemName = (typeof ALL_SYSTEMS)[number];
+
+export function isReference(system: SystemName): boolean {
+  return (REFERENCES as readonly SystemName[]).includes(system);
+}
 
 /** The job every system carries: a small JSON entity. */
 export interface BenchEntity {

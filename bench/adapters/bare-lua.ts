@@ -131,6 +131,8 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
   private producer?: Redis & BareLuaCommands;
   private consumer?: Redis & BareLuaCommands;
   private prefix = '';
+  /** ready, active, metrics, specs, leases, attempts: the script keys of every call. */
+  private keys: string[] = [];
   private concurrency = 1;
   private stopping = false;
   private loops: Promise<void>[] = [];
@@ -142,23 +144,26 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
 
   async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
     this.prefix = `${prefix}:`;
+    this.keys = ['ready', 'active', 'metrics', 'specs', 'leases', 'attempts'].map(
+      (name) => this.prefix + name,
+    );
     this.concurrency = concurrency;
     this.producer = this.connect(redisUrl);
     if (consumer) this.consumer = this.connect(redisUrl);
     await this.producer.ping();
     await this.consumer?.ping();
     if (this.layout === 'shared-hash') {
-      await this.producer.hset(this.key('leases'), '__hash_table', HASH_TABLE_SENTINEL);
+      await this.producer.hset(`${this.prefix}leases`, '__hash_table', HASH_TABLE_SENTINEL);
     }
   }
 
   async enqueueOne(n: number): Promise<void> {
-    await this.producer!.bareAdd(...this.keys(), this.prefix, String(n), JSON.stringify({ n }));
+    await this.producer!.bareAdd(...this.keys, this.prefix, String(n), JSON.stringify({ n }));
   }
 
   async enqueueBatch(ns: readonly number[]): Promise<void> {
     const jobs = ns.flatMap((n) => [String(n), JSON.stringify({ n })]);
-    await this.producer!.bareAdd(...this.keys(), this.prefix, ...jobs);
+    await this.producer!.bareAdd(...this.keys, this.prefix, ...jobs);
   }
 
   async startProcessing(onJobStart?: (n: number) => void): Promise<void> {
@@ -171,7 +176,7 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
         const sent = acks;
         acks = [];
         const reply = await this.consumer!.bareFetch(
-          ...this.keys(),
+          ...this.keys,
           this.prefix,
           this.stopping ? 0 : slots,
           token,
@@ -211,14 +216,5 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
       lua: shared ? ADD_SHARED_HASH : ADD_JOB_HASH,
     });
     return client as Redis & BareLuaCommands;
-  }
-
-  private key(name: string): string {
-    return `${this.prefix}${name}`;
-  }
-
-  /** ready, active, metrics, specs, leases, attempts. */
-  private keys(): string[] {
-    return ['ready', 'active', 'metrics', 'specs', 'leases', 'attempts'].map((k) => this.key(k));
   }
 }

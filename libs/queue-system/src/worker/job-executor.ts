@@ -207,7 +207,8 @@ export class JobExecutor {
 
   /** A job this process cannot run, whoever tries it: to `system_errors`, with the reason. */
   private systemError(attempt: JobAttempt, reason: string): void {
-    this.track(attempt, this.deadLetter(attempt, 'system_errors', reason));
+    this.logger.error(`Job ${attempt.job.id} moved to system_errors: ${reason}`);
+    this.track(attempt, this.deadLetter(attempt, 'system_errors', reason, false));
   }
 
   /** Runs an async transition of the attempt and reports it finished once it settles. */
@@ -283,17 +284,7 @@ export class JobExecutor {
 
   private async fail(attempt: JobAttempt, message: string, timedOut: boolean): Promise<void> {
     const { job } = attempt;
-    const accepted = await this.settle(job, 'fail', () =>
-      this.scripts.deadLetter(
-        this.connection.client,
-        'failures',
-        job.id,
-        attempt.lease,
-        message,
-        Date.now(),
-        timedOut,
-      ),
-    );
+    const accepted = await this.deadLetter(attempt, 'failures', message, timedOut);
     if (accepted && job.onFailure) {
       const payload: FailureCallbackPayload = {
         entity: attempt.entity,
@@ -306,14 +297,15 @@ export class JobExecutor {
     }
   }
 
-  private async deadLetter(
+  /** True when the job went to `target`; false when another worker holds its lease now. */
+  private deadLetter(
     attempt: JobAttempt,
     target: DeadLetterTarget,
     reason: string,
-  ): Promise<void> {
+    timedOut: boolean,
+  ): Promise<boolean> {
     const { job } = attempt;
-    this.logger.error(`Job ${job.id} moved to ${target}: ${reason}`);
-    await this.settle(job, target, () =>
+    return this.settle(job, target === 'failures' ? 'fail' : target, () =>
       this.scripts.deadLetter(
         this.connection.client,
         target,
@@ -321,7 +313,7 @@ export class JobExecutor {
         attempt.lease,
         reason,
         Date.now(),
-        false,
+        timedOut,
       ),
     );
   }

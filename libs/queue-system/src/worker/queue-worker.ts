@@ -87,7 +87,7 @@ export class QueueWorker {
     const { workerCount } = config.worker;
     this.acks = new AckBatcher(
       connection,
-      () => this.commands ?? connection.client,
+      () => this.commandClient,
       scripts,
       {
         acked: (attempt, reply) => this.executor.onAcked(attempt, reply),
@@ -118,6 +118,11 @@ export class QueueWorker {
     this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
       this.running.values(),
     );
+  }
+
+  /** The worker's own connection while it runs, the shared one before. */
+  private get commandClient(): RedisClient {
+    return this.commands ?? this.connection.client;
   }
 
   get namespace(): string {
@@ -231,7 +236,7 @@ export class QueueWorker {
     };
 
     const now = Date.now();
-    const client = this.commands ?? this.connection.client;
+    const client = this.commandClient;
     // Completions waiting to be sent ride along: one round trip acks them and fetches.
     const acks = this.acks.take();
     this.connection
@@ -259,7 +264,7 @@ export class QueueWorker {
           this.nextDueAt = nextDueAt;
           this.drained = jobs.length < slots;
           this.lastReplyEmpty = jobs.length === 0;
-          this.limitedOut = [...limits.values()].some((free) => free === 0);
+          this.limitedOut = anyQueueFull(limits);
           for (const job of jobs) this.dispatch(job);
           this.notify();
         },
@@ -283,7 +288,7 @@ export class QueueWorker {
    */
   private async idle(): Promise<void> {
     if (!this.limitedOut && this.running.size === 0) return this.waitForWork(this.nextDueAt);
-    if (this.limitedOut && ![...this.queueLimits().values()].some((slots) => slots === 0)) {
+    if (this.limitedOut && !anyQueueFull(this.queueLimits())) {
       return; // A limited queue got a slot back since that fetch: look again now.
     }
     await Promise.race([this.changed(), this.waitForWork(this.nextDueAt)]);
@@ -318,7 +323,7 @@ export class QueueWorker {
 
   /** Sleeps `ms`, or less when the connection comes back: resume as soon as Redis does. */
   private pauseUntilReconnected(ms: number): Promise<void> {
-    const client = this.commands ?? this.connection.client;
+    const client = this.commandClient;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -409,4 +414,10 @@ export class QueueWorker {
       .finally(() => (this.pendingWait = undefined));
     return this.pendingWait;
   }
+}
+
+/** Whether a queue with its own concurrency limit has no free slot left. */
+function anyQueueFull(limits: ReadonlyMap<string, number>): boolean {
+  for (const free of limits.values()) if (free === 0) return true;
+  return false;
 }
