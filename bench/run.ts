@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import { ALL_SYSTEMS, isReference, SYSTEMS, type SystemName } from './adapters/adapter.js';
-import type { BenchCase, CaseRun } from './cases/case.js';
+import { formatCount, type BenchCase, type CaseRun } from './cases/case.js';
 import { cost, COST_CONCURRENCY } from './cases/cost.js';
 import { enqueueBatch } from './cases/enqueue-batch.js';
 import { enqueueSingle } from './cases/enqueue-single.js';
@@ -145,7 +145,8 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
   out.push(
     '- FLUSHALL before every run. Processing: the jobs are enqueued with the batch API once per system, ' +
       'kept with DUMP and RESTOREd before each processing run (not timed); ' +
-      'jobs/s = jobs / (consumer start -> last completion). ' +
+      `each run first completes ${formatCount(config.processWarmupJobs)} warm-up jobs with the same consumer, then ` +
+      'jobs/s = jobs / (last warm-up completion -> last completion). ' +
       `The cost rows come from the same window of the concurrency-${COST_CONCURRENCY} runs.`,
   );
   if (reduced) {

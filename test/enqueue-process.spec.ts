@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OnSuccess, Processor, type JobContext } from '../libs/queue-system/src/index.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
 import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test-app.js';
 
@@ -115,5 +116,43 @@ describe('enqueue and process', () => {
     expect(await t.queue.getJob(low!.operationId)).toMatchObject({ priority: 'low' });
     expect(await t.queue.getJob(high!.operationId)).toMatchObject({ priority: 'high' });
     expect(await t.queue.getJob(other!.operationId)).toMatchObject({ queueName: 'elsewhere' });
+  });
+
+  it('serves a queue that appears after the worker started, and keeps the wake list bounded while no worker waits', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
+    const { client } = t.app.get(RedisConnection);
+    const keys = new QueueKeys(t.keyPrefix, 'default');
+    const jobs = t.app.get(GreetingJobs);
+
+    // No worker blocks on the wake list: every enqueue adds a token, and the list stays capped.
+    for (let i = 0; i < 300; i++)
+      await t.queue.enqueue({ entity: { name: `w${i}` }, processor: 'greet' });
+    const tokens = await client.llen(keys.wake);
+    expect(tokens).toBeGreaterThanOrEqual(64);
+    expect(tokens).toBeLessThanOrEqual(128);
+
+    // A queue whose only job is delayed is registered too, so that the job is found when due.
+    await t.queue.enqueue({
+      entity: { name: 'soon' },
+      processor: 'greet',
+      queueName: 'later',
+      delay: 300,
+    });
+    expect((await client.smembers(keys.queues)).sort()).toEqual(['greet', 'later']);
+
+    t.worker.start();
+    await waitFor(() => jobs.greeted.length === 301, 'the waiting and the delayed jobs');
+    // The greet list ran empty: its next job registers nothing new, and is still served.
+    await t.queue.enqueue({ entity: { name: 'again' }, processor: 'greet' });
+    await t.queue.enqueue({ entity: { name: 'new' }, processor: 'greet', queueName: 'fresh' });
+    await waitFor(
+      () => jobs.greeted.length === 303,
+      'jobs of a queue created while the worker ran',
+    );
+    expect(jobs.greeted.slice(-2).sort()).toEqual([
+      'Hello, again (attempt 1)',
+      'Hello, new (attempt 1)',
+    ]);
+    expect((await client.smembers(keys.queues)).sort()).toEqual(['fresh', 'greet', 'later']);
   });
 });

@@ -28,8 +28,10 @@ local function stateOf(jobKey)
   return fields[1] or (fields[2] and 'waiting')
 end
 
-local reply, replied, created, queues = {}, 0, 0, {}
-local ready, readyOrder = {}, {}
+local reply, replied, created = {}, 0, 0
+-- Queues to add to the registry set: those with a delayed job or a ready list that was empty.
+local registered = {}
+local ready, readyOrder, listQueue = {}, {}, {}
 
 local i = 3
 local queue, priority, dueAt, dedupKey, left, readyIds = nil, nil, 0, '', 0, nil
@@ -38,7 +40,6 @@ while i <= #ARGV do
     left, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
     dueAt, dedupKey = tonumber(ARGV[i + 3]), ARGV[i + 4]
     i = i + 5
-    queues[queue] = true
     -- The ready list of the group, and the ids bound for it in this call.
     local list = prefix .. 'ready:' .. priority .. ':' .. queue
     readyIds = ready[list]
@@ -46,6 +47,7 @@ while i <= #ARGV do
       readyIds = {}
       ready[list] = readyIds
       readyOrder[#readyOrder + 1] = list
+      listQueue[list] = queue
     end
   end
   local jobId, mayExist, spec = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -91,6 +93,7 @@ while i <= #ARGV do
     end
     if delayed then
       redis.call('ZADD', KEYS[1], dueAt, jobId)
+      registered[queue] = true
     else
       readyIds[#readyIds + 1] = jobId
     end
@@ -102,11 +105,16 @@ end
 for _, list in ipairs(readyOrder) do
   local ids = ready[list]
   for from = 1, #ids, 1000 do
-    redis.call('LPUSH', list, unpack(ids, from, math.min(from + 999, #ids)))
+    local to = math.min(from + 999, #ids)
+    -- A list that was empty may belong to a queue never seen before: register it (the
+    -- set only grows, so a queue with jobs waiting in its list is registered already).
+    if redis.call('LPUSH', list, unpack(ids, from, to)) == to - from + 1 then
+      registered[listQueue[list]] = true
+    end
   end
 end
 if created > 0 then
-  for queue in pairs(queues) do
+  for queue in pairs(registered) do
     redis.call('SADD', KEYS[5], queue)
   end
   redis.call('HINCRBY', KEYS[3], 'enqueued', created)

@@ -1,12 +1,13 @@
 -- Idle workers block on the wake list: one token per job made ready (up to 64), so that as
 -- many idle workers wake as there is work. Capped, so a burst of enqueues costs no memory;
--- trimmed only past the cap, so most wakes are one command.
+-- trimmed back to 64 only past 128, so that even while no worker waits (the list is full)
+-- most wakes are one command.
 local function wakeWorkers(wakeKey, count)
   local tokens = {}
   for t = 1, math.min(count or 1, 64) do
     tokens[t] = '1'
   end
-  if redis.call('LPUSH', wakeKey, unpack(tokens)) > 64 then
+  if redis.call('LPUSH', wakeKey, unpack(tokens)) > 128 then
     redis.call('LTRIM', wakeKey, 0, 63)
   end
 end
