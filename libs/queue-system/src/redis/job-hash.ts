@@ -64,6 +64,24 @@ export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>, queue: strin
   return `${JSON.stringify(header)}\n`;
 }
 
+/** The header array of a spec, or why it cannot be read. */
+function parseSpecHeader(headerText: string): unknown[] | string {
+  let header: unknown;
+  try {
+    header = JSON.parse(headerText);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  if (!Array.isArray(header) || (typeof header[0] !== 'string' && header[0] !== null)) {
+    return 'job spec header is not a [processor, ...] array';
+  }
+  return header;
+}
+
+/** The last header parsed, and what it parsed to (read only, shared by the jobs that match). */
+let lastHeader = '';
+let lastParsedHeader: unknown[] = [];
+
 /** Fills `job`'s spec fields from a stored spec; a spec that cannot be read sets `specError`. */
 function applySpec(job: JobHash, text: string): void {
   if (text === '') {
@@ -71,16 +89,22 @@ function applySpec(job: JobHash, text: string): void {
     return;
   }
   const end = text.indexOf('\n');
-  let header: unknown;
-  try {
-    header = JSON.parse(end < 0 ? text : text.slice(0, end));
-  } catch (error) {
-    job.specError = error instanceof Error ? error.message : String(error);
-    return;
-  }
-  if (!Array.isArray(header) || (typeof header[0] !== 'string' && header[0] !== null)) {
-    job.specError = 'job spec header is not a [processor, ...] array';
-    return;
+  let header: unknown[];
+  // Jobs enqueued by one call share their header: parse it once for a run of them.
+  if (end >= 0 && end === lastHeader.length && text.startsWith(lastHeader)) {
+    header = lastParsedHeader;
+  } else {
+    const headerText = end < 0 ? text : text.slice(0, end);
+    const parsed = parseSpecHeader(headerText);
+    if (typeof parsed === 'string') {
+      job.specError = parsed;
+      return;
+    }
+    header = parsed;
+    if (end >= 0) {
+      lastHeader = headerText;
+      lastParsedHeader = parsed;
+    }
   }
   job.processor = (header[0] as string | null) ?? job.queue;
   job.enqueuedAt = Number(header[1] ?? 0);
@@ -94,29 +118,40 @@ function applySpec(job: JobHash, text: string): void {
   job.payload = end < 0 ? '' : text.slice(end + 1);
 }
 
-/** What the fetch script returns per job, in this order. */
-export const FETCHED_VALUES_PER_JOB = 8;
+/** What the fetch script returns per job, in this order: id, spec, attempt. */
+export const FETCHED_VALUES_PER_JOB = 3;
+
+/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-5.lua). */
+export type FetchedValue = string | number | null | (string | number)[];
 
 /**
- * Parses one job of a fetch reply: id, queue, priority, spec, attempt, first attempt time,
- * stalls, requeues, starting at `at`. `tokenPrefix` is the worker's: the lease token is
- * `<tokenPrefix>:<attempt>`, as the script wrote it.
+ * Parses one job of a fetch reply, starting at `at`: id, spec, then the attempt number, or
+ * [attempt, first attempt time, stalls, requeues] for a job that ran or was put back before.
+ * A bare number means a first run, started at the fetch's `now`. `tokenPrefix` is the
+ * worker's: the lease token is `<tokenPrefix>:<attempt>`, as the script wrote it.
  */
 export function parseFetchedJob(
-  values: readonly unknown[],
+  values: readonly FetchedValue[],
   at: number,
-  tokenPrefix: string,
+  queue: string,
+  priority: JobPriority,
+  fetch: { tokenPrefix: string; now: number },
 ): JobHash {
-  const job = newJob(String(values[at]), String(values[at + 1]));
-  job.priority = values[at + 2] as JobPriority;
+  const job = newJob(String(values[at]), queue);
+  job.priority = priority;
   job.state = 'active';
-  job.attempts = Number(values[at + 4]);
-  const firstAttemptAt = values[at + 5];
-  if (firstAttemptAt) job.firstAttemptAt = Number(firstAttemptAt);
-  job.lease = `${tokenPrefix}:${job.attempts}`;
-  job.stalls = Number(values[at + 6] ?? 0);
-  job.requeues = Number(values[at + 7] ?? 0);
-  applySpec(job, String(values[at + 3]));
+  const attempt = values[at + 2];
+  if (Array.isArray(attempt)) {
+    job.attempts = Number(attempt[0]);
+    job.firstAttemptAt = Number(attempt[1]);
+    job.stalls = Number(attempt[2]);
+    job.requeues = Number(attempt[3]);
+  } else {
+    job.attempts = Number(attempt);
+    job.firstAttemptAt = fetch.now;
+  }
+  job.lease = `${fetch.tokenPrefix}:${job.attempts}`;
+  applySpec(job, String(values[at + 1]));
   return job;
 }
 

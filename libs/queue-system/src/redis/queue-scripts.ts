@@ -1,5 +1,10 @@
 import type { JobPriority } from '../interfaces/job-options.interface.js';
-import { FETCHED_VALUES_PER_JOB, parseFetchedJob, type JobHash } from './job-hash.js';
+import {
+  FETCHED_VALUES_PER_JOB,
+  parseFetchedJob,
+  type FetchedValue,
+  type JobHash,
+} from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { SCRIPTS_VERSION } from './script-loader.js';
@@ -105,10 +110,17 @@ export class QueueScripts {
       'fetch',
       [k.active, k.delayed, k.queues, k.dedup, k.metrics],
       args,
-    )) as [number, number[], ...(string | number | null)[]];
+    )) as [number, number[], ...FetchedValue[]];
     const jobs: JobHash[] = [];
-    for (let at = 2; at < reply.length; at += FETCHED_VALUES_PER_JOB) {
-      jobs.push(parseFetchedJob(reply, at, request.tokenPrefix));
+    // Runs of jobs taken from one ready list: queue, priority, count, then per job 3 values.
+    for (let at = 2; at < reply.length;) {
+      const queue = String(reply[at]);
+      const priority = reply[at + 1] as JobPriority;
+      const count = Number(reply[at + 2]);
+      at += 3;
+      for (let n = 0; n < count; n++, at += FETCHED_VALUES_PER_JOB) {
+        jobs.push(parseFetchedJob(reply, at, queue, priority, request));
+      }
     }
     return { nextDueAt: reply[0], completed: reply[1], jobs };
   }

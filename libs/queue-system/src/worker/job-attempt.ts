@@ -38,6 +38,8 @@ export class JobAttempt {
   result: unknown;
   retry?: QueueRetryConfig;
   firstAttemptAt = 0;
+  /** Its index among the worker's running attempts (`RunningAttempts`), -1 when not there. */
+  runningAt = -1;
 
   constructor(readonly job: JobHash) {
     this.context = new AttemptContext(this);

@@ -15,6 +15,7 @@ import { DeadlineWatch } from './deadline-watch.js';
 import { JobAttempt } from './job-attempt.js';
 import { JobExecutor } from './job-executor.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { RunningAttempts } from './running-attempts.js';
 
 /** After a Redis error the loop pauses, doubling up to the maximum, instead of spinning. */
 const MIN_ERROR_PAUSE_MS = 100;
@@ -40,7 +41,7 @@ interface FetchRequest {
 export class QueueWorker {
   /** Unique per worker instance; prefixes the lease tokens this worker holds. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly running = new Map<string, JobAttempt>();
+  private readonly running = new RunningAttempts();
   private readonly gate: ConcurrencyGate;
   private readonly executor: JobExecutor;
   private readonly leases: LeaseKeeper;
@@ -344,12 +345,12 @@ export class QueueWorker {
     const attempt = new JobAttempt(job);
     this.gate.acquire(job.queue);
     if (job.stalls > 0) this.suspectsRunning++;
-    this.running.set(job.id, attempt);
+    this.running.add(attempt);
     this.executor.start(attempt);
   }
 
   private finished(attempt: JobAttempt): void {
-    this.running.delete(attempt.job.id);
+    this.running.delete(attempt);
     if (this.running.size === 0) {
       this.deadlines.stop();
       this.whenDrained?.();

@@ -26,9 +26,11 @@
 
   Output:
     { next delayed due time or -1, completion replies (1 done, -1 lease not held, one per
-      finished job), then per taken job: id, queue, priority, spec, attempt (counting this
-      one), first attempt time, stalls, requeues }; the lease token is
-      '<token prefix>:<attempt>'
+      finished job), then per run of jobs taken from one ready list: queue, priority, number
+      k of jobs, and k times: id, spec, attempt }; the lease token is
+      '<token prefix>:<attempt>'. The attempt (counting this one) is a number when the job
+      never stalled nor was put back and this is its first run (it started at ARGV[2]), else
+      { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
 ]]
 --- @include "includes/complete-jobs"
 
@@ -109,6 +111,9 @@ for _, priority in ipairs(priorities) do
         else
           progress = true
         end
+        -- The run's header; its count is filled in below, and a run of none is dropped.
+        local runAt = #reply
+        reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
           local job = slots > 0
@@ -134,7 +139,8 @@ for _, priority in ipairs(priorities) do
             local attempt = tonumber(job[2] or 0) + 1
             local lease = tokenPrefix .. ':' .. attempt
             local firstAttemptAt = job[3]
-            if not firstAttemptAt or firstAttemptAt == '' then
+            local firstRun = not firstAttemptAt or firstAttemptAt == ''
+            if firstRun then
               firstAttemptAt = now
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
                 'firstAttemptAt', now)
@@ -145,16 +151,19 @@ for _, priority in ipairs(priorities) do
             leased[#leased + 1] = jobId
             local at = #reply
             reply[at + 1] = jobId
-            reply[at + 2] = queue
-            reply[at + 3] = priority
-            reply[at + 4] = job[1]
-            reply[at + 5] = attempt
-            reply[at + 6] = firstAttemptAt
-            reply[at + 7] = job[4] or 0
-            reply[at + 8] = job[5] or 0
+            reply[at + 2] = job[1]
+            if firstRun and not job[4] and not job[5] then
+              reply[at + 3] = attempt
+            else
+              reply[at + 3] = { attempt, firstAttemptAt, job[4] or 0, job[5] or 0 }
+            end
+            reply[runAt + 3] = reply[runAt + 3] + 1
             slots = suspect and 0 or slots - 1
             free[i] = free[i] - 1
           end
+        end
+        if reply[runAt + 3] == 0 then
+          reply[runAt + 3], reply[runAt + 2], reply[runAt + 1] = nil, nil, nil
         end
       end
     end
