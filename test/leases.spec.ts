@@ -161,6 +161,97 @@ describe('leases, stalled jobs and fencing', () => {
       processed: 1,
     });
   });
+
+  it('answers each completion of a mixed batch in the order it was given, on both ack paths', async () => {
+    const keyPrefix = uniquePrefix('acks');
+    const app = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false },
+    });
+    cleanups.push(() => app.close());
+    const ids = (
+      await app.queue.enqueueBatch({ entities: [{}, {}, {}, {}, {}, {}], processor: 'lease.work' })
+    ).map((r) => r.operationId);
+    const redis = rawRedis();
+    cleanups.push(() => redis.disconnect());
+    defineScripts(redis);
+    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+    const now = Date.now();
+    const request = {
+      now,
+      leaseDeadline: now + 60_000,
+      tokenPrefix: 'w',
+      busy: 0,
+      queues: undefined,
+      queueLimits: new Map<string, number>(),
+    };
+    const { jobs } = await scripts.fetch(redis, { ...request, slots: 6 });
+    expect(jobs.map((job) => [job.id, job.attempts, job.firstAttemptAt, job.lease])).toEqual(
+      ids.map((id) => [id, 1, now, 'w:1']),
+    );
+    const [a, b, c, d, e, f] = jobs.map((job) => job.id);
+    // Results and no results interleaved, one late token: each reply lands on its own job.
+    const viaFetch = await scripts.fetch(redis, {
+      ...request,
+      slots: 1,
+      completions: [
+        { id: a!, token: 'w:1', result: '"a"' },
+        { id: b!, token: 'w:9', result: '' },
+        { id: c!, token: 'w:1', result: '' },
+      ],
+      finishedJobTtl: 60_000,
+    });
+    expect(viaFetch.completed).toEqual([1, -1, 1]);
+    const viaComplete = await scripts.completeMany(
+      redis,
+      [
+        { id: d!, token: 'w:1', result: '' },
+        { id: e!, token: 'w:1', result: '"e"' },
+        { id: f!, token: 'w:2', result: '"f"' },
+      ],
+      Date.now(),
+      60_000,
+    );
+    expect(viaComplete).toEqual([1, 1, -1]);
+    const states = await Promise.all(ids.map((id) => app.queue.getJob(id)));
+    expect(states.map((job) => [job?.state, job?.result])).toEqual([
+      ['completed', 'a'],
+      ['active', undefined],
+      ['completed', undefined],
+      ['completed', undefined],
+      ['completed', 'e'],
+      ['active', undefined],
+    ]);
+  });
+
+  it('reports the first attempt time and the stalls of a job that ran before', async () => {
+    const keyPrefix = uniquePrefix('rerun');
+    const app = await createQueueApp([LeaseJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false, maxStalls: 5 },
+    });
+    cleanups.push(() => app.close());
+    const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    const first = await takeJobAndDie(keyPrefix, 1);
+    first.redis.disconnect();
+    await sleep(5);
+    const redis = rawRedis();
+    cleanups.push(() => redis.disconnect());
+    defineScripts(redis);
+    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+    expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([1, 0]);
+    const second = await takeJobAndDie(keyPrefix, 60_000);
+    second.redis.disconnect();
+    // A stall spends no attempt: the second run is attempt 1 again, under a fresh lease.
+    expect(second.job).toMatchObject({
+      id: operationId,
+      attempts: 1,
+      stalls: 1,
+      requeues: 0,
+      firstAttemptAt: first.job.firstAttemptAt,
+      lease: 'dead-worker:1',
+    });
+  });
 });
 
 describe('Redis outages', () => {

@@ -7,10 +7,13 @@
     ARGV[1] key prefix
     ARGV[2] now (ms)
     ARGV[3] time to keep a finished job (ms)
-    ARGV[4..] job id, lease token, serialized result, job id, lease token, result, ...
+    ARGV[4] number k of jobs without a result
+    ARGV[5..4+2k] job id, lease token, ... of those
+    ARGV[5+2k..] job id, lease token, serialized result, ... of the others
 
   Output:
-    one reply per job, in order: 1 done; -1 the lease is not held (late answer: nothing changed)
+    one reply per job, in the order above: 1 done; -1 the lease is not held (late answer:
+    nothing changed)
 ]]
 --- @include "includes/complete-jobs"
 local replies, completed = completeJobs(ARGV[1], ARGV[2], ARGV[3], KEYS[1], KEYS[2], 4)

@@ -22,12 +22,14 @@
     ARGV[8+n] number m of queues with their own concurrency limit
     ARGV[9+n..8+n+2m] queue name, free slots of that queue
     ARGV[9+n+2m] time to keep a finished job (ms)
-    ARGV[10+n+2m..] finished jobs: job id, lease token, serialized result, ...
+    ARGV[10+n+2m] number k of finished jobs without a result
+    ARGV[11+n+2m..10+n+2m+2k] job id, lease token, ... of those
+    ARGV[11+n+2m+2k..] job id, lease token, serialized result, ... of the other finished jobs
 
   Output:
     { next delayed due time or -1, completion replies (1 done, -1 lease not held, one per
-      finished job), then per run of jobs taken from one ready list: queue, priority, number
-      k of jobs, and k times: id, spec, attempt }; the lease token is
+      finished job in the order above), then per run of jobs taken from one ready list:
+      queue, priority, number k of jobs, and k times: id, spec, attempt }; the lease token is
       '<token prefix>:<attempt>'. The attempt (counting this one) is a number when the job
       never stalled nor was put back and this is its first run (it started at ARGV[2]), else
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.

@@ -1,18 +1,28 @@
--- Completes the jobs listed in ARGV[first..] as (id, lease token, serialized result) triples,
--- each only if its lease token still holds. Returns one reply per job (1 done, -1 lease not
+-- Completes the jobs listed from ARGV[first]: a number k, then k (id, lease token) pairs of
+-- jobs without a result, then (id, lease token, serialized result) triples; each only if its
+-- lease token still holds. Returns one reply per job in that order (1 done, -1 lease not
 -- held) and how many were completed. The completed ids leave `active` in one ZREM.
 local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
   local replies, done = {}, {}
-  for i = first, #ARGV, 3 do
+  local pairsEnd = first + 2 * tonumber(ARGV[first] or 0)
+  local i = first + 1
+  while i <= #ARGV do
     local jobId, token = ARGV[i], ARGV[i + 1]
+    local result = ''
+    if i > pairsEnd then
+      result = ARGV[i + 2]
+      i = i + 3
+    else
+      i = i + 2
+    end
     local jobKey = prefix .. 'job:' .. jobId
     local job = redis.call('HMGET', jobKey, 'state', 'lease', 'dedupKey')
     if job[1] == 'active' and job[2] == token then
       -- The lease token stays: every fencing check also wants state 'active'.
-      if ARGV[i + 2] == '' then
+      if result == '' then
         redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now)
       else
-        redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now, 'result', ARGV[i + 2])
+        redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now, 'result', result)
       end
       if job[3] and job[3] ~= '' and redis.call('HGET', dedupKey, job[3]) == jobId then
         redis.call('HDEL', dedupKey, job[3])
