@@ -91,7 +91,7 @@ function applySpec(job: JobHash, text: string): void {
   const end = text.indexOf('\n');
   let header: unknown[];
   // Jobs enqueued by one call share their header: parse it once for a run of them.
-  if (end >= 0 && end === lastHeader.length && text.startsWith(lastHeader)) {
+  if (end > 0 && end === lastHeader.length && text.startsWith(lastHeader)) {
     header = lastParsedHeader;
   } else {
     const headerText = end < 0 ? text : text.slice(0, end);

@@ -1,0 +1,58 @@
+import { describe, expect, it, vi } from 'vitest';
+import { encodeJobSpecHeader, parseFetchedJob } from '../libs/queue-system/src/redis/job-hash.js';
+
+const fetch = { tokenPrefix: 'w', now: 1_000 };
+const header = encodeJobSpecHeader(
+  { processor: 'mail', enqueuedAt: 5, serializer: 'json', onSuccess: 'sent', retry: '' },
+  'mail',
+);
+
+/** One job as the fetch script returns it: id, spec, attempt. */
+function fetched(id: string, spec: string, attempt: number | (string | number)[] = 1) {
+  return parseFetchedJob([id, spec, attempt], 0, 'mail', 'normal', fetch);
+}
+
+describe('job spec parsing', () => {
+  it('reads jobs that share a header, each with its own entity', () => {
+    const a = fetched('a', `${header}{"n":1}`);
+    const b = fetched('b', `${header}{"n":2}`, ['3', '700', '1', '0']);
+    expect(a).toMatchObject({
+      id: 'a',
+      processor: 'mail',
+      onSuccess: 'sent',
+      enqueuedAt: 5,
+      payload: '{"n":1}',
+      attempts: 1,
+      firstAttemptAt: 1_000,
+      lease: 'w:1',
+      stalls: 0,
+    });
+    expect(b).toMatchObject({
+      id: 'b',
+      onSuccess: 'sent',
+      payload: '{"n":2}',
+      attempts: 3,
+      firstAttemptAt: 700,
+      stalls: 1,
+      lease: 'w:3',
+    });
+    expect(a.specError).toBeUndefined();
+    expect(b.specError).toBeUndefined();
+  });
+
+  it('refuses an unreadable header even right after a readable one', () => {
+    fetched('good', `${header}{}`);
+    expect(fetched('empty-header', '\n{}').specError).toMatch(/JSON|Unexpected/);
+    expect(fetched('not-an-array', '{"a":1}\n{}').specError).toMatch(/not a \[processor/);
+    expect(fetched('no-spec', '').specError).toMatch(/no spec/);
+    // The same prefix as the good header, one character longer: not mistaken for it.
+    expect(fetched('longer', `${header.slice(0, -1)}x\n{}`).specError).toBeDefined();
+  });
+
+  it('refuses an empty header as the first spec a process reads', async () => {
+    vi.resetModules();
+    const fresh = await import('../libs/queue-system/src/redis/job-hash.js');
+    const job = fresh.parseFetchedJob(['first', '\n{}', 1], 0, 'mail', 'normal', fetch);
+    expect(job.specError).toBeDefined();
+  });
+});
