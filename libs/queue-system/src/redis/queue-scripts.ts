@@ -41,8 +41,9 @@ export class QueueScripts {
 
   /**
    * Adds jobs in one call; per job, in order: [the id returned, true created or false
-   * existing]. Consecutive jobs sharing queue, priority, due time and deduplication key (all
-   * the jobs of a batch) are sent as one group, so that a job costs three arguments.
+   * existing]. Consecutive jobs sharing queue, priority, due time, deduplication key and
+   * whether their id may exist (all the jobs of a batch) are sent as one group, so that a job
+   * costs two arguments.
    */
   async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number) {
     const k = this.keys;
@@ -53,10 +54,17 @@ export class QueueScripts {
       if (!group || !sameGroup(group, job)) {
         group = job;
         countAt = args.length;
-        args.push(0, job.queueName, job.priority, job.dueAt, job.deduplicationKey ?? '');
+        args.push(
+          0,
+          job.queueName,
+          job.priority,
+          job.dueAt,
+          job.deduplicationKey ?? '',
+          job.mayExist ? '1' : '0',
+        );
       }
       (args[countAt] as number)++;
-      args.push(job.id, job.mayExist ? 1 : 0, job.spec);
+      args.push(job.id, job.spec);
     }
     const reply = (await call(
       client,
@@ -310,6 +318,7 @@ function sameGroup(a: NewJob, b: NewJob): boolean {
     a.queueName === b.queueName &&
     a.priority === b.priority &&
     a.dueAt === b.dueAt &&
-    a.deduplicationKey === b.deduplicationKey
+    a.deduplicationKey === b.deduplicationKey &&
+    a.mayExist === b.mayExist
   );
 }

@@ -10,8 +10,8 @@
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
     ARGV[3..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
-      due time (ms, 0 for now), deduplication key ('' for none), then per job: id, 1 when the
-      id may exist already (chosen by the caller) or 0 (a fresh random id), spec
+      due time (ms, 0 for now), deduplication key ('' for none), 1 when the ids may exist
+      already (chosen by the caller) or 0 (fresh random ids), then per job: id, spec
 
   Output:
     per job, in order: 1 when created, or the id of the existing job returned instead
@@ -34,12 +34,12 @@ local registered = {}
 local ready, readyOrder, listQueue = {}, {}, {}
 
 local i = 3
-local queue, priority, dueAt, dedupKey, left, readyIds = nil, nil, 0, '', 0, nil
+local queue, priority, dueAt, dedupKey, mayExist, left, readyIds = nil, nil, 0, '', '0', 0, nil
 while i <= #ARGV do
   if left == 0 then
     left, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
-    dueAt, dedupKey = tonumber(ARGV[i + 3]), ARGV[i + 4]
-    i = i + 5
+    dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
+    i = i + 6
     -- The ready list of the group, and the ids bound for it in this call.
     local list = prefix .. 'ready:' .. priority .. ':' .. queue
     readyIds = ready[list]
@@ -50,8 +50,8 @@ while i <= #ARGV do
       listQueue[list] = queue
     end
   end
-  local jobId, mayExist, spec = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
+  local jobId, spec = ARGV[i], ARGV[i + 1]
+  i = i + 2
   left = left - 1
 
   local existing
