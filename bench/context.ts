@@ -42,7 +42,7 @@ export interface BenchConfig {
 export const FULL: BenchConfig = {
   quick: false,
   reps: 3,
-  budgetMs: 265_000,
+  budgetMs: 255_000,
   processJobs: 50_000,
   processWarmupJobs: 10_000,
   concurrencies: [1, 10, 50, 200],
