@@ -7,6 +7,7 @@ import {
   Processor,
   QueueUnavailableError,
   type JobContext,
+  type QueueWorkerOptions,
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
@@ -37,11 +38,16 @@ class LeaseJobs {
   }
 }
 
-/** A worker that takes one job through the real fetch script, then dies (never acks, no heartbeat). */
-async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
+/** A plain connection with the Lua scripts registered, and the scripts of `keyPrefix`'s namespace. */
+function scriptsOn(keyPrefix: string) {
   const redis = rawRedis();
   defineScripts(redis);
-  const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+  return { redis, scripts: new QueueScripts(new QueueKeys(keyPrefix, 'default')) };
+}
+
+/** A worker that takes one job through the real fetch script, then dies (never acks, no heartbeat). */
+async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
+  const { redis, scripts } = scriptsOn(keyPrefix);
   const now = Date.now();
   const { jobs } = await scripts.fetch(redis, {
     now,
@@ -61,13 +67,19 @@ describe('leases, stalled jobs and fencing', () => {
     for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
   });
 
-  it("puts back a dead worker's job once its lease expires, without spending an attempt", async () => {
-    const keyPrefix = uniquePrefix('stalled');
-    const producer = await createQueueApp([LeaseJobs], {
+  /** An app on a fresh key prefix whose worker does not start by itself. */
+  async function idleApp(label: string, worker: QueueWorkerOptions = {}) {
+    const keyPrefix = uniquePrefix(label);
+    const app = await createQueueApp([LeaseJobs], {
       redis: { keyPrefix },
-      worker: { autoStart: false },
+      worker: { autoStart: false, ...worker },
     });
-    cleanups.push(() => producer.close());
+    cleanups.push(() => app.close());
+    return { keyPrefix, app };
+  }
+
+  it("puts back a dead worker's job once its lease expires, without spending an attempt", async () => {
+    const { keyPrefix, app: producer } = await idleApp('stalled');
     const { operationId } = await producer.queue.enqueue({ entity: {}, processor: 'lease.work' });
     const dead = await takeJobAndDie(keyPrefix, 300);
     cleanups.push(() => dead.redis.disconnect());
@@ -109,17 +121,14 @@ describe('leases, stalled jobs and fencing', () => {
   });
 
   it('sends a job that stalls more than maxStalls times to failures with the reason', async () => {
-    const keyPrefix = uniquePrefix('poison');
-    const app = await createQueueApp([LeaseJobs], {
-      redis: { keyPrefix },
-      worker: { autoStart: false, maxStalls: 2, leaseDuration: 200, heartbeatInterval: 50 },
+    const { keyPrefix, app } = await idleApp('poison', {
+      maxStalls: 2,
+      leaseDuration: 200,
+      heartbeatInterval: 50,
     });
-    cleanups.push(() => app.close());
     const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
-    const redis = rawRedis();
+    const { redis, scripts } = scriptsOn(keyPrefix);
     cleanups.push(() => redis.disconnect());
-    defineScripts(redis);
-    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
     for (let stall = 1; stall <= 3; stall++) {
       const taken = await takeJobAndDie(keyPrefix, 1);
       taken.redis.disconnect();
@@ -163,19 +172,12 @@ describe('leases, stalled jobs and fencing', () => {
   });
 
   it('answers each completion of a mixed batch in the order it was given, on both ack paths', async () => {
-    const keyPrefix = uniquePrefix('acks');
-    const app = await createQueueApp([LeaseJobs], {
-      redis: { keyPrefix },
-      worker: { autoStart: false },
-    });
-    cleanups.push(() => app.close());
+    const { keyPrefix, app } = await idleApp('acks');
     const ids = (
       await app.queue.enqueueBatch({ entities: [{}, {}, {}, {}, {}, {}], processor: 'lease.work' })
     ).map((r) => r.operationId);
-    const redis = rawRedis();
+    const { redis, scripts } = scriptsOn(keyPrefix);
     cleanups.push(() => redis.disconnect());
-    defineScripts(redis);
-    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
     const now = Date.now();
     const request = {
       now,
@@ -225,20 +227,13 @@ describe('leases, stalled jobs and fencing', () => {
   });
 
   it('reports the first attempt time and the stalls of a job that ran before', async () => {
-    const keyPrefix = uniquePrefix('rerun');
-    const app = await createQueueApp([LeaseJobs], {
-      redis: { keyPrefix },
-      worker: { autoStart: false, maxStalls: 5 },
-    });
-    cleanups.push(() => app.close());
+    const { keyPrefix, app } = await idleApp('rerun', { maxStalls: 5 });
     const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
     const first = await takeJobAndDie(keyPrefix, 1);
     first.redis.disconnect();
     await sleep(5);
-    const redis = rawRedis();
+    const { redis, scripts } = scriptsOn(keyPrefix);
     cleanups.push(() => redis.disconnect());
-    defineScripts(redis);
-    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
     expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([1, 0]);
     const second = await takeJobAndDie(keyPrefix, 60_000);
     second.redis.disconnect();
