@@ -155,4 +155,30 @@ describe('enqueue and process', () => {
     ]);
     expect((await client.smembers(keys.queues)).sort()).toEqual(['fresh', 'greet', 'later']);
   });
+
+  it('answers every job of a batch that spans several script calls in order, the new and the existing', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
+    const names = Array.from({ length: 1_234 }, (_, i) => `b${i}`);
+    const ids = names.map((name) => `op-${name}`);
+    // Every seventh id is taken already: its job is returned, not written again.
+    const taken = ids.filter((_, i) => i % 7 === 0);
+    await t.queue.enqueueBatch({
+      entities: taken.map(() => ({ name: 'first' })),
+      operationIds: taken,
+      processor: 'greet',
+    });
+    const results = await t.queue.enqueueBatch({
+      entities: names.map((name) => ({ name })),
+      operationIds: ids,
+      processor: 'greet',
+    });
+    expect(results.map((r) => r.operationId)).toEqual(ids);
+    expect(results.map((r) => r.created)).toEqual(ids.map((_, i) => i % 7 !== 0));
+    for (const i of [0, 1, 99, 100, 101, 599, 600, 1_233]) {
+      expect((await t.queue.getJob(ids[i]!))?.entity).toEqual({
+        name: i % 7 === 0 ? 'first' : names[i],
+      });
+    }
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 1_234 });
+  });
 });

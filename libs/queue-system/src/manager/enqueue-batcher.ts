@@ -3,10 +3,14 @@ import type { NewJob } from '../redis/queue-scripts.js';
 /** Jobs per script call: large enough to amortise round trips, small enough not to stall Redis. */
 const ENQUEUE_CHUNK = 500;
 
-/** `items` cut into the chunks that go to Redis one script call each. */
-export function enqueueChunks<T>(items: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += ENQUEUE_CHUNK) {
+/**
+ * `items` cut into the chunks that go to Redis one script call each; the first may be
+ * shorter, so that Redis has work sooner.
+ */
+export function enqueueChunks<T>(items: readonly T[], first = ENQUEUE_CHUNK): T[][] {
+  if (items.length === 0) return [];
+  const chunks: T[][] = [items.slice(0, first)];
+  for (let start = first; start < items.length; start += ENQUEUE_CHUNK) {
     chunks.push(items.slice(start, start + ENQUEUE_CHUNK));
   }
   return chunks;
