@@ -29,7 +29,11 @@ export interface BenchConfig {
   serialJobs: number;
   inFlightJobs: number;
   inFlight: number;
-  /** Jobs enqueued before an enqueue case's measured window (connections, scripts, JIT). */
+  /**
+   * Jobs enqueued before an enqueue case's measured window, with the same calls: connections
+   * made, scripts loaded, code optimized (a fresh app's enqueue path takes about 15,000 calls
+   * to reach its steady speed).
+   */
   warmupJobs: number;
   latencyJobs: number;
   memoryJobs: number;
@@ -52,7 +56,7 @@ export const FULL: BenchConfig = {
   serialJobs: 5_000,
   inFlightJobs: 20_000,
   inFlight: 100,
-  warmupJobs: 500,
+  warmupJobs: 15_000,
   latencyJobs: 2_000,
   memoryJobs: 100_000,
   waitTimeoutMs: 90_000,

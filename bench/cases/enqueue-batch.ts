@@ -6,8 +6,8 @@ export const BATCH_CASE_ID = 'enqueue-batch';
 
 /**
  * Enqueue `batchJobs` jobs in batches of `batchSize`, one batch awaited after the other, with
- * each system's batch API: our `enqueueBatch`, BullMQ `addBulk`, Bee-Queue `saveAll`. One
- * batch goes first, outside the timed window (warm-up).
+ * each system's batch API: our `enqueueBatch`, BullMQ `addBulk`, Bee-Queue `saveAll`.
+ * `warmupJobs` go first in the same batches, outside the timed window.
  *
  * The same run then fills the queue up to `memoryJobs` waiting jobs for the memory case
  * (see memory.ts), so that the 100,000 jobs are not enqueued a second time: both cases are
@@ -24,7 +24,7 @@ export const enqueueBatch: BenchCase = {
       summary: (m) =>
         `${formatCount(m.values.jobsPerSec!)} jobs/s; ${formatCount(m.values.bytesPerJob!)} bytes/waiting job`,
       run: async (ctx, system) => {
-        const { batchJobs, batchSize, memoryJobs, fillBatch } = ctx.config;
+        const { batchJobs, batchSize, memoryJobs, fillBatch, warmupJobs: warmup } = ctx.config;
         await ctx.redis.flushall();
         await sleep(100);
         const empty = await snapshot(ctx.redis);
@@ -32,18 +32,18 @@ export const enqueueBatch: BenchCase = {
           system,
           { concurrency: 1, consumer: false },
           async (adapter) => {
-            // Jobs are numbered [0, memoryJobs): warm-up batch, timed batches, then the rest.
-            await adapter.enqueueBatch(chunks(0, batchSize, batchSize)[0]!);
+            // Jobs are numbered [0, memoryJobs): warm-up batches, timed batches, then the rest.
+            for (const batch of chunks(0, warmup, batchSize)) await adapter.enqueueBatch(batch);
             collectGarbage();
             const before = await snapshot(ctx.redis);
             const started = performance.now();
-            for (const batch of chunks(batchSize, batchJobs, batchSize)) {
+            for (const batch of chunks(warmup, batchJobs, batchSize)) {
               await adapter.enqueueBatch(batch);
             }
             const elapsed = performance.now() - started;
             const delta = diff(before, await snapshot(ctx.redis));
-            const rest = memoryJobs - batchSize - batchJobs;
-            if (rest > 0) await fillQueue(adapter, rest, fillBatch, batchSize + batchJobs);
+            const rest = memoryJobs - warmup - batchJobs;
+            if (rest > 0) await fillQueue(adapter, rest, fillBatch, warmup + batchJobs);
             return {
               values: {
                 jobsPerSec: jobsPerSecond(batchJobs, elapsed),
@@ -56,7 +56,7 @@ export const enqueueBatch: BenchCase = {
         collectGarbage();
         await sleep(200);
         const memory = diff(empty, await snapshot(ctx.redis));
-        const waiting = Math.max(memoryJobs, batchSize + batchJobs);
+        const waiting = Math.max(memoryJobs, warmup + batchJobs);
         return {
           values: {
             ...values,
