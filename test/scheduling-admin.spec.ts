@@ -86,10 +86,11 @@ describe('delayed jobs, concurrency and administration', () => {
     const first = await t.queue.enqueueBatch({ entities: [{}, {}], processor: 'sync' });
     await waitFor(() => first.every((r) => jobs.ranAt.has(r.operationId)), 'the first jobs');
     await sleep(100);
-    const sentAt = Date.now();
     const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'sync' });
+    // Run within 5 s: a lost wake-up would only be noticed after the 30 s block timeout.
     await waitFor(() => jobs.ranAt.has(operationId), 'the late job', 5_000);
-    expect(jobs.ranAt.get(operationId)! - sentAt).toBeLessThan(idleBlockTimeout);
+    // Woken early, yet still within the queue's own limit.
+    expect(jobs.maxRunning).toBeLessThanOrEqual(2);
   });
 
   it('serves only the queues named in worker.queues', async () => {

@@ -103,16 +103,16 @@ describe('per-attempt timeouts', () => {
       timeout: 150,
       retryConfig: noRetry,
     });
+    // Failed within 2 s, while the long attempt (3 s) still runs: its own deadline, not the
+    // one of the long attempt, which armed the shared timer first.
     await waitFor(
       async () => (await t!.queue.getJob(short.operationId))?.state === 'failed',
       'the short timeout',
       2_000,
     );
     const shortRun = jobs.blind.get('short')!;
-    const shortFailedAfter = performance.now() - shortRun.startedAt;
-    expect(shortFailedAfter).toBeGreaterThanOrEqual(140);
-    // Its own deadline, not the long attempt's, which armed the shared timer first.
-    expect(shortFailedAfter).toBeLessThan(3_000);
+    // Not before its deadline either.
+    expect(performance.now() - shortRun.startedAt).toBeGreaterThanOrEqual(140);
     // Read for the first time after the timeout: aborted, with the timeout as its reason.
     expect(shortRun.ctx.signal.aborted).toBe(true);
     expect(String(shortRun.ctx.signal.reason)).toContain('timed out after 150 ms');

@@ -56,11 +56,7 @@ export class QueueManager {
     private readonly serializers: SerializerRegistry,
     private readonly threadPool?: ThreadPool,
   ) {
-    this.enqueues = new EnqueueBatcher((jobs) =>
-      this.connection.run('enqueue', () =>
-        this.scripts.enqueue(this.connection.client, jobs, Date.now()),
-      ),
-    );
+    this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
   }
 
   get namespace(): string {
@@ -103,13 +99,11 @@ export class QueueManager {
     // process encodes the rest, and each chunk's results are read while Redis runs the next.
     const results = await Promise.all(
       enqueueChunks(jobs, FIRST_BATCH_CHUNK).map((chunk) =>
-        this.connection
-          .run('enqueueBatch', () => this.scripts.enqueue(this.connection.client, chunk, now))
-          .then((replies) =>
-            replies.map(([operationId, created], i) =>
-              toResult(chunk[i]!, operationId, created, now),
-            ),
+        this.store('enqueueBatch', chunk, now).then((replies) =>
+          replies.map(([operationId, created], i) =>
+            toResult(chunk[i]!, operationId, created, now),
           ),
+        ),
       ),
     );
     return results.flat();
@@ -255,6 +249,13 @@ export class QueueManager {
 
   private status() {
     return this.connection.run('status', () => this.scripts.status(this.connection.client));
+  }
+
+  /** One enqueue script call under the connection policy. */
+  private store(operation: string, jobs: readonly NewJob[], now: number) {
+    return this.connection.run(operation, () =>
+      this.scripts.enqueue(this.connection.client, jobs, now),
+    );
   }
 
   private template(options: SharedEnqueueOptions, now: number): EnqueueTemplate {

@@ -7,7 +7,7 @@ import {
 } from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
-import { SCRIPTS_VERSION } from './script-loader.js';
+import { scriptCommand } from './script-loader.js';
 
 type ScriptArg = string | number;
 
@@ -113,7 +113,7 @@ export class QueueScripts {
     for (const [queue, free] of request.queueLimits) args.push(queue, free);
     args.push(request.finishedJobTtl ?? 0);
     const completions = request.completions ?? [];
-    pushCompletions(args, completions);
+    const bare = pushCompletions(args, completions);
     const reply = (await call(
       client,
       'fetch',
@@ -131,21 +131,21 @@ export class QueueScripts {
         jobs.push(parseFetchedJob(reply, at, queue, priority, request));
       }
     }
-    return { nextDueAt: reply[0], completed: inCallerOrder(completions, reply[1]), jobs };
+    return { nextDueAt: reply[0], completed: inCallerOrder(completions, bare, reply[1]), jobs };
   }
 
   /** Completes many jobs in one call; one reply per job: 1, or LEASE_NOT_HELD. */
   async completeMany(client: RedisClient, jobs: readonly Completion[], now: number, ttl: number) {
     const k = this.keys;
     const args: ScriptArg[] = [k.base, now, ttl];
-    pushCompletions(args, jobs);
+    const bare = pushCompletions(args, jobs);
     const replies = (await call(
       client,
       'complete',
       [k.active, k.dedup, k.metrics],
       args,
     )) as number[];
-    return inCallerOrder(jobs, replies);
+    return inCallerOrder(jobs, bare, replies);
   }
 
   async retry(
@@ -272,8 +272,15 @@ export class QueueScripts {
   }
 }
 
+/** Script name -> its command name, worked out once instead of on every call. */
+const commands = new Map<string, string>();
+
 function call(target: RedisClient, script: string, keys: string[], args: ScriptArg[]) {
-  const command = `nqs${SCRIPTS_VERSION}_${script.replaceAll('-', '_')}`;
+  let command = commands.get(script);
+  if (command === undefined) {
+    command = scriptCommand(script);
+    commands.set(script, command);
+  }
   const method = (target as unknown as Record<string, (a: ScriptArg[]) => Promise<unknown>>)[
     command
   ];
@@ -286,9 +293,9 @@ function call(target: RedisClient, script: string, keys: string[], args: ScriptA
 /**
  * Completions as the scripts take them: the number of those without a result, their (id,
  * token) pairs, then (id, token, result) triples. Most jobs return nothing: one argument
- * less per job to encode and to parse.
+ * less per job to encode and to parse. Returns that number.
  */
-function pushCompletions(args: ScriptArg[], completions: readonly Completion[]): void {
+function pushCompletions(args: ScriptArg[], completions: readonly Completion[]): number {
   const countAt = args.length;
   args.push(0);
   let bare = 0;
@@ -298,15 +305,21 @@ function pushCompletions(args: ScriptArg[], completions: readonly Completion[]):
     bare++;
   }
   args[countAt] = bare;
-  if (bare === completions.length) return;
   for (const job of completions) {
     if (job.result !== '') args.push(job.id, job.token, job.result);
   }
+  return bare;
 }
 
-/** The scripts' replies (jobs without a result first) put back in the order of `completions`. */
-function inCallerOrder(completions: readonly Completion[], replies: number[]): number[] {
-  const bare = completions.reduce((count, job) => (job.result === '' ? count + 1 : count), 0);
+/**
+ * The scripts' replies (the `bare` jobs without a result first) put back in the order of
+ * `completions`.
+ */
+function inCallerOrder(
+  completions: readonly Completion[],
+  bare: number,
+  replies: number[],
+): number[] {
   if (bare === completions.length || bare === 0) return replies;
   let nextBare = 0;
   let nextWithResult = bare;

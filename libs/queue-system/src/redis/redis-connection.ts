@@ -44,7 +44,7 @@ export class RedisConnection {
    * for a worker's fetch and ack calls, so that they never queue behind a producer's traffic.
    */
   duplicate({ blocking }: { blocking: boolean }): RedisClient {
-    const overrides = blocking ? { enableOfflineQueue: true } : { enableOfflineQueue: false };
+    const overrides = { enableOfflineQueue: blocking };
     const client =
       this.client instanceof Cluster
         ? this.client.duplicate([], overrides)

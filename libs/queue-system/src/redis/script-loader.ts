@@ -21,6 +21,11 @@ export interface ScriptDefinition {
   lua: string;
 }
 
+/** The ioredis command a script is registered as: `fetch` -> `nqs2_fetch`. */
+export function scriptCommand(name: string): string {
+  return `nqs${SCRIPTS_VERSION}_${name.replaceAll('-', '_')}`;
+}
+
 /** Reads `lua/<name>-<numKeys>.lua`, inlines its `--- @include` lines, one definition per file. */
 export function loadScriptDefinitions(): ScriptDefinition[] {
   return readdirSync(LUA_DIR)
@@ -31,7 +36,7 @@ export function loadScriptDefinitions(): ScriptDefinition[] {
       const [, name, keys] = match as unknown as [string, string, string];
       return {
         name,
-        command: `nqs${SCRIPTS_VERSION}_${name.replaceAll('-', '_')}`,
+        command: scriptCommand(name),
         numberOfKeys: Number(keys),
         lua: inlineIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8')),
       };

@@ -17,6 +17,7 @@
     per job, in order: 1 when created, or the id of the existing job returned instead
 ]]
 --- @include "includes/wake-workers"
+--- @include "includes/ready-list"
 
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 local jobPrefix = prefix .. 'job:'
@@ -41,7 +42,7 @@ while i <= #ARGV do
     dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
     i = i + 6
     -- The ready list of the group, and the ids bound for it in this call.
-    local list = prefix .. 'ready:' .. priority .. ':' .. queue
+    local list = readyList(prefix, queue, priority)
     readyIds = ready[list]
     if not readyIds then
       readyIds = {}

@@ -35,6 +35,7 @@
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
 ]]
 --- @include "includes/complete-jobs"
+--- @include "includes/ready-list"
 
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local slots = tonumber(ARGV[5])
@@ -47,8 +48,7 @@ for _, jobId in ipairs(due) do
   redis.call('ZREM', KEYS[2], jobId)
   if placement[1] then
     redis.call('HSET', jobKey, 'state', 'waiting')
-    -- No priority field: 'normal' (not stored, to keep waiting jobs small).
-    redis.call('LPUSH', prefix .. 'ready:' .. (placement[2] or 'normal') .. ':' .. placement[1], jobId)
+    redis.call('LPUSH', readyList(prefix, placement[1], placement[2]), jobId)
   end
 end
 
@@ -84,7 +84,7 @@ end
 
 -- Takes up to `count` ids from the right of a ready list (its oldest), with RPOP's count form.
 local function take(priority, queue, count)
-  local ids = redis.call('RPOP', prefix .. 'ready:' .. priority .. ':' .. queue, count)
+  local ids = redis.call('RPOP', readyList(prefix, queue, priority), count)
   return ids or {}
 end
 
@@ -131,7 +131,7 @@ for _, priority in ipairs(priorities) do
           if slots == 0 or (suspect and (busy + #leased) > 0) then
             -- Not taken now: back first in line, in their order, and this queue rests.
             for back = #ids, n, -1 do
-              redis.call('RPUSH', prefix .. 'ready:' .. priority .. ':' .. queue, ids[back])
+              redis.call('RPUSH', readyList(prefix, queue, priority), ids[back])
             end
             empty[i] = true
             break

@@ -17,6 +17,7 @@
 ]]
 --- @include "includes/release-dedup"
 --- @include "includes/wake-workers"
+--- @include "includes/ready-list"
 
 local prefix, now, maxStalls = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
@@ -40,7 +41,7 @@ for _, jobId in ipairs(expired) do
     else
       redis.call('HINCRBY', jobKey, 'attempts', -1)
       redis.call('HSET', jobKey, 'state', 'waiting')
-      redis.call('RPUSH', prefix .. 'ready:' .. (job[3] or 'normal') .. ':' .. job[2], jobId)
+      redis.call('RPUSH', readyList(prefix, job[2], job[3]), jobId)
       requeued = requeued + 1
     end
   end

@@ -13,6 +13,7 @@
     the ids moved
 ]]
 --- @include "includes/wake-workers"
+--- @include "includes/ready-list"
 
 local prefix, limit = ARGV[1], tonumber(ARGV[2])
 local candidates = {}
@@ -39,8 +40,7 @@ for i = #candidates, 1, -1 do
       if placement[3] and placement[3] ~= '' then
         redis.call('HSETNX', KEYS[2], placement[3], jobId)
       end
-      redis.call('LPUSH', prefix .. 'ready:' .. (placement[2] or 'normal') .. ':' .. placement[1],
-        jobId)
+      redis.call('LPUSH', readyList(prefix, placement[1], placement[2]), jobId)
       moved[#moved + 1] = jobId
     end
   end

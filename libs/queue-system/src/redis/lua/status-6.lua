@@ -11,6 +11,7 @@
     { failures, system_errors, delayed, active, metrics HGETALL,
       { queue, high, normal, low, queue, high, normal, low, ... } }
 ]]
+--- @include "includes/ready-list"
 local prefix = ARGV[1]
 local queues = redis.call('SMEMBERS', KEYS[1])
 table.sort(queues)
@@ -18,7 +19,7 @@ local counts = {}
 for _, queue in ipairs(queues) do
   counts[#counts + 1] = queue
   for _, priority in ipairs({ 'high', 'normal', 'low' }) do
-    counts[#counts + 1] = redis.call('LLEN', prefix .. 'ready:' .. priority .. ':' .. queue)
+    counts[#counts + 1] = redis.call('LLEN', readyList(prefix, queue, priority))
   end
 end
 return {
