@@ -168,7 +168,7 @@ describe('validation: a bad value names its dotted path and the value', () => {
       value,
       build: badRedis('keyPrefix'),
     })),
-    ...[0, -DAY].map((value) => ({
+    ...[-1, -DAY, Number.NaN].map((value) => ({
       field: 'redis.backupTtl',
       value,
       build: badRedis('backupTtl'),

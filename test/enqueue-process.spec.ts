@@ -56,6 +56,47 @@ describe('enqueue and process', () => {
     });
   });
 
+  it('with backupTtl 0 deletes each job as it completes, and its result still reaches onSuccess', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { redis: { backupTtl: 0 } });
+    const jobs = t.app.get(GreetingJobs);
+    const names = Array.from({ length: 30 }, (_, i) => `p${i}`);
+    const enqueued = await t.queue.enqueueBatch({
+      entities: names.map((name) => ({ name })),
+      processor: 'greet',
+      onSuccess: jobs.onGreeted,
+    });
+    const kept = await t.queue.enqueue({
+      entity: { name: 'Bo' },
+      processor: 'greet',
+      operationId: 'op-bo',
+      deduplicationKey: 'bo',
+    });
+    await waitFor(() => jobs.successes.length === 30, 'the success callbacks');
+    await waitFor(async () => (await t!.queue.getMetrics()).processed === 31, 'all completions');
+    expect(
+      (jobs.successes as { result: { text: string } }[]).map((p) => p.result.text).sort(),
+    ).toEqual([...names].sort().map((name) => `Hello, ${name} (attempt 1)`));
+    const keys = new QueueKeys(t.keyPrefix, 'default');
+    const client = t.app.get(RedisConnection).client;
+    for (const { operationId } of [...enqueued, kept]) {
+      expect(await t.queue.getJob(operationId)).toBeUndefined();
+      expect(await client.exists(keys.job(operationId))).toBe(0);
+    }
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0, failures: 0 });
+    // The id and the deduplication key are free again: the same operation can run anew.
+    const again = await t.queue.enqueue({
+      entity: { name: 'Bo' },
+      processor: 'greet',
+      operationId: 'op-bo',
+      deduplicationKey: 'bo',
+    });
+    expect(again).toMatchObject({ operationId: 'op-bo', created: true });
+    await waitFor(
+      () => jobs.greeted.filter((text) => text.startsWith('Hello, Bo')).length === 2,
+      'the second run',
+    );
+  });
+
   it('sends the enqueues of one turn of the event loop in one script call, each with its own result', async () => {
     t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
     const { client } = t.app.get(RedisConnection);

@@ -224,6 +224,12 @@ describe('leases, stalled jobs and fencing', () => {
       ['completed', 'e'],
       ['active', undefined],
     ]);
+    // Kept for 0 ms: the job is deleted as it completes, and a repeated ack changes nothing.
+    const ack = { id: b!, token: 'w:1', result: '"b"' };
+    expect(await scripts.completeMany(redis, [ack], Date.now(), 0)).toEqual([1]);
+    expect(await scripts.completeMany(redis, [ack], Date.now(), 0)).toEqual([-1]);
+    expect(await redis.exists(scripts.keys.job(b!))).toBe(0);
+    expect(await redis.zscore(scripts.keys.active, b!)).toBeNull();
   });
 
   it('reports the first attempt time and the stalls of a job that ran before', async () => {

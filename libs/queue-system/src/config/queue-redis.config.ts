@@ -4,6 +4,7 @@ import {
   integerAtLeast,
   keysOf,
   nonEmptyString,
+  nonNegativeDuration,
   positiveDuration,
   rejectUnknownKeys,
 } from './validate.js';
@@ -21,7 +22,10 @@ export interface QueueRedisOptions {
   /** Milliseconds the circuit stays open before a trial call. */
   circuitRecoveryTimeout?: number;
   keyPrefix?: string;
-  /** Milliseconds finished jobs are kept. */
+  /**
+   * Milliseconds a completed job stays readable with `getJob` (and its operation id taken);
+   * 0 deletes it as soon as it completes, as BullMQ's `removeOnComplete: true` does.
+   */
   backupTtl?: number;
   /** Hash tag of every key: one namespace lives in one cluster slot. */
   namespace?: string;
@@ -101,7 +105,7 @@ export class QueueRedisConfig {
       pattern: /[{}]/,
       description: '"{" or "}"',
     });
-    this.backupTtl = positiveDuration('redis.backupTtl', options.backupTtl, 7 * DAY);
+    this.backupTtl = nonNegativeDuration('redis.backupTtl', options.backupTtl, 7 * DAY);
     // The namespace is the hash tag itself and a key segment, so no braces nor separators.
     this.namespace = nonEmptyString('redis.namespace', options.namespace, 'default', {
       pattern: /[{}:\s]/,

@@ -6,7 +6,7 @@
     KEYS[1] active zset   KEYS[2] dedup hash   KEYS[3] metrics hash
     ARGV[1] key prefix
     ARGV[2] now (ms)
-    ARGV[3] time to keep a finished job (ms)
+    ARGV[3] time to keep a finished job (ms; 0 deletes it at once)
     ARGV[4] number k of jobs without a result
     ARGV[5..4+2k] job id, lease token, ... of those
     ARGV[5+2k..] job id, lease token, serialized result, ... of the others

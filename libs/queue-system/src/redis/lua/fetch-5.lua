@@ -21,7 +21,7 @@
     ARGV[8..7+n] names of the queues served
     ARGV[8+n] number m of queues with their own concurrency limit
     ARGV[9+n..8+n+2m] queue name, free slots of that queue
-    ARGV[9+n+2m] time to keep a finished job (ms)
+    ARGV[9+n+2m] time to keep a finished job (ms; 0 deletes it at once)
     ARGV[10+n+2m] number k of finished jobs without a result
     ARGV[11+n+2m..10+n+2m+2k] job id, lease token, ... of those
     ARGV[11+n+2m+2k..] job id, lease token, serialized result, ... of the other finished jobs

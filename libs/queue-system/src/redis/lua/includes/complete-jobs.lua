@@ -1,9 +1,12 @@
 -- Completes the jobs listed from ARGV[first]: a number k, then k (id, lease token) pairs of
 -- jobs without a result, then (id, lease token, serialized result) triples; each only if its
 -- lease token still holds. Returns one reply per job in that order (1 done, -1 lease not
--- held) and how many were completed. The completed ids leave `active` in one ZREM.
+-- held) and how many were completed. The completed ids leave `active` in one ZREM. A
+-- completed job is kept for `ttl` ms, or deleted at once when `ttl` is 0.
 local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
   local replies, done = {}, {}
+  -- A time to keep of 0 deletes the job at once: no hash write, no expiry to track.
+  local keep = tonumber(ttl) > 0
   local pairsEnd = first + 2 * tonumber(ARGV[first] or 0)
   local i = first + 1
   while i <= #ARGV do
@@ -18,16 +21,20 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
     local jobKey = prefix .. 'job:' .. jobId
     local job = redis.call('HMGET', jobKey, 'state', 'lease', 'dedupKey')
     if job[1] == 'active' and job[2] == token then
-      -- The lease token stays: every fencing check also wants state 'active'.
-      if result == '' then
-        redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now)
-      else
-        redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now, 'result', result)
-      end
       if job[3] and job[3] ~= '' and redis.call('HGET', dedupKey, job[3]) == jobId then
         redis.call('HDEL', dedupKey, job[3])
       end
-      redis.call('PEXPIRE', jobKey, ttl)
+      if keep then
+        -- The lease token stays: every fencing check also wants state 'active'.
+        if result == '' then
+          redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now)
+        else
+          redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', now, 'result', result)
+        end
+        redis.call('PEXPIRE', jobKey, ttl)
+      else
+        redis.call('DEL', jobKey)
+      end
       done[#done + 1] = jobId
       replies[#replies + 1] = 1
     else
