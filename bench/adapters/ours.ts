@@ -39,7 +39,8 @@ class BenchJobs {
 /**
  * nest-queue-system through Nest, with every safety on: leases and heartbeat, metrics in
  * Redis, retries configured (exponential, 5 attempts, 1 h budget), and an `onSuccess`
- * callback attached to every job; the bench counts completions in that callback.
+ * callback attached to every job; the bench counts completions in that callback. Like the
+ * peers, it deletes a job once completed (`backupTtl: 0`).
  */
 export class OursAdapter extends CountingAdapter implements QueueAdapter {
   readonly name = 'ours' as const;
@@ -52,7 +53,8 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
     @Module({
       imports: [
         QueueModule.forRoot({
-          redis: { url: redisUrl, keyPrefix: `${prefix}:` },
+          // Completed jobs deleted at once, as the peers run (removeOnComplete, removeOnSuccess).
+          redis: { url: redisUrl, keyPrefix: `${prefix}:`, backupTtl: 0 },
           worker: { workerCount: concurrency, autoStart: false },
           retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3_600_000 }),
           metrics: { enabled: true },
