@@ -66,16 +66,16 @@ export class QueueScripts {
       (args[countAt] as number)++;
       args.push(job.id, job.spec);
     }
-    const reply = (await call(
+    const existing = (await call(
       client,
       'enqueue',
       [k.delayed, k.dedup, k.metrics, k.wake, k.queues],
       args,
     )) as (string | number)[];
-    const results: [string, boolean][] = [];
-    for (let i = 0; i < jobs.length; i++) {
-      const answer = reply[i];
-      results.push(answer === 1 ? [jobs[i]!.id, true] : [String(answer), false]);
+    const results = jobs.map((job): [string, boolean] => [job.id, true]);
+    // The reply names only the jobs not created: (position from 1, id of the existing job).
+    for (let i = 0; i < existing.length; i += 2) {
+      results[Number(existing[i]) - 1] = [String(existing[i + 1]), false];
     }
     return results;
   }

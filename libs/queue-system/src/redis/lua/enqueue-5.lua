@@ -14,7 +14,9 @@
       already (chosen by the caller) or 0 (fresh random ids), then per job: id, spec
 
   Output:
-    per job, in order: 1 when created, or the id of the existing job returned instead
+    for each job not created, its position in the call (from 1) and the id of the existing
+    job returned instead; empty when every job was created (a batch's usual reply: nothing
+    to build in Redis nor to parse in Node)
 ]]
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
@@ -29,7 +31,7 @@ local function stateOf(jobKey)
   return fields[1] or (fields[2] and 'waiting')
 end
 
-local reply, replied, created = {}, 0, 0
+local reply, position, created = {}, 0, 0
 -- Queues to add to the registry set: those with a delayed job or a ready list that was empty.
 local registered = {}
 local ready, readyOrder, listQueue = {}, {}, {}
@@ -69,9 +71,10 @@ while i <= #ARGV do
     existing = jobId
   end
 
-  replied = replied + 1
+  position = position + 1
   if existing then
-    reply[replied] = existing
+    reply[#reply + 1] = position
+    reply[#reply + 1] = existing
   else
     local delayed = dueAt > now
     -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
@@ -99,7 +102,6 @@ while i <= #ARGV do
       readyIds[#readyIds + 1] = jobId
     end
     created = created + 1
-    reply[replied] = 1
   end
 end
 
