@@ -67,11 +67,11 @@ const SETTINGS: Record<SystemName, string> = {
   'lua-job-hash':
     'Reference loop, not a queue (bench/adapters/bare-lua.ts): plain ioredis and one Lua script that acks the finished jobs ' +
     'and fetches the next in one call, two calls in flight from concurrency 8; one hash per job with spec, state, lease ' +
-    'token and attempts, leases in a sorted set, finished jobs kept with PEXPIRE. Nothing else: no Nest, guard, retries, ' +
+    'token and attempts, leases in a sorted set, finished jobs deleted. Nothing else: no Nest, guard, retries, ' +
     'timeouts, callbacks, heartbeat, stalled-job recovery, priorities or limits.',
   'lua-shared-hash':
     'Reference loop, as lua-job-hash but with no key per job: specs, lease tokens and attempts in one hash each, every ' +
-    'command of a call covering the whole batch; finished jobs are deleted, not kept.',
+    'command of a call covering the whole batch.',
 };
 
 type Outcome = 'done' | 'timeout' | 'interrupted';

@@ -10,7 +10,7 @@ import { CountingAdapter, type AdapterOptions, type QueueAdapter } from './adapt
  * from what the design itself allows here, and what a different data model would give.
  *
  * - `lua-job-hash`: one hash per job holding spec, state, lease and attempts, the layout of
- *   ours: per job, the fetch reads and writes its hash, and the ack checks and closes it.
+ *   ours: per job, the fetch reads and writes its hash, and the ack checks and deletes it.
  * - `lua-shared-hash`: no key per job; specs, leases and attempts live in one hash each per
  *   queue and every command of a call covers the whole batch.
  */
@@ -24,8 +24,7 @@ for i = 5, #ARGV, 2 do
   local jobKey = prefix .. 'job:' .. ARGV[i]
   local job = redis.call('HMGET', jobKey, 'state', 'lease')
   if job[1] == 'active' and job[2] == ARGV[i + 1] then
-    redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', ARGV[4])
-    redis.call('PEXPIRE', jobKey, 604800000)
+    redis.call('DEL', jobKey)
     done[#done + 1] = ARGV[i]
   end
 end
