@@ -1,0 +1,224 @@
+/**
+ * Redis time inside EVALSHA per processed job for four data models of the same processing
+ * loop (enqueue in batches of 500, then fetch 25 jobs a call while acking the previous 25):
+ *
+ * - `job-hash, kept`: one hash per job; the ack marks it completed and sets an expiry;
+ * - `job-hash, deleted`: the same, the ack deletes it (ours with `redis.backupTtl: 0`);
+ * - `shared leases`: one hash per job for the spec, lease tokens in one namespace hash;
+ * - `all shared`: no key per job (the `lua-shared-hash` reference loop's layout).
+ *
+ * One client, one call at a time, on a redis-server of its own: the figures are the scripts'
+ * own cost (INFO commandstats), without the network or the queue around them.
+ *
+ *   node --import @swc-node/register/esm-register bench/data-model-cost.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
+
+const JOBS = 40_000;
+const ENQUEUE_BATCH = 500;
+const SLOTS = 25;
+const ROUNDS = 5;
+const SPEC = '["bench.noop",1764140000000,null,"bench.done"]\n{"n":1}';
+
+// KEYS: ready, active, metrics, specs, leases, attempts. ARGV: prefix, then (id, spec) pairs.
+const ADD_PER_JOB = `
+local ids = {}
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', ARGV[1] .. 'job:' .. ARGV[i], 'queue', 'q', 'spec', ARGV[i + 1])
+  ids[#ids + 1] = ARGV[i]
+end
+redis.call('LPUSH', KEYS[1], unpack(ids))
+return #ids`;
+
+const ADD_SHARED = `
+local ids, fields = {}, {}
+for i = 2, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
+  fields[#fields + 1] = ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
+end
+redis.call('HSET', KEYS[4], unpack(fields))
+redis.call('LPUSH', KEYS[1], unpack(ids))
+return #ids`;
+
+type Ack = 'keep' | 'delete';
+type Leases = 'job-hash' | 'shared';
+
+// ARGV: prefix, slots, token prefix, now, then (id, token) per finished job.
+function fetchPerJob(ack: Ack, leases: Leases): string {
+  const check =
+    leases === 'shared'
+      ? `if #ids > 0 then
+  local tokens = redis.call('HMGET', KEYS[5], unpack(ids))
+  for i, id in ipairs(ids) do
+    if tokens[i] == ARGV[2 * i + 4] then done[#done + 1] = id end
+  end
+end`
+      : `for i, id in ipairs(ids) do
+  local job = redis.call('HMGET', prefix .. 'job:' .. id, 'state', 'lease')
+  if job[1] == 'active' and job[2] == ARGV[2 * i + 4] then done[#done + 1] = id end
+end`;
+  const close =
+    ack === 'delete'
+      ? `redis.call('DEL', prefix .. 'job:' .. id)`
+      : `redis.call('HSET', prefix .. 'job:' .. id, 'state', 'completed', 'finishedAt', now)
+  redis.call('PEXPIRE', prefix .. 'job:' .. id, 604800000)`;
+  const lease =
+    leases === 'shared'
+      ? `tokens[#tokens + 1] = id
+  tokens[#tokens + 1] = tokenPrefix .. ':' .. attempt`
+      : `redis.call('HSET', jobKey, 'state', 'active', 'lease', tokenPrefix .. ':' .. attempt, 'attempts', attempt)`;
+  return `
+local prefix, slots, tokenPrefix, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local ids, done = {}, {}
+for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+${check}
+for _, id in ipairs(done) do
+  ${close}
+end
+if #done > 0 then
+  redis.call('ZREM', KEYS[2], unpack(done))
+  ${leases === 'shared' ? `redis.call('HDEL', KEYS[5], unpack(done))` : ''}
+  redis.call('HINCRBY', KEYS[3], 'processed', #done)
+end
+local taken = redis.call('RPOP', KEYS[1], slots) or {}
+local reply, deadlines, tokens = { #done }, {}, {}
+for _, id in ipairs(taken) do
+  local jobKey = prefix .. 'job:' .. id
+  local job = redis.call('HMGET', jobKey, 'spec', 'attempts')
+  local attempt = tonumber(job[2] or 0) + 1
+  ${lease}
+  deadlines[#deadlines + 1] = 2000000000000
+  deadlines[#deadlines + 1] = id
+  reply[#reply + 1] = id
+  reply[#reply + 1] = job[1]
+  reply[#reply + 1] = attempt
+end
+if #deadlines > 0 then
+  redis.call('ZADD', KEYS[2], unpack(deadlines))
+  ${leases === 'shared' ? `redis.call('HSET', KEYS[5], unpack(tokens))` : ''}
+end
+return reply`;
+}
+
+const FETCH_SHARED = `
+local slots, tokenPrefix = tonumber(ARGV[2]), ARGV[3]
+local ids, done = {}, {}
+for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+if #ids > 0 then
+  local tokens = redis.call('HMGET', KEYS[5], unpack(ids))
+  for i = 1, #ids do
+    if tokens[i] == ARGV[2 * i + 4] then done[#done + 1] = ids[i] end
+  end
+  if #done > 0 then
+    redis.call('ZREM', KEYS[2], unpack(done))
+    redis.call('HDEL', KEYS[5], unpack(done))
+    redis.call('HDEL', KEYS[4], unpack(done))
+    redis.call('HDEL', KEYS[6], unpack(done))
+    redis.call('HINCRBY', KEYS[3], 'processed', #done)
+  end
+end
+local taken = redis.call('RPOP', KEYS[1], slots) or {}
+local reply = { #done }
+if #taken > 0 then
+  local specs = redis.call('HMGET', KEYS[4], unpack(taken))
+  local attempts = redis.call('HMGET', KEYS[6], unpack(taken))
+  local deadlines, tokens, counts = {}, {}, {}
+  for i, id in ipairs(taken) do
+    local attempt = tonumber(attempts[i] or 0) + 1
+    deadlines[#deadlines + 1] = 2000000000000
+    deadlines[#deadlines + 1] = id
+    tokens[#tokens + 1] = id
+    tokens[#tokens + 1] = tokenPrefix .. ':' .. attempt
+    counts[#counts + 1] = id
+    counts[#counts + 1] = attempt
+    reply[#reply + 1] = id
+    reply[#reply + 1] = specs[i]
+    reply[#reply + 1] = attempt
+  end
+  redis.call('ZADD', KEYS[2], unpack(deadlines))
+  redis.call('HSET', KEYS[5], unpack(tokens))
+  redis.call('HSET', KEYS[6], unpack(counts))
+end
+return reply`;
+
+const MODELS: Record<string, [add: string, fetch: string]> = {
+  'job-hash, kept': [ADD_PER_JOB, fetchPerJob('keep', 'job-hash')],
+  'job-hash, deleted': [ADD_PER_JOB, fetchPerJob('delete', 'job-hash')],
+  'shared leases': [ADD_PER_JOB, fetchPerJob('delete', 'shared')],
+  'all shared': [ADD_SHARED, FETCH_SHARED],
+};
+
+const PREFIX = 'cost:{m}:';
+const KEYS = ['ready', 'active', 'metrics', 'specs', 'leases', 'attempts'].map((k) => PREFIX + k);
+
+async function evalUsecPerJob(redis: Redis, add: string, fetch: string): Promise<number> {
+  await redis.flushall();
+  // A long value: the leases hash is a real hash table from the start, as under load.
+  await redis.hset(KEYS[4]!, '__table', 'x'.repeat(100));
+  await redis.config('RESETSTAT');
+  for (let start = 0; start < JOBS; start += ENQUEUE_BATCH) {
+    const args: string[] = [PREFIX];
+    for (let n = start; n < start + ENQUEUE_BATCH; n++) args.push(`id${n}`, SPEC);
+    await redis.evalsha(add, KEYS.length, ...KEYS, ...args);
+  }
+  let acks: string[] = [];
+  let processed = 0;
+  for (;;) {
+    const reply = (await redis.evalsha(
+      fetch,
+      KEYS.length,
+      ...KEYS,
+      PREFIX,
+      SLOTS,
+      'token',
+      Date.now(),
+      ...acks,
+    )) as (string | number)[];
+    processed += Number(reply[0]);
+    acks = [];
+    for (let i = 1; i < reply.length; i += 3) acks.push(String(reply[i]), `token:${reply[i + 2]}`);
+    if (reply.length === 1 && acks.length === 0) break;
+  }
+  if (processed !== JOBS) throw new Error(`processed ${processed} of ${JOBS} jobs`);
+  const stats = await redis.info('commandstats');
+  const [, calls, usec] = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(stats) ?? [];
+  if (!calls) throw new Error('no EVALSHA in INFO commandstats');
+  return Number(usec) / JOBS;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'nqs-model-cost-'));
+const server = new EmbeddedRedis({ dataDir, extraArgs: ['--appendonly', 'no'] });
+await server.start();
+const redis = new Redis(server.url);
+try {
+  const scripts = new Map<string, [string, string]>();
+  for (const [name, [add, fetch]] of Object.entries(MODELS)) {
+    scripts.set(name, [
+      (await redis.script('LOAD', add)) as string,
+      (await redis.script('LOAD', fetch)) as string,
+    ]);
+  }
+  const samples = new Map<string, number[]>();
+  // Rounds alternate the models, so that a busy moment of the machine hits them all.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, [add, fetch]] of scripts) {
+      samples.set(name, [...(samples.get(name) ?? []), await evalUsecPerJob(redis, add, fetch)]);
+    }
+  }
+  // The least is the cost with the least interference from the rest of the machine.
+  console.log(`EVALSHA µs per processed job over ${ROUNDS} rounds of ${JOBS} jobs: least, median`);
+  for (const [name, values] of samples) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const median = sorted[Math.floor(ROUNDS / 2)]!;
+    console.log(`  ${name.padEnd(18)} ${sorted[0]!.toFixed(2)}  ${median.toFixed(2)}`);
+  }
+} finally {
+  redis.disconnect();
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
