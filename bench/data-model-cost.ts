@@ -3,9 +3,10 @@
  * loop (enqueue in batches of 500, then fetch 25 jobs a call while acking the previous 25):
  *
  * - `job-hash, kept`: one hash per job; the ack marks it completed and sets an expiry;
- * - `job-hash, deleted`: the same, the ack deletes it (ours with `redis.backupTtl: 0`);
+ * - `job-hash, deleted`: the same, the ack deletes it (the `lua-job-hash` reference loop, and
+ *   ours with `redis.backupTtl: 0`);
  * - `shared leases`: one hash per job for the spec, lease tokens in one namespace hash;
- * - `all shared`: no key per job (the `lua-shared-hash` reference loop's layout).
+ * - `all shared`: no key per job (the `lua-shared-hash` reference loop).
  *
  * One client, one call at a time, on a redis-server of its own: the figures are the scripts'
  * own cost (INFO commandstats), without the network or the queue around them.
@@ -17,6 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
+import {
+  ADD_JOB_HASH,
+  ADD_SHARED_HASH,
+  FETCH_JOB_HASH,
+  FETCH_SHARED_HASH,
+} from './adapters/bare-lua.js';
 
 const JOBS = 40_000;
 const ENQUEUE_BATCH = 500;
@@ -24,133 +31,55 @@ const SLOTS = 25;
 const ROUNDS = 5;
 const SPEC = '["bench.noop",1764140000000,null,"bench.done"]\n{"n":1}';
 
-// KEYS: ready, active, metrics, specs, leases, attempts. ARGV: prefix, then (id, spec) pairs.
-const ADD_PER_JOB = `
-local ids = {}
-for i = 2, #ARGV, 2 do
-  redis.call('HSET', ARGV[1] .. 'job:' .. ARGV[i], 'queue', 'q', 'spec', ARGV[i + 1])
-  ids[#ids + 1] = ARGV[i]
-end
-redis.call('LPUSH', KEYS[1], unpack(ids))
-return #ids`;
+// KEYS: ready, active, metrics, specs, leases, attempts, as the reference loops use them.
+const DELETE_JOB = "redis.call('DEL', jobKey)";
 
-const ADD_SHARED = `
-local ids, fields = {}, {}
-for i = 2, #ARGV, 2 do
-  ids[#ids + 1] = ARGV[i]
-  fields[#fields + 1] = ARGV[i]
-  fields[#fields + 1] = ARGV[i + 1]
-end
-redis.call('HSET', KEYS[4], unpack(fields))
-redis.call('LPUSH', KEYS[1], unpack(ids))
-return #ids`;
+if (!FETCH_JOB_HASH.includes(DELETE_JOB)) throw new Error('the job-hash loop changed its ack');
 
-type Ack = 'keep' | 'delete';
-type Leases = 'job-hash' | 'shared';
+/** The `lua-job-hash` loop, but the ack marks the job completed and sets an expiry. */
+const FETCH_JOB_HASH_KEPT = FETCH_JOB_HASH.replace(
+  DELETE_JOB,
+  "redis.call('HSET', jobKey, 'state', 'completed', 'finishedAt', ARGV[4])\n" +
+    "    redis.call('PEXPIRE', jobKey, 604800000)",
+);
 
-// ARGV: prefix, slots, token prefix, now, then (id, token) per finished job.
-function fetchPerJob(ack: Ack, leases: Leases): string {
-  const check =
-    leases === 'shared'
-      ? `if #ids > 0 then
-  local tokens = redis.call('HMGET', KEYS[5], unpack(ids))
-  for i, id in ipairs(ids) do
-    if tokens[i] == ARGV[2 * i + 4] then done[#done + 1] = id end
-  end
-end`
-      : `for i, id in ipairs(ids) do
-  local job = redis.call('HMGET', prefix .. 'job:' .. id, 'state', 'lease')
-  if job[1] == 'active' and job[2] == ARGV[2 * i + 4] then done[#done + 1] = id end
-end`;
-  const close =
-    ack === 'delete'
-      ? `redis.call('DEL', prefix .. 'job:' .. id)`
-      : `redis.call('HSET', prefix .. 'job:' .. id, 'state', 'completed', 'finishedAt', now)
-  redis.call('PEXPIRE', prefix .. 'job:' .. id, 604800000)`;
-  const lease =
-    leases === 'shared'
-      ? `tokens[#tokens + 1] = id
-  tokens[#tokens + 1] = tokenPrefix .. ':' .. attempt`
-      : `redis.call('HSET', jobKey, 'state', 'active', 'lease', tokenPrefix .. ':' .. attempt, 'attempts', attempt)`;
-  return `
-local prefix, slots, tokenPrefix, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+/** The `lua-job-hash` loop with its lease tokens in one hash (KEYS[5]) instead of the job's. */
+const FETCH_SHARED_LEASES = `
+local prefix, slots, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local ids, done = {}, {}
 for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
-${check}
-for _, id in ipairs(done) do
-  ${close}
+if #ids > 0 then
+  local held = redis.call('HMGET', KEYS[5], unpack(ids))
+  for i, id in ipairs(ids) do
+    if held[i] == ARGV[2 * i + 4] then done[#done + 1] = id end
+  end
 end
+for _, id in ipairs(done) do redis.call('DEL', prefix .. 'job:' .. id) end
 if #done > 0 then
   redis.call('ZREM', KEYS[2], unpack(done))
-  ${leases === 'shared' ? `redis.call('HDEL', KEYS[5], unpack(done))` : ''}
+  redis.call('HDEL', KEYS[5], unpack(done))
   redis.call('HINCRBY', KEYS[3], 'processed', #done)
 end
 local taken = redis.call('RPOP', KEYS[1], slots) or {}
 local reply, deadlines, tokens = { #done }, {}, {}
 for _, id in ipairs(taken) do
-  local jobKey = prefix .. 'job:' .. id
-  local job = redis.call('HMGET', jobKey, 'spec', 'attempts')
+  local job = redis.call('HMGET', prefix .. 'job:' .. id, 'spec', 'attempts')
   local attempt = tonumber(job[2] or 0) + 1
-  ${lease}
-  deadlines[#deadlines + 1] = 2000000000000
-  deadlines[#deadlines + 1] = id
-  reply[#reply + 1] = id
-  reply[#reply + 1] = job[1]
-  reply[#reply + 1] = attempt
+  tokens[#tokens + 1], tokens[#tokens + 2] = id, tokenPrefix .. ':' .. attempt
+  deadlines[#deadlines + 1], deadlines[#deadlines + 2] = 2000000000000, id
+  reply[#reply + 1], reply[#reply + 2], reply[#reply + 3] = id, job[1], attempt
 end
-if #deadlines > 0 then
-  redis.call('ZADD', KEYS[2], unpack(deadlines))
-  ${leases === 'shared' ? `redis.call('HSET', KEYS[5], unpack(tokens))` : ''}
-end
-return reply`;
-}
-
-const FETCH_SHARED = `
-local slots, tokenPrefix = tonumber(ARGV[2]), ARGV[3]
-local ids, done = {}, {}
-for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
-if #ids > 0 then
-  local tokens = redis.call('HMGET', KEYS[5], unpack(ids))
-  for i = 1, #ids do
-    if tokens[i] == ARGV[2 * i + 4] then done[#done + 1] = ids[i] end
-  end
-  if #done > 0 then
-    redis.call('ZREM', KEYS[2], unpack(done))
-    redis.call('HDEL', KEYS[5], unpack(done))
-    redis.call('HDEL', KEYS[4], unpack(done))
-    redis.call('HDEL', KEYS[6], unpack(done))
-    redis.call('HINCRBY', KEYS[3], 'processed', #done)
-  end
-end
-local taken = redis.call('RPOP', KEYS[1], slots) or {}
-local reply = { #done }
 if #taken > 0 then
-  local specs = redis.call('HMGET', KEYS[4], unpack(taken))
-  local attempts = redis.call('HMGET', KEYS[6], unpack(taken))
-  local deadlines, tokens, counts = {}, {}, {}
-  for i, id in ipairs(taken) do
-    local attempt = tonumber(attempts[i] or 0) + 1
-    deadlines[#deadlines + 1] = 2000000000000
-    deadlines[#deadlines + 1] = id
-    tokens[#tokens + 1] = id
-    tokens[#tokens + 1] = tokenPrefix .. ':' .. attempt
-    counts[#counts + 1] = id
-    counts[#counts + 1] = attempt
-    reply[#reply + 1] = id
-    reply[#reply + 1] = specs[i]
-    reply[#reply + 1] = attempt
-  end
   redis.call('ZADD', KEYS[2], unpack(deadlines))
   redis.call('HSET', KEYS[5], unpack(tokens))
-  redis.call('HSET', KEYS[6], unpack(counts))
 end
 return reply`;
 
 const MODELS: Record<string, [add: string, fetch: string]> = {
-  'job-hash, kept': [ADD_PER_JOB, fetchPerJob('keep', 'job-hash')],
-  'job-hash, deleted': [ADD_PER_JOB, fetchPerJob('delete', 'job-hash')],
-  'shared leases': [ADD_PER_JOB, fetchPerJob('delete', 'shared')],
-  'all shared': [ADD_SHARED, FETCH_SHARED],
+  'job-hash, kept': [ADD_JOB_HASH, FETCH_JOB_HASH_KEPT],
+  'job-hash, deleted': [ADD_JOB_HASH, FETCH_JOB_HASH],
+  'shared leases': [ADD_JOB_HASH, FETCH_SHARED_LEASES],
+  'all shared': [ADD_SHARED_HASH, FETCH_SHARED_HASH],
 };
 
 const PREFIX = 'cost:{m}:';

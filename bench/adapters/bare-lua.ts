@@ -17,7 +17,7 @@ import { CountingAdapter, type AdapterOptions, type QueueAdapter } from './adapt
 export type BareLuaLayout = 'job-hash' | 'shared-hash';
 
 // Args: prefix, slots, token prefix, now (ms), then (id, token) per finished job.
-const FETCH_JOB_HASH = `
+export const FETCH_JOB_HASH = `
 local prefix, slots, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local done = {}
 for i = 5, #ARGV, 2 do
@@ -48,7 +48,7 @@ end
 if #leases > 0 then redis.call('ZADD', KEYS[2], unpack(leases)) end
 return reply`;
 
-const FETCH_SHARED_HASH = `
+export const FETCH_SHARED_HASH = `
 local slots, tokenPrefix = tonumber(ARGV[2]), ARGV[3]
 local ids, held = {}, 0
 for i = 5, #ARGV, 2 do
@@ -93,7 +93,7 @@ end
 return reply`;
 
 // Args: prefix, then (id, spec) per job.
-const ADD_JOB_HASH = `
+export const ADD_JOB_HASH = `
 local ids = {}
 for i = 2, #ARGV, 2 do
   redis.call('HSET', ARGV[1] .. 'job:' .. ARGV[i], 'spec', ARGV[i + 1])
@@ -102,7 +102,7 @@ end
 redis.call('LPUSH', KEYS[1], unpack(ids))
 return #ids`;
 
-const ADD_SHARED_HASH = `
+export const ADD_SHARED_HASH = `
 local ids, fields = {}, {}
 for i = 2, #ARGV, 2 do
   ids[#ids + 1] = ARGV[i]
