@@ -65,6 +65,8 @@ async function main(): Promise<void> {
           keyPrefix,
           connectionTimeout: numberFromEnv('CONNECTION_TIMEOUT_MS', 1000),
           circuitRecoveryTimeout: numberFromEnv('CIRCUIT_RECOVERY_MS', 1000),
+          // 0: a completed job is deleted at once instead of kept.
+          backupTtl: numberFromEnv('BACKUP_TTL_MS', 7 * 86_400_000),
         },
         worker: {
           workerCount: numberFromEnv('WORKER_COUNT', 8),
