@@ -135,12 +135,19 @@ describe('bad input', () => {
     const corrupt = await producer.queue.enqueue({ entity: { c: 3 }, processor: 'known' });
     const mangled = await producer.queue.enqueue({ entity: { e: 5 }, processor: 'known' });
     const fine = await producer.queue.enqueue({ entity: { d: 4 }, processor: 'known' });
+    const lateMangled = await producer.queue.enqueue({
+      entity: { f: 6 },
+      processor: 'known',
+      delay: 1,
+    });
     const redis = rawRedis();
     // The entity follows the spec's header line; the header itself is broken for `mangled`.
     const corruptKey = `${keyPrefix}{default}:job:${corrupt.operationId}`;
     const header = (await redis.hget(corruptKey, 'spec'))!.split('\n')[0];
     await redis.hset(corruptKey, 'spec', `${header}\n{not json`);
     await redis.hset(`${keyPrefix}{default}:job:${mangled.operationId}`, 'spec', '["known", oops');
+    // Delayed, and nothing left that names its queue: it cannot be promoted, nor dropped.
+    await redis.hset(`${keyPrefix}{default}:job:${lateMangled.operationId}`, 'spec', '["kn');
     // A job hash in an older layout: fields of its own, no spec.
     await redis.hset(`${keyPrefix}{default}:job:legacy-1`, 'queue', 'known', 'payload', '{}');
     await redis.lpush(`${keyPrefix}{default}:ready:normal:known`, 'legacy-1');
@@ -162,6 +169,7 @@ describe('bad input', () => {
         exotic.operationId,
         corrupt.operationId,
         mangled.operationId,
+        lateMangled.operationId,
         'legacy-1',
       ].sort(),
     );
@@ -182,8 +190,13 @@ describe('bad input', () => {
       .get(RedisConnection)
       .client.hget(`${keyPrefix}{default}:job:legacy-1`, 'lastError');
     expect(legacy).toMatch(/^job spec is unreadable: the job hash has no spec/);
-    expect(status[`${keyPrefix}system_errors`]).toBe(5);
-    expect((await consumer.queue.getMetrics()).system_errors).toBe(5);
+    const unplaced = await consumer.app
+      .get(RedisConnection)
+      .client.hmget(`${keyPrefix}{default}:job:${lateMangled.operationId}`, 'state', 'lastError');
+    expect(unplaced[0]).toBe('system_error');
+    expect(unplaced[1]).toMatch(/^no queue to promote this delayed job to/);
+    expect(status[`${keyPrefix}system_errors`]).toBe(6);
+    expect((await consumer.queue.getMetrics()).system_errors).toBe(6);
     expect(consumer.worker.isRunning()).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OnSuccess, Processor, type JobContext } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
+import { scriptCommand } from '../libs/queue-system/src/redis/script-loader.js';
 import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
 import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test-app.js';
 
@@ -100,7 +101,10 @@ describe('enqueue and process', () => {
   it('sends the enqueues of one turn of the event loop in one script call, each with its own result', async () => {
     t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
     const { client } = t.app.get(RedisConnection);
-    const enqueueCalls = vi.spyOn(client as unknown as { nqs2_enqueue(): unknown }, 'nqs2_enqueue');
+    const enqueueCalls = vi.spyOn(
+      client as unknown as Record<string, () => unknown>,
+      scriptCommand('enqueue'),
+    );
     const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
     const settled = await Promise.allSettled([
       ...names.map((name) => t!.queue.enqueue({ entity: { name }, processor: 'greet' })),
@@ -135,7 +139,10 @@ describe('enqueue and process', () => {
   it('places each job of a shared script call by its own options', async () => {
     t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
     const { client } = t.app.get(RedisConnection);
-    const enqueueCalls = vi.spyOn(client as unknown as { nqs2_enqueue(): unknown }, 'nqs2_enqueue');
+    const enqueueCalls = vi.spyOn(
+      client as unknown as Record<string, () => unknown>,
+      scriptCommand('enqueue'),
+    );
     const [low, high, delayed, first, deduplicated, other] = await Promise.all([
       t.queue.enqueue({ entity: { name: 'low' }, processor: 'greet', priority: 'low' }),
       t.queue.enqueue({ entity: { name: 'high' }, processor: 'greet', priority: 'high' }),

@@ -1,11 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
-import { encodeJobSpecHeader, parseFetchedJob } from '../libs/queue-system/src/redis/job-hash.js';
+import {
+  encodeJobSpecHeader,
+  parseFetchedJob,
+  parseJobHash,
+} from '../libs/queue-system/src/redis/job-hash.js';
 
 const fetch = { tokenPrefix: 'w', now: 1_000 };
-const header = encodeJobSpecHeader(
-  { processor: 'mail', enqueuedAt: 5, serializer: 'json', onSuccess: 'sent', retry: '' },
-  'mail',
-);
+const header = encodeJobSpecHeader({
+  processor: 'mail',
+  enqueuedAt: 5,
+  serializer: 'json',
+  onSuccess: 'sent',
+  retry: '',
+});
 
 /** One job as the fetch script returns it: id, spec, attempt. */
 function fetched(id: string, spec: string, attempt: number | (string | number)[] = 1) {
@@ -54,5 +61,22 @@ describe('job spec parsing', () => {
     const fresh = await import('../libs/queue-system/src/redis/job-hash.js');
     const job = fresh.parseFetchedJob(['first', '\n{}', 1], 0, 'mail', 'normal', fetch);
     expect(job.specError).toBeDefined();
+  });
+
+  it('names the queue after the processor unless the hash names it, as version 2 hashes do', () => {
+    expect(parseJobHash('a', { spec: `${header}{}` })).toMatchObject({
+      queue: 'mail',
+      processor: 'mail',
+    });
+    expect(parseJobHash('b', { spec: `${header}{}`, queue: 'bulk-mail' })).toMatchObject({
+      queue: 'bulk-mail',
+      processor: 'mail',
+    });
+    // Version 2: null for a processor named like its queue, and always a `queue` field.
+    expect(parseJobHash('c', { spec: '[null,5]\n{}', queue: 'mail' })).toMatchObject({
+      queue: 'mail',
+      processor: 'mail',
+      enqueuedAt: 5,
+    });
   });
 });

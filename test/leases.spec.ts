@@ -232,6 +232,23 @@ describe('leases, stalled jobs and fencing', () => {
     expect(await redis.zscore(scripts.keys.active, b!)).toBeNull();
   });
 
+  it('sends a stalled job with no readable queue to failures instead of losing it', async () => {
+    const { keyPrefix, app } = await idleApp('unplaced', { maxStalls: 5 });
+    const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    const dead = await takeJobAndDie(keyPrefix, 1);
+    // Neither a queue field nor a readable spec header is left to say where it goes back.
+    await dead.redis.hset(dead.scripts.keys.job(operationId), 'spec', '{broken');
+    dead.redis.disconnect();
+    await sleep(5);
+    const { redis, scripts } = scriptsOn(keyPrefix);
+    cleanups.push(() => redis.disconnect());
+    expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([0, 1]);
+    expect(await app.queue.listDeadLetters('failures')).toEqual([operationId]);
+    const job = await redis.hmget(scripts.keys.job(operationId), 'state', 'lastError');
+    expect(job[0]).toBe('failed');
+    expect(job[1]).toMatch(/no queue to put it back in/);
+  });
+
   it('reports the first attempt time and the stalls of a job that ran before', async () => {
     const { keyPrefix, app } = await idleApp('rerun', { maxStalls: 5 });
     const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });

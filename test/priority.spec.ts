@@ -54,9 +54,9 @@ describe('strict priority', () => {
     const later = await t.queue.enqueue({ entity: { index: 2 }, processor: 'record', delay: 50 });
     const redis = rawRedis();
     const fields = (id: string) => redis.hkeys(`${t!.keyPrefix}{default}:job:${id}`);
-    expect((await fields(plain.operationId)).sort()).toEqual(['queue', 'spec']);
+    expect((await fields(plain.operationId)).sort()).toEqual(['spec']);
     expect((await fields(urgent.operationId)).sort()).toEqual(['priority', 'queue', 'spec']);
-    expect((await fields(later.operationId)).sort()).toEqual(['queue', 'spec', 'state']);
+    expect((await fields(later.operationId)).sort()).toEqual(['spec', 'state']);
     redis.disconnect();
     expect(await t.queue.getJob(plain.operationId)).toMatchObject({
       state: 'waiting',

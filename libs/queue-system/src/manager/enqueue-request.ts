@@ -29,6 +29,8 @@ export class EnqueueTemplate {
   readonly dueAt: number;
   private readonly deduplicationKey?: string;
   private readonly specHeader: string;
+  /** The queue is not named after the processor: the hash must name it. */
+  private readonly queueField: boolean;
   private readonly serializer: JobSerializer;
 
   constructor(
@@ -59,20 +61,18 @@ export class EnqueueTemplate {
 
     this.serializer = options.customSerializer ?? defaults.serializers.get('json')!;
     if (options.customSerializer) defaults.serializers.add(options.customSerializer);
-    this.specHeader = encodeJobSpecHeader(
-      {
-        processor,
-        enqueuedAt: now,
-        serializer: this.serializer.name,
-        onSuccess: onSuccess || undefined,
-        onFailure: onFailure || undefined,
-        timeout: options.timeout,
-        maxAttempts: retry?.maxAttempts,
-        retry: retry ? JSON.stringify(retry.toJSON()) : '',
-        tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
-      },
-      this.queueName,
-    );
+    this.specHeader = encodeJobSpecHeader({
+      processor,
+      enqueuedAt: now,
+      serializer: this.serializer.name,
+      onSuccess: onSuccess || undefined,
+      onFailure: onFailure || undefined,
+      timeout: options.timeout,
+      maxAttempts: retry?.maxAttempts,
+      retry: retry ? JSON.stringify(retry.toJSON()) : '',
+      tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
+    });
+    this.queueField = this.queueName !== processor;
   }
 
   /** One job of the call; `operationId` is the caller's, or a new random id. */
@@ -88,6 +88,7 @@ export class EnqueueTemplate {
       // A fresh random id cannot exist yet; only an id the caller chose is looked up.
       mayExist: operationId !== undefined,
       queueName: this.queueName,
+      queueField: this.queueField,
       priority: this.priority,
       deduplicationKey: this.deduplicationKey,
       dueAt: this.dueAt,

@@ -40,17 +40,18 @@ export interface JobHash extends JobSpec {
 }
 
 /**
- * The fields Lua scripts route by or change (`state`, `queue`, `priority`, `lease`,
- * `attempts`, ...) have a hash field each; everything only the Node side reads is packed in
- * one `spec` field: a JSON array of the options, a newline, then the serialized entity (JSON
- * escapes newlines, so the first one ends the header). A fetch reads 5 fields instead of 19,
- * and a waiting job's hash is a few small listpack entries. This writes the header, the
- * same for every job of one enqueue call.
+ * The fields Lua scripts route by or change (`state`, `priority`, `lease`, `attempts`, ...)
+ * have a hash field each; everything only the Node side reads is packed in one `spec` field:
+ * a JSON array of the options, a newline, then the serialized entity (JSON escapes newlines,
+ * so the first one ends the header). A fetch reads 5 fields instead of 19, and a waiting
+ * job's hash is a few small listpack entries. The header starts with the processor, which
+ * also names the queue unless the hash has a `queue` field (the scripts that route a job
+ * read it there, see `includes/job-queue.lua`). This writes the header, the same for every
+ * job of one enqueue call.
  */
-export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>, queue: string): string {
+export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
   const header: (string | number | null)[] = [
-    // The queue is named after its processor unless told otherwise: no need to say it twice.
-    spec.processor === queue ? null : spec.processor,
+    spec.processor,
     spec.enqueuedAt,
     spec.serializer === DEFAULT_SERIALIZER ? null : spec.serializer,
     spec.onSuccess ?? null,
@@ -106,7 +107,9 @@ function applySpec(job: JobHash, text: string): void {
       lastParsedHeader = parsed;
     }
   }
+  // Version 2 wrote null for a processor that names the queue, and always a `queue` field.
   job.processor = (header[0] as string | null) ?? job.queue;
+  if (job.queue === '') job.queue = job.processor;
   job.enqueuedAt = Number(header[1] ?? 0);
   job.serializer = optional(header[2]) ?? DEFAULT_SERIALIZER;
   job.onSuccess = optional(header[3]);
@@ -121,7 +124,7 @@ function applySpec(job: JobHash, text: string): void {
 /** What the fetch script returns per job, in this order: id, spec, attempt. */
 export const FETCHED_VALUES_PER_JOB = 3;
 
-/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-5.lua). */
+/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-6.lua). */
 export type FetchedValue = string | number | null | (string | number)[];
 
 /**

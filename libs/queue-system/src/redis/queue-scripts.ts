@@ -19,6 +19,8 @@ export interface NewJob {
   /** False for a fresh random id: the script skips looking for an existing job. */
   mayExist: boolean;
   queueName: string;
+  /** The queue is not named after the job's processor, so its hash names it. */
+  queueField: boolean;
   priority: JobPriority;
   deduplicationKey?: string;
   dueAt: number;
@@ -61,6 +63,7 @@ export class QueueScripts {
           job.dueAt,
           job.deduplicationKey ?? '',
           job.mayExist ? '1' : '0',
+          job.queueField ? '1' : '0',
         );
       }
       (args[countAt] as number)++;
@@ -117,7 +120,7 @@ export class QueueScripts {
     const reply = (await call(
       client,
       'fetch',
-      [k.active, k.delayed, k.queues, k.dedup, k.metrics],
+      [k.active, k.delayed, k.queues, k.dedup, k.metrics, k.systemErrors],
       args,
     )) as [number, number[], ...FetchedValue[]];
     const jobs: JobHash[] = [];
@@ -329,6 +332,7 @@ function inCallerOrder(
 function sameGroup(a: NewJob, b: NewJob): boolean {
   return (
     a.queueName === b.queueName &&
+    a.queueField === b.queueField &&
     a.priority === b.priority &&
     a.dueAt === b.dueAt &&
     a.deduplicationKey === b.deduplicationKey &&

@@ -9,19 +9,22 @@ const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
  * Bumped whenever the scripts' arguments or the job hash layout change. Version 2 packs a
  * job's options and entity in one `spec` field: jobs written by version 1 are not readable by
  * it (a worker sends them to `system_errors`), so drain queues before such an upgrade.
+ * Version 3 stores a job's `queue` only when it is not named after its processor (the spec
+ * header names the processor): it reads version 2 jobs, but version 2 workers cannot place
+ * version 3 jobs that are delayed, retried or recovered, so stop them before enqueueing with it.
  */
-export const SCRIPTS_VERSION = '2';
+export const SCRIPTS_VERSION = '3';
 
 export interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */
   name: string;
-  /** The ioredis command it is registered as, e.g. `nqs2_fetch`. */
+  /** The ioredis command it is registered as, e.g. `nqs3_fetch`. */
   command: string;
   numberOfKeys: number;
   lua: string;
 }
 
-/** The ioredis command a script is registered as: `fetch` -> `nqs2_fetch`. */
+/** The ioredis command a script is registered as: `fetch` -> `nqs3_fetch`. */
 export function scriptCommand(name: string): string {
   return `nqs${SCRIPTS_VERSION}_${name.replaceAll('-', '_')}`;
 }

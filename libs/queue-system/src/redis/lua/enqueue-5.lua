@@ -11,7 +11,9 @@
     ARGV[2] now (ms since epoch)
     ARGV[3..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
       due time (ms, 0 for now), deduplication key ('' for none), 1 when the ids may exist
-      already (chosen by the caller) or 0 (fresh random ids), then per job: id, spec
+      already (chosen by the caller) or 0 (fresh random ids), 1 when the hash must name the
+      queue (not named after the processor, which the spec header holds) or 0, then per job:
+      id, spec
 
   Output:
     for each job not created, its position in the call (from 1) and the id of the existing
@@ -37,12 +39,14 @@ local registered = {}
 local ready, readyOrder, listQueue = {}, {}, {}
 
 local i = 3
-local queue, priority, dueAt, dedupKey, mayExist, left, readyIds = nil, nil, 0, '', '0', 0, nil
+local queue, priority, dueAt, dedupKey, mayExist, queueField = nil, nil, 0, '', '0', '0'
+local left, readyIds = 0, nil
 while i <= #ARGV do
   if left == 0 then
     left, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
     dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
-    i = i + 6
+    queueField = ARGV[i + 6]
+    i = i + 7
     -- The ready list of the group, and the ids bound for it in this call.
     local list = readyList(prefix, queue, priority)
     readyIds = ready[list]
@@ -78,11 +82,14 @@ while i <= #ARGV do
   else
     local delayed = dueAt > now
     -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
-    -- `priority` means normal.
-    if not delayed and priority == 'normal' and dedupKey == '' then
-      redis.call('HSET', jobKey, 'queue', queue, 'spec', spec)
+    -- `priority` means normal, no `queue` means the queue named after the processor.
+    if not delayed and priority == 'normal' and dedupKey == '' and queueField == '0' then
+      redis.call('HSET', jobKey, 'spec', spec)
     else
-      local fields = { 'queue', queue, 'spec', spec }
+      local fields = { 'spec', spec }
+      if queueField == '1' then
+        fields[#fields + 1], fields[#fields + 2] = 'queue', queue
+      end
       if delayed then
         fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
       end

@@ -15,6 +15,7 @@
   Output:
     { number requeued, number failed }
 ]]
+--- @include "includes/job-queue"
 --- @include "includes/release-dedup"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
@@ -25,15 +26,18 @@ local requeued, failed = 0, 0
 for _, jobId in ipairs(expired) do
   local jobKey = prefix .. 'job:' .. jobId
   redis.call('ZREM', KEYS[1], jobId)
-  local job = redis.call('HMGET', jobKey, 'state', 'queue', 'priority')
+  local job = redis.call('HMGET', jobKey, 'state', 'queue', 'priority', 'spec')
   if job[1] == 'active' then
     local stalls = redis.call('HINCRBY', jobKey, 'stalls', 1)
     redis.call('HDEL', jobKey, 'lease')
     redis.call('HINCRBY', KEYS[4], 'stalled', 1)
-    if stalls > maxStalls then
-      redis.call('HSET', jobKey, 'state', 'failed', 'finishedAt', now, 'lastError',
-        'stalled ' .. stalls .. ' times: its worker died or froze past the lease (maxStalls ' ..
-        maxStalls .. ')')
+    local queue = jobQueue(job[2], job[4])
+    if stalls > maxStalls or not queue then
+      local reason = queue
+          and ('stalled ' .. stalls .. ' times: its worker died or froze past the lease (maxStalls ' ..
+            maxStalls .. ')')
+        or 'stalled, and no queue to put it back in: no queue field and no readable spec header'
+      redis.call('HSET', jobKey, 'state', 'failed', 'finishedAt', now, 'lastError', reason)
       releaseDedup(jobKey, KEYS[3], jobId)
       redis.call('LPUSH', KEYS[2], jobId)
       redis.call('HINCRBY', KEYS[4], 'failed', 1)
@@ -41,7 +45,7 @@ for _, jobId in ipairs(expired) do
     else
       redis.call('HINCRBY', jobKey, 'attempts', -1)
       redis.call('HSET', jobKey, 'state', 'waiting')
-      redis.call('RPUSH', readyList(prefix, job[2], job[3]), jobId)
+      redis.call('RPUSH', readyList(prefix, queue, job[3]), jobId)
       requeued = requeued + 1
     end
   end

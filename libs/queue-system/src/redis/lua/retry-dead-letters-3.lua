@@ -12,6 +12,7 @@
   Output:
     the ids moved
 ]]
+--- @include "includes/job-queue"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 
@@ -31,16 +32,18 @@ for i = #candidates, 1, -1 do
   if #moved >= limit then
     break
   end
-  if redis.call('LREM', KEYS[1], 1, jobId) > 0 then
-    local jobKey = prefix .. 'job:' .. jobId
-    local placement = redis.call('HMGET', jobKey, 'queue', 'priority', 'dedupKey')
-    if placement[1] then
+  local jobKey = prefix .. 'job:' .. jobId
+  local placement = redis.call('HMGET', jobKey, 'queue', 'priority', 'dedupKey', 'spec')
+  local queue = jobQueue(placement[1], placement[4])
+  -- A job whose queue cannot be told stays in the list; an id whose hash is gone leaves it.
+  if (queue or not placement[4]) and redis.call('LREM', KEYS[1], 1, jobId) > 0 then
+    if queue then
       redis.call('HSET', jobKey, 'state', 'waiting', 'attempts', 0)
       redis.call('HDEL', jobKey, 'firstAttemptAt', 'finishedAt', 'result')
       if placement[3] and placement[3] ~= '' then
         redis.call('HSETNX', KEYS[2], placement[3], jobId)
       end
-      redis.call('LPUSH', readyList(prefix, placement[1], placement[2]), jobId)
+      redis.call('LPUSH', readyList(prefix, queue, placement[2]), jobId)
       moved[#moved + 1] = jobId
     end
   end

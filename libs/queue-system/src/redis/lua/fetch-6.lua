@@ -10,7 +10,7 @@
 
   Input:
     KEYS[1] active zset         KEYS[2] delayed zset       KEYS[3] queues set
-    KEYS[4] dedup hash          KEYS[5] metrics hash
+    KEYS[4] dedup hash          KEYS[5] metrics hash       KEYS[6] system_errors list
     ARGV[1] key prefix
     ARGV[2] now (ms)
     ARGV[3] lease deadline (ms)
@@ -35,6 +35,7 @@
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
 ]]
 --- @include "includes/complete-jobs"
+--- @include "includes/job-queue"
 --- @include "includes/ready-list"
 
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
@@ -44,11 +45,18 @@ local priorities = { 'high', 'normal', 'low' }
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 for _, jobId in ipairs(due) do
   local jobKey = prefix .. 'job:' .. jobId
-  local placement = redis.call('HMGET', jobKey, 'queue', 'priority')
+  local placement = redis.call('HMGET', jobKey, 'queue', 'priority', 'spec')
   redis.call('ZREM', KEYS[2], jobId)
-  if placement[1] then
+  local queue = jobQueue(placement[1], placement[3])
+  if queue then
     redis.call('HSET', jobKey, 'state', 'waiting')
-    redis.call('LPUSH', readyList(prefix, placement[1], placement[2]), jobId)
+    redis.call('LPUSH', readyList(prefix, queue, placement[2]), jobId)
+  elseif redis.call('EXISTS', jobKey) == 1 then
+    -- Neither a queue field nor a readable spec: no queue to put it in, so it is kept aside.
+    redis.call('HSET', jobKey, 'state', 'system_error', 'finishedAt', now, 'lastError',
+      'no queue to promote this delayed job to: no queue field and no readable spec header')
+    redis.call('LPUSH', KEYS[6], jobId)
+    redis.call('HINCRBY', KEYS[5], 'system_errors', 1)
   end
 end
 
@@ -120,11 +128,11 @@ for _, priority in ipairs(priorities) do
           local jobKey = prefix .. 'job:' .. jobId
           local job = slots > 0
               and redis.call('HMGET', jobKey, 'spec', 'attempts', 'firstAttemptAt', 'stalls',
-                'requeues', 'queue')
+                'requeues')
             or {}
           -- A hash without a spec (written by another version) is taken all the same, so that
           -- the worker reports it to system_errors instead of it vanishing from its list.
-          if not job[1] and job[6] then
+          if slots > 0 and not job[1] and redis.call('EXISTS', jobKey) == 1 then
             job[1] = ''
           end
           local suspect = job[1] and tonumber(job[4] or 0) > 0
