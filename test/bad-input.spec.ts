@@ -135,10 +135,13 @@ describe('bad input', () => {
     const corrupt = await producer.queue.enqueue({ entity: { c: 3 }, processor: 'known' });
     const mangled = await producer.queue.enqueue({ entity: { e: 5 }, processor: 'known' });
     const fine = await producer.queue.enqueue({ entity: { d: 4 }, processor: 'known' });
+    // Due after its spec is mangled below: a shorter delay could pass before the enqueue
+    // script runs on a busy machine, and the job would go straight to its ready list.
     const lateMangled = await producer.queue.enqueue({
       entity: { f: 6 },
       processor: 'known',
-      delay: 1,
+      delay: 1_000,
+      deduplicationKey: 'late-f',
     });
     const redis = rawRedis();
     // The entity follows the spec's header line; the header itself is broken for `mangled`.
@@ -195,6 +198,10 @@ describe('bad input', () => {
       .client.hmget(`${keyPrefix}{default}:job:${lateMangled.operationId}`, 'state', 'lastError');
     expect(unplaced[0]).toBe('system_error');
     expect(unplaced[1]).toMatch(/^no queue to promote this delayed job to/);
+    // Dead-lettered like any other job: its deduplication key is free again.
+    expect(
+      await consumer.app.get(RedisConnection).client.hget(`${keyPrefix}{default}:dedup`, 'late-f'),
+    ).toBeNull();
     expect(status[`${keyPrefix}system_errors`]).toBe(6);
     expect((await consumer.queue.getMetrics()).system_errors).toBe(6);
     expect(consumer.worker.isRunning()).toBe(true);

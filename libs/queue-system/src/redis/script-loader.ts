@@ -56,8 +56,9 @@ export function defineScripts(client: Redis | Cluster): void {
   }
 }
 
+/** Replaces each `--- @include` line with the file it names, that file's own includes first. */
 function inlineIncludes(source: string): string {
   return source.replace(INCLUDE, (_line, path: string) =>
-    readFileSync(new URL(`${path}.lua`, LUA_DIR), 'utf8'),
+    inlineIncludes(readFileSync(new URL(`${path}.lua`, LUA_DIR), 'utf8')),
   );
 }

@@ -18,15 +18,12 @@
     1 done; -1 the lease is not held (late answer: nothing changed)
 ]]
 --- @include "includes/release-lease"
---- @include "includes/release-dedup"
+--- @include "includes/dead-letter-job"
 
 if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
   return -1
 end
-redis.call('HSET', KEYS[1], 'state', ARGV[5], 'lastError', ARGV[3], 'finishedAt', ARGV[4])
-releaseDedup(KEYS[1], KEYS[4], ARGV[1])
-redis.call('LPUSH', KEYS[3], ARGV[1])
-redis.call('HINCRBY', KEYS[5], ARGV[6], 1)
+deadLetterJob(KEYS[1], ARGV[1], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[3], ARGV[4])
 if ARGV[7] == '1' then
   redis.call('HINCRBY', KEYS[5], 'timeouts', 1)
 end

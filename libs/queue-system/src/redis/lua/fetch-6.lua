@@ -35,6 +35,7 @@
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
 ]]
 --- @include "includes/complete-jobs"
+--- @include "includes/dead-letter-job"
 --- @include "includes/job-queue"
 --- @include "includes/ready-list"
 
@@ -53,10 +54,8 @@ for _, jobId in ipairs(due) do
     redis.call('LPUSH', readyList(prefix, queue, placement[2]), jobId)
   elseif redis.call('EXISTS', jobKey) == 1 then
     -- Neither a queue field nor a readable spec: no queue to put it in, so it is kept aside.
-    redis.call('HSET', jobKey, 'state', 'system_error', 'finishedAt', now, 'lastError',
-      'no queue to promote this delayed job to: no queue field and no readable spec header')
-    redis.call('LPUSH', KEYS[6], jobId)
-    redis.call('HINCRBY', KEYS[5], 'system_errors', 1)
+    deadLetterJob(jobKey, jobId, KEYS[6], KEYS[4], KEYS[5], 'system_error', 'system_errors',
+      'no queue to promote this delayed job to: no queue field and no readable spec header', now)
   end
 end
 

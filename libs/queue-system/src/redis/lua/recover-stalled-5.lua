@@ -16,7 +16,7 @@
     { number requeued, number failed }
 ]]
 --- @include "includes/job-queue"
---- @include "includes/release-dedup"
+--- @include "includes/dead-letter-job"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 
@@ -37,10 +37,7 @@ for _, jobId in ipairs(expired) do
           and ('stalled ' .. stalls .. ' times: its worker died or froze past the lease (maxStalls ' ..
             maxStalls .. ')')
         or 'stalled, and no queue to put it back in: no queue field and no readable spec header'
-      redis.call('HSET', jobKey, 'state', 'failed', 'finishedAt', now, 'lastError', reason)
-      releaseDedup(jobKey, KEYS[3], jobId)
-      redis.call('LPUSH', KEYS[2], jobId)
-      redis.call('HINCRBY', KEYS[4], 'failed', 1)
+      deadLetterJob(jobKey, jobId, KEYS[2], KEYS[3], KEYS[4], 'failed', 'failed', reason, now)
       failed = failed + 1
     else
       redis.call('HINCRBY', jobKey, 'attempts', -1)

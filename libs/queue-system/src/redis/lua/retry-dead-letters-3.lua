@@ -35,9 +35,8 @@ for i = #candidates, 1, -1 do
   local jobKey = prefix .. 'job:' .. jobId
   local placement = redis.call('HMGET', jobKey, 'queue', 'priority', 'dedupKey', 'spec')
   local queue = jobQueue(placement[1], placement[4])
-  -- A job whose queue cannot be told stays in the list; an id whose hash is gone leaves it.
-  if (queue or not placement[4]) and redis.call('LREM', KEYS[1], 1, jobId) > 0 then
-    if queue then
+  if queue then
+    if redis.call('LREM', KEYS[1], 1, jobId) > 0 then
       redis.call('HSET', jobKey, 'state', 'waiting', 'attempts', 0)
       redis.call('HDEL', jobKey, 'firstAttemptAt', 'finishedAt', 'result')
       if placement[3] and placement[3] ~= '' then
@@ -46,6 +45,10 @@ for i = #candidates, 1, -1 do
       redis.call('LPUSH', readyList(prefix, queue, placement[2]), jobId)
       moved[#moved + 1] = jobId
     end
+  elseif not placement[4] then
+    -- Neither spec nor queue field: the hash is gone, and so does its id. A job whose spec
+    -- names no readable queue stays in the list, for inspection.
+    redis.call('LREM', KEYS[1], 1, jobId)
   end
 end
 if #moved > 0 then
