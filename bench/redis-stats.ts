@@ -6,6 +6,8 @@ export interface RedisSnapshot {
   calls: Record<string, number>;
   /** used_cpu_sys + used_cpu_user, seconds. */
   cpuSeconds: number;
+  /** Time spent running scripts (EVAL, EVALSHA), the commands they call included, µs. */
+  scriptUsec: number;
   /** used_memory, bytes. */
   usedMemory: number;
   /** used_memory_dataset, bytes (used_memory less Redis's own overhead). */
@@ -44,12 +46,30 @@ export function parseCommandStats(fields: Record<string, string>): Record<string
   return calls;
 }
 
+const SCRIPT_COMMANDS = [
+  'cmdstat_eval',
+  'cmdstat_evalsha',
+  'cmdstat_eval_ro',
+  'cmdstat_evalsha_ro',
+];
+
+/** The `usec` of the script commands: what Redis spends inside scripts, I/O left out. */
+export function scriptUsec(fields: Record<string, string>): number {
+  let usec = 0;
+  for (const name of SCRIPT_COMMANDS) {
+    const match = /(?:^|,)usec=(\d+)/.exec(fields[name] ?? '');
+    if (match) usec += Number(match[1]);
+  }
+  return usec;
+}
+
 /** One INFO call for the four sections, so a snapshot costs one round trip. */
 export async function snapshot(redis: Redis): Promise<RedisSnapshot> {
   const fields = parseInfo(await redis.info('cpu', 'memory', 'stats', 'commandstats'));
   return {
     calls: parseCommandStats(fields),
     cpuSeconds: Number(fields.used_cpu_sys) + Number(fields.used_cpu_user),
+    scriptUsec: scriptUsec(fields),
     usedMemory: Number(fields.used_memory),
     usedMemoryDataset: Number(fields.used_memory_dataset),
     netInBytes: Number(fields.total_net_input_bytes),
@@ -70,6 +90,7 @@ export function diff(before: RedisSnapshot, after: RedisSnapshot): RedisDelta {
     commands,
     calls,
     cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    scriptUsec: after.scriptUsec - before.scriptUsec,
     usedMemory: after.usedMemory - before.usedMemory,
     usedMemoryDataset: after.usedMemoryDataset - before.usedMemoryDataset,
     netInBytes: after.netInBytes - before.netInBytes,
@@ -90,11 +111,15 @@ export function callsPerJob(delta: RedisDelta, jobs: number): Record<string, num
   );
 }
 
-/** The Redis side of a measured window, per job: commands, CPU time and bytes sent. */
+/**
+ * The Redis side of a measured window, per job: commands, CPU time (and of it, the time
+ * inside scripts) and bytes sent.
+ */
 export function redisCostPerJob(delta: RedisDelta, jobs: number) {
   return {
     commandsPerJob: delta.commands / jobs,
     redisCpuUsPerJob: (delta.cpuSeconds / jobs) * 1e6,
+    scriptUsPerJob: delta.scriptUsec / jobs,
     netInBytesPerJob: delta.netInBytes / jobs,
   };
 }

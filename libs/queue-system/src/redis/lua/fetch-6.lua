@@ -41,6 +41,8 @@
 
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local slots = tonumber(ARGV[5])
+-- The lease token of a first attempt, the usual case, made once per call.
+local firstLease = tokenPrefix .. ':1'
 local priorities = { 'high', 'normal', 'low' }
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
@@ -125,10 +127,12 @@ for _, priority in ipairs(priorities) do
         reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
-          local job = slots > 0
-              and redis.call('HMGET', jobKey, 'spec', 'attempts', 'firstAttemptAt', 'stalls',
-                'requeues')
-            or {}
+          -- A job that never ran has no `attempts`: its two fields are all there is to read.
+          local job = slots > 0 and redis.call('HMGET', jobKey, 'spec', 'attempts') or {}
+          if job[2] then
+            local before = redis.call('HMGET', jobKey, 'firstAttemptAt', 'stalls', 'requeues')
+            job[3], job[4], job[5] = before[1], before[2], before[3]
+          end
           -- A hash without a spec (written by another version) is taken all the same, so that
           -- the worker reports it to system_errors instead of it vanishing from its list.
           if slots > 0 and not job[1] and redis.call('EXISTS', jobKey) == 1 then
@@ -145,14 +149,18 @@ for _, priority in ipairs(priorities) do
           end
           -- A hash gone while its id waited (purged, expired) is skipped.
           if job[1] then
-            local attempt = tonumber(job[2] or 0) + 1
-            local lease = tokenPrefix .. ':' .. attempt
+            local attempt, lease = 1, firstLease
+            if job[2] then
+              attempt = tonumber(job[2]) + 1
+              lease = tokenPrefix .. ':' .. attempt
+            end
             local firstAttemptAt = job[3]
             local firstRun = not firstAttemptAt or firstAttemptAt == ''
             if firstRun then
               firstAttemptAt = now
+              -- ARGV[2], not `now`: a string goes to Redis as it is, a number is formatted.
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
-                'firstAttemptAt', now)
+                'firstAttemptAt', ARGV[2])
             else
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt)
             end
