@@ -38,29 +38,10 @@ local reply, position, created = {}, 0, 0
 local registered = {}
 local ready, readyOrder, listQueue = {}, {}, {}
 
-local i = 3
-local queue, priority, dueAt, dedupKey, mayExist, queueField = nil, nil, 0, '', '0', '0'
-local left, readyIds = 0, nil
-while i <= #ARGV do
-  if left == 0 then
-    left, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
-    dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
-    queueField = ARGV[i + 6]
-    i = i + 7
-    -- The ready list of the group, and the ids bound for it in this call.
-    local list = readyList(prefix, queue, priority)
-    readyIds = ready[list]
-    if not readyIds then
-      readyIds = {}
-      ready[list] = readyIds
-      readyOrder[#readyOrder + 1] = list
-      listQueue[list] = queue
-    end
-  end
-  local jobId, spec = ARGV[i], ARGV[i + 1]
-  i = i + 2
-  left = left - 1
-
+-- Stores one job of a group that may be delayed, deduplicated or exist already; returns the
+-- id of the existing job it was turned into, or nothing when it was created.
+local function addJob(jobId, spec, queue, priority, dueAt, dedupKey, mayExist, queueField,
+                      readyIds)
   local existing
   if dedupKey ~= '' then
     existing = redis.call('HGET', KEYS[2], dedupKey)
@@ -74,42 +55,92 @@ while i <= #ARGV do
   if not existing and mayExist == '1' and redis.call('EXISTS', jobKey) == 1 then
     existing = jobId
   end
-
-  position = position + 1
   if existing then
-    reply[#reply + 1] = position
-    reply[#reply + 1] = existing
-  else
-    local delayed = dueAt > now
-    -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
-    -- `priority` means normal, no `queue` means the queue named after the processor.
-    if not delayed and priority == 'normal' and dedupKey == '' and queueField == '0' then
-      redis.call('HSET', jobKey, 'spec', spec)
-    else
-      local fields = { 'spec', spec }
-      if queueField == '1' then
-        fields[#fields + 1], fields[#fields + 2] = 'queue', queue
-      end
-      if delayed then
-        fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
-      end
-      if priority ~= 'normal' then
-        fields[#fields + 1], fields[#fields + 2] = 'priority', priority
-      end
-      if dedupKey ~= '' then
-        fields[#fields + 1], fields[#fields + 2] = 'dedupKey', dedupKey
-        redis.call('HSET', KEYS[2], dedupKey, jobId)
-      end
-      redis.call('HSET', jobKey, unpack(fields))
-    end
-    if delayed then
-      redis.call('ZADD', KEYS[1], dueAt, jobId)
-      registered[queue] = true
-    else
-      readyIds[#readyIds + 1] = jobId
-    end
-    created = created + 1
+    return existing
   end
+  local delayed = dueAt > now
+  -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
+  -- `priority` means normal, no `queue` means the queue named after the processor.
+  local fields = { 'spec', spec }
+  if queueField == '1' then
+    fields[#fields + 1], fields[#fields + 2] = 'queue', queue
+  end
+  if delayed then
+    fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
+  end
+  if priority ~= 'normal' then
+    fields[#fields + 1], fields[#fields + 2] = 'priority', priority
+  end
+  if dedupKey ~= '' then
+    fields[#fields + 1], fields[#fields + 2] = 'dedupKey', dedupKey
+    redis.call('HSET', KEYS[2], dedupKey, jobId)
+  end
+  redis.call('HSET', jobKey, unpack(fields))
+  if delayed then
+    redis.call('ZADD', KEYS[1], dueAt, jobId)
+    registered[queue] = true
+  else
+    readyIds[#readyIds + 1] = jobId
+  end
+end
+
+local i = 3
+while i <= #ARGV do
+  local count, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
+  local dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
+  local queueField = ARGV[i + 6]
+  i = i + 7
+  -- The ready list of the group, and the ids bound for it in this call.
+  local list = readyList(prefix, queue, priority)
+  local readyIds = ready[list]
+  if not readyIds then
+    readyIds = {}
+    ready[list] = readyIds
+    readyOrder[#readyOrder + 1] = list
+    listQueue[list] = queue
+  end
+  local last = i + 2 * count - 1
+  if dueAt <= now and dedupKey == '' and mayExist == '0' then
+    -- Fresh ids bound for a ready list (a batch's usual group): nothing to look up, every
+    -- job created, one field or a few the whole group shares.
+    local shared = {}
+    if queueField == '1' then
+      shared[#shared + 1], shared[#shared + 2] = 'queue', queue
+    end
+    if priority ~= 'normal' then
+      shared[#shared + 1], shared[#shared + 2] = 'priority', priority
+    end
+    local n = #readyIds
+    if #shared == 0 then
+      for at = i, last, 2 do
+        local jobId = ARGV[at]
+        redis.call('HSET', jobPrefix .. jobId, 'spec', ARGV[at + 1])
+        n = n + 1
+        readyIds[n] = jobId
+      end
+    else
+      for at = i, last, 2 do
+        local jobId = ARGV[at]
+        redis.call('HSET', jobPrefix .. jobId, 'spec', ARGV[at + 1], unpack(shared))
+        n = n + 1
+        readyIds[n] = jobId
+      end
+    end
+    created = created + count
+  else
+    for at = i, last, 2 do
+      local existing = addJob(ARGV[at], ARGV[at + 1], queue, priority, dueAt, dedupKey,
+        mayExist, queueField, readyIds)
+      if existing then
+        reply[#reply + 1] = position + (at - i) / 2 + 1
+        reply[#reply + 1] = existing
+      else
+        created = created + 1
+      end
+    end
+  end
+  position = position + count
+  i = last + 1
 end
 
 for _, list in ipairs(readyOrder) do

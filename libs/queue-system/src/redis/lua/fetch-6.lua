@@ -81,7 +81,7 @@ for _ = 1, tonumber(nextArg()) do
   limits[queue] = tonumber(nextArg())
 end
 local ttl = nextArg()
-local acks, completed = completeJobs(prefix, now, ttl, KEYS[1], KEYS[4], cursor + 1)
+local acks, completed = completeJobs(prefix, ARGV[2], ttl, KEYS[1], KEYS[4], cursor + 1)
 if completed > 0 then
   redis.call('HINCRBY', KEYS[5], 'processed', completed)
 end
@@ -98,7 +98,8 @@ local function take(priority, queue, count)
 end
 
 local reply = { -1, acks }
-local leased = {}
+-- Lengths kept by hand: `#t` searches the table each time, and these grow per job.
+local replyLength, leased, leasedLength = 2, {}, 0
 for _, priority in ipairs(priorities) do
   for i = 1, #queues do
     empty[i] = false
@@ -123,8 +124,9 @@ for _, priority in ipairs(priorities) do
           progress = true
         end
         -- The run's header; its count is filled in below, and a run of none is dropped.
-        local runAt = #reply
+        local runAt = replyLength
         reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
+        replyLength = runAt + 3
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
           -- A job that never ran has no `attempts`: its two fields are all there is to read.
@@ -139,7 +141,7 @@ for _, priority in ipairs(priorities) do
             job[1] = ''
           end
           local suspect = job[1] and tonumber(job[4] or 0) > 0
-          if slots == 0 or (suspect and (busy + #leased) > 0) then
+          if slots == 0 or (suspect and (busy + leasedLength) > 0) then
             -- Not taken now: back first in line, in their order, and this queue rests.
             for back = #ids, n, -1 do
               redis.call('RPUSH', readyList(prefix, queue, priority), ids[back])
@@ -164,9 +166,10 @@ for _, priority in ipairs(priorities) do
             else
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt)
             end
-            leased[#leased + 1] = deadline
-            leased[#leased + 1] = jobId
-            local at = #reply
+            leased[leasedLength + 1], leased[leasedLength + 2] = deadline, jobId
+            leasedLength = leasedLength + 2
+            local at = replyLength
+            replyLength = at + 3
             reply[at + 1] = jobId
             reply[at + 2] = job[1]
             if firstRun and not job[4] and not job[5] then
@@ -181,14 +184,15 @@ for _, priority in ipairs(priorities) do
         end
         if reply[runAt + 3] == 0 then
           reply[runAt + 3], reply[runAt + 2], reply[runAt + 1] = nil, nil, nil
+          replyLength = runAt
         end
       end
     end
   end
 end
 -- One ZADD for all leases of the call: far cheaper than one per job.
-for from = 1, #leased, 1000 do
-  redis.call('ZADD', KEYS[1], unpack(leased, from, math.min(from + 999, #leased)))
+for from = 1, leasedLength, 1000 do
+  redis.call('ZADD', KEYS[1], unpack(leased, from, math.min(from + 999, leasedLength)))
 end
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

@@ -2,14 +2,16 @@
 -- jobs without a result, then (id, lease token, serialized result) triples; each only if its
 -- lease token still holds. Returns one reply per job in that order (1 done, -1 lease not
 -- held) and how many were completed. The completed ids leave `active` in one ZREM. A
--- completed job is kept for `ttl` ms, or deleted at once when `ttl` is 0.
+-- completed job is kept for `ttl` ms, or deleted at once when `ttl` is 0. `now` is the
+-- argument string (stored as it is, not formatted from a number).
 local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
-  local replies, done = {}, {}
+  -- Lengths kept by hand: `#t` searches the table each time.
+  local replies, done, repliesCount, doneCount = {}, {}, 0, 0
   -- A time to keep of 0 deletes the job at once: no hash write, no expiry to track.
   local keep = tonumber(ttl) > 0
   local pairsEnd = first + 2 * tonumber(ARGV[first] or 0)
-  local i = first + 1
-  while i <= #ARGV do
+  local i, argc = first + 1, #ARGV
+  while i <= argc do
     local jobId, token = ARGV[i], ARGV[i + 1]
     local result = ''
     if i > pairsEnd then
@@ -19,6 +21,7 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
       i = i + 2
     end
     local jobKey = prefix .. 'job:' .. jobId
+    repliesCount = repliesCount + 1
     local job = redis.call('HMGET', jobKey, 'state', 'lease', 'dedupKey')
     if job[1] == 'active' and job[2] == token then
       if job[3] and job[3] ~= '' and redis.call('HGET', dedupKey, job[3]) == jobId then
@@ -35,14 +38,15 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, first)
       else
         redis.call('DEL', jobKey)
       end
-      done[#done + 1] = jobId
-      replies[#replies + 1] = 1
+      doneCount = doneCount + 1
+      done[doneCount] = jobId
+      replies[repliesCount] = 1
     else
-      replies[#replies + 1] = -1
+      replies[repliesCount] = -1
     end
   end
-  for from = 1, #done, 1000 do
-    redis.call('ZREM', activeKey, unpack(done, from, math.min(from + 999, #done)))
+  for from = 1, doneCount, 1000 do
+    redis.call('ZREM', activeKey, unpack(done, from, math.min(from + 999, doneCount)))
   end
-  return replies, #done
+  return replies, doneCount
 end
