@@ -83,6 +83,9 @@ describe('enqueue and process', () => {
       expect(await t.queue.getJob(operationId)).toBeUndefined();
       expect(await client.exists(keys.job(operationId))).toBe(0);
     }
+    // Nor is anything left of the jobs that never had a hash of their own.
+    expect(await client.hlen(keys.specs)).toBe(0);
+    expect(await client.hlen(keys.leases)).toBe(0);
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0, failures: 0 });
     // The id and the deduplication key are free again: the same operation can run anew.
     const again = await t.queue.enqueue({
@@ -96,6 +99,30 @@ describe('enqueue and process', () => {
       () => jobs.greeted.filter((text) => text.startsWith('Hello, Bo')).length === 2,
       'the second run',
     );
+  });
+
+  it('returns the job an id the queue chose names when that id is enqueued again', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
+    // Nothing of its own but a spec: it waits without a hash, and its id is still taken.
+    const first = await t.queue.enqueue({ entity: { name: 'Al' }, processor: 'greet' });
+    const again = await t.queue.enqueue({
+      entity: { name: 'Al' },
+      processor: 'greet',
+      operationId: first.operationId,
+    });
+    expect(again).toMatchObject({ operationId: first.operationId, created: false });
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 1 });
+    t.worker.start();
+    await waitFor(
+      async () => (await t!.queue.getJob(first.operationId))?.state === 'completed',
+      'the job to complete',
+    );
+    expect(t.app.get(GreetingJobs).greeted).toEqual(['Hello, Al (attempt 1)']);
+    expect(await t.queue.getJob(first.operationId)).toMatchObject({
+      attempts: 1,
+      firstAttemptAt: expect.any(Number),
+      finishedAt: expect.any(Number),
+    });
   });
 
   it('sends the enqueues of one turn of the event loop in one script call, each with its own result', async () => {

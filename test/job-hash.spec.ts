@@ -31,7 +31,7 @@ describe('job spec parsing', () => {
       payload: '{"n":1}',
       attempts: 1,
       firstAttemptAt: 1_000,
-      lease: 'w:1',
+      lease: 'w@1000:1',
       stalls: 0,
     });
     expect(b).toMatchObject({
@@ -41,7 +41,7 @@ describe('job spec parsing', () => {
       attempts: 3,
       firstAttemptAt: 700,
       stalls: 1,
-      lease: 'w:3',
+      lease: 'w@1000:3',
     });
     expect(a.specError).toBeUndefined();
     expect(b.specError).toBeUndefined();

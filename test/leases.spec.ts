@@ -58,7 +58,7 @@ async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
     queues: undefined,
     queueLimits: new Map(),
   });
-  return { redis, scripts, job: jobs[0]! };
+  return { redis, scripts, job: jobs[0]!, fetchedAt: now };
 }
 
 describe('leases, stalled jobs and fencing', () => {
@@ -189,17 +189,18 @@ describe('leases, stalled jobs and fencing', () => {
     };
     const { jobs } = await scripts.fetch(redis, { ...request, slots: 6 });
     expect(jobs.map((job) => [job.id, job.attempts, job.firstAttemptAt, job.lease])).toEqual(
-      ids.map((id) => [id, 1, now, 'w:1']),
+      ids.map((id) => [id, 1, now, `w@${now}:1`]),
     );
     const [a, b, c, d, e, f] = jobs.map((job) => job.id);
+    const held = `w@${now}:1`;
     // Results and no results interleaved, one late token: each reply lands on its own job.
     const viaFetch = await scripts.fetch(redis, {
       ...request,
       slots: 1,
       completions: [
-        { id: a!, token: 'w:1', result: '"a"' },
-        { id: b!, token: 'w:9', result: '' },
-        { id: c!, token: 'w:1', result: '' },
+        { id: a!, token: held, result: '"a"' },
+        { id: b!, token: `w@${now}:9`, result: '' },
+        { id: c!, token: held, result: '' },
       ],
       finishedJobTtl: 60_000,
     });
@@ -207,9 +208,9 @@ describe('leases, stalled jobs and fencing', () => {
     const viaComplete = await scripts.completeMany(
       redis,
       [
-        { id: d!, token: 'w:1', result: '' },
-        { id: e!, token: 'w:1', result: '"e"' },
-        { id: f!, token: 'w:2', result: '"f"' },
+        { id: d!, token: held, result: '' },
+        { id: e!, token: held, result: '"e"' },
+        { id: f!, token: `w@${now}:2`, result: '"f"' },
       ],
       Date.now(),
       60_000,
@@ -225,19 +226,39 @@ describe('leases, stalled jobs and fencing', () => {
       ['active', undefined],
     ]);
     // Kept for 0 ms: the job is deleted as it completes, and a repeated ack changes nothing.
-    const ack = { id: b!, token: 'w:1', result: '"b"' };
+    const ack = { id: b!, token: held, result: '"b"' };
     expect(await scripts.completeMany(redis, [ack], Date.now(), 0)).toEqual([1]);
     expect(await scripts.completeMany(redis, [ack], Date.now(), 0)).toEqual([-1]);
     expect(await redis.exists(scripts.keys.job(b!))).toBe(0);
     expect(await redis.zscore(scripts.keys.active, b!)).toBeNull();
   });
 
+  it('completes a job once when its ack comes twice in one call', async () => {
+    const { keyPrefix, app } = await idleApp('twice');
+    const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    const dead = await takeJobAndDie(keyPrefix, 60_000);
+    cleanups.push(() => dead.redis.disconnect());
+    const ack = { id: operationId, token: dead.job.lease!, result: '"done"' };
+    expect(await dead.scripts.completeMany(dead.redis, [ack, ack], Date.now(), 60_000)).toEqual([
+      1, -1,
+    ]);
+    expect(await app.queue.getMetrics()).toMatchObject({ processed: 1 });
+    expect(await app.queue.getJob(operationId)).toMatchObject({
+      state: 'completed',
+      attempts: 1,
+      firstAttemptAt: dead.fetchedAt,
+      result: 'done',
+    });
+  });
+
   it('sends a stalled job with no readable queue to failures instead of losing it', async () => {
     const { keyPrefix, app } = await idleApp('unplaced', { maxStalls: 5 });
     const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
     const dead = await takeJobAndDie(keyPrefix, 1);
-    // Neither a queue field nor a readable spec header is left to say where it goes back.
-    await dead.redis.hset(dead.scripts.keys.job(operationId), 'spec', '{broken');
+    // Neither a queue field nor a readable spec header is left to say where it goes back. Enqueued
+    // with nothing but its spec, the job has no hash of its own: its spec is in `specs`.
+    expect(await dead.redis.exists(dead.scripts.keys.job(operationId))).toBe(0);
+    await dead.redis.hset(dead.scripts.keys.specs, operationId, '{broken');
     dead.redis.disconnect();
     await sleep(5);
     const { redis, scripts } = scriptsOn(keyPrefix);
@@ -267,7 +288,7 @@ describe('leases, stalled jobs and fencing', () => {
       stalls: 1,
       requeues: 0,
       firstAttemptAt: first.job.firstAttemptAt,
-      lease: 'dead-worker:1',
+      lease: `dead-worker@${second.fetchedAt}:1`,
     });
   });
 });

@@ -90,8 +90,9 @@ describe('fault: frozen worker', () => {
       await waitFor(
         async () => {
           const leases = [...(await activeLeases(raw, keyPrefix)).values()];
-          frozenId = leases[0]?.replace(/:\d+$/, '') ?? '';
-          return leases.length === ids.length && leases.every((t) => t.startsWith(`${frozenId}:`));
+          // A token is '<worker id>@<fetch time>:<attempt>'.
+          frozenId = leases[0]?.replace(/@\d+:\d+$/, '') ?? '';
+          return leases.length === ids.length && leases.every((t) => t.startsWith(`${frozenId}@`));
         },
         'the frozen worker to hold every job',
         20_000,

@@ -85,7 +85,7 @@ describe('fault: SIGTERM', () => {
       await waitFor(
         async () => {
           const leases = await activeLeases(raw, keyPrefix);
-          return running.every((id) => leases.get(id)?.startsWith(`${workerId}:`));
+          return running.every((id) => leases.get(id)?.startsWith(`${workerId}@`));
         },
         'the worker to run every job',
         10_000,

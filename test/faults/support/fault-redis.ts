@@ -7,6 +7,9 @@ import {
   EmbeddedRedis,
   type EmbeddedRedisOptions,
 } from '../../../libs/embedded-redis/src/embedded-redis.js';
+import { QueueKeys } from '../../../libs/queue-system/src/redis/queue-keys.js';
+import { QueueScripts } from '../../../libs/queue-system/src/redis/queue-scripts.js';
+import { defineScripts } from '../../../libs/queue-system/src/redis/script-loader.js';
 import { doneKeys, RUN_SEPARATOR } from './fault-jobs.js';
 
 /**
@@ -54,19 +57,25 @@ export function queueKeys(keyPrefix: string) {
     failures: `${base}failures`,
     systemErrors: `${base}system_errors`,
     metrics: `${base}metrics`,
+    leases: `${base}leases`,
     job: (id: string) => `${base}job:${id}`,
   };
 }
 
-/** Active jobs and the lease token each holds (`<worker id>:<attempt>`). */
+/**
+ * Active jobs and the lease token each holds (`<worker id>@<fetch time>:<attempt>`), in the
+ * job's hash or, for a job without one, in the namespace's `leases` hash.
+ */
 export async function activeLeases(client: Redis, keyPrefix: string): Promise<Map<string, string>> {
   const keys = queueKeys(keyPrefix);
   const ids = await client.zrange(keys.active, 0, -1);
   const pipeline = client.pipeline();
-  for (const id of ids) pipeline.hget(keys.job(id), 'lease');
+  for (const id of ids) pipeline.hget(keys.job(id), 'lease').hget(keys.leases, id);
   const replies = (await pipeline.exec()) ?? [];
   const leases = new Map<string, string>();
-  ids.forEach((id, i) => leases.set(id, String(replies[i]?.[1] ?? '')));
+  ids.forEach((id, i) =>
+    leases.set(id, String(replies[2 * i]?.[1] ?? replies[2 * i + 1]?.[1] ?? '')),
+  );
   return leases;
 }
 
@@ -77,7 +86,7 @@ export async function leasesHeldBy(
   workerId: string,
 ): Promise<string[]> {
   const leases = await activeLeases(client, keyPrefix);
-  return [...leases].filter(([, token]) => token.startsWith(`${workerId}:`)).map(([id]) => id);
+  return [...leases].filter(([, token]) => token.startsWith(`${workerId}@`)).map(([id]) => id);
 }
 
 export interface DoneStats {
@@ -118,22 +127,23 @@ export async function doneStats(client: Redis, keyPrefix: string): Promise<DoneS
   };
 }
 
-/** Reads one field of many job hashes, in pipelined chunks. */
+/**
+ * Reads one field of many jobs as the library stores them (their own hash, or the namespace's
+ * `specs` and `leases` hashes for a job without one), in chunks of concurrent reads.
+ */
 export async function jobFields(
   client: Redis,
   keyPrefix: string,
   ids: readonly string[],
   field: string,
 ): Promise<(string | null)[]> {
-  const keys = queueKeys(keyPrefix);
+  defineScripts(client);
+  const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
   const values: (string | null)[] = [];
   for (let start = 0; start < ids.length; start += 1000) {
-    const pipeline = client.pipeline();
-    for (const id of ids.slice(start, start + 1000)) pipeline.hget(keys.job(id), field);
-    for (const [error, value] of (await pipeline.exec()) ?? []) {
-      if (error) throw error;
-      values.push(value as string | null);
-    }
+    const chunk = ids.slice(start, start + 1000);
+    const jobs = await Promise.all(chunk.map((id) => scripts.readJob(client, id)));
+    for (const job of jobs) values.push(job[field] ?? null);
   }
   return values;
 }

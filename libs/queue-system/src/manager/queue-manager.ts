@@ -155,7 +155,7 @@ export class QueueManager {
   ): Promise<JobInfo<TEntity, TResult> | undefined> {
     const { client } = this.connection;
     const raw = await this.connection.run('getJob', () =>
-      client.hgetall(this.keys.job(operationId)),
+      this.scripts.readJob(client, operationId),
     );
     const job = parseJobHash(operationId, raw);
     if (!job) return undefined;

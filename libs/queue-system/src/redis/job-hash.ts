@@ -124,14 +124,14 @@ function applySpec(job: JobHash, text: string): void {
 /** What the fetch script returns per job, in this order: id, spec, attempt. */
 export const FETCHED_VALUES_PER_JOB = 3;
 
-/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-6.lua). */
+/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-8.lua). */
 export type FetchedValue = string | number | null | (string | number)[];
 
 /**
  * Parses one job of a fetch reply, starting at `at`: id, spec, then the attempt number, or
  * [attempt, first attempt time, stalls, requeues] for a job that ran or was put back before.
  * A bare number means a first run, started at the fetch's `now`. `tokenPrefix` is the
- * worker's: the lease token is `<tokenPrefix>:<attempt>`, as the script wrote it.
+ * worker's: the lease token is `<tokenPrefix>@<now>:<attempt>`, as the script wrote it.
  */
 export function parseFetchedJob(
   values: readonly FetchedValue[],
@@ -153,7 +153,7 @@ export function parseFetchedJob(
     job.attempts = Number(attempt);
     job.firstAttemptAt = fetch.now;
   }
-  job.lease = `${fetch.tokenPrefix}:${job.attempts}`;
+  job.lease = `${fetch.tokenPrefix}@${fetch.now}:${job.attempts}`;
   applySpec(job, String(values[at + 1]));
   return job;
 }

@@ -15,6 +15,10 @@ export class QueueKeys {
   readonly metrics: string;
   readonly wake: string;
   readonly queues: string;
+  /** Specs of waiting and running jobs that have no hash of their own, by id. */
+  readonly specs: string;
+  /** Lease tokens of running jobs that have no hash of their own, by id. */
+  readonly leases: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -29,6 +33,8 @@ export class QueueKeys {
     this.metrics = `${this.base}metrics`;
     this.wake = `${this.base}wake`;
     this.queues = `${this.base}queues`;
+    this.specs = `${this.base}specs`;
+    this.leases = `${this.base}leases`;
   }
 
   job(id: string): string {

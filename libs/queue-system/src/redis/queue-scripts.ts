@@ -72,7 +72,7 @@ export class QueueScripts {
     const existing = (await call(
       client,
       'enqueue',
-      [k.delayed, k.dedup, k.metrics, k.wake, k.queues],
+      [k.delayed, k.dedup, k.metrics, k.wake, k.queues, k.specs],
       args,
     )) as (string | number)[];
     const results = jobs.map((job): [string, boolean] => [job.id, true]);
@@ -120,7 +120,7 @@ export class QueueScripts {
     const reply = (await call(
       client,
       'fetch',
-      [k.active, k.delayed, k.queues, k.dedup, k.metrics, k.systemErrors],
+      [k.active, k.delayed, k.queues, k.dedup, k.metrics, k.systemErrors, k.specs, k.leases],
       args,
     )) as [number, number[], ...FetchedValue[]];
     const jobs: JobHash[] = [];
@@ -145,7 +145,7 @@ export class QueueScripts {
     const replies = (await call(
       client,
       'complete',
-      [k.active, k.dedup, k.metrics],
+      [k.active, k.dedup, k.metrics, k.specs, k.leases],
       args,
     )) as number[];
     return inCallerOrder(jobs, bare, replies);
@@ -163,7 +163,7 @@ export class QueueScripts {
     return (await call(
       client,
       'retry',
-      [k.job(id), k.active, k.delayed, k.metrics, k.wake],
+      [k.job(id), k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
       [id, token, error, dueAt, timedOut ? 1 : 0],
     )) as number;
   }
@@ -174,7 +174,7 @@ export class QueueScripts {
     return (await call(
       client,
       'defer',
-      [k.job(id), k.active, k.delayed, k.metrics, k.wake],
+      [k.job(id), k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
       [id, token, dueAt],
     )) as number;
   }
@@ -195,7 +195,7 @@ export class QueueScripts {
     return (await call(
       client,
       'dead-letter',
-      [k.job(id), k.active, list, k.dedup, k.metrics],
+      [k.job(id), k.active, list, k.dedup, k.metrics, k.specs, k.leases],
       [id, token, error, now, state, counter, timedOut ? 1 : 0],
     )) as number;
   }
@@ -211,7 +211,7 @@ export class QueueScripts {
     return (await call(
       client,
       'requeue',
-      [k.job(id), k.active, k.ready(priority, queueName), k.wake],
+      [k.job(id), k.active, k.ready(priority, queueName), k.wake, k.specs, k.leases],
       [id, token],
     )) as number;
   }
@@ -222,7 +222,7 @@ export class QueueScripts {
     return (await call(
       client,
       'extend-leases',
-      [k.active],
+      [k.active, k.leases],
       [k.base, deadline, ...[...jobs].flat()],
     )) as string[];
   }
@@ -233,7 +233,7 @@ export class QueueScripts {
     return (await call(
       client,
       'recover-stalled',
-      [k.active, k.failures, k.dedup, k.metrics, k.wake],
+      [k.active, k.failures, k.dedup, k.metrics, k.wake, k.specs, k.leases],
       [k.base, now, maxStalls, limit],
     )) as [number, number];
   }
@@ -243,9 +243,23 @@ export class QueueScripts {
     return (await call(
       client,
       'purge',
-      [k.ready(priority, queueName), k.dedup],
+      [k.ready(priority, queueName), k.dedup, k.specs],
       [k.base],
     )) as number;
+  }
+
+  /**
+   * A job's fields as HGETALL gives them, whether it has a hash of its own or its spec and
+   * lease are kept in the namespace's `specs` and `leases` hashes; empty when there is none.
+   */
+  async readJob(client: RedisClient, id: string): Promise<Record<string, string>> {
+    const k = this.keys;
+    const flat = (await call(client, 'read-job', [k.job(id), k.specs, k.leases], [id])) as (
+      string | number
+    )[];
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) fields[String(flat[i])] = String(flat[i + 1]);
+    return fields;
   }
 
   async retryDeadLetters(

@@ -12,8 +12,11 @@ const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
  * Version 3 stores a job's `queue` only when it is not named after its processor (the spec
  * header names the processor): it reads version 2 jobs, but version 2 workers cannot place
  * version 3 jobs that are delayed, retried or recovered, so stop them before enqueueing with it.
+ * Version 4 keeps a job enqueued with nothing of its own but its spec without a hash (spec in
+ * `specs`, lease in `leases`) until a transition other than fetch and ack gives it one: it
+ * reads version 3 jobs, but version 3 workers cannot see version 4 jobs; stop them first.
  */
-export const SCRIPTS_VERSION = '3';
+export const SCRIPTS_VERSION = '4';
 
 export interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */

@@ -1,9 +1,12 @@
 --[[
   Completes the jobs the worker finished since its last call (so that one round trip both
-  acknowledges and fetches), moves due delayed jobs to their ready lists, then takes up to the worker's free slots:
+  acknowledges and fetches), moves due delayed jobs to their ready lists, then takes up to
+  the worker's free slots:
   priorities high, normal, low in strict order; inside a priority, queues take turns, so
   that queues of the same priority share the worker. Each taken job gets a lease (deadline
-  in `active`, token in the hash) and its attempt counted.
+  in `active`, token in the hash) and its attempt counted. A job without a hash of its own
+  (see `includes/own-hash`) is read with the others of its run from `specs`, and its token
+  goes to `leases`: no call per job.
   A job that stalled before (its worker died while running it) runs alone: it is taken only
   by a worker running nothing else, and then nothing else is taken, so that a job that kills
   its process takes no innocent neighbour down with it.
@@ -11,6 +14,7 @@
   Input:
     KEYS[1] active zset         KEYS[2] delayed zset       KEYS[3] queues set
     KEYS[4] dedup hash          KEYS[5] metrics hash       KEYS[6] system_errors list
+    KEYS[7] specs hash          KEYS[8] leases hash
     ARGV[1] key prefix
     ARGV[2] now (ms)
     ARGV[3] lease deadline (ms)
@@ -30,7 +34,7 @@
     { next delayed due time or -1, completion replies (1 done, -1 lease not held, one per
       finished job in the order above), then per run of jobs taken from one ready list:
       queue, priority, number k of jobs, and k times: id, spec, attempt }; the lease token is
-      '<token prefix>:<attempt>'. The attempt (counting this one) is a number when the job
+      '<token prefix>@<now>:<attempt>'. The attempt (counting this one) is a number when the job
       never stalled nor was put back and this is its first run (it started at ARGV[2]), else
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
 ]]
@@ -41,8 +45,11 @@
 
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local slots = tonumber(ARGV[5])
--- The lease token of a first attempt, the usual case, made once per call.
-local firstLease = tokenPrefix .. ':1'
+-- Lease tokens are '<token prefix>@<now>:<attempt>': a job without a hash of its own keeps
+-- only its token, which so names when its first attempt started (see `own-hash`). The token
+-- of a first attempt, the usual case, is made once per call.
+local leasePrefix = tokenPrefix .. '@' .. ARGV[2] .. ':'
+local firstLease = leasePrefix .. '1'
 local priorities = { 'high', 'normal', 'low' }
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
@@ -81,7 +88,7 @@ for _ = 1, tonumber(nextArg()) do
   limits[queue] = tonumber(nextArg())
 end
 local ttl = nextArg()
-local acks, completed = completeJobs(prefix, ARGV[2], ttl, KEYS[1], KEYS[4], cursor + 1)
+local acks, completed = completeJobs(prefix, ARGV[2], ttl, KEYS[1], KEYS[4], KEYS[7], KEYS[8], cursor + 1)
 if completed > 0 then
   redis.call('HINCRBY', KEYS[5], 'processed', completed)
 end
@@ -100,6 +107,7 @@ end
 local reply = { -1, acks }
 -- Lengths kept by hand: `#t` searches the table each time, and these grow per job.
 local replyLength, leased, leasedLength = 2, {}, 0
+local sharedLeases, sharedLeasesLength = {}, 0
 for _, priority in ipairs(priorities) do
   for i = 1, #queues do
     empty[i] = false
@@ -127,10 +135,24 @@ for _, priority in ipairs(priorities) do
         local runAt = replyLength
         reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
         replyLength = runAt + 3
+        -- Jobs without a hash of their own have their spec in `specs`: one read for the run.
+        local sharedSpecs = {}
+        for from = 1, #ids, 1000 do
+          local part = redis.call('HMGET', KEYS[7], unpack(ids, from, math.min(from + 999, #ids)))
+          for k = 1, #part do
+            sharedSpecs[from + k - 1] = part[k]
+          end
+        end
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
+          local shared = sharedSpecs[n]
           -- A job that never ran has no `attempts`: its two fields are all there is to read.
-          local job = slots > 0 and redis.call('HMGET', jobKey, 'spec', 'attempts') or {}
+          local job
+          if shared then
+            job = { shared }
+          else
+            job = slots > 0 and redis.call('HMGET', jobKey, 'spec', 'attempts') or {}
+          end
           if job[2] then
             local before = redis.call('HMGET', jobKey, 'firstAttemptAt', 'stalls', 'requeues')
             job[3], job[4], job[5] = before[1], before[2], before[3]
@@ -154,11 +176,15 @@ for _, priority in ipairs(priorities) do
             local attempt, lease = 1, firstLease
             if job[2] then
               attempt = tonumber(job[2]) + 1
-              lease = tokenPrefix .. ':' .. attempt
+              lease = leasePrefix .. attempt
             end
             local firstAttemptAt = job[3]
             local firstRun = not firstAttemptAt or firstAttemptAt == ''
-            if firstRun then
+            if shared then
+              firstAttemptAt = now
+              sharedLeasesLength = sharedLeasesLength + 2
+              sharedLeases[sharedLeasesLength - 1], sharedLeases[sharedLeasesLength] = jobId, lease
+            elseif firstRun then
               firstAttemptAt = now
               -- ARGV[2], not `now`: a string goes to Redis as it is, a number is formatted.
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
@@ -189,6 +215,9 @@ for _, priority in ipairs(priorities) do
       end
     end
   end
+end
+for from = 1, sharedLeasesLength, 1000 do
+  redis.call('HSET', KEYS[8], unpack(sharedLeases, from, math.min(from + 999, sharedLeasesLength)))
 end
 -- One ZADD for all leases of the call: far cheaper than one per job.
 for from = 1, leasedLength, 1000 do

@@ -3,7 +3,8 @@
   lease. Many jobs per call: completions that finish close together share one round trip.
 
   Input:
-    KEYS[1] active zset   KEYS[2] dedup hash   KEYS[3] metrics hash
+    KEYS[1] active zset   KEYS[2] dedup hash   KEYS[3] metrics hash   KEYS[4] specs hash
+    KEYS[5] leases hash
     ARGV[1] key prefix
     ARGV[2] now (ms)
     ARGV[3] time to keep a finished job (ms; 0 deletes it at once)
@@ -16,7 +17,7 @@
     nothing changed)
 ]]
 --- @include "includes/complete-jobs"
-local replies, completed = completeJobs(ARGV[1], ARGV[2], ARGV[3], KEYS[1], KEYS[2], 4)
+local replies, completed = completeJobs(ARGV[1], ARGV[2], ARGV[3], KEYS[1], KEYS[2], KEYS[4], KEYS[5], 4)
 if completed > 0 then
   redis.call('HINCRBY', KEYS[3], 'processed', completed)
 end

@@ -6,6 +6,7 @@
   Input:
     KEYS[1] job hash   KEYS[2] active zset   KEYS[3] delayed zset   KEYS[4] metrics hash
     KEYS[5] wake list
+    KEYS[6] specs hash   KEYS[7] leases hash
     ARGV[1] job id
     ARGV[2] lease token
     ARGV[3] due time of the next try (ms)
@@ -16,7 +17,7 @@
 --- @include "includes/release-lease"
 --- @include "includes/wake-workers"
 
-if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2], KEYS[6], KEYS[7]) then
   return -1
 end
 redis.call('HINCRBY', KEYS[1], 'attempts', -1)

@@ -4,6 +4,7 @@
 
   Input:
     KEYS[1] job hash   KEYS[2] active zset   KEYS[3] ready list   KEYS[4] wake list
+    KEYS[5] specs hash   KEYS[6] leases hash
     ARGV[1] job id
     ARGV[2] lease token
 
@@ -13,7 +14,7 @@
 --- @include "includes/release-lease"
 --- @include "includes/wake-workers"
 
-if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2], KEYS[5], KEYS[6]) then
   return -1
 end
 redis.call('HINCRBY', KEYS[1], 'attempts', -1)

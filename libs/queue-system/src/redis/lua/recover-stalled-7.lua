@@ -6,7 +6,7 @@
 
   Input:
     KEYS[1] active zset   KEYS[2] failures list   KEYS[3] dedup hash   KEYS[4] metrics hash
-    KEYS[5] wake list
+    KEYS[5] wake list     KEYS[6] specs hash       KEYS[7] leases hash
     ARGV[1] key prefix
     ARGV[2] now (ms)
     ARGV[3] maxStalls
@@ -16,6 +16,7 @@
     { number requeued, number failed }
 ]]
 --- @include "includes/job-queue"
+--- @include "includes/own-hash"
 --- @include "includes/dead-letter-job"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
@@ -26,6 +27,7 @@ local requeued, failed = 0, 0
 for _, jobId in ipairs(expired) do
   local jobKey = prefix .. 'job:' .. jobId
   redis.call('ZREM', KEYS[1], jobId)
+  giveOwnHash(jobKey, jobId, KEYS[6], KEYS[7])
   local job = redis.call('HMGET', jobKey, 'state', 'queue', 'priority', 'spec')
   if job[1] == 'active' then
     local stalls = redis.call('HINCRBY', jobKey, 'stalls', 1)

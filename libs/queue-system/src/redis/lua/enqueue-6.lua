@@ -6,7 +6,7 @@
 
   Input:
     KEYS[1] delayed zset   KEYS[2] dedup hash   KEYS[3] metrics hash   KEYS[4] wake list
-    KEYS[5] queues set
+    KEYS[5] queues set     KEYS[6] specs hash
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
     ARGV[3..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
@@ -52,7 +52,8 @@ local function addJob(jobId, spec, queue, priority, dueAt, dedupKey, mayExist, q
   local jobKey = jobPrefix .. jobId
   -- An id names one operation: while its job exists, enqueueing it again returns that job,
   -- so a retried enqueue never runs it twice.
-  if not existing and mayExist == '1' and redis.call('EXISTS', jobKey) == 1 then
+  if not existing and mayExist == '1'
+      and (redis.call('EXISTS', jobKey) == 1 or redis.call('HEXISTS', KEYS[6], jobId) == 1) then
     existing = jobId
   end
   if existing then
@@ -112,11 +113,13 @@ while i <= #ARGV do
     end
     local n = #readyIds
     if #shared == 0 then
+      -- No field of its own but the spec: the job has no hash, its spec waits in `specs`.
+      for from = i, last, 1000 do
+        redis.call('HSET', KEYS[6], unpack(ARGV, from, math.min(from + 999, last)))
+      end
       for at = i, last, 2 do
-        local jobId = ARGV[at]
-        redis.call('HSET', jobPrefix .. jobId, 'spec', ARGV[at + 1])
         n = n + 1
-        readyIds[n] = jobId
+        readyIds[n] = ARGV[at]
       end
     else
       for at = i, last, 2 do

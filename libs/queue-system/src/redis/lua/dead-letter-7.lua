@@ -6,6 +6,7 @@
   Input:
     KEYS[1] job hash   KEYS[2] active zset   KEYS[3] dead-letter list   KEYS[4] dedup hash
     KEYS[5] metrics hash
+    KEYS[6] specs hash   KEYS[7] leases hash
     ARGV[1] job id
     ARGV[2] lease token
     ARGV[3] error message
@@ -20,7 +21,7 @@
 --- @include "includes/release-lease"
 --- @include "includes/dead-letter-job"
 
-if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2], KEYS[6], KEYS[7]) then
   return -1
 end
 deadLetterJob(KEYS[1], ARGV[1], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[3], ARGV[4])

@@ -5,6 +5,7 @@
   Input:
     KEYS[1] job hash   KEYS[2] active zset   KEYS[3] delayed zset   KEYS[4] metrics hash
     KEYS[5] wake list
+    KEYS[6] specs hash   KEYS[7] leases hash
     ARGV[1] job id
     ARGV[2] lease token
     ARGV[3] error message of the failed attempt
@@ -17,7 +18,7 @@
 --- @include "includes/release-lease"
 --- @include "includes/wake-workers"
 
-if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
+if not releaseLease(KEYS[1], KEYS[2], ARGV[1], ARGV[2], KEYS[6], KEYS[7]) then
   return -1
 end
 redis.call('HSET', KEYS[1], 'state', 'delayed', 'lastError', ARGV[3])

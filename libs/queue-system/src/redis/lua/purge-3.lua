@@ -2,7 +2,7 @@
   Deletes every waiting job of one ready list, with its hash and deduplication key.
 
   Input:
-    KEYS[1] ready list   KEYS[2] dedup hash
+    KEYS[1] ready list   KEYS[2] dedup hash   KEYS[3] specs hash
     ARGV[1] key prefix
 
   Output:
@@ -15,6 +15,10 @@ for _, jobId in ipairs(jobIds) do
   local jobKey = ARGV[1] .. 'job:' .. jobId
   releaseDedup(jobKey, KEYS[2], jobId)
   redis.call('DEL', jobKey)
+end
+-- Jobs without a hash of their own wait with their spec in `specs` (see `own-hash`).
+for from = 1, #jobIds, 1000 do
+  redis.call('HDEL', KEYS[3], unpack(jobIds, from, math.min(from + 999, #jobIds)))
 end
 redis.call('DEL', KEYS[1])
 return #jobIds
