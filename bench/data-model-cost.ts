@@ -4,9 +4,10 @@
  *
  * - `job-hash, kept`: one hash per job; the ack marks it completed and sets an expiry;
  * - `job-hash, deleted`: the same, the ack deletes it (the `lua-job-hash` reference loop, and
- *   ours with `redis.backupTtl: 0`);
+ *   ours with `redis.backupTtl: 0` for a job with options of its own);
  * - `shared leases`: one hash per job for the spec, lease tokens in one namespace hash;
- * - `all shared`: no key per job (the `lua-shared-hash` reference loop).
+ * - `all shared`: no key per job (the `lua-shared-hash` reference loop; ours keeps a job
+ *   enqueued with nothing of its own but a spec much this way, in `specs` and `leases`).
  *
  * One client, one call at a time, on a redis-server of its own: the figures are the scripts'
  * own cost (INFO commandstats), without the network or the queue around them.

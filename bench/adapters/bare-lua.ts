@@ -9,10 +9,12 @@ import { CountingAdapter, type AdapterOptions, type QueueAdapter } from './adapt
  * lease (token, deadline in `active`) and an attempt count. The rows say how far a target is
  * from what the design itself allows here, and what a different data model would give.
  *
- * - `lua-job-hash`: one hash per job holding spec, state, lease and attempts, the layout of
- *   ours: per job, the fetch reads and writes its hash, and the ack checks and deletes it.
+ * - `lua-job-hash`: one hash per job holding spec, state, lease and attempts, the layout ours
+ *   keeps for jobs with options of their own (priority, delay, deduplication key, chosen id):
+ *   per job, the fetch reads and writes its hash, and the ack checks and deletes it.
  * - `lua-shared-hash`: no key per job; specs, leases and attempts live in one hash each per
- *   queue and every command of a call covers the whole batch.
+ *   queue and every command of a call covers the whole batch. Ours keeps a job enqueued with
+ *   nothing of its own but a spec (the bench's jobs) this way, with specs and leases only.
  */
 export type BareLuaLayout = 'job-hash' | 'shared-hash';
 
