@@ -53,7 +53,8 @@ const SETTINGS: Record<SystemName, string> = {
     'nest-queue-system through Nest (QueueModule.forRoot, @Processor, QueueWorker.start) with every safety on: ' +
     'leases + heartbeat + stalled-job recovery, metrics hash in Redis, retries configured (exponential, 5 attempts, 1 h budget), ' +
     'circuit breaker and timeout around every Redis call, per-attempt timeout; an @OnSuccess callback attached to every job ' +
-    '(the bench counts completions in it). A completed job is deleted at once (redis.backupTtl 0), as the peers do; ' +
+    '(the bench counts completions in it). A completed job is deleted at once (redis.backupTtl 0), as the peers do, ' +
+    'so the bench jobs (nothing of their own but a spec) are stored without a hash of their own (README, How it works); ' +
     'no safety setting is turned off in any row.',
   bullmq:
     'BullMQ Queue + Worker: removeOnComplete/removeOnFail true on every job ({count: 0} on the worker); ' +

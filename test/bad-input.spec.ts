@@ -145,12 +145,10 @@ describe('bad input', () => {
     });
     const redis = rawRedis();
     // The entity follows the spec's header line; the header itself is broken for `mangled`.
-    // Enqueued with nothing but a spec, they have no hash of their own: the specs wait in
-    // the namespace's `specs` hash.
-    const specsKey = `${keyPrefix}{default}:specs`;
-    const header = (await redis.hget(specsKey, corrupt.operationId))!.split('\n')[0];
-    await redis.hset(specsKey, corrupt.operationId, `${header}\n{not json`);
-    await redis.hset(specsKey, mangled.operationId, '["known", oops');
+    const corruptKey = `${keyPrefix}{default}:job:${corrupt.operationId}`;
+    const header = (await redis.hget(corruptKey, 'spec'))!.split('\n')[0];
+    await redis.hset(corruptKey, 'spec', `${header}\n{not json`);
+    await redis.hset(`${keyPrefix}{default}:job:${mangled.operationId}`, 'spec', '["known", oops');
     // Delayed, and nothing left that names its queue: it cannot be promoted, nor dropped.
     await redis.hset(`${keyPrefix}{default}:job:${lateMangled.operationId}`, 'spec', '["kn');
     // A job hash in an older layout: fields of its own, no spec.

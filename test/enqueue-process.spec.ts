@@ -101,30 +101,6 @@ describe('enqueue and process', () => {
     );
   });
 
-  it('returns the job an id the queue chose names when that id is enqueued again', async () => {
-    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
-    // Nothing of its own but a spec: it waits without a hash, and its id is still taken.
-    const first = await t.queue.enqueue({ entity: { name: 'Al' }, processor: 'greet' });
-    const again = await t.queue.enqueue({
-      entity: { name: 'Al' },
-      processor: 'greet',
-      operationId: first.operationId,
-    });
-    expect(again).toMatchObject({ operationId: first.operationId, created: false });
-    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 1 });
-    t.worker.start();
-    await waitFor(
-      async () => (await t!.queue.getJob(first.operationId))?.state === 'completed',
-      'the job to complete',
-    );
-    expect(t.app.get(GreetingJobs).greeted).toEqual(['Hello, Al (attempt 1)']);
-    expect(await t.queue.getJob(first.operationId)).toMatchObject({
-      attempts: 1,
-      firstAttemptAt: expect.any(Number),
-      finishedAt: expect.any(Number),
-    });
-  });
-
   it('sends the enqueues of one turn of the event loop in one script call, each with its own result', async () => {
     t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
     const { client } = t.app.get(RedisConnection);

@@ -255,10 +255,8 @@ describe('leases, stalled jobs and fencing', () => {
     const { keyPrefix, app } = await idleApp('unplaced', { maxStalls: 5 });
     const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
     const dead = await takeJobAndDie(keyPrefix, 1);
-    // Neither a queue field nor a readable spec header is left to say where it goes back. Enqueued
-    // with nothing but its spec, the job has no hash of its own: its spec is in `specs`.
-    expect(await dead.redis.exists(dead.scripts.keys.job(operationId))).toBe(0);
-    await dead.redis.hset(dead.scripts.keys.specs, operationId, '{broken');
+    // Neither a queue field nor a readable spec header is left to say where it goes back.
+    await dead.redis.hset(dead.scripts.keys.job(operationId), 'spec', '{broken');
     dead.redis.disconnect();
     await sleep(5);
     const { redis, scripts } = scriptsOn(keyPrefix);

@@ -40,7 +40,8 @@ class BenchJobs {
  * nest-queue-system through Nest, with every safety on: leases and heartbeat, metrics in
  * Redis, retries configured (exponential, 5 attempts, 1 h budget), and an `onSuccess`
  * callback attached to every job; the bench counts completions in that callback. Like the
- * peers, it deletes a job once completed (`backupTtl: 0`).
+ * peers, it deletes a job once completed (`backupTtl: 0`), which also stores these jobs
+ * (nothing of their own but a spec) without a hash of their own.
  */
 export class OursAdapter extends CountingAdapter implements QueueAdapter {
   readonly name = 'ours' as const;

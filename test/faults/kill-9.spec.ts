@@ -43,7 +43,12 @@ describe.each(RETENTIONS)('fault: kill -9 at any instant, $retention', ({ backup
     raw = new Redis(redis.url);
     producer = await createQueueApp(
       faultJobProviders({ redisUrl: redis.url, keyPrefix, jobMs: [5, 25], freezeMs: 0 }),
-      { redis: { url: redis.url, keyPrefix }, worker: { autoStart: false } },
+      // The producer's retention decides how jobs are stored: with 0, those with nothing of
+      // their own but a spec (all of these) have no hash until a transition gives them one.
+      {
+        redis: { url: redis.url, keyPrefix, backupTtl: backupTtlMs },
+        worker: { autoStart: false },
+      },
     );
     fleet = new ProcessFleet({
       REDIS_URL: redis.url,
@@ -155,6 +160,9 @@ describe.each(RETENTIONS)('fault: kill -9 at any instant, $retention', ({ backup
       expect([...done.members].filter((id) => !idSet.has(id))).toEqual([]);
       // A deleted job has no hash left: its completion is proven by the counters above.
       expect(states).toEqual(backupTtlMs > 0 ? { completed: JOBS } : { null: JOBS });
+      // Nor is a spec or lease token left of the jobs that had no hash of their own.
+      expect(await raw.hlen(`${keys.base}specs`)).toBe(0);
+      expect(await raw.hlen(keys.leases)).toBe(0);
       expect(failures).toBe(0);
       expect(systemErrors).toBe(0);
       // Exactly-once in Redis: each job's completion was accepted once, however often it ran.

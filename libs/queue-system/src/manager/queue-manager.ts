@@ -251,10 +251,14 @@ export class QueueManager {
     return this.connection.run('status', () => this.scripts.status(this.connection.client));
   }
 
-  /** One enqueue script call under the connection policy. */
+  /**
+   * One enqueue script call under the connection policy. Jobs go without a hash only when
+   * completed jobs are deleted at once: a job kept after completion needs a hash then, and
+   * writing it with the job costs less than building it from the shared hashes at the end.
+   */
   private store(operation: string, jobs: readonly NewJob[], now: number) {
     return this.connection.run(operation, () =>
-      this.scripts.enqueue(this.connection.client, jobs, now),
+      this.scripts.enqueue(this.connection.client, jobs, now, this.config.redis.backupTtl === 0),
     );
   }
 

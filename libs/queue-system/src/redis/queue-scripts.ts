@@ -45,11 +45,12 @@ export class QueueScripts {
    * Adds jobs in one call; per job, in order: [the id returned, true created or false
    * existing]. Consecutive jobs sharing queue, priority, due time, deduplication key and
    * whether their id may exist (all the jobs of a batch) are sent as one group, so that a job
-   * costs two arguments.
+   * costs two arguments. `hashless`: a job with nothing of its own but its spec goes without
+   * a hash (see `includes/own-hash.lua`).
    */
-  async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number) {
+  async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, hashless: boolean) {
     const k = this.keys;
-    const args: ScriptArg[] = [k.base, now];
+    const args: ScriptArg[] = [k.base, now, hashless ? 1 : 0];
     let countAt = -1;
     let group: NewJob | undefined;
     for (const job of jobs) {

@@ -1,6 +1,7 @@
 --[[
   Adds jobs: stores each job's hash, then puts its id in its ready list, or in `delayed` when
-  it is due later. A job whose id exists already (pending, or finished and kept), or a pending
+  it is due later. When the caller allows it, a job with nothing of its own but its spec gets
+  no hash: its spec goes to `specs` (see `includes/own-hash`). A job whose id exists already (pending, or finished and kept), or a pending
   job with the same deduplication key, is returned instead. Many jobs per call: a batch costs
   one round trip and one script call, and the ids bound for one ready list go in one LPUSH.
 
@@ -9,7 +10,8 @@
     KEYS[5] queues set     KEYS[6] specs hash
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
-    ARGV[3..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
+    ARGV[3] 1 when jobs with nothing of their own but a spec go without a hash, else 0
+    ARGV[4..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
       due time (ms, 0 for now), deduplication key ('' for none), 1 when the ids may exist
       already (chosen by the caller) or 0 (fresh random ids), 1 when the hash must name the
       queue (not named after the processor, which the spec header holds) or 0, then per job:
@@ -23,7 +25,7 @@
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 
-local prefix, now = ARGV[1], tonumber(ARGV[2])
+local prefix, now, hashless = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 local jobPrefix = prefix .. 'job:'
 local pending = { waiting = true, delayed = true, active = true }
 
@@ -85,7 +87,7 @@ local function addJob(jobId, spec, queue, priority, dueAt, dedupKey, mayExist, q
   end
 end
 
-local i = 3
+local i = 4
 while i <= #ARGV do
   local count, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
   local dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
@@ -112,7 +114,7 @@ while i <= #ARGV do
       shared[#shared + 1], shared[#shared + 2] = 'priority', priority
     end
     local n = #readyIds
-    if #shared == 0 then
+    if hashless and #shared == 0 then
       -- No field of its own but the spec: the job has no hash, its spec waits in `specs`.
       for from = i, last, 1000 do
         redis.call('HSET', KEYS[6], unpack(ARGV, from, math.min(from + 999, last)))

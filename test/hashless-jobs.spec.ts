@@ -1,0 +1,280 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  OnSuccess,
+  Processor,
+  QueueRetryConfig,
+  type JobContext,
+  type QueueModuleOptions,
+  type SuccessCallbackPayload,
+} from '../libs/queue-system/src/index.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
+import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
+import { defineScripts } from '../libs/queue-system/src/redis/script-loader.js';
+import {
+  createQueueApp,
+  rawRedis,
+  sleep,
+  uniquePrefix,
+  type QueueTestApp,
+  waitFor,
+} from './support/queue-test-app.js';
+
+/**
+ * With `redis.backupTtl: 0` (completed jobs deleted), a job enqueued with nothing of its own
+ * but a spec gets no hash: its spec waits in `specs`, its lease token runs in `leases`. These
+ * tests take such jobs through every transition and check what a user sees.
+ */
+@Injectable()
+class HashlessJobs {
+  readonly runs: { id: string; attempt: number; at: number }[] = [];
+  readonly successes: SuccessCallbackPayload[] = [];
+
+  @Processor('hashless.work')
+  work(_entity: unknown, ctx: JobContext) {
+    this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
+    return `done at attempt ${ctx.attempt}`;
+  }
+
+  @Processor('hashless.flaky')
+  flaky(_entity: unknown, ctx: JobContext) {
+    this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
+    if (ctx.attempt < 2) throw new Error(`attempt ${ctx.attempt} fails`);
+    return 'recovered';
+  }
+
+  @Processor('hashless.broken')
+  broken(_entity: unknown, ctx: JobContext) {
+    this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
+    throw new Error('always broken');
+  }
+
+  @Processor('hashless.slow')
+  async slow(entity: { ms: number }, ctx: JobContext) {
+    await sleep(entity.ms);
+    this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
+  }
+
+  @OnSuccess('hashless.done')
+  done(payload: SuccessCallbackPayload) {
+    this.successes.push(payload);
+  }
+}
+
+describe('jobs without a hash of their own (backupTtl 0)', () => {
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
+  });
+
+  async function app(options: QueueModuleOptions = {}): Promise<QueueTestApp> {
+    const keyPrefix = options.redis?.keyPrefix ?? uniquePrefix('hashless');
+    const t = await createQueueApp([HashlessJobs], {
+      ...options,
+      redis: { ...options.redis, keyPrefix, backupTtl: 0 },
+      worker: { autoStart: false, ...options.worker },
+      retry: QueueRetryConfig.fixed({ maxAttempts: 3, delay: 10 }),
+    });
+    cleanups.push(() => t.close());
+    return t;
+  }
+
+  /** A plain connection with the scripts, and the namespace's keys. */
+  function raw(keyPrefix: string) {
+    const redis = rawRedis();
+    defineScripts(redis);
+    cleanups.push(() => redis.disconnect());
+    return { redis, scripts: new QueueScripts(new QueueKeys(keyPrefix, 'default')) };
+  }
+
+  it('waits and runs without a hash, is read by getJob in every state, and leaves nothing behind', async () => {
+    const t = await app();
+    const { redis, scripts } = raw(t.keyPrefix);
+    const { keys } = scripts;
+    const plain = await t.queue.enqueue({ entity: { n: 1 }, processor: 'hashless.work' });
+    const urgent = await t.queue.enqueue({
+      entity: { n: 2 },
+      processor: 'hashless.work',
+      priority: 'high',
+    });
+    expect(await redis.exists(keys.job(plain.operationId))).toBe(0);
+    expect(await redis.hget(keys.specs, plain.operationId)).toMatch(/^\["hashless\.work",/);
+    // An option of its own (here a priority) and the job has its hash as always.
+    expect(await redis.hget(keys.job(urgent.operationId), 'priority')).toBe('high');
+    expect(await t.queue.getJob(plain.operationId)).toMatchObject({
+      state: 'waiting',
+      processor: 'hashless.work',
+      queueName: 'hashless.work',
+      priority: 'normal',
+      entity: { n: 1 },
+      attempts: 0,
+    });
+    // Its id is taken all the same: enqueueing it again returns the waiting job.
+    const again = await t.queue.enqueue({
+      entity: { n: 1 },
+      processor: 'hashless.work',
+      operationId: plain.operationId,
+    });
+    expect(again).toMatchObject({ operationId: plain.operationId, created: false });
+
+    // Taken by a worker that then goes silent: active, attempt 1, started at the fetch.
+    const now = Date.now();
+    const { jobs } = await scripts.fetch(redis, {
+      now,
+      leaseDeadline: now + 60_000,
+      tokenPrefix: 'w',
+      slots: 2,
+      busy: 0,
+      queues: undefined,
+      queueLimits: new Map(),
+    });
+    expect(jobs.map((job) => job.id)).toEqual([urgent.operationId, plain.operationId]);
+    expect(await redis.hget(keys.leases, plain.operationId)).toBe(`w@${now}:1`);
+    expect(await t.queue.getJob(plain.operationId)).toMatchObject({
+      state: 'active',
+      attempts: 1,
+      firstAttemptAt: now,
+      entity: { n: 1 },
+    });
+    expect(
+      await scripts.completeMany(
+        redis,
+        jobs.map((job) => ({ id: job.id, token: job.lease!, result: '' })),
+        Date.now(),
+        0,
+      ),
+    ).toEqual([1, 1]);
+    expect(await t.queue.getJob(plain.operationId)).toBeUndefined();
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
+    expect(await redis.hlen(keys.specs)).toBe(0);
+    expect(await redis.hlen(keys.leases)).toBe(0);
+    expect(await redis.zcard(keys.active)).toBe(0);
+  });
+
+  it('completes once when its ack comes twice in one call, and refuses a stale token', async () => {
+    const t = await app();
+    const { redis, scripts } = raw(t.keyPrefix);
+    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'hashless.work' });
+    const now = Date.now();
+    const { jobs } = await scripts.fetch(redis, {
+      now,
+      leaseDeadline: now + 60_000,
+      tokenPrefix: 'w',
+      slots: 1,
+      busy: 0,
+      queues: undefined,
+      queueLimits: new Map(),
+    });
+    const ack = { id: operationId, token: jobs[0]!.lease!, result: '' };
+    const stale = { id: operationId, token: `w@${now}:2`, result: '' };
+    expect(await scripts.completeMany(redis, [stale, ack, ack], Date.now(), 0)).toEqual([
+      -1, 1, -1,
+    ]);
+    expect(await t.queue.getMetrics()).toMatchObject({ processed: 1 });
+  });
+
+  it('retries from the hash it gets, and dead-letters with its attempts and first attempt time', async () => {
+    const t = await app();
+    const jobs = t.app.get(HashlessJobs);
+    const { redis, scripts } = raw(t.keyPrefix);
+    const flaky = await t.queue.enqueue({
+      entity: {},
+      processor: 'hashless.flaky',
+      onSuccess: 'hashless.done',
+    });
+    const broken = await t.queue.enqueue({ entity: {}, processor: 'hashless.broken' });
+    t.worker.start();
+    await waitFor(() => jobs.successes.length === 1, 'the flaky job to succeed');
+    await waitFor(
+      async () => (await t.queue.getJob(broken.operationId))?.state === 'failed',
+      'the broken job to fail',
+    );
+    expect(jobs.successes[0]).toMatchObject({
+      operationId: flaky.operationId,
+      result: 'recovered',
+    });
+    const runsOf = (id: string) => jobs.runs.filter((run) => run.id === id);
+    expect(runsOf(flaky.operationId).map((run) => run.attempt)).toEqual([1, 2]);
+    expect(runsOf(broken.operationId).map((run) => run.attempt)).toEqual([1, 2, 3]);
+    const failed = await t.queue.getJob(broken.operationId);
+    expect(failed).toMatchObject({
+      state: 'failed',
+      attempts: 3,
+      lastError: 'Error: always broken',
+    });
+    // The retry budget counts from the first attempt, which its lease token recorded.
+    expect(failed!.firstAttemptAt).toBeLessThanOrEqual(runsOf(broken.operationId)[0]!.at);
+    expect(failed!.firstAttemptAt).toBeGreaterThanOrEqual(failed!.enqueuedAt);
+    expect(await t.queue.listDeadLetters('failures')).toEqual([broken.operationId]);
+    expect(await t.queue.getMetrics()).toMatchObject({ processed: 1, failed: 1, retried: 3 });
+    // The completed job is gone; the failed one kept its (new) hash; nothing else is left.
+    expect(await t.queue.getJob(flaky.operationId)).toBeUndefined();
+    expect(await redis.hlen(scripts.keys.specs)).toBe(0);
+    expect(await redis.hlen(scripts.keys.leases)).toBe(0);
+  });
+
+  it('is put back by stalled-job recovery with its first attempt time, and runs again', async () => {
+    const t = await app();
+    const { redis, scripts } = raw(t.keyPrefix);
+    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'hashless.work' });
+    const fetchedAt = Date.now();
+    await scripts.fetch(redis, {
+      now: fetchedAt,
+      leaseDeadline: fetchedAt + 1,
+      tokenPrefix: 'dead-worker',
+      slots: 1,
+      busy: 0,
+      queues: undefined,
+      queueLimits: new Map(),
+    });
+    await sleep(5);
+    expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([1, 0]);
+    expect(await t.queue.getJob(operationId)).toMatchObject({
+      state: 'waiting',
+      attempts: 0,
+      firstAttemptAt: fetchedAt,
+    });
+    expect(await redis.hexists(scripts.keys.leases, operationId)).toBe(0);
+    t.worker.start();
+    const jobs = t.app.get(HashlessJobs);
+    await waitFor(() => jobs.runs.some((run) => run.id === operationId), 'the second run');
+    // A stall spends no attempt: the rerun is attempt 1 again.
+    expect(jobs.runs).toEqual([{ id: operationId, attempt: 1, at: expect.any(Number) }]);
+    await waitFor(async () => (await t.queue.getJobCounts()).active === 0, 'the completion');
+    expect(await t.queue.getMetrics()).toMatchObject({ processed: 1, stalled: 1 });
+  });
+
+  it('keeps its lease by the heartbeat while it runs, and goes back to its queue at shutdown', async () => {
+    const keyPrefix = uniquePrefix('hashless-slow');
+    const t = await app({
+      redis: { keyPrefix },
+      worker: { leaseDuration: 300, heartbeatInterval: 75, graceShutdownPeriod: 100 },
+    });
+    const jobs = t.app.get(HashlessJobs);
+    const long = await t.queue.enqueue({ entity: { ms: 900 }, processor: 'hashless.slow' });
+    t.worker.start();
+    await waitFor(() => jobs.runs.length === 1, 'the long job', 5_000);
+    expect(await t.queue.getMetrics()).toMatchObject({ processed: 1 });
+    expect((await t.queue.getMetrics()).stalled ?? 0).toBe(0);
+    expect(long.operationId).toBe(jobs.runs[0]!.id);
+
+    const cut = await t.queue.enqueue({ entity: { ms: 10_000 }, processor: 'hashless.slow' });
+    await waitFor(
+      async () => (await t.queue.getJob(cut.operationId))?.state === 'active',
+      'the job to start',
+    );
+    await t.worker.stop();
+    expect(await t.queue.getJob(cut.operationId)).toMatchObject({ state: 'waiting', attempts: 0 });
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 1, active: 0, failures: 0 });
+  });
+
+  it('is deleted with its spec when its queue is purged', async () => {
+    const t = await app();
+    const { redis, scripts } = raw(t.keyPrefix);
+    const batch = await t.queue.enqueueBatch({ entities: [1, 2, 3], processor: 'hashless.work' });
+    expect(await redis.hlen(scripts.keys.specs)).toBe(3);
+    expect(await t.queue.purgeQueue('hashless.work')).toBe(3);
+    for (const { operationId } of batch) expect(await t.queue.getJob(operationId)).toBeUndefined();
+    expect(await redis.hlen(scripts.keys.specs)).toBe(0);
+  });
+});
