@@ -79,17 +79,33 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     return t;
   }
 
-  /** A plain connection with the scripts, and the namespace's keys. */
+  /**
+   * A plain connection with the scripts, and `take`: a worker named `worker` that takes up to
+   * `slots` jobs through the real fetch script at `now` and never acks them.
+   */
   function raw(keyPrefix: string) {
     const redis = rawRedis();
     defineScripts(redis);
     cleanups.push(() => redis.disconnect());
-    return { redis, scripts: new QueueScripts(new QueueKeys(keyPrefix, 'default')) };
+    const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+    const take = async (slots: number, now: number, leaseMs = 60_000, worker = 'w') =>
+      (
+        await scripts.fetch(redis, {
+          now,
+          leaseDeadline: now + leaseMs,
+          tokenPrefix: worker,
+          slots,
+          busy: 0,
+          queues: undefined,
+          queueLimits: new Map(),
+        })
+      ).jobs;
+    return { redis, scripts, take };
   }
 
   it('waits and runs without a hash, is read by getJob in every state, and leaves nothing behind', async () => {
     const t = await app();
-    const { redis, scripts } = raw(t.keyPrefix);
+    const { redis, scripts, take } = raw(t.keyPrefix);
     const { keys } = scripts;
     const plain = await t.queue.enqueue({ entity: { n: 1 }, processor: 'hashless.work' });
     const urgent = await t.queue.enqueue({
@@ -119,15 +135,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
 
     // Taken by a worker that then goes silent: active, attempt 1, started at the fetch.
     const now = Date.now();
-    const { jobs } = await scripts.fetch(redis, {
-      now,
-      leaseDeadline: now + 60_000,
-      tokenPrefix: 'w',
-      slots: 2,
-      busy: 0,
-      queues: undefined,
-      queueLimits: new Map(),
-    });
+    const jobs = await take(2, now);
     expect(jobs.map((job) => job.id)).toEqual([urgent.operationId, plain.operationId]);
     expect(await redis.hget(keys.leases, plain.operationId)).toBe(`w@${now}:1`);
     expect(await t.queue.getJob(plain.operationId)).toMatchObject({
@@ -153,18 +161,10 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
 
   it('completes once when its ack comes twice in one call, and refuses a stale token', async () => {
     const t = await app();
-    const { redis, scripts } = raw(t.keyPrefix);
+    const { redis, scripts, take } = raw(t.keyPrefix);
     const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'hashless.work' });
     const now = Date.now();
-    const { jobs } = await scripts.fetch(redis, {
-      now,
-      leaseDeadline: now + 60_000,
-      tokenPrefix: 'w',
-      slots: 1,
-      busy: 0,
-      queues: undefined,
-      queueLimits: new Map(),
-    });
+    const jobs = await take(1, now);
     const ack = { id: operationId, token: jobs[0]!.lease!, result: '' };
     const stale = { id: operationId, token: `w@${now}:2`, result: '' };
     expect(await scripts.completeMany(redis, [stale, ack, ack], Date.now(), 0)).toEqual([
@@ -215,18 +215,10 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
 
   it('is put back by stalled-job recovery with its first attempt time, and runs again', async () => {
     const t = await app();
-    const { redis, scripts } = raw(t.keyPrefix);
+    const { redis, scripts, take } = raw(t.keyPrefix);
     const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'hashless.work' });
     const fetchedAt = Date.now();
-    await scripts.fetch(redis, {
-      now: fetchedAt,
-      leaseDeadline: fetchedAt + 1,
-      tokenPrefix: 'dead-worker',
-      slots: 1,
-      busy: 0,
-      queues: undefined,
-      queueLimits: new Map(),
-    });
+    await take(1, fetchedAt, 1, 'dead-worker');
     await sleep(5);
     expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([1, 0]);
     expect(await t.queue.getJob(operationId)).toMatchObject({
