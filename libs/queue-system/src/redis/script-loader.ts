@@ -13,8 +13,9 @@ const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
  * header names the processor): it reads version 2 jobs, but version 2 workers cannot place
  * version 3 jobs that are delayed, retried or recovered, so stop them before enqueueing with it.
  * Version 4 keeps a job enqueued with nothing of its own but its spec without a hash (spec in
- * `specs`, lease in `leases`) until a transition other than fetch and ack gives it one: it
- * reads version 3 jobs, but version 3 workers cannot see version 4 jobs; stop them first.
+ * `specs`, lease in `leases`) when completed jobs are deleted at once, until a transition
+ * other than fetch and ack gives it one: it reads version 3 jobs, but a version 3 worker
+ * drops such a job (it finds no hash), so stop version 3 workers before enqueueing with it.
  */
 export const SCRIPTS_VERSION = '4';
 
