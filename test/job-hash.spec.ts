@@ -1,11 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   encodeJobSpecHeader,
+  fetchLeases,
   parseFetchedJob,
   parseJobHash,
 } from '../libs/queue-system/src/redis/job-hash.js';
 
-const fetch = { tokenPrefix: 'w', now: 1_000 };
+const fetch = fetchLeases('w', 1_000);
 const header = encodeJobSpecHeader({
   processor: 'mail',
   enqueuedAt: 5,

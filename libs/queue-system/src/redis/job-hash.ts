@@ -127,18 +127,30 @@ export const FETCHED_VALUES_PER_JOB = 3;
 /** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-8.lua). */
 export type FetchedValue = string | number | null | (string | number)[];
 
+/** The lease tokens of one fetch call: `<token prefix>@<now>:<attempt>`, as the script writes them. */
+export interface FetchLeases {
+  now: number;
+  prefix: string;
+  /** The token of a first attempt, the usual case: one string shared by the jobs of the call. */
+  first: string;
+}
+
+export function fetchLeases(tokenPrefix: string, now: number): FetchLeases {
+  const prefix = `${tokenPrefix}@${now}:`;
+  return { now, prefix, first: `${prefix}1` };
+}
+
 /**
  * Parses one job of a fetch reply, starting at `at`: id, spec, then the attempt number, or
  * [attempt, first attempt time, stalls, requeues] for a job that ran or was put back before.
- * A bare number means a first run, started at the fetch's `now`. `tokenPrefix` is the
- * worker's: the lease token is `<tokenPrefix>@<now>:<attempt>`, as the script wrote it.
+ * A bare number means a first run, started at the fetch's `now`.
  */
 export function parseFetchedJob(
   values: readonly FetchedValue[],
   at: number,
   queue: string,
   priority: JobPriority,
-  fetch: { tokenPrefix: string; now: number },
+  fetch: FetchLeases,
 ): JobHash {
   const job = newJob(String(values[at]), queue);
   job.priority = priority;
@@ -153,7 +165,7 @@ export function parseFetchedJob(
     job.attempts = Number(attempt);
     job.firstAttemptAt = fetch.now;
   }
-  job.lease = `${fetch.tokenPrefix}@${fetch.now}:${job.attempts}`;
+  job.lease = job.attempts === 1 ? fetch.first : `${fetch.prefix}${job.attempts}`;
   applySpec(job, String(values[at + 1]));
   return job;
 }

@@ -1,6 +1,7 @@
 import type { JobPriority } from '../interfaces/job-options.interface.js';
 import {
   FETCHED_VALUES_PER_JOB,
+  fetchLeases,
   parseFetchedJob,
   type FetchedValue,
   type JobHash,
@@ -125,6 +126,7 @@ export class QueueScripts {
       args,
     )) as [number, number[], ...FetchedValue[]];
     const jobs: JobHash[] = [];
+    const leases = fetchLeases(request.tokenPrefix, request.now);
     // Runs of jobs taken from one ready list: queue, priority, count, then per job 3 values.
     for (let at = 2; at < reply.length;) {
       const queue = String(reply[at]);
@@ -132,7 +134,7 @@ export class QueueScripts {
       const count = Number(reply[at + 2]);
       at += 3;
       for (let n = 0; n < count; n++, at += FETCHED_VALUES_PER_JOB) {
-        jobs.push(parseFetchedJob(reply, at, queue, priority, request));
+        jobs.push(parseFetchedJob(reply, at, queue, priority, leases));
       }
     }
     return { nextDueAt: reply[0], completed: inCallerOrder(completions, bare, reply[1]), jobs };

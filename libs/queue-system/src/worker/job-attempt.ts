@@ -2,6 +2,7 @@ import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { QueueRetryConfig } from '../config/index.js';
 import type { JobHash } from '../redis/job-hash.js';
+import type { RegisteredCallable } from '../registry/callable-registry.js';
 
 export type AttemptOutcome =
   | { kind: 'succeeded'; result: unknown }
@@ -34,6 +35,8 @@ export class JobAttempt {
   private settled = false;
   /** Set by the executor before the run: what the outcome is handled with. */
   entity: unknown;
+  /** What runs it, set by the executor before the run. */
+  processor?: RegisteredCallable;
   /** The processor's result, kept for the success callback. */
   result: unknown;
   retry?: QueueRetryConfig;
@@ -63,7 +66,7 @@ export class JobAttempt {
    * processor's own.
    */
   run(
-    invoke: (context: JobContext) => unknown,
+    invoke: (attempt: JobAttempt, context: JobContext) => unknown,
     timeoutMs: number,
     onOutcome: (attempt: JobAttempt, outcome: AttemptOutcome) => void,
   ): void {
@@ -73,7 +76,7 @@ export class JobAttempt {
     if (this.abortReason) return this.finish(outcomeOfAbort(this.abortReason));
     let result: unknown;
     try {
-      result = invoke(this.context);
+      result = invoke(this, this.context);
     } catch (error) {
       return this.finish({ kind: 'failed', error, timedOut: false });
     }

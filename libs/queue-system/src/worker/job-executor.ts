@@ -85,8 +85,9 @@ export class JobExecutor {
       return this.systemError(attempt, `retry plan is unreadable: ${errorMessage(error)}`);
     }
     attempt.retry = retry;
-    attempt.firstAttemptAt = job.firstAttemptAt ?? Date.now();
-    const budgetLeft = retry.remainingBudget(attempt.firstAttemptAt, Date.now());
+    const now = Date.now();
+    attempt.firstAttemptAt = job.firstAttemptAt ?? now;
+    const budgetLeft = retry.remainingBudget(attempt.firstAttemptAt, now);
     if (budgetLeft <= 0) {
       return this.track(
         attempt,
@@ -99,13 +100,14 @@ export class JobExecutor {
     }
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
     attempt.context.maxAttempts = retry.maxAttempts;
-    attempt.run(
-      (context) => this.invokeWatchingTheLoop(processor, attempt.entity, context),
-      timeoutMs,
-      this.onOutcome,
-    );
+    attempt.processor = processor;
+    attempt.run(this.invokeProcessor, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }
+
+  /** One function for every attempt: no closure per job. */
+  private readonly invokeProcessor = (attempt: JobAttempt, context: JobContext): unknown =>
+    this.invokeWatchingTheLoop(attempt.processor!, attempt.entity, context);
 
   private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
     this.releaseSlot(attempt);
@@ -370,23 +372,44 @@ export class JobExecutor {
     kind: CallableKind,
     name: string,
     payload: object,
-    then: () => void = () => this.finish(attempt),
+    then?: () => void,
   ): void {
-    const failed = (error: unknown) => {
-      this.logger.error(`${kind} callback "${name}" failed: ${errorMessage(error)}`, error);
-      void this.count('callback_errors').finally(then);
-    };
     const callback = this.registry.get(kind, name);
     if (!callback) {
-      return failed(new Error(`${kind} callback "${name}" is not registered in this process`));
+      const missing = new Error(`${kind} callback "${name}" is not registered in this process`);
+      return this.callbackFailed(attempt, kind, name, missing, then);
     }
     let returned: unknown;
     try {
       returned = callback.invoke(payload);
     } catch (error) {
-      return failed(error);
+      return this.callbackFailed(attempt, kind, name, error, then);
     }
-    if (isThenable(returned)) returned.then(then, failed);
-    else then();
+    // Closures only for a callback that returns a promise: none on the common path.
+    if (isThenable(returned)) {
+      returned.then(
+        () => this.afterCallback(attempt, then),
+        (error: unknown) => this.callbackFailed(attempt, kind, name, error, then),
+      );
+    } else {
+      this.afterCallback(attempt, then);
+    }
+  }
+
+  /** What follows a callback: `then`, or by default the attempt is finished. */
+  private afterCallback(attempt: JobAttempt, then: (() => void) | undefined): void {
+    if (then) then();
+    else this.finish(attempt);
+  }
+
+  private callbackFailed(
+    attempt: JobAttempt,
+    kind: CallableKind,
+    name: string,
+    error: unknown,
+    then: (() => void) | undefined,
+  ): void {
+    this.logger.error(`${kind} callback "${name}" failed: ${errorMessage(error)}`, error);
+    void this.count('callback_errors').finally(() => this.afterCallback(attempt, then));
   }
 }
