@@ -12,11 +12,7 @@ import {
   type QueueScripts,
 } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
-import type {
-  CallableKind,
-  CallableRegistry,
-  RegisteredCallable,
-} from '../registry/callable-registry.js';
+import type { CallableKind, CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher, PendingAck } from './ack-batcher.js';
@@ -104,10 +100,6 @@ export class JobExecutor {
     attempt.run(this.invokeProcessor, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }
-
-  /** One function for every attempt: no closure per job. */
-  private readonly invokeProcessor = (attempt: JobAttempt, context: JobContext): unknown =>
-    this.invokeWatchingTheLoop(attempt.processor!, attempt.entity, context);
 
   private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
     this.releaseSlot(attempt);
@@ -236,16 +228,14 @@ export class JobExecutor {
 
   /**
    * A main-thread processor's synchronous part blocks the event loop: leases stop being
-   * extended, health checks time out, other jobs stall. Name the culprit.
+   * extended, health checks time out, other jobs stall. Name the culprit. One function for
+   * every attempt: no closure per job.
    */
-  private invokeWatchingTheLoop(
-    processor: RegisteredCallable,
-    entity: unknown,
-    context: JobContext,
-  ): unknown {
-    if (processor.thread) return processor.invoke(entity, context);
+  private readonly invokeProcessor = (attempt: JobAttempt, context: JobContext): unknown => {
+    const processor = attempt.processor!;
+    if (processor.thread) return processor.invoke(attempt.entity, context);
     const started = performance.now();
-    const result = processor.invoke(entity, context);
+    const result = processor.invoke(attempt.entity, context);
     const blocked = performance.now() - started;
     if (blocked > this.config.worker.blockWarningThreshold) {
       this.logger.warn(
@@ -253,7 +243,7 @@ export class JobExecutor {
       );
     }
     return result;
-  }
+  };
 
   /** The pool was full: back to Redis for a short while without spending an attempt. */
   private async deferOrFail(attempt: JobAttempt): Promise<void> {

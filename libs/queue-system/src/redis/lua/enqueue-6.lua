@@ -1,9 +1,10 @@
 --[[
   Adds jobs: stores each job's hash, then puts its id in its ready list, or in `delayed` when
   it is due later. When the caller allows it, a job with nothing of its own but its spec gets
-  no hash: its spec goes to `specs` (see `includes/own-hash`). A job whose id exists already (pending, or finished and kept), or a pending
-  job with the same deduplication key, is returned instead. Many jobs per call: a batch costs
-  one round trip and one script call, and the ids bound for one ready list go in one LPUSH.
+  no hash: its spec goes to `specs` (see `includes/own-hash`). A job whose id exists already
+  (pending, or finished and kept), or a pending job with the same deduplication key, is
+  returned instead. Many jobs per call: a batch costs one round trip and one script call, and
+  the ids bound for one ready list go in one LPUSH.
 
   Input:
     KEYS[1] delayed zset   KEYS[2] dedup hash   KEYS[3] metrics hash   KEYS[4] wake list
@@ -22,6 +23,7 @@
     job returned instead; empty when every job was created (a batch's usual reply: nothing
     to build in Redis nor to parse in Node)
 ]]
+--- @include "includes/batched"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 
@@ -42,11 +44,10 @@ local ready, readyOrder, listQueue = {}, {}, {}
 
 -- Stores one job of a group that may be delayed, deduplicated or exist already; returns the
 -- id of the existing job it was turned into, or nothing when it was created.
-local function addJob(jobId, spec, queue, priority, dueAt, dedupKey, mayExist, queueField,
-                      readyIds)
+local function addJob(jobId, spec, group)
   local existing
-  if dedupKey ~= '' then
-    existing = redis.call('HGET', KEYS[2], dedupKey)
+  if group.dedupKey ~= '' then
+    existing = redis.call('HGET', KEYS[2], group.dedupKey)
     if existing and not pending[stateOf(jobPrefix .. existing)] then
       existing = nil
     end
@@ -54,71 +55,70 @@ local function addJob(jobId, spec, queue, priority, dueAt, dedupKey, mayExist, q
   local jobKey = jobPrefix .. jobId
   -- An id names one operation: while its job exists, enqueueing it again returns that job,
   -- so a retried enqueue never runs it twice.
-  if not existing and mayExist == '1'
+  if not existing and group.mayExist == '1'
       and (redis.call('EXISTS', jobKey) == 1 or redis.call('HEXISTS', KEYS[6], jobId) == 1) then
     existing = jobId
   end
   if existing then
     return existing
   end
-  local delayed = dueAt > now
-  -- Defaults are not stored, which keeps waiting jobs small: no `state` means waiting, no
-  -- `priority` means normal, no `queue` means the queue named after the processor.
-  local fields = { 'spec', spec }
-  if queueField == '1' then
-    fields[#fields + 1], fields[#fields + 2] = 'queue', queue
-  end
+  local delayed = group.dueAt > now
+  local fields = { 'spec', spec, unpack(group.fields) }
   if delayed then
     fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
   end
-  if priority ~= 'normal' then
-    fields[#fields + 1], fields[#fields + 2] = 'priority', priority
-  end
-  if dedupKey ~= '' then
-    fields[#fields + 1], fields[#fields + 2] = 'dedupKey', dedupKey
-    redis.call('HSET', KEYS[2], dedupKey, jobId)
+  if group.dedupKey ~= '' then
+    fields[#fields + 1], fields[#fields + 2] = 'dedupKey', group.dedupKey
+    redis.call('HSET', KEYS[2], group.dedupKey, jobId)
   end
   redis.call('HSET', jobKey, unpack(fields))
   if delayed then
-    redis.call('ZADD', KEYS[1], dueAt, jobId)
-    registered[queue] = true
+    redis.call('ZADD', KEYS[1], group.dueAt, jobId)
+    registered[group.queue] = true
   else
-    readyIds[#readyIds + 1] = jobId
+    group.readyIds[#group.readyIds + 1] = jobId
   end
 end
 
 local i = 4
 while i <= #ARGV do
-  local count, queue, priority = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
-  local dueAt, dedupKey, mayExist = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
-  local queueField = ARGV[i + 6]
+  local count = tonumber(ARGV[i])
+  local group = {
+    queue = ARGV[i + 1],
+    priority = ARGV[i + 2],
+    dueAt = tonumber(ARGV[i + 3]),
+    dedupKey = ARGV[i + 4],
+    mayExist = ARGV[i + 5],
+    -- The fields every job of the group stores besides its spec. Defaults are not stored,
+    -- which keeps waiting jobs small: no `priority` means normal, no `queue` means the queue
+    -- named after the processor (and no `state` means waiting).
+    fields = {},
+  }
+  if ARGV[i + 6] == '1' then
+    group.fields[#group.fields + 1], group.fields[#group.fields + 2] = 'queue', group.queue
+  end
+  if group.priority ~= 'normal' then
+    group.fields[#group.fields + 1], group.fields[#group.fields + 2] = 'priority', group.priority
+  end
   i = i + 7
   -- The ready list of the group, and the ids bound for it in this call.
-  local list = readyList(prefix, queue, priority)
+  local list = readyList(prefix, group.queue, group.priority)
   local readyIds = ready[list]
   if not readyIds then
     readyIds = {}
     ready[list] = readyIds
     readyOrder[#readyOrder + 1] = list
-    listQueue[list] = queue
+    listQueue[list] = group.queue
   end
+  group.readyIds = readyIds
   local last = i + 2 * count - 1
-  if dueAt <= now and dedupKey == '' and mayExist == '0' then
+  if group.dueAt <= now and group.dedupKey == '' and group.mayExist == '0' then
     -- Fresh ids bound for a ready list (a batch's usual group): nothing to look up, every
-    -- job created, one field or a few the whole group shares.
-    local shared = {}
-    if queueField == '1' then
-      shared[#shared + 1], shared[#shared + 2] = 'queue', queue
-    end
-    if priority ~= 'normal' then
-      shared[#shared + 1], shared[#shared + 2] = 'priority', priority
-    end
+    -- job created.
     local n = #readyIds
-    if hashless and #shared == 0 then
+    if hashless and #group.fields == 0 then
       -- No field of its own but the spec: the job has no hash, its spec waits in `specs`.
-      for from = i, last, 1000 do
-        redis.call('HSET', KEYS[6], unpack(ARGV, from, math.min(from + 999, last)))
-      end
+      callChunked('HSET', KEYS[6], ARGV, i, last)
       for at = i, last, 2 do
         n = n + 1
         readyIds[n] = ARGV[at]
@@ -126,7 +126,7 @@ while i <= #ARGV do
     else
       for at = i, last, 2 do
         local jobId = ARGV[at]
-        redis.call('HSET', jobPrefix .. jobId, 'spec', ARGV[at + 1], unpack(shared))
+        redis.call('HSET', jobPrefix .. jobId, 'spec', ARGV[at + 1], unpack(group.fields))
         n = n + 1
         readyIds[n] = jobId
       end
@@ -134,8 +134,7 @@ while i <= #ARGV do
     created = created + count
   else
     for at = i, last, 2 do
-      local existing = addJob(ARGV[at], ARGV[at + 1], queue, priority, dueAt, dedupKey,
-        mayExist, queueField, readyIds)
+      local existing = addJob(ARGV[at], ARGV[at + 1], group)
       if existing then
         reply[#reply + 1] = position + (at - i) / 2 + 1
         reply[#reply + 1] = existing

@@ -12,23 +12,18 @@
   Output:
     the ids whose lease is lost
 ]]
+--- @include "includes/batched"
+
 local prefix, deadline = ARGV[1], ARGV[2]
-local lost = {}
--- Jobs without a hash of their own hold their lease in `leases` (see `own-hash`).
-local held = {}
-for from = 3, #ARGV, 2000 do
-  local ids = {}
-  for i = from, math.min(from + 1998, #ARGV), 2 do
-    ids[#ids + 1] = ARGV[i]
-  end
-  local part = redis.call('HMGET', KEYS[2], unpack(ids))
-  for k = 1, #ids do
-    held[#held + 1] = part[k] or false
-  end
-end
+local lost, ids = {}, {}
 for i = 3, #ARGV, 2 do
-  local jobId, token = ARGV[i], ARGV[i + 1]
-  local holds = held[(i - 1) / 2] == token
+  ids[#ids + 1] = ARGV[i]
+end
+-- Jobs without a hash of their own hold their lease in `leases` (see `own-hash`).
+local held = hmgetAll(KEYS[2], ids, #ids)
+for n, jobId in ipairs(ids) do
+  local token = ARGV[2 * n + 2]
+  local holds = held[n] == token
   if not holds then
     local fields = redis.call('HMGET', prefix .. 'job:' .. jobId, 'state', 'lease')
     holds = fields[1] == 'active' and fields[2] == token

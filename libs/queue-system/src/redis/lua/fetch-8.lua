@@ -38,6 +38,7 @@
       never stalled nor was put back and this is its first run (it started at ARGV[2]), else
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
 ]]
+--- @include "includes/batched"
 --- @include "includes/complete-jobs"
 --- @include "includes/dead-letter-job"
 --- @include "includes/job-queue"
@@ -136,13 +137,7 @@ for _, priority in ipairs(priorities) do
         reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
         replyLength = runAt + 3
         -- Jobs without a hash of their own have their spec in `specs`: one read for the run.
-        local sharedSpecs = {}
-        for from = 1, #ids, 1000 do
-          local part = redis.call('HMGET', KEYS[7], unpack(ids, from, math.min(from + 999, #ids)))
-          for k = 1, #part do
-            sharedSpecs[from + k - 1] = part[k]
-          end
-        end
+        local sharedSpecs = hmgetAll(KEYS[7], ids, #ids)
         for n, jobId in ipairs(ids) do
           local jobKey = prefix .. 'job:' .. jobId
           local shared = sharedSpecs[n]
@@ -180,12 +175,13 @@ for _, priority in ipairs(priorities) do
             end
             local firstAttemptAt = job[3]
             local firstRun = not firstAttemptAt or firstAttemptAt == ''
-            if shared then
+            if firstRun then
               firstAttemptAt = now
+            end
+            if shared then
               sharedLeasesLength = sharedLeasesLength + 2
               sharedLeases[sharedLeasesLength - 1], sharedLeases[sharedLeasesLength] = jobId, lease
             elseif firstRun then
-              firstAttemptAt = now
               -- ARGV[2], not `now`: a string goes to Redis as it is, a number is formatted.
               redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
                 'firstAttemptAt', ARGV[2])
@@ -216,13 +212,9 @@ for _, priority in ipairs(priorities) do
     end
   end
 end
-for from = 1, sharedLeasesLength, 1000 do
-  redis.call('HSET', KEYS[8], unpack(sharedLeases, from, math.min(from + 999, sharedLeasesLength)))
-end
+callChunked('HSET', KEYS[8], sharedLeases, 1, sharedLeasesLength)
 -- One ZADD for all leases of the call: far cheaper than one per job.
-for from = 1, leasedLength, 1000 do
-  redis.call('ZADD', KEYS[1], unpack(leased, from, math.min(from + 999, leasedLength)))
-end
+callChunked('ZADD', KEYS[1], leased, 1, leasedLength)
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if nextDue[2] then

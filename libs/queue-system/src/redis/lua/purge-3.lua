@@ -8,6 +8,7 @@
   Output:
     the number of jobs deleted
 ]]
+--- @include "includes/batched"
 --- @include "includes/release-dedup"
 
 local jobIds = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -17,8 +18,6 @@ for _, jobId in ipairs(jobIds) do
   redis.call('DEL', jobKey)
 end
 -- Jobs without a hash of their own wait with their spec in `specs` (see `own-hash`).
-for from = 1, #jobIds, 1000 do
-  redis.call('HDEL', KEYS[3], unpack(jobIds, from, math.min(from + 999, #jobIds)))
-end
+callChunked('HDEL', KEYS[3], jobIds, 1, #jobIds)
 redis.call('DEL', KEYS[1])
 return #jobIds

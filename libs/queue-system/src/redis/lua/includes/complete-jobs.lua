@@ -1,3 +1,4 @@
+--- @include "includes/batched"
 --- @include "includes/own-hash"
 -- Completes the jobs listed from ARGV[first]: a number k, then k (id, lease token) pairs of
 -- jobs without a result, then (id, lease token, serialized result) triples; each only if its
@@ -49,13 +50,7 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, specsKey, lea
     ids[count] = ARGV[i]
     i = i + (i > pairsEnd and 3 or 2)
   end
-  local held = {}
-  for from = 1, count, 1000 do
-    local part = redis.call('HMGET', leasesKey, unpack(ids, from, math.min(from + 999, count)))
-    for k = 1, #part do
-      held[from + k - 1] = part[k]
-    end
-  end
+  local held = hmgetAll(leasesKey, ids, count)
 
   i = first + 1
   for n = 1, count do
@@ -96,13 +91,8 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, specsKey, lea
     end
   end
 
-  for from = 1, sharedCount, 1000 do
-    local to = math.min(from + 999, sharedCount)
-    redis.call('HDEL', specsKey, unpack(shared, from, to))
-    redis.call('HDEL', leasesKey, unpack(shared, from, to))
-  end
-  for from = 1, doneCount, 1000 do
-    redis.call('ZREM', activeKey, unpack(done, from, math.min(from + 999, doneCount)))
-  end
+  callChunked('HDEL', specsKey, shared, 1, sharedCount)
+  callChunked('HDEL', leasesKey, shared, 1, sharedCount)
+  callChunked('ZREM', activeKey, done, 1, doneCount)
   return replies, doneCount
 end
