@@ -10,7 +10,6 @@ import {
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
-import { defineScripts } from '../libs/queue-system/src/redis/script-loader.js';
 import {
   createQueueApp,
   rawRedis,
@@ -85,7 +84,6 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
    */
   function raw(keyPrefix: string) {
     const redis = rawRedis();
-    defineScripts(redis);
     cleanups.push(() => redis.disconnect());
     const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
     const take = async (slots: number, now: number, leaseMs = 60_000, worker = 'w') =>

@@ -11,7 +11,6 @@ import {
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
-import { defineScripts } from '../libs/queue-system/src/redis/script-loader.js';
 import {
   createQueueApp,
   rawRedis,
@@ -38,10 +37,9 @@ class LeaseJobs {
   }
 }
 
-/** A plain connection with the Lua scripts registered, and the scripts of `keyPrefix`'s namespace. */
+/** A plain connection, and the scripts of `keyPrefix`'s namespace. */
 function scriptsOn(keyPrefix: string) {
   const redis = rawRedis();
-  defineScripts(redis);
   return { redis, scripts: new QueueScripts(new QueueKeys(keyPrefix, 'default')) };
 }
 

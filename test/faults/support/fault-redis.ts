@@ -9,7 +9,6 @@ import {
 } from '../../../libs/embedded-redis/src/embedded-redis.js';
 import { QueueKeys } from '../../../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../../../libs/queue-system/src/redis/queue-scripts.js';
-import { defineScripts } from '../../../libs/queue-system/src/redis/script-loader.js';
 import { doneKeys, RUN_SEPARATOR } from './fault-jobs.js';
 
 /**
@@ -137,7 +136,6 @@ export async function jobFields(
   ids: readonly string[],
   field: string,
 ): Promise<(string | null)[]> {
-  defineScripts(client);
   const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
   const values: (string | null)[] = [];
   for (let start = 0; start < ids.length; start += 1000) {

@@ -8,9 +8,7 @@ import {
 } from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
-import { scriptCommand } from './script-loader.js';
-
-type ScriptArg = string | number;
+import { runScript, scriptNamed, type ScriptArg } from './script-loader.js';
 
 /** The lease check of a script failed: a late answer from a worker that lost the job. */
 export const LEASE_NOT_HELD = -1;
@@ -58,25 +56,27 @@ export class QueueScripts {
       if (!group || !sameGroup(group, job)) {
         group = job;
         countAt = args.length;
-        args.push(
-          0,
-          job.queueName,
-          job.priority,
-          job.dueAt,
-          job.deduplicationKey ?? '',
-          job.mayExist ? '1' : '0',
-          job.queueField ? '1' : '0',
-        );
+        args.push(0, job.queueName, job.priority);
+        // The usual placement has a short header: fresh id, due now, no deduplication key,
+        // queue named after the processor.
+        if (job.dueAt === 0 && !job.deduplicationKey && !job.mayExist && !job.queueField) {
+          args.push('');
+        } else {
+          args.push(
+            1,
+            job.dueAt,
+            job.deduplicationKey ?? '',
+            job.mayExist ? 1 : 0,
+            job.queueField ? 1 : 0,
+          );
+        }
       }
       (args[countAt] as number)++;
       args.push(job.id, job.spec);
     }
-    const existing = (await call(
-      client,
-      'enqueue',
-      [k.delayed, k.dedup, k.metrics, k.wake, k.queues, k.specs],
-      args,
-    )) as (string | number)[];
+    const existing = (await call(client, 'enqueue', [k.metrics, k.wake, k.specs], args)) as (
+      string | number
+    )[];
     const results = jobs.map((job): [string, boolean] => [job.id, true]);
     // The reply names only the jobs not created: (position from 1, id of the existing job).
     for (let i = 0; i < existing.length; i += 2) {
@@ -292,22 +292,8 @@ export class QueueScripts {
   }
 }
 
-/** Script name -> its command name, worked out once instead of on every call. */
-const commands = new Map<string, string>();
-
-function call(target: RedisClient, script: string, keys: string[], args: ScriptArg[]) {
-  let command = commands.get(script);
-  if (command === undefined) {
-    command = scriptCommand(script);
-    commands.set(script, command);
-  }
-  const method = (target as unknown as Record<string, (a: ScriptArg[]) => Promise<unknown>>)[
-    command
-  ];
-  if (!method) throw new Error(`Lua script ${command} is not defined on this connection`);
-  // One array argument (ioredis flattens it): spreading thousands of arguments into a call
-  // was a tenth of the cost of a batch.
-  return method.call(target, keys.concat(args as string[]));
+function call(target: RedisClient, name: string, keys: string[], args: ScriptArg[]) {
+  return runScript(target, scriptNamed(name), keys, args);
 }
 
 /**

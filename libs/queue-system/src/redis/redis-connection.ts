@@ -2,7 +2,6 @@ import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { RedisGuard } from './redis-guard.js';
-import { defineScripts } from './script-loader.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -22,7 +21,6 @@ export class RedisConnection {
     this.owned = !config.redis.client;
     this.client = config.redis.client ?? new Redis(config.redis.url, this.clientOptions());
     this.reportOutages(this.client);
-    defineScripts(this.client);
     this.client.once('ready', () => void this.checkEvictionPolicy());
   }
 
@@ -50,7 +48,6 @@ export class RedisConnection {
         ? this.client.duplicate([], overrides)
         : this.client.duplicate(overrides);
     this.reportOutages(client);
-    defineScripts(client);
     return client;
   }
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Cluster, Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { Command, type Cluster, type Redis } from 'ioredis';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
@@ -22,16 +23,13 @@ export const SCRIPTS_VERSION = '4';
 export interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */
   name: string;
-  /** The ioredis command it is registered as, e.g. `nqs3_fetch`. */
-  command: string;
   numberOfKeys: number;
   lua: string;
+  /** What EVALSHA names it by. */
+  sha: string;
 }
 
-/** The ioredis command a script is registered as: `fetch` -> `nqs3_fetch`. */
-export function scriptCommand(name: string): string {
-  return `nqs${SCRIPTS_VERSION}_${name.replaceAll('-', '_')}`;
-}
+export type ScriptArg = string | number;
 
 /** Reads `lua/<name>-<numKeys>.lua`, inlines its `--- @include` lines, one definition per file. */
 export function loadScriptDefinitions(): ScriptDefinition[] {
@@ -41,23 +39,55 @@ export function loadScriptDefinitions(): ScriptDefinition[] {
       const match = FILE_NAME.exec(file);
       if (!match) throw new Error(`Lua script file name "${file}" is not <name>-<numKeys>.lua`);
       const [, name, keys] = match as unknown as [string, string, string];
+      const lua = inlineIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8'));
       return {
         name,
-        command: scriptCommand(name),
         numberOfKeys: Number(keys),
-        lua: inlineIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8')),
+        lua,
+        sha: createHash('sha1').update(lua).digest('hex'),
       };
     });
 }
 
-let cachedDefinitions: ScriptDefinition[] | undefined;
+let definitions: Map<string, ScriptDefinition> | undefined;
 
-/** Registers every script on the client (EVALSHA, with EVAL on a cache miss, also in pipelines). */
-export function defineScripts(client: Redis | Cluster): void {
-  cachedDefinitions ??= loadScriptDefinitions();
-  for (const script of cachedDefinitions) {
-    client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+/** The script `lua/<name>-<numKeys>.lua`, read once per process. */
+export function scriptNamed(name: string): ScriptDefinition {
+  definitions ??= new Map(loadScriptDefinitions().map((script) => [script.name, script]));
+  const script = definitions.get(name);
+  if (!script) throw new Error(`No Lua script named "${name}"`);
+  return script;
+}
+
+const UTF8 = { replyEncoding: 'utf8' as const };
+
+/**
+ * Runs a script by EVALSHA, and by EVAL when Redis no longer has it (after a restart, a
+ * failover or SCRIPT FLUSH), which caches it again. One ioredis command sent as is: the
+ * scripting wrapper of ioredis (`defineCommand`) copied the arguments three times and added
+ * a promise and a closure to every call.
+ */
+export function runScript(
+  client: Redis | Cluster,
+  script: ScriptDefinition,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  if (keys.length !== script.numberOfKeys) {
+    throw new Error(
+      `Lua script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`,
+    );
   }
+  const reply = client.sendCommand(
+    new Command('evalsha', [script.sha, keys.length, ...keys, ...args], UTF8),
+  ) as Promise<unknown>;
+  return reply.catch((error: unknown) => {
+    const noScript = error instanceof Error && error.message.startsWith('NOSCRIPT');
+    if (!noScript) throw error;
+    return client.sendCommand(
+      new Command('eval', [script.lua, keys.length, ...keys, ...args], UTF8),
+    ) as Promise<unknown>;
+  });
 }
 
 /** Replaces each `--- @include` line with the file it names, that file's own includes first. */
