@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 /** setTimeout overflows past 2^31-1 ms and would fire at once. */
 const MAX_TIMER = 2 ** 31 - 1;
 

@@ -1,3 +1,5 @@
+// Imported: the global `performance` is a getter, called on every use.
+import { performance } from 'node:perf_hooks';
 import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { QueueRetryConfig } from '../config/index.js';

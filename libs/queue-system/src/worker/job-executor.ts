@@ -1,3 +1,5 @@
+// Imported: the global `performance` is a getter, called on every use.
+import { performance } from 'node:perf_hooks';
 import { QueueRetryConfig, type QueueConfig } from '../config/index.js';
 import { QueueUnavailableError, isPermanentError } from '../errors.js';
 import type {
