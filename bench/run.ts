@@ -149,6 +149,8 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
       'kept with DUMP and RESTOREd before each processing run (not timed); ' +
       `each run first completes ${formatCount(config.processWarmupJobs)} warm-up jobs with the same consumer, then ` +
       'jobs/s = jobs / (last warm-up completion -> last completion). ' +
+      `Before the first repetition every system runs the concurrency-${COST_CONCURRENCY} case once, ` +
+      'not counted, so that no system is measured while this process compiles its code for the first time. ' +
       `The cost rows come from the same window of the concurrency-${COST_CONCURRENCY} runs.`,
   );
   if (reduced) {
@@ -227,6 +229,24 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
   const systemsOf = (run: CaseRun) => (run.references ? systems : compared);
   const total = runs.reduce((sum, run) => sum + systemsOf(run).length, 0) * config.reps;
   let done = 0;
+  // A warm-up round, not counted: the first processing run of a system in this process also
+  // measures V8 compiling its hot paths, which the 10,000 warm-up jobs of a run (a tenth of a
+  // second for the fastest systems, half a second for the slowest) do not cover alike.
+  const warmup = runs.find((run) => run.id === processCaseId(COST_CONCURRENCY));
+  for (const system of warmup ? systemsOf(warmup) : []) {
+    if (state.finished) return;
+    const started = Date.now();
+    try {
+      const measurement = await warmup!.run(ctx, system);
+      log(
+        `warm-up round (not counted) ${warmup!.label} | ${system}: ${warmup!.summary(measurement)}  [${seconds(Date.now() - started)} s]`,
+      );
+    } catch (error) {
+      log(
+        `warm-up round ${system}: FAILED ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
   for (let rep = 0; rep < config.reps; rep++) {
     for (const run of runs) {
       if (rep > 0) {
