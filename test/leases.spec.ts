@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, type LoggerService } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
+import { scriptNamed } from '../libs/queue-system/src/redis/script-loader.js';
 import {
   createQueueApp,
   rawRedis,
@@ -355,5 +357,28 @@ describe('Redis outages', () => {
     app = await createQueueApp([LeaseJobs], { redis: { url: redis.url }, logging: { logger } });
     await waitFor(() => warnings.some((w) => w.includes('allkeys-lru')), 'the eviction warning');
     expect(warnings.find((w) => w.includes('maxmemory-policy'))).toContain('noeviction');
+  });
+  it('after SCRIPT FLUSH (as after a restart or a failover) enqueue and fetch load their scripts again', async () => {
+    redis = await new EmbeddedRedis({
+      dataDir: join(tmpdir(), `nqs-noscript-${process.pid}-${Date.now()}`),
+    }).start();
+    app = await createQueueApp([LeaseJobs], { redis: { url: redis.url } });
+    const before = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+    await app.queue.waitUntilEmpty(5_000);
+
+    const admin = new Redis(redis.url);
+    try {
+      const shas = [scriptNamed('enqueue').sha, scriptNamed('fetch').sha];
+      await admin.script('FLUSH');
+      expect(await admin.script('EXISTS', ...shas)).toEqual([0, 0]);
+      const batch = await app.queue.enqueueBatch({ entities: [{}, {}], processor: 'lease.work' });
+      const single = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
+      await app.queue.waitUntilEmpty(5_000);
+      const ids = [before, ...batch, single].map((job) => job.operationId);
+      expect(app.app.get(LeaseJobs).runs).toEqual(ids.map((id) => ({ id, attempt: 1 })));
+      expect(await admin.script('EXISTS', ...shas)).toEqual([1, 1]);
+    } finally {
+      admin.disconnect();
+    }
   });
 });

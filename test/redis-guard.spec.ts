@@ -1,16 +1,19 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
-import { Processor, QueueUnavailableError } from '../libs/queue-system/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { QueueUnavailableError } from '../libs/queue-system/src/index.js';
 import { QueueRedisConfig } from '../libs/queue-system/src/config/index.js';
 import { RedisGuard } from '../libs/queue-system/src/redis/redis-guard.js';
-import { scriptNamed } from '../libs/queue-system/src/redis/script-loader.js';
-import { createQueueApp, type QueueTestApp } from './support/queue-test-app.js';
 
 const never = () => new Promise<never>(() => undefined);
+
+/** A guard whose calls time out after 50 ms and are not retried. */
+const guardBreakingAfter = (circuitBreakerThreshold: number) =>
+  new RedisGuard(
+    new QueueRedisConfig({
+      connectionTimeout: 50,
+      circuitBreakerThreshold,
+      maxConnectionRetries: 0,
+    }),
+  );
 
 describe('the guard around Redis calls', () => {
   it('rejects a call that never answers with QueueUnavailableError after about connectionTimeout', async () => {
@@ -42,13 +45,7 @@ describe('the guard around Redis calls', () => {
   });
 
   it('opens the circuit after circuitBreakerThreshold timeouts in a row, then refuses at once', async () => {
-    const guard = new RedisGuard(
-      new QueueRedisConfig({
-        connectionTimeout: 50,
-        circuitBreakerThreshold: 3,
-        maxConnectionRetries: 0,
-      }),
-    );
+    const guard = guardBreakingAfter(3);
     for (let i = 0; i < 3; i++) {
       await expect(guard.run('fetch', never, true)).rejects.toBeInstanceOf(QueueUnavailableError);
     }
@@ -61,62 +58,11 @@ describe('the guard around Redis calls', () => {
   });
 
   it('a success between timeouts starts the count again', async () => {
-    const guard = new RedisGuard(
-      new QueueRedisConfig({
-        connectionTimeout: 50,
-        circuitBreakerThreshold: 2,
-        maxConnectionRetries: 0,
-      }),
-    );
+    const guard = guardBreakingAfter(2);
     for (let i = 0; i < 3; i++) {
       await expect(guard.run('fetch', never, true)).rejects.toBeInstanceOf(QueueUnavailableError);
       expect(await guard.run('fetch', () => Promise.resolve('ok'), true)).toBe('ok');
     }
     expect(guard.circuitState).toBe('closed');
-  });
-});
-
-@Injectable()
-class Recorder {
-  readonly seen: number[] = [];
-
-  @Processor('guard.record')
-  record(entity: { n: number }) {
-    this.seen.push(entity.n);
-  }
-}
-
-describe('Lua scripts on a Redis that lost them', () => {
-  let redis: EmbeddedRedis | undefined;
-  let app: QueueTestApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-    await redis?.stop();
-    redis = undefined;
-  });
-
-  it('after SCRIPT FLUSH (as after a restart or a failover) enqueue and fetch load them again', async () => {
-    redis = await new EmbeddedRedis({
-      dataDir: join(tmpdir(), `nqs-noscript-${process.pid}-${Date.now()}`),
-    }).start();
-    app = await createQueueApp([Recorder], { redis: { url: redis.url } });
-    await app.queue.enqueue({ entity: { n: 1 }, processor: 'guard.record' });
-    await app.queue.waitUntilEmpty(5_000);
-
-    const admin = new Redis(redis.url);
-    try {
-      const shas = [scriptNamed('enqueue').sha, scriptNamed('fetch').sha];
-      await admin.script('FLUSH');
-      expect(await admin.script('EXISTS', ...shas)).toEqual([0, 0]);
-      await app.queue.enqueueBatch({ entities: [{ n: 2 }, { n: 3 }], processor: 'guard.record' });
-      await app.queue.enqueue({ entity: { n: 4 }, processor: 'guard.record' });
-      await app.queue.waitUntilEmpty(5_000);
-      expect(app.app.get(Recorder).seen.toSorted()).toEqual([1, 2, 3, 4]);
-      expect(await app.queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
-      expect(await admin.script('EXISTS', ...shas)).toEqual([1, 1]);
-    } finally {
-      admin.disconnect();
-    }
   });
 });
