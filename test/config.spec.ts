@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   QueueConfig,
@@ -405,6 +405,27 @@ describe('QueueRedisConfig', () => {
       expect(JSON.stringify(config)).toContain('"client":"provided"');
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('refuses a client with an ioredis keyPrefix, naming redis.keyPrefix instead', () => {
+    const clients = [
+      new Redis({ lazyConnect: true, keyPrefix: 'app:' }),
+      new Cluster([{ host: '127.0.0.1', port: 7000 }], { lazyConnect: true, keyPrefix: 'app:' }),
+      new Cluster([{ host: '127.0.0.1', port: 7000 }], {
+        lazyConnect: true,
+        redisOptions: { keyPrefix: 'app:' },
+      }),
+    ];
+    try {
+      for (const client of clients) {
+        const error = configError(() => new QueueRedisConfig({ client }));
+        expect(error.field).toBe('redis.client');
+        expect(error.message).toContain('keyPrefix app:');
+        expect(error.message).toContain('set redis.keyPrefix instead');
+      }
+    } finally {
+      for (const client of clients) client.disconnect();
     }
   });
 

@@ -76,6 +76,16 @@ export class QueueRedisConfig {
       if (typeof options.client !== 'object' || options.client === null) {
         throw new QueueConfigError('redis.client', options.client, 'must be an ioredis client');
       }
+      // Scripts build most keys from redis.keyPrefix; an ioredis prefix would be added to
+      // some of them only, so the library would read and write keys that do not match.
+      const clientPrefix = ioredisKeyPrefix(options.client);
+      if (clientPrefix) {
+        throw new QueueConfigError(
+          'redis.client',
+          `an ioredis client with keyPrefix ${clientPrefix}`,
+          'must have no ioredis keyPrefix: set redis.keyPrefix instead',
+        );
+      }
       this.client = options.client;
     }
     this.connectionTimeout = positiveDuration(
@@ -178,4 +188,10 @@ function redisUrl(field: string, value: unknown): string {
     throw new QueueConfigError(field, maskUrlPassword(url), 'must name a host');
   }
   return url;
+}
+
+/** The `keyPrefix` option of an ioredis `Redis` or `Cluster`, if it has one. */
+function ioredisKeyPrefix(client: Redis | Cluster): string | undefined {
+  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+  return options.keyPrefix || options.redisOptions?.keyPrefix || undefined;
 }

@@ -7,9 +7,11 @@ const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
 const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
 
 /**
- * Bumped whenever the scripts' arguments or the job hash layout change. Version 2 packs a
- * job's options and entity in one `spec` field: jobs written by version 1 are not readable by
- * it (a worker sends them to `system_errors`), so drain queues before such an upgrade.
+ * Bumped whenever the job layout changes. A change of a script's arguments alone needs no
+ * bump: scripts are called by the SHA1 of their text, so each process runs its own.
+ * Version 2 packs a job's options and entity in one `spec` field: jobs written by version 1
+ * are not readable by it (a worker sends them to `system_errors`), so drain queues before
+ * such an upgrade.
  * Version 3 stores a job's `queue` only when it is not named after its processor (the spec
  * header names the processor): it reads version 2 jobs, but version 2 workers cannot place
  * version 3 jobs that are delayed, retried or recovered, so stop them before enqueueing with it.
