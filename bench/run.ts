@@ -229,24 +229,8 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
   const systemsOf = (run: CaseRun) => (run.references ? systems : compared);
   const total = runs.reduce((sum, run) => sum + systemsOf(run).length, 0) * config.reps;
   let done = 0;
-  // A warm-up round, not counted: the first processing run of a system in this process also
-  // measures V8 compiling its hot paths, which the 10,000 warm-up jobs of a run (a tenth of a
-  // second for the fastest systems, half a second for the slowest) do not cover alike.
   const warmup = runs.find((run) => run.id === processCaseId(COST_CONCURRENCY));
-  for (const system of warmup ? systemsOf(warmup) : []) {
-    if (state.finished) return;
-    const started = Date.now();
-    try {
-      const measurement = await warmup!.run(ctx, system);
-      log(
-        `warm-up round (not counted) ${warmup!.label} | ${system}: ${warmup!.summary(measurement)}  [${seconds(Date.now() - started)} s]`,
-      );
-    } catch (error) {
-      log(
-        `warm-up round ${system}: FAILED ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
+  if (warmup) await warmUp(state, ctx, warmup, systemsOf(warmup));
   for (let rep = 0; rep < config.reps; rep++) {
     for (const run of runs) {
       if (rep > 0) {
@@ -275,7 +259,7 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
             `${prefix}: ${run.summary(measurement)}  [${seconds(Date.now() - runStarted)} s, total ${seconds(Date.now() - state.startedAt)} s]`,
           );
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
+          const message = errorMessage(error);
           state.failures.push({ caseId: run.id, system, rep, error: message });
           log(`${prefix}: FAILED ${message}`);
         }
@@ -284,6 +268,35 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
       }
     }
   }
+}
+
+/**
+ * A round not counted: the first processing run of a system in this process also measures
+ * V8 compiling its hot paths, which the warm-up jobs of a run (a tenth of a second for the
+ * fastest systems, half a second for the slowest) do not cover alike.
+ */
+async function warmUp(
+  state: RunState,
+  ctx: BenchContext,
+  run: CaseRun,
+  systems: readonly SystemName[],
+): Promise<void> {
+  for (const system of systems) {
+    if (state.finished) return;
+    const started = Date.now();
+    try {
+      const measurement = await run.run(ctx, system);
+      log(
+        `warm-up round (not counted) ${run.label} | ${system}: ${run.summary(measurement)}  [${seconds(Date.now() - started)} s]`,
+      );
+    } catch (error) {
+      log(`warm-up round ${system}: FAILED ${errorMessage(error)}`);
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 interface Args {

@@ -18,6 +18,7 @@ import { LEASE_NOT_HELD, QueueScripts } from '../libs/queue-system/src/redis/que
 import { LocalRedisCluster } from './support/redis-cluster.js';
 import {
   createQueueApp,
+  takeJobsAndDie,
   uniquePrefix,
   waitFor,
   type QueueTestApp,
@@ -218,16 +219,7 @@ describe('on a Redis Cluster of 3 masters', () => {
     });
     // A worker takes it through the real fetch script with a short lease, then is never heard of.
     const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
-    const now = Date.now();
-    const { jobs } = await scripts.fetch(client, {
-      now,
-      leaseDeadline: now + 200,
-      tokenPrefix: 'dead-worker',
-      busy: 0,
-      slots: 1,
-      queues: undefined,
-      queueLimits: new Map(),
-    });
+    const jobs = await takeJobsAndDie(client, scripts, { leaseMs: 200 });
     expect(jobs.map((job) => job.id)).toEqual([operationId]);
     await producer.close();
 

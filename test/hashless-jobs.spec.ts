@@ -14,6 +14,7 @@ import {
   createQueueApp,
   rawRedis,
   sleep,
+  takeJobsAndDie,
   uniquePrefix,
   type QueueTestApp,
   waitFor,
@@ -78,26 +79,13 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     return t;
   }
 
-  /**
-   * A plain connection with the scripts, and `take`: a worker named `worker` that takes up to
-   * `slots` jobs through the real fetch script at `now` and never acks them.
-   */
+  /** A plain connection with the scripts, and `take`: a worker that takes jobs and dies. */
   function raw(keyPrefix: string) {
     const redis = rawRedis();
     cleanups.push(() => redis.disconnect());
     const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
-    const take = async (slots: number, now: number, leaseMs = 60_000, worker = 'w') =>
-      (
-        await scripts.fetch(redis, {
-          now,
-          leaseDeadline: now + leaseMs,
-          tokenPrefix: worker,
-          slots,
-          busy: 0,
-          queues: undefined,
-          queueLimits: new Map(),
-        })
-      ).jobs;
+    const take = (slots: number, now: number, leaseMs = 60_000, worker = 'w') =>
+      takeJobsAndDie(redis, scripts, { slots, now, leaseMs, worker });
     return { redis, scripts, take };
   }
 

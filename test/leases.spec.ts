@@ -17,6 +17,7 @@ import {
   createQueueApp,
   rawRedis,
   sleep,
+  takeJobsAndDie,
   uniquePrefix,
   type QueueTestApp,
   waitFor,
@@ -49,16 +50,8 @@ function scriptsOn(keyPrefix: string) {
 async function takeJobAndDie(keyPrefix: string, leaseMs: number) {
   const { redis, scripts } = scriptsOn(keyPrefix);
   const now = Date.now();
-  const { jobs } = await scripts.fetch(redis, {
-    now,
-    leaseDeadline: now + leaseMs,
-    tokenPrefix: 'dead-worker',
-    busy: 0,
-    slots: 1,
-    queues: undefined,
-    queueLimits: new Map(),
-  });
-  return { redis, scripts, job: jobs[0]!, fetchedAt: now };
+  const [job] = await takeJobsAndDie(redis, scripts, { now, leaseMs });
+  return { redis, scripts, job: job!, fetchedAt: now };
 }
 
 describe('leases, stalled jobs and fencing', () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext, Provider, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { inject } from 'vitest';
 import {
   QueueManager,
@@ -11,6 +11,8 @@ import {
   QueueWorker,
   type QueueModuleOptions,
 } from '../../libs/queue-system/src/index.js';
+import type { JobHash } from '../../libs/queue-system/src/redis/job-hash.js';
+import type { QueueScripts } from '../../libs/queue-system/src/redis/queue-scripts.js';
 
 export interface QueueTestApp {
   app: INestApplicationContext;
@@ -81,4 +83,26 @@ export async function waitFor(
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * A worker named `worker` that takes up to `slots` jobs through the real fetch script at `now`,
+ * leased for `leaseMs`, then is never heard of again (no ack, no heartbeat): a crashed or
+ * frozen worker, as stalled-job recovery and fencing see it.
+ */
+export async function takeJobsAndDie(
+  client: Redis | Cluster,
+  scripts: QueueScripts,
+  { slots = 1, now = Date.now(), leaseMs = 60_000, worker = 'dead-worker' } = {},
+): Promise<JobHash[]> {
+  const { jobs } = await scripts.fetch(client, {
+    now,
+    leaseDeadline: now + leaseMs,
+    tokenPrefix: worker,
+    busy: 0,
+    slots,
+    queues: undefined,
+    queueLimits: new Map(),
+  });
+  return jobs;
 }

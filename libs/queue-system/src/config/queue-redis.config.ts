@@ -193,5 +193,5 @@ function redisUrl(field: string, value: unknown): string {
 /** The `keyPrefix` option of an ioredis `Redis` or `Cluster`, if it has one. */
 function ioredisKeyPrefix(client: Redis | Cluster): string | undefined {
   const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
-  return options.keyPrefix || options.redisOptions?.keyPrefix || undefined;
+  return options.keyPrefix || options.redisOptions?.keyPrefix;
 }

@@ -8,7 +8,7 @@ import {
 } from './job-hash.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
-import { runScript, scriptNamed, type ScriptArg } from './script-loader.js';
+import { runScript, type ScriptArg } from './script-loader.js';
 
 /** The lease check of a script failed: a late answer from a worker that lost the job. */
 export const LEASE_NOT_HELD = -1;
@@ -74,7 +74,7 @@ export class QueueScripts {
       (args[countAt] as number)++;
       args.push(job.id, job.spec);
     }
-    const existing = (await call(client, 'enqueue', [k.metrics, k.wake, k.specs], args)) as (
+    const existing = (await runScript(client, 'enqueue', [k.metrics, k.wake, k.specs], args)) as (
       string | number
     )[];
     const results = jobs.map((job): [string, boolean] => [job.id, true]);
@@ -119,7 +119,7 @@ export class QueueScripts {
     args.push(request.finishedJobTtl ?? 0);
     const completions = request.completions ?? [];
     const bare = pushCompletions(args, completions);
-    const reply = (await call(
+    const reply = (await runScript(
       client,
       'fetch',
       [k.active, k.delayed, k.queues, k.dedup, k.metrics, k.systemErrors, k.specs, k.leases],
@@ -145,7 +145,7 @@ export class QueueScripts {
     const k = this.keys;
     const args: ScriptArg[] = [k.base, now, ttl];
     const bare = pushCompletions(args, jobs);
-    const replies = (await call(
+    const replies = (await runScript(
       client,
       'complete',
       [k.active, k.dedup, k.metrics, k.specs, k.leases],
@@ -163,7 +163,7 @@ export class QueueScripts {
     timedOut: boolean,
   ) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'retry',
       [k.job(id), k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
@@ -174,7 +174,7 @@ export class QueueScripts {
   /** Puts a job back for later without spending an attempt (the thread pool was full). */
   async defer(client: RedisClient, id: string, token: string, dueAt: number) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'defer',
       [k.job(id), k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
@@ -195,7 +195,7 @@ export class QueueScripts {
     const list = target === 'failures' ? k.failures : k.systemErrors;
     const state = target === 'failures' ? 'failed' : 'system_error';
     const counter = target === 'failures' ? 'failed' : 'system_errors';
-    return (await call(
+    return (await runScript(
       client,
       'dead-letter',
       [k.job(id), k.active, list, k.dedup, k.metrics, k.specs, k.leases],
@@ -211,7 +211,7 @@ export class QueueScripts {
     queueName: string,
   ) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'requeue',
       [k.job(id), k.active, k.ready(priority, queueName), k.wake, k.specs, k.leases],
@@ -222,7 +222,7 @@ export class QueueScripts {
   /** Extends the leases of `jobs` (id -> token) to `deadline`; returns the ids whose lease is lost. */
   async extendLeases(client: RedisClient, jobs: ReadonlyMap<string, string>, deadline: number) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'extend-leases',
       [k.active, k.leases],
@@ -233,7 +233,7 @@ export class QueueScripts {
   /** Puts back up to `limit` jobs whose lease expired before `now`: [requeued, failed]. */
   async recoverStalled(client: RedisClient, now: number, maxStalls: number, limit: number) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'recover-stalled',
       [k.active, k.failures, k.dedup, k.metrics, k.wake, k.specs, k.leases],
@@ -243,7 +243,7 @@ export class QueueScripts {
 
   async purge(client: RedisClient, priority: JobPriority, queueName: string) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'purge',
       [k.ready(priority, queueName), k.dedup, k.specs],
@@ -257,7 +257,7 @@ export class QueueScripts {
    */
   async readJob(client: RedisClient, id: string): Promise<Record<string, string>> {
     const k = this.keys;
-    const flat = (await call(client, 'read-job', [k.job(id), k.specs, k.leases], [id])) as (
+    const flat = (await runScript(client, 'read-job', [k.job(id), k.specs, k.leases], [id])) as (
       string | number
     )[];
     const fields: Record<string, string> = {};
@@ -273,7 +273,7 @@ export class QueueScripts {
   ) {
     const k = this.keys;
     const list = from === 'failures' ? k.failures : k.systemErrors;
-    return (await call(
+    return (await runScript(
       client,
       'retry-dead-letters',
       [list, k.dedup, k.wake],
@@ -283,17 +283,13 @@ export class QueueScripts {
 
   async status(client: RedisClient) {
     const k = this.keys;
-    return (await call(
+    return (await runScript(
       client,
       'status',
       [k.queues, k.failures, k.systemErrors, k.metrics, k.delayed, k.active],
       [k.base],
     )) as [number, number, number, number, string[], (string | number)[]];
   }
-}
-
-function call(target: RedisClient, name: string, keys: string[], args: ScriptArg[]) {
-  return runScript(target, scriptNamed(name), keys, args);
 }
 
 /**

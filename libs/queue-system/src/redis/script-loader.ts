@@ -64,17 +64,18 @@ export function scriptNamed(name: string): ScriptDefinition {
 const UTF8 = { replyEncoding: 'utf8' as const };
 
 /**
- * Runs a script by EVALSHA, and by EVAL when Redis no longer has it (after a restart, a
+ * Runs the script `name` by EVALSHA, and by EVAL when Redis no longer has it (after a restart, a
  * failover or SCRIPT FLUSH), which caches it again. One ioredis command sent as is: the
  * scripting wrapper of ioredis (`defineCommand`) copied the arguments three times and added
  * a promise and a closure to every call.
  */
 export function runScript(
   client: Redis | Cluster,
-  script: ScriptDefinition,
+  name: string,
   keys: readonly string[],
   args: readonly ScriptArg[],
 ): Promise<unknown> {
+  const script = scriptNamed(name);
   if (keys.length !== script.numberOfKeys) {
     throw new Error(
       `Lua script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`,

@@ -77,7 +77,6 @@ local function addJob(jobId, spec, group, readyIds)
   redis.call('HSET', jobKey, unpack(fields))
   if delayed then
     redis.call('ZADD', prefix .. 'delayed', group.dueAt, jobId)
-    redis.call('SADD', prefix .. 'queues', group.queue)
   else
     readyIds[#readyIds + 1] = jobId
   end
@@ -95,7 +94,7 @@ while i <= #ARGV do
     local dueAt, dedupKey, mayExist = tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6] == '1'
     queueField = ARGV[i + 7] == '1'
     if dueAt > now or dedupKey ~= '' or mayExist then
-      group = { queue = queue, dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist }
+      group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist }
     end
     i = i + 8
   end
@@ -129,14 +128,20 @@ while i <= #ARGV do
     created = created + count
   else
     group.fields = fields
+    local groupCreated = 0
     for at = i, last, 2 do
       local existing = addJob(ARGV[at], ARGV[at + 1], group, readyIds)
       if existing then
         reply[#reply + 1] = position + (at - i) / 2 + 1
         reply[#reply + 1] = existing
       else
-        created = created + 1
+        groupCreated = groupCreated + 1
       end
+    end
+    created = created + groupCreated
+    -- A delayed job's queue may be new: the registry learns of it once for the group.
+    if groupCreated > 0 and group.dueAt > now then
+      redis.call('SADD', prefix .. 'queues', queue)
     end
   end
   -- A list that was empty may belong to a queue never seen before: register it (the set
