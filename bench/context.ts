@@ -21,6 +21,11 @@ export interface BenchConfig {
    * without them each run would measure the JIT compiler as much as the queue.
    */
   processWarmupJobs: number;
+  /**
+   * Before the first repetition, every system runs the concurrency-50 case again and again,
+   * not counted, until this long has passed (at least once).
+   */
+  warmupRoundMs: number;
   concurrencies: readonly number[];
   /** Batch size used to pre-fill the queue before the processing and memory cases. */
   fillBatch: number;
@@ -49,6 +54,7 @@ export const FULL: BenchConfig = {
   budgetMs: 255_000,
   processJobs: 50_000,
   processWarmupJobs: 10_000,
+  warmupRoundMs: 2_000,
   concurrencies: [1, 10, 50, 200],
   fillBatch: 1_000,
   batchJobs: 50_000,
@@ -69,6 +75,7 @@ export const QUICK: BenchConfig = {
   reps: 1,
   processJobs: 2_000,
   processWarmupJobs: 200,
+  warmupRoundMs: 0,
   batchJobs: 2_000,
   serialJobs: 500,
   inFlightJobs: 2_000,

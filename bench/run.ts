@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick]`: our queue, BullMQ and Bee-Queue on one redis-server started
  * here (AOF off), one system after the other, FLUSHALL before every run, each case repeated
- * with the systems interleaved (ours, bullmq, bee-queue, ours, ...). Prints a table of
- * medians, writes bench/results/latest.json and bench/results/throughput.svg.
+ * with the systems interleaved (ours, bullmq, bee-queue, ours, ...). Each system runs in a
+ * Node process of its own (`system-process.ts`); this one only schedules and reports. Prints
+ * a table of medians, writes bench/results/latest.json and bench/results/throughput.svg.
  *
  * Bounded: repetitions after the first run only while they fit in the time budget (cases
  * with a target first), a hard timeout prints what it has and exits non-zero, and
@@ -24,15 +25,14 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import { ALL_SYSTEMS, isReference, SYSTEMS, type SystemName } from './adapters/adapter.js';
-import { formatCount, type BenchCase, type CaseRun } from './cases/case.js';
-import { cost, COST_CONCURRENCY } from './cases/cost.js';
-import { enqueueBatch } from './cases/enqueue-batch.js';
-import { enqueueSingle } from './cases/enqueue-single.js';
-import { latency } from './cases/latency.js';
-import { memory } from './cases/memory.js';
-import { processCaseId, processing } from './cases/processing.js';
-import { BenchContext, FULL, QUICK, type BenchConfig } from './context.js';
+import { formatCount, type CaseRun } from './cases/case.js';
+import { COST_CONCURRENCY } from './cases/cost.js';
+import { caseRuns, CASES } from './cases/index.js';
+import { processCaseId } from './cases/processing.js';
+import { FULL, QUICK, type BenchConfig } from './context.js';
 import { redisVersion } from './redis-stats.js';
+import { SystemProcesses } from './system-process.js';
+import { errorMessage } from './util.js';
 import {
   buildRows,
   formatReferenceTable,
@@ -44,8 +44,6 @@ import {
 } from './report.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-/** In the order of the table. */
-const CASES: BenchCase[] = [processing, enqueueBatch, enqueueSingle, latency, memory, cost];
 const REDIS_ARGS = ['--appendonly', 'no'];
 
 const SETTINGS: Record<SystemName, string> = {
@@ -149,8 +147,10 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
       'kept with DUMP and RESTOREd before each processing run (not timed); ' +
       `each run first completes ${formatCount(config.processWarmupJobs)} warm-up jobs with the same consumer, then ` +
       'jobs/s = jobs / (last warm-up completion -> last completion). ' +
-      `Before the first repetition every system runs the concurrency-${COST_CONCURRENCY} case once, ` +
-      'not counted, so that no system is measured while this process compiles its code for the first time. ' +
+      `Each system runs in a Node process of its own, the same for all its runs. Before the first repetition ` +
+      `every system runs the concurrency-${COST_CONCURRENCY} case, not counted, again and again for ` +
+      `${seconds(config.warmupRoundMs)} s (at least once), so that no system is measured while its process ` +
+      'compiles its code for the first time. ' +
       `The cost rows come from the same window of the concurrency-${COST_CONCURRENCY} runs.`,
   );
   if (reduced) {
@@ -218,10 +218,10 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
  * durations its runs took before say it ends within the budget; otherwise it is skipped
  * (for every system alike) and a shorter case may still fit.
  */
-async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<void> {
+async function runAll(state: RunState, processes: SystemProcesses, args: Args): Promise<void> {
   const { config } = state;
   const { only, systems } = args;
-  const runs: CaseRun[] = CASES.flatMap((c) => c.runs(config))
+  const runs: CaseRun[] = caseRuns(config)
     .filter((run) => only === undefined || run.id.includes(only))
     .sort((a, b) => a.priority - b.priority);
   const took = new Map<string, number>();
@@ -230,7 +230,7 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
   const total = runs.reduce((sum, run) => sum + systemsOf(run).length, 0) * config.reps;
   let done = 0;
   const warmup = runs.find((run) => run.id === processCaseId(COST_CONCURRENCY));
-  if (warmup) await warmUp(state, ctx, warmup, systemsOf(warmup));
+  if (warmup) await warmUp(state, processes, warmup, systemsOf(warmup));
   for (let rep = 0; rep < config.reps; rep++) {
     for (const run of runs) {
       if (rep > 0) {
@@ -253,7 +253,7 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
         const prefix = `${done}/${total} ${run.label} | rep ${rep + 1} | ${system}`;
         const runStarted = Date.now();
         try {
-          const measurement = await run.run(ctx, system);
+          const measurement = await processes.of(system).run(run.id);
           state.samples.push({ caseId: run.id, system, rep, ...measurement });
           log(
             `${prefix}: ${run.summary(measurement)}  [${seconds(Date.now() - runStarted)} s, total ${seconds(Date.now() - state.startedAt)} s]`,
@@ -271,32 +271,32 @@ async function runAll(state: RunState, ctx: BenchContext, args: Args): Promise<v
 }
 
 /**
- * A round not counted: the first processing run of a system in this process also measures
- * V8 compiling its hot paths, which the warm-up jobs of a run (a tenth of a second for the
- * fastest systems, half a second for the slowest) do not cover alike.
+ * A round not counted, of the same length for every system: the first processing runs of a
+ * system in its process also measure V8 compiling its hot paths, which the warm-up jobs of
+ * a run (a tenth of a second for the fastest systems, half a second for the slowest) do not
+ * cover alike.
  */
 async function warmUp(
   state: RunState,
-  ctx: BenchContext,
+  processes: SystemProcesses,
   run: CaseRun,
   systems: readonly SystemName[],
 ): Promise<void> {
   for (const system of systems) {
-    if (state.finished) return;
     const started = Date.now();
-    try {
-      const measurement = await run.run(ctx, system);
-      log(
-        `warm-up round (not counted) ${run.label} | ${system}: ${run.summary(measurement)}  [${seconds(Date.now() - started)} s]`,
-      );
-    } catch (error) {
-      log(`warm-up round ${system}: FAILED ${errorMessage(error)}`);
-    }
+    do {
+      if (state.finished) return;
+      try {
+        const measurement = await processes.of(system).run(run.id);
+        log(
+          `warm-up round (not counted) ${run.label} | ${system}: ${run.summary(measurement)}  [${seconds(Date.now() - started)} s]`,
+        );
+      } catch (error) {
+        log(`warm-up round ${system}: FAILED ${errorMessage(error)}`);
+        break;
+      }
+    } while (Date.now() - started < state.config.warmupRoundMs);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 interface Args {
@@ -378,8 +378,10 @@ async function main(): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nqs-bench-'));
   const server = new EmbeddedRedis({ dataDir, extraArgs: REDIS_ARGS });
   let client: Redis | undefined;
+  let processes: SystemProcesses | undefined;
 
   const stop = async () => {
+    await processes?.stop();
     client?.disconnect();
     await server.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
@@ -387,6 +389,7 @@ async function main(): Promise<number> {
   const abort = async (outcome: Exclude<Outcome, 'done'>, code: number) => {
     if (state.finished) return;
     state.finished = true;
+    processes?.kill();
     log(
       outcome === 'timeout' ? `hard timeout of ${seconds(config.hardTimeoutMs)} s` : 'interrupted',
     );
@@ -418,7 +421,8 @@ async function main(): Promise<number> {
       versions: await versions(),
     };
     log(`redis-server on ${server.url}; ${config.quick ? 'quick' : 'full'} run`);
-    await runAll(state, new BenchContext(server.url, client, config), args);
+    processes = await SystemProcesses.start(args.systems, server.url, config);
+    await runAll(state, processes, args);
     if (state.finished) return 1;
     state.finished = true;
     clearTimeout(hardTimer);

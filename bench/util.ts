@@ -81,3 +81,7 @@ export async function fillQueue(
   const batches = chunks(from, count, batchSize);
   await runPool(batches.length, inFlight, (i) => adapter.enqueueBatch(batches[i]!));
 }
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

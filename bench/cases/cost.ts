@@ -43,7 +43,7 @@ export const cost: BenchCase = {
         better: 'lower',
         targets: [{ kind: 'ratio', peer: 'bullmq', atMost: 1 / 5 }],
         notes: [
-          'process.cpuUsage delta of the one Node process running producer, consumer and bench',
+          "process.cpuUsage delta of the system's own Node process (producer, consumer and the bench's side of the run)",
         ],
       },
     ];

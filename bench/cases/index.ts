@@ -1,0 +1,23 @@
+import type { BenchCase, CaseRun } from './case.js';
+import type { BenchConfig } from '../context.js';
+import { cost } from './cost.js';
+import { enqueueBatch } from './enqueue-batch.js';
+import { enqueueSingle } from './enqueue-single.js';
+import { latency } from './latency.js';
+import { memory } from './memory.js';
+import { processing } from './processing.js';
+
+/** Every case, in the order of the table. */
+export const CASES: readonly BenchCase[] = [
+  processing,
+  enqueueBatch,
+  enqueueSingle,
+  latency,
+  memory,
+  cost,
+];
+
+/** Every run of every case for a config. */
+export function caseRuns(config: BenchConfig): CaseRun[] {
+  return CASES.flatMap((c) => c.runs(config));
+}
