@@ -62,7 +62,6 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, specsKey, lea
     else
       i = i + 2
     end
-    local jobKey = prefix .. 'job:' .. jobId
     local completed
     -- An id twice in one call completes once: the second finds its lease gone.
     if held[n] == token and not seen[jobId] then
@@ -70,6 +69,7 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, specsKey, lea
       sharedCount = sharedCount + 1
       shared[sharedCount] = jobId
       if keep then
+        local jobKey = prefix .. 'job:' .. jobId
         local fields = ownHashFields(redis.call('HGET', specsKey, jobId), token, 'completed')
         fields[#fields + 1], fields[#fields + 2] = 'finishedAt', now
         if result ~= '' then
@@ -80,6 +80,7 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, specsKey, lea
       end
       completed = true
     else
+      local jobKey = prefix .. 'job:' .. jobId
       completed = completeJobHash(jobKey, jobId, token, result, now, ttl, keep, dedupKey)
     end
     if completed then
