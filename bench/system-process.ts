@@ -72,6 +72,10 @@ export class SystemProcess {
     return new SystemProcess(setup.system, child);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   run(caseId: string): Promise<Measurement> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
