@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OnSuccess, Processor, type JobContext } from '../libs/queue-system/src/index.js';
+import {
+  OnSuccess,
+  Processor,
+  type EnqueueOptions,
+  type JobContext,
+} from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { scriptNamed } from '../libs/queue-system/src/redis/script-loader.js';
 import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
@@ -131,6 +136,8 @@ describe('enqueue and process', () => {
     expect(results[42]).toMatchObject({ operationId: 'chosen-1', created: false });
     const ids = results.slice(0, 40).map((r) => (r as { operationId: string }).operationId);
     expect(new Set(ids).size).toBe(40);
+    // Generated ids: 96 random bits as 16 URL-safe characters.
+    for (const id of ids) expect(id).toMatch(/^[\w-]{16}$/);
     for (const [i, id] of ids.entries()) {
       expect(await t.queue.getJob(id)).toMatchObject({
         state: 'waiting',
@@ -144,6 +151,55 @@ describe('enqueue and process', () => {
     await t.queue.waitUntilEmpty(5_000);
     const jobs = t.app.get(GreetingJobs);
     expect(jobs.greeted).toEqual([...names, 'chosen'].map((n) => `Hello, ${n} (attempt 1)`));
+  });
+
+  it('reads the options of every enqueue, also when the caller changes one object between calls', async () => {
+    t = await createQueueApp([Greeter, GreetingJobs], { worker: { autoStart: false } });
+    const options: EnqueueOptions<{ name: string }> = {
+      entity: { name: 'low' },
+      processor: 'greet',
+      priority: 'low',
+    };
+    const low = await t.queue.enqueue(options);
+    options.entity = { name: 'high' };
+    options.priority = 'high';
+    options.onSuccess = 'greeted';
+    const high = await t.queue.enqueue(options);
+    // A retry plan given as a plain object and changed in place.
+    const plan = { maxAttempts: 2 };
+    const two = await t.queue.enqueue({
+      entity: { name: 'p' },
+      processor: 'greet',
+      retryConfig: plan,
+    });
+    plan.maxAttempts = 4;
+    const four = await t.queue.enqueue({
+      entity: { name: 'q' },
+      processor: 'greet',
+      retryConfig: plan,
+    });
+    // A bad option right after good ones with the same processor is still refused.
+    await expect(
+      t.queue.enqueue({
+        entity: { name: 'x' },
+        processor: 'greet',
+        queueName: 'no spaces allowed',
+      }),
+    ).rejects.toMatchObject({ name: 'QueueInputError' });
+
+    expect(await t.queue.getJob(low.operationId)).toMatchObject({
+      priority: 'low',
+      entity: { name: 'low' },
+      onSuccess: undefined,
+    });
+    expect(await t.queue.getJob(high.operationId)).toMatchObject({
+      priority: 'high',
+      entity: { name: 'high' },
+      onSuccess: 'greeted',
+    });
+    expect((await t.queue.getJob(two.operationId))?.maxAttempts).toBe(2);
+    expect((await t.queue.getJob(four.operationId))?.maxAttempts).toBe(4);
+    expect((await t.queue.getJobCounts()).waiting).toBe(4);
   });
 
   it('places each job of a shared script call by its own options', async () => {

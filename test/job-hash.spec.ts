@@ -20,6 +20,36 @@ function fetched(id: string, spec: string, attempt: number | (string | number)[]
   return parseFetchedJob([id, spec, attempt], 0, 'mail', 'normal', fetch);
 }
 
+describe('job spec header', () => {
+  it('is the JSON array of the options with its trailing defaults left out, whatever is set', () => {
+    const specs = [
+      { processor: 'mail', enqueuedAt: 1_764_170_000_123, serializer: 'json', retry: '' },
+      { processor: 'mail', enqueuedAt: 5, serializer: 'json', onSuccess: 'sent', retry: '' },
+      { processor: 'a"b', enqueuedAt: 7, serializer: 'msgpack', retry: '', tenant: 't1' },
+      {
+        processor: 'mail',
+        enqueuedAt: 9,
+        serializer: 'json',
+        onFailure: 'lost',
+        timeout: 500,
+        maxAttempts: 3,
+        retry: '{"strategy":"fixed"}',
+      },
+    ];
+    const expected = [
+      '["mail",1764170000123]',
+      '["mail",5,null,"sent"]',
+      '["a\\"b",7,"msgpack",null,null,null,null,null,"t1"]',
+      '["mail",9,null,null,"lost",500,3,"{\\"strategy\\":\\"fixed\\"}"]',
+    ];
+    specs.forEach((spec, i) => {
+      const text = encodeJobSpecHeader(spec);
+      expect(text).toBe(`${expected[i]}\n`);
+      expect(fetched('x', `${text}{}`)).toMatchObject({ ...spec, payload: '{}' });
+    });
+  });
+});
+
 describe('job spec parsing', () => {
   it('reads jobs that share a header, each with its own entity', () => {
     const a = fetched('a', `${header}{"n":1}`);

@@ -18,7 +18,7 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { EnqueueBatcher, enqueueChunks } from './enqueue-batcher.js';
-import { EnqueueTemplate, type SharedEnqueueOptions } from './enqueue-request.js';
+import { dueTime, EnqueueTemplates } from './enqueue-request.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 
 export interface JobCounts {
@@ -47,6 +47,7 @@ const FIRST_BATCH_CHUNK = 100;
 /** The producer side of one namespace: enqueue, inspect, administer. Injected with `@InjectQueue()`. */
 export class QueueManager {
   private readonly enqueues: EnqueueBatcher;
+  private readonly templates: EnqueueTemplates;
 
   constructor(
     private readonly config: QueueConfig,
@@ -57,6 +58,7 @@ export class QueueManager {
     private readonly threadPool?: ThreadPool,
   ) {
     this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
+    this.templates = new EnqueueTemplates({ registry, serializers });
   }
 
   get namespace(): string {
@@ -73,7 +75,9 @@ export class QueueManager {
    */
   async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
     const now = Date.now();
-    const job = this.template(options, now).build(options.entity, options.operationId);
+    const job = this.templates
+      .for(options)
+      .build(options.entity, options.operationId, now, dueTime(options, now));
     const [operationId, created] = await this.enqueues.add(job);
     return toResult(job, operationId, created, now);
   }
@@ -93,8 +97,9 @@ export class QueueManager {
     }
     const now = Date.now();
     // Validate every job before writing any, so a bad entity leaves the queue untouched.
-    const template = this.template(shared, now);
-    const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i]));
+    const template = this.templates.for(shared);
+    const dueAt = dueTime(shared, now);
+    const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i], now, dueAt));
     // All chunks are sent at once, the first a short one: Redis starts on it while this
     // process encodes the rest, and each chunk's results are read while Redis runs the next.
     const results = await Promise.all(
@@ -259,14 +264,6 @@ export class QueueManager {
   private store(operation: string, jobs: readonly NewJob[], now: number) {
     return this.connection.run(operation, () =>
       this.scripts.enqueue(this.connection.client, jobs, now, this.config.redis.backupTtl === 0),
-    );
-  }
-
-  private template(options: SharedEnqueueOptions, now: number): EnqueueTemplate {
-    return new EnqueueTemplate(
-      options,
-      { registry: this.registry, serializers: this.serializers },
-      now,
     );
   }
 }

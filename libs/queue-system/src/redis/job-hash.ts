@@ -50,9 +50,18 @@ export interface JobHash extends JobSpec {
  * job of one enqueue call.
  */
 export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
-  const header: (string | number | null)[] = [
-    spec.processor,
-    spec.enqueuedAt,
+  const [before, after] = jobSpecHeaderParts(spec);
+  return `${before}${spec.enqueuedAt}${after}`;
+}
+
+/**
+ * The header as the text before and after its enqueue time: the time changes every
+ * millisecond, the rest only with the enqueue options.
+ */
+export function jobSpecHeaderParts(
+  spec: Omit<JobSpec, 'payload' | 'enqueuedAt'>,
+): [before: string, after: string] {
+  const rest: (string | number | null)[] = [
     spec.serializer === DEFAULT_SERIALIZER ? null : spec.serializer,
     spec.onSuccess ?? null,
     spec.onFailure ?? null,
@@ -61,8 +70,9 @@ export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
     spec.retry === '' ? null : spec.retry,
     spec.tenant ?? null,
   ];
-  while (header[header.length - 1] === null) header.pop();
-  return `${JSON.stringify(header)}\n`;
+  while (rest.length > 0 && rest[rest.length - 1] === null) rest.pop();
+  const after = rest.length === 0 ? ']\n' : `,${JSON.stringify(rest).slice(1)}\n`;
+  return [`[${JSON.stringify(spec.processor)},`, after];
 }
 
 /** The header array of a spec, or why it cannot be read. */
