@@ -129,7 +129,7 @@ const TEMPLATE_FIELDS = [
  * The template of the last options seen, made again only when they change: an app enqueues
  * with the same options call after call, and between the system calls of a round trip,
  * validating them and encoding the header cost more than the rest of an enqueue (a lone
- * awaited enqueue took 4-6 µs less without them).
+ * awaited enqueue took about 7 µs less without them).
  */
 export class EnqueueTemplates {
   private last?: { options: TemplateOptions; template: EnqueueTemplate };
@@ -140,9 +140,7 @@ export class EnqueueTemplates {
 
   for(options: TemplateOptions): EnqueueTemplate {
     const { last } = this;
-    if (last && TEMPLATE_FIELDS.every((field) => last.options[field] === options[field])) {
-      return last.template;
-    }
+    if (last && sameTemplateOptions(last.options, options)) return last.template;
     const template = new EnqueueTemplate(options, this.defaults);
     // A retry plan given as a plain object may be changed by its owner: not reused then.
     const reusable =
@@ -150,6 +148,11 @@ export class EnqueueTemplates {
     this.last = reusable ? { options: pickTemplateOptions(options), template } : undefined;
     return template;
   }
+}
+
+function sameTemplateOptions(a: TemplateOptions, b: TemplateOptions): boolean {
+  for (const field of TEMPLATE_FIELDS) if (a[field] !== b[field]) return false;
+  return true;
 }
 
 /** A copy of the fields a template is made of: the caller may change its object later. */
