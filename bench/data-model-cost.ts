@@ -14,17 +14,14 @@
  *
  *   node --import @swc-node/register/esm-register bench/data-model-cost.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import {
   ADD_JOB_HASH,
   ADD_SHARED_HASH,
   FETCH_JOB_HASH,
   FETCH_SHARED_HASH,
 } from './adapters/bare-lua.js';
+import { startToolRedis } from './util.js';
 
 const JOBS = 40_000;
 const ENQUEUE_BATCH = 500;
@@ -121,9 +118,7 @@ async function evalUsecPerJob(redis: Redis, add: string, fetch: string): Promise
   return Number(usec) / JOBS;
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'nqs-model-cost-'));
-const server = new EmbeddedRedis({ dataDir, extraArgs: ['--appendonly', 'no'] });
-await server.start();
+const server = await startToolRedis('model-cost');
 const redis = new Redis(server.url);
 try {
   const scripts = new Map<string, [string, string]>();
@@ -150,5 +145,4 @@ try {
 } finally {
   redis.disconnect();
   await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -14,17 +14,15 @@
  *
  *   node --expose-gc --import @swc-node/register/esm-register bench/single-enqueue-cost.ts
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Redis } from 'ioredis';
-import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts, type NewJob } from '../libs/queue-system/src/redis/queue-scripts.js';
 import { BeeQueueAdapter } from './adapters/bee-queue.js';
 import { OursAdapter } from './adapters/ours.js';
-import { collectGarbage, median } from './util.js';
+import { collectGarbage, median, startToolRedis } from './util.js';
 
 const CALLS = 5_000;
 const WARMUP_CALLS = 2_000;
@@ -43,9 +41,7 @@ const beeScript = readFileSync(
   'utf8',
 );
 
-const dataDir = mkdtempSync(join(tmpdir(), 'nqs-single-cost-'));
-const server = new EmbeddedRedis({ dataDir, extraArgs: ['--appendonly', 'no'] });
-await server.start();
+const server = await startToolRedis('single-cost');
 const redis = new Redis(server.url);
 const bee = new BeeQueueAdapter();
 const ours = new OursAdapter();
@@ -102,5 +98,4 @@ try {
   await bee.close();
   redis.disconnect();
   await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

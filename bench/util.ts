@@ -1,4 +1,9 @@
-/** Small helpers shared by the cases: timing, statistics, bounded waits. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
+
+/** Small helpers shared by the cases and tools: timing, statistics, bounded waits. */
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,4 +89,20 @@ export async function fillQueue(
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A redis-server of a tool's own (AOF off) in a temporary directory; `stop` removes both. */
+export async function startToolRedis(
+  name: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), `nqs-${name}-`));
+  const server = new EmbeddedRedis({ dataDir, extraArgs: ['--appendonly', 'no'] });
+  await server.start();
+  return {
+    url: server.url,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

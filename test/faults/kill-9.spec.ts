@@ -161,7 +161,7 @@ describe.each(RETENTIONS)('fault: kill -9 at any instant, $retention', ({ backup
       // A deleted job has no hash left: its completion is proven by the counters above.
       expect(states).toEqual(backupTtlMs > 0 ? { completed: JOBS } : { null: JOBS });
       // Nor is a spec or lease token left of the jobs that had no hash of their own.
-      expect(await raw.hlen(`${keys.base}specs`)).toBe(0);
+      expect(await raw.hlen(keys.specs)).toBe(0);
       expect(await raw.hlen(keys.leases)).toBe(0);
       expect(failures).toBe(0);
       expect(systemErrors).toBe(0);

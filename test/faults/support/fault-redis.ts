@@ -47,18 +47,9 @@ export class OwnRedis {
   }
 }
 
-/** The namespace keys the assertions read, as `QueueKeys` builds them (namespace `default`). */
-export function queueKeys(keyPrefix: string) {
-  const base = `${keyPrefix}{default}:`;
-  return {
-    base,
-    active: `${base}active`,
-    failures: `${base}failures`,
-    systemErrors: `${base}system_errors`,
-    metrics: `${base}metrics`,
-    leases: `${base}leases`,
-    job: (id: string) => `${base}job:${id}`,
-  };
+/** The keys of the namespace the fault apps use (`default`). */
+export function queueKeys(keyPrefix: string): QueueKeys {
+  return new QueueKeys(keyPrefix, 'default');
 }
 
 /**
@@ -136,7 +127,7 @@ export async function jobFields(
   ids: readonly string[],
   field: string,
 ): Promise<(string | null)[]> {
-  const scripts = new QueueScripts(new QueueKeys(keyPrefix, 'default'));
+  const scripts = new QueueScripts(queueKeys(keyPrefix));
   const values: (string | null)[] = [];
   for (let start = 0; start < ids.length; start += 1000) {
     const chunk = ids.slice(start, start + 1000);

@@ -1,4 +1,6 @@
+// Imported: the global `performance` is a getter, called on every use.
 import { performance } from 'node:perf_hooks';
+
 /** setTimeout overflows past 2^31-1 ms and would fire at once. */
 const MAX_TIMER = 2 ** 31 - 1;
 

@@ -139,21 +139,16 @@ for _, priority in ipairs(priorities) do
         -- Jobs without a hash of their own have their spec in `specs`: one read for the run.
         local sharedSpecs = hmgetAll(KEYS[7], ids, #ids)
         for n, jobId in ipairs(ids) do
-          local shared = sharedSpecs[n]
-          if shared and slots > 0 then
-            -- No hash of its own: a first attempt, never stalled, nothing more to read.
+          -- What the reply gives of a job taken: its spec and its attempt (see Output).
+          local spec, attempt, suspect = sharedSpecs[n], 1, false
+          if spec and slots > 0 then
+            -- No hash of its own: a first attempt, never stalled; its token goes to `leases`.
             sharedLeasesLength = sharedLeasesLength + 2
             sharedLeases[sharedLeasesLength - 1], sharedLeases[sharedLeasesLength] = jobId, firstLease
-            leased[leasedLength + 1], leased[leasedLength + 2] = deadline, jobId
-            leasedLength = leasedLength + 2
-            reply[replyLength + 1], reply[replyLength + 2], reply[replyLength + 3] = jobId, shared, 1
-            replyLength = replyLength + 3
-            reply[runAt + 3] = reply[runAt + 3] + 1
-            slots = slots - 1
-            free[i] = free[i] - 1
           else
             -- A job with a hash of its own, or any job once the slots are gone (then pushed
             -- back below). A job that never ran has no `attempts`: two fields are all to read.
+            spec = nil
             local jobKey = prefix .. 'job:' .. jobId
             local job = slots > 0 and redis.call('HMGET', jobKey, 'spec', 'attempts') or {}
             if job[2] then
@@ -165,7 +160,7 @@ for _, priority in ipairs(priorities) do
             if slots > 0 and not job[1] and redis.call('EXISTS', jobKey) == 1 then
               job[1] = ''
             end
-            local suspect = job[1] and tonumber(job[4] or 0) > 0
+            suspect = job[1] and tonumber(job[4] or 0) > 0
             if slots == 0 or (suspect and (busy + leasedLength) > 0) then
               -- Not taken now: back first in line, in their order, and this queue rests.
               for back = #ids, n, -1 do
@@ -174,40 +169,39 @@ for _, priority in ipairs(priorities) do
               empty[i] = true
               break
             end
-            -- A hash gone while its id waited (purged, expired) is skipped.
+            -- A hash gone while its id waited (purged, expired) is skipped: no spec.
             if job[1] then
-              local attempt, lease = 1, firstLease
+              spec = job[1]
+              local attempts, lease = 1, firstLease
               if job[2] then
-                attempt = tonumber(job[2]) + 1
-                lease = leasePrefix .. attempt
+                attempts = tonumber(job[2]) + 1
+                lease = leasePrefix .. attempts
               end
               local firstAttemptAt = job[3]
               local firstRun = not firstAttemptAt or firstAttemptAt == ''
               if firstRun then
                 firstAttemptAt = now
-              end
-              if firstRun then
                 -- ARGV[2], not `now`: a string goes to Redis as it is, a number is formatted.
-                redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt,
+                redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempts,
                   'firstAttemptAt', ARGV[2])
               else
-                redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempt)
+                redis.call('HSET', jobKey, 'state', 'active', 'lease', lease, 'attempts', attempts)
               end
-              leased[leasedLength + 1], leased[leasedLength + 2] = deadline, jobId
-              leasedLength = leasedLength + 2
-              local at = replyLength
-              replyLength = at + 3
-              reply[at + 1] = jobId
-              reply[at + 2] = job[1]
               if firstRun and not job[4] and not job[5] then
-                reply[at + 3] = attempt
+                attempt = attempts
               else
-                reply[at + 3] = { attempt, firstAttemptAt, job[4] or 0, job[5] or 0 }
+                attempt = { attempts, firstAttemptAt, job[4] or 0, job[5] or 0 }
               end
-              reply[runAt + 3] = reply[runAt + 3] + 1
-              slots = suspect and 0 or slots - 1
-              free[i] = free[i] - 1
             end
+          end
+          if spec then
+            leased[leasedLength + 1], leased[leasedLength + 2] = deadline, jobId
+            leasedLength = leasedLength + 2
+            reply[replyLength + 1], reply[replyLength + 2], reply[replyLength + 3] = jobId, spec, attempt
+            replyLength = replyLength + 3
+            reply[runAt + 3] = reply[runAt + 3] + 1
+            slots = suspect and 0 or slots - 1
+            free[i] = free[i] - 1
           end
         end
         if reply[runAt + 3] == 0 then
