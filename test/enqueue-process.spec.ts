@@ -11,6 +11,7 @@ import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { scriptNamed } from '../libs/queue-system/src/redis/script-loader.js';
 import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
 import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test-app.js';
+import { leaseEntries } from './support/lease-entries.js';
 
 @Injectable()
 class Greeter {
@@ -100,7 +101,7 @@ describe('enqueue and process', () => {
     }
     // Nor is anything left of the jobs that never had a hash of their own.
     expect(await client.hlen(keys.specs)).toBe(0);
-    expect(await client.hlen(keys.leases)).toBe(0);
+    expect(await leaseEntries(client, keys)).toEqual({ active: [], leases: [] });
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0, failures: 0 });
     // The id and the deduplication key are free again: the same operation can run anew.
     const again = await t.queue.enqueue({

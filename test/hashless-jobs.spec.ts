@@ -10,6 +10,7 @@ import {
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
+import { leaseEntries } from './support/lease-entries.js';
 import {
   createQueueApp,
   rawRedis,
@@ -141,8 +142,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     expect(await t.queue.getJob(plain.operationId)).toBeUndefined();
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
     expect(await redis.hlen(keys.specs)).toBe(0);
-    expect(await redis.hlen(keys.leases)).toBe(0);
-    expect(await redis.zcard(keys.active)).toBe(0);
+    expect(await leaseEntries(redis, keys)).toEqual({ active: [], leases: [] });
   });
 
   it('completes once when its ack comes twice in one call, and refuses a stale token', async () => {
@@ -196,7 +196,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     // The completed job is gone; the failed one kept its (new) hash; nothing else is left.
     expect(await t.queue.getJob(flaky.operationId)).toBeUndefined();
     expect(await redis.hlen(scripts.keys.specs)).toBe(0);
-    expect(await redis.hlen(scripts.keys.leases)).toBe(0);
+    expect(await leaseEntries(redis, scripts.keys)).toEqual({ active: [], leases: [] });
   });
 
   it('is put back by stalled-job recovery with its first attempt time, and runs again', async () => {
@@ -244,6 +244,37 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     await t.worker.stop();
     expect(await t.queue.getJob(cut.operationId)).toMatchObject({ state: 'waiting', attempts: 0 });
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 1, active: 0, failures: 0 });
+  });
+
+  it('keeps active and leases a skiplist and a hash table, whose guard entry is never taken for a job', async () => {
+    const t = await app();
+    const { redis, scripts, take } = raw(t.keyPrefix);
+    const { keys } = scripts;
+    await t.queue.enqueueBatch({ entities: [1, 2, 3, 4], processor: 'hashless.work' });
+    await t.queue.enqueue({ entity: 5, processor: 'hashless.work', priority: 'high' });
+    const taken = await take(3, Date.now(), 1);
+    // Three leases: a listpack by Redis's default rules, a skiplist and a hash table here.
+    expect(await redis.object('ENCODING', keys.active)).toBe('skiplist');
+    expect(await redis.object('ENCODING', keys.leases)).toBe('hashtable');
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 2, active: 3 });
+    const entries = await leaseEntries(redis, keys);
+    expect(entries.active.toSorted()).toEqual(taken.map((job) => job.id).toSorted());
+    expect(entries.leases).toHaveLength(2);
+
+    // Recovery at any time, however late, puts back the three jobs and nothing else.
+    const farFuture = Date.now() + 10 * 365 * 24 * 3600_000;
+    expect(await scripts.recoverStalled(redis, farFuture, 5, 100)).toEqual([3, 0]);
+    t.worker.start();
+    const jobs = t.app.get(HashlessJobs);
+    await waitFor(() => jobs.runs.length === 5, 'the five jobs');
+    await waitFor(async () => (await t.queue.getJobCounts()).active === 0, 'the completions');
+    expect(await t.queue.getJobCounts()).toMatchObject({
+      waiting: 0,
+      failures: 0,
+      system_errors: 0,
+    });
+    expect(await leaseEntries(redis, keys)).toEqual({ active: [], leases: [] });
+    expect(await redis.object('ENCODING', keys.active)).toBe('skiplist');
   });
 
   it('is deleted with its spec when its queue is purged', async () => {

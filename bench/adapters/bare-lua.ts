@@ -115,8 +115,11 @@ redis.call('HSET', KEYS[4], unpack(fields))
 redis.call('LPUSH', KEYS[1], unpack(ids))
 return #ids`;
 
-/** Larger than hash-max-listpack-value: the leases hash is a real hash table from the start. */
-const HASH_TABLE_SENTINEL = 'x'.repeat(100);
+/**
+ * Larger than hash-max-listpack-value and zset-max-listpack-value: the leases hash and the
+ * active sorted set are a hash table and a skiplist from the start, as ours are.
+ */
+const LISTPACK_GUARD = 'x'.repeat(100);
 const FETCHES_IN_FLIGHT = 2;
 const IDLE_POLL_MS = 1;
 
@@ -154,8 +157,9 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
     await this.producer.ping();
     await this.consumer?.ping();
     if (this.layout === 'shared-hash') {
-      await this.producer.hset(`${this.prefix}leases`, '__hash_table', HASH_TABLE_SENTINEL);
+      await this.producer.hset(`${this.prefix}leases`, '__hash_table', LISTPACK_GUARD);
     }
+    await this.producer.zadd(`${this.prefix}active`, '+inf', LISTPACK_GUARD);
   }
 
   async enqueueOne(n: number): Promise<void> {

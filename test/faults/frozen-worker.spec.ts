@@ -8,6 +8,7 @@ import {
   type QueueTestApp,
 } from '../support/queue-test-app.js';
 import { faultJobProviders } from './support/fault-jobs.js';
+import { leaseEntries } from '../support/lease-entries.js';
 import {
   activeLeases,
   deleteKeys,
@@ -127,7 +128,7 @@ describe('fault: frozen worker', () => {
       expect(counters.stalled).toBe(ids.length);
       expect(counters.failed ?? 0).toBe(0);
       expect(await raw.llen(keys.failures)).toBe(0);
-      expect(await raw.zcard(keys.active)).toBe(0);
+      expect((await leaseEntries(raw, keys)).active).toEqual([]);
       // The attempts lost to the freeze were not counted.
       expect(taken.attempts).toEqual(ids.map(() => 1));
 

@@ -8,6 +8,7 @@ import {
   type QueueTestApp,
 } from '../support/queue-test-app.js';
 import { faultJobProviders } from './support/fault-jobs.js';
+import { leaseEntries } from '../support/lease-entries.js';
 import {
   activeLeases,
   deleteKeys,
@@ -115,7 +116,7 @@ describe('fault: SIGTERM', () => {
       const waiting = await jobSummary(queue, returned);
       expect(waiting.states).toEqual(returned.map(() => 'waiting'));
       expect(waiting.attempts).toEqual(returned.map(() => 0));
-      expect(await raw.zcard(keys.active)).toBe(0);
+      expect((await leaseEntries(raw, keys)).active).toEqual([]);
       const atExit = await metrics(raw, keyPrefix);
       expect({
         failed: atExit.failed ?? 0,

@@ -10,6 +10,7 @@ import {
 import { QueueKeys } from '../../../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../../../libs/queue-system/src/redis/queue-scripts.js';
 import { doneKeys, RUN_SEPARATOR } from './fault-jobs.js';
+import { isJobEntry } from '../../support/lease-entries.js';
 
 /**
  * A redis-server of one test's own (own data dir, own port), for the tests that kill, stop or
@@ -58,7 +59,7 @@ export function queueKeys(keyPrefix: string): QueueKeys {
  */
 export async function activeLeases(client: Redis, keyPrefix: string): Promise<Map<string, string>> {
   const keys = queueKeys(keyPrefix);
-  const ids = await client.zrange(keys.active, 0, -1);
+  const ids = (await client.zrange(keys.active, 0, -1)).filter(isJobEntry);
   const pipeline = client.pipeline();
   for (const id of ids) pipeline.hget(keys.job(id), 'lease').hget(keys.leases, id);
   const replies = (await pipeline.exec()) ?? [];

@@ -6,7 +6,8 @@
   that queues of the same priority share the worker. Each taken job gets a lease (deadline
   in `active`, token in the hash) and its attempt counted. A job without a hash of its own
   (see `includes/own-hash`) is read with the others of its run from `specs`, and its token
-  goes to `leases`: no call per job.
+  goes to `leases`: no call per job. `active` and `leases` hold one entry that is not a
+  job, so that Redis keeps them as a skiplist and a hash table (see `includes/listpack-guard`).
   A job that stalled before (its worker died while running it) runs alone: it is taken only
   by a worker running nothing else, and then nothing else is taken, so that a job that kills
   its process takes no innocent neighbour down with it.
@@ -42,6 +43,7 @@
 --- @include "includes/complete-jobs"
 --- @include "includes/dead-letter-job"
 --- @include "includes/job-queue"
+--- @include "includes/listpack-guard"
 --- @include "includes/ready-list"
 
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
@@ -212,8 +214,17 @@ for _, priority in ipairs(priorities) do
     end
   end
 end
+-- The guard entry rides along with the leases written (see `listpack-guard`).
+if sharedLeasesLength > 0 then
+  sharedLeasesLength = sharedLeasesLength + 2
+  sharedLeases[sharedLeasesLength - 1], sharedLeases[sharedLeasesLength] = LISTPACK_GUARD, 1
+end
 callChunked('HSET', KEYS[8], sharedLeases, 1, sharedLeasesLength)
 -- One ZADD for all leases of the call: far cheaper than one per job.
+if leasedLength > 0 then
+  leasedLength = leasedLength + 2
+  leased[leasedLength - 1], leased[leasedLength] = '+inf', LISTPACK_GUARD
+end
 callChunked('ZADD', KEYS[1], leased, 1, leasedLength)
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
