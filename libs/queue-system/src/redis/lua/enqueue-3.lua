@@ -28,6 +28,7 @@
     to build in Redis nor to parse in Node)
 ]]
 --- @include "includes/batched"
+--- @include "includes/listpack-guard"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 
@@ -72,7 +73,8 @@ local function addJob(jobId, spec, group, readyIds)
   end
   if group.dedupKey ~= '' then
     fields[#fields + 1], fields[#fields + 2] = 'dedupKey', group.dedupKey
-    redis.call('HSET', prefix .. 'dedup', group.dedupKey, jobId)
+    -- The guard keeps `dedup` a hash table too: an entry per pending job, gone at its end.
+    redis.call('HSET', prefix .. 'dedup', group.dedupKey, jobId, LISTPACK_GUARD, 1)
   end
   redis.call('HSET', jobKey, unpack(fields))
   if delayed then
