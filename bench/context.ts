@@ -22,6 +22,11 @@ export interface BenchConfig {
    */
   processWarmupJobs: number;
   /**
+   * And at least this long from the consumer's start: a fast system is not at its steady speed
+   * after 10,000 jobs (see `cases/processing.ts`).
+   */
+  processWarmupMs: number;
+  /**
    * Before the first repetition, every system runs the concurrency-50 case again and again,
    * not counted, until this long has passed (at least once).
    */
@@ -54,6 +59,7 @@ export const FULL: BenchConfig = {
   budgetMs: 255_000,
   processJobs: 50_000,
   processWarmupJobs: 10_000,
+  processWarmupMs: 400,
   warmupRoundMs: 2_000,
   concurrencies: [1, 10, 50, 200],
   fillBatch: 1_000,
@@ -75,6 +81,7 @@ export const QUICK: BenchConfig = {
   reps: 1,
   processJobs: 2_000,
   processWarmupJobs: 200,
+  processWarmupMs: 0,
   warmupRoundMs: 0,
   batchJobs: 2_000,
   serialJobs: 500,
@@ -110,6 +117,8 @@ const DUMP_CHUNK = 1_000;
 /** The Redis the systems share, the config, and a way to run a system on a flushed Redis. */
 export class BenchContext {
   private readonly datasets = new Map<string, Dataset>();
+  /** The fastest processing run of this system so far per concurrency (jobs/s): sizes its warm-up. */
+  readonly processingPaces = new Map<number, number>();
 
   constructor(
     readonly redisUrl: string,

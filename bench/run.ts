@@ -215,8 +215,9 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
 /**
  * Repetition after repetition; in each, the case runs by priority and, inside a case, the
  * systems one after the other. From the second repetition on, a case runs only if the
- * durations its runs took before say it ends within the budget; otherwise it is skipped
- * (for every system alike) and a shorter case may still fit.
+ * durations its runs took before say it ends within the budget, leaving room for the
+ * repetitions still to come of the cases before it in priority; otherwise it is skipped (for
+ * every system alike) and a shorter case may still fit.
  */
 async function runAll(state: RunState, processes: SystemProcesses, args: Args): Promise<void> {
   const { config } = state;
@@ -228,17 +229,20 @@ async function runAll(state: RunState, processes: SystemProcesses, args: Args): 
   const compared = systems.filter((s) => !isReference(s));
   const systemsOf = (run: CaseRun) => (run.references ? systems : compared);
   const total = runs.reduce((sum, run) => sum + systemsOf(run).length, 0) * config.reps;
+  const expectedMs = (run: CaseRun) =>
+    systemsOf(run).reduce((sum, s) => sum + (took.get(`${run.id}:${s}`) ?? 0), 0);
   let done = 0;
   const warmup = runs.find((run) => run.id === processCaseId(COST_CONCURRENCY));
   if (warmup) await warmUp(state, processes, warmup, systemsOf(warmup));
   for (let rep = 0; rep < config.reps; rep++) {
     for (const run of runs) {
       if (rep > 0) {
-        const expected = systemsOf(run).reduce(
-          (sum, s) => sum + (took.get(`${run.id}:${s}`) ?? 0),
-          0,
-        );
-        const endsAt = Date.now() + expected * 1.1;
+        const expected = expectedMs(run);
+        // Room is kept for the repetitions still to come of the cases before it in priority.
+        const reserved = runs
+          .filter((other) => other.priority < run.priority)
+          .reduce((sum, other) => sum + expectedMs(other) * (config.reps - 1 - rep), 0);
+        const endsAt = Date.now() + (expected + reserved) * 1.1;
         if (endsAt - state.startedAt > config.budgetMs) {
           state.skipped.push({ caseId: run.id, rep });
           log(

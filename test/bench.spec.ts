@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemName } from '../bench/adapters/adapter.js';
 import type { RowSpec } from '../bench/cases/case.js';
-import { QUICK, type BenchConfig } from '../bench/context.js';
+import { warmupCapacity } from '../bench/cases/processing.js';
+import { FULL, QUICK, type BenchConfig } from '../bench/context.js';
 import { buildRows, formatTable, type Sample } from '../bench/report.js';
 import { SystemProcesses } from '../bench/system-process.js';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
@@ -75,6 +76,36 @@ describe('bench report', () => {
     const [row] = buildRows([throughput], samples('ours', [{ jobsPerSec: 90_000 }]));
     expect(row!.met).toBeUndefined();
     expect(formatTable([row!])).toMatch(/\|\s*\?\s*\|$/m);
+  });
+});
+
+/** Every system gets the same warm-up rule; only a system's own pace sizes it. */
+describe('bench processing warm-up', () => {
+  const paces = (entries: [concurrency: number, jobsPerSec: number][]) => new Map(entries);
+
+  it('keeps 10,000 jobs for a system that needs longer than 0.4 s for them', () => {
+    expect(warmupCapacity(FULL, paces([]), 50)).toBe(10_000);
+    expect(warmupCapacity(FULL, paces([[50, 19_000]]), 50)).toBe(10_000);
+    expect(warmupCapacity(FULL, paces([[50, 25_000]]), 50)).toBe(10_000);
+  });
+
+  it('holds 0.4 s at a quarter more than the fastest pace seen, in steps of 10,000, up to 80,000', () => {
+    // 120,000 jobs/s: 48,000 jobs in 0.4 s, 60,000 with the margin.
+    expect(warmupCapacity(FULL, paces([[50, 120_000]]), 50)).toBe(60_000);
+    expect(warmupCapacity(FULL, paces([[50, 130_000]]), 50)).toBe(70_000);
+    expect(warmupCapacity(FULL, paces([[200, 400_000]]), 200)).toBe(80_000);
+  });
+
+  it('sizes a concurrency by its own pace or a lower one, never by a higher one', () => {
+    const seen = paces([
+      [1, 10_000],
+      [50, 120_000],
+    ]);
+    expect(warmupCapacity(FULL, seen, 1)).toBe(10_000);
+    expect(warmupCapacity(FULL, seen, 10)).toBe(10_000);
+    expect(warmupCapacity(FULL, seen, 200)).toBe(60_000);
+    // The quick run has no time floor.
+    expect(warmupCapacity(QUICK, seen, 200)).toBe(QUICK.processWarmupJobs);
   });
 });
 

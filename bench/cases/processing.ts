@@ -1,5 +1,6 @@
 import { callsPerJob, diff, redisCostPerJob, snapshot } from '../redis-stats.js';
-import { collectGarbage, fillQueue, nodeCpuSeconds } from '../util.js';
+import type { BenchConfig } from '../context.js';
+import { collectGarbage, fillQueue, nodeCpuSeconds, sleep } from '../util.js';
 import { formatCount, jobsPerSecond, type BenchCase, type RowSpec, type Target } from './case.js';
 
 const TARGETS: Record<number, Target[]> = {
@@ -13,14 +14,46 @@ export function processCaseId(concurrency: number): string {
   return `process-c${concurrency}`;
 }
 
+/** Warm-up jobs are in steps of this many, so that a system's dataset is rebuilt seldom. */
+const WARMUP_STEP = 10_000;
+const MAX_WARMUP_JOBS = 80_000;
+
+/**
+ * The jobs a system's dataset holds for the warm-up of a run at `concurrency`:
+ * `processWarmupJobs`, or enough for `processWarmupMs` at a quarter more than its fastest pace
+ * so far at that concurrency or a lower one (none yet: `processWarmupJobs`), up to 80,000.
+ * The jobs the warm-up leaves are completed after the window; a larger dataset would only
+ * cost time.
+ */
+export function warmupCapacity(
+  config: BenchConfig,
+  paces: ReadonlyMap<number, number>,
+  concurrency: number,
+): number {
+  let pace = 0;
+  for (const [at, jobsPerSec] of paces) if (at <= concurrency) pace = Math.max(pace, jobsPerSec);
+  const forTime = (pace * config.processWarmupMs) / 1000;
+  if (forTime <= config.processWarmupJobs) return config.processWarmupJobs;
+  const wanted = Math.ceil((forTime * 1.25) / WARMUP_STEP) * WARMUP_STEP;
+  return Math.min(wanted, MAX_WARMUP_JOBS);
+}
+
 /**
  * Process N no-op jobs at a given concurrency: the queue is filled first (batch API, not
- * measured) with N jobs and `processWarmupJobs` more. The consumer starts and completes the
- * warm-up jobs; the window opens at the last of them, so it measures the steady state every
- * system reaches after a few thousand jobs, not its start-up. jobs/s = N / (window open ->
- * last completion). The same window gives the cost per job: Redis commands (INFO
- * commandstats, commands run inside scripts included), Redis CPU (INFO cpu) and Node CPU
- * (process.cpuUsage).
+ * measured) with N jobs and enough for the warm-up. The consumer starts and completes at
+ * least `processWarmupJobs`, and runs for at least `processWarmupMs`; the window opens there,
+ * so it measures the steady state of every system, not its start-up. jobs/s = N / (window
+ * open -> N-th completion after it). The same window gives the cost per job: Redis commands
+ * (INFO commandstats, commands run inside scripts included), Redis CPU (INFO cpu) and Node CPU
+ * (process.cpuUsage). The jobs left after the window are then completed, not timed, and
+ * every system must have completed each job once.
+ *
+ * Why a time as well as a count: every run builds a fresh app or worker, and V8 drops the
+ * code it optimized for the objects of the run before ("weak objects"). A system that does
+ * 10,000 jobs in half a second has optimized it again by then; one that does them in a tenth
+ * has not. Ours at concurrency 50, jobs/s per slice of 10,000 jobs from the consumer's start
+ * (fresh app, forced GC, 4 runs): 59-91k in the first, 87-160k in the next five, 130-193k in
+ * the five after; BullMQ and Bee-Queue are at their speed from the second slice on.
  */
 export const processing: BenchCase = {
   runs: (config) =>
@@ -31,44 +64,63 @@ export const processing: BenchCase = {
       label: `process ${formatCount(config.processJobs)} jobs, concurrency ${concurrency}`,
       summary: (m) => `${formatCount(m.values.jobsPerSec!)} jobs/s`,
       run: async (ctx, system) => {
-        const { processJobs: jobs, processWarmupJobs: warmup, waitTimeoutMs } = ctx.config;
-        const total = warmup + jobs;
-        // Filled once per system with its batch API, then restored (DUMP/RESTORE) before each
-        // run: the same waiting jobs every time, without refilling for every run.
-        const dataset = await ctx.dataset(`process:${system}`, () =>
+        const { processJobs: jobs, processWarmupJobs, processWarmupMs, waitTimeoutMs } = ctx.config;
+        const total = jobs + warmupCapacity(ctx.config, ctx.processingPaces, concurrency);
+        // Filled once per system and size with its batch API, then restored (DUMP/RESTORE)
+        // before each run: the same waiting jobs every time, without refilling for every run.
+        const key = `process:${system}:${total}`;
+        const dataset = await ctx.dataset(key, () =>
           ctx.withAdapter(system, { concurrency: 1, consumer: false, prefix: PREFIX }, (adapter) =>
             fillQueue(adapter, total, ctx.config.fillBatch),
           ),
         );
         const options = { concurrency, consumer: true, prefix: PREFIX, dataset };
-        return ctx.withAdapter(system, options, async (adapter) => {
+        const measured = await ctx.withAdapter(system, options, async (adapter) => {
           collectGarbage();
+          const consumerStart = performance.now();
           await adapter.startProcessing();
-          await adapter.waitForProcessed(warmup, waitTimeoutMs);
+          await adapter.waitForProcessed(processWarmupJobs, waitTimeoutMs);
+          const floorLeft = processWarmupMs - (performance.now() - consumerStart);
+          if (floorLeft > 0) {
+            // No further than leaves N jobs for the window.
+            const lastWarmupJob = adapter.waitForProcessed(total - jobs, waitTimeoutMs);
+            await Promise.race([sleep(floorLeft), lastWarmupJob]);
+            lastWarmupJob.catch(() => undefined);
+          }
+          const opened = adapter.processed();
+          const windowEnd = Math.min(opened + jobs, total);
           const cpu = process.cpuUsage();
           const started = performance.now();
           const before = await snapshot(ctx.redis);
           // Jobs go on completing while INFO runs: the Redis figures count from its reply.
           const doneBeforeSnapshot = adapter.processed();
-          await adapter.waitForProcessed(total, waitTimeoutMs);
+          await adapter.waitForProcessed(windowEnd, waitTimeoutMs);
           const elapsed = performance.now() - started;
           const nodeCpu = nodeCpuSeconds(cpu);
           const delta = diff(before, await snapshot(ctx.redis));
+          const redisJobs = adapter.processed() - doneBeforeSnapshot;
+          await adapter.waitForProcessed(total, waitTimeoutMs);
           if (adapter.processed() !== total) {
             throw new Error(`${system}: ${adapter.processed()} completions for ${total} jobs`);
           }
-          const redisJobs = total - doneBeforeSnapshot;
+          const windowJobs = windowEnd - opened;
           return {
             values: {
-              jobsPerSec: jobsPerSecond(jobs, elapsed),
+              jobsPerSec: jobsPerSecond(windowJobs, elapsed),
               seconds: elapsed / 1000,
               ...redisCostPerJob(delta, redisJobs),
-              nodeCpuUsPerJob: (nodeCpu / jobs) * 1e6,
+              nodeCpuUsPerJob: (nodeCpu / windowJobs) * 1e6,
               netOutBytesPerJob: delta.netOutBytes / redisJobs,
             },
-            detail: { callsPerJob: callsPerJob(delta, redisJobs) },
+            detail: { callsPerJob: callsPerJob(delta, redisJobs), warmupJobs: opened },
           };
         });
+        const pace = Math.max(
+          ctx.processingPaces.get(concurrency) ?? 0,
+          measured.values.jobsPerSec!,
+        );
+        ctx.processingPaces.set(concurrency, pace);
+        return measured;
       },
     })),
 
