@@ -16,8 +16,9 @@ function measure(
 ): Promise<Measurement> {
   return ctx.withAdapter(system, { concurrency: 1, consumer: false }, async (adapter) => {
     const warmup = ctx.config.warmupJobs;
-    await runPool(warmup, inFlight, (i) => adapter.enqueueOne(jobs + i));
+    // Before the warm-up, not after: see `enqueue-batch.ts`.
     collectGarbage();
+    await runPool(warmup, inFlight, (i) => adapter.enqueueOne(jobs + i));
     const before = await snapshot(ctx.redis);
     const started = performance.now();
     await runPool(jobs, inFlight, (i) => adapter.enqueueOne(i));
