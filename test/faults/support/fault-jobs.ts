@@ -5,6 +5,8 @@ import { Processor, QueueWorker, type JobContext } from '../../../libs/queue-sys
 
 /** Separates the job id from the run's nonce in the done list. */
 export const RUN_SEPARATOR = '#';
+/** Between a run's nonce and the time (ms since the epoch) its processor started. */
+export const START_SEPARATOR = '@';
 
 /**
  * Where the fault processors write what they did, under the test's own key prefix: the done
@@ -63,16 +65,14 @@ export class FaultJobs implements OnApplicationShutdown {
   /** Sleeps (abortably), then appends its id to the done set and the done list in one MULTI. */
   @Processor('fault.record')
   async record(entity: RecordEntity | null, ctx: JobContext): Promise<RecordResult> {
+    const startedAt = Date.now();
     const [min, max] = this.options.jobMs;
     const ms = entity?.ms ?? min + Math.random() * (max - min);
     await abortableSleep(Math.min(ms, this.options.capMs ?? Infinity), ctx.signal);
-    // One list entry per run, tagged with a nonce: should ioredis resend this MULTI after a
-    // lost connection, the resent copy is not mistaken for a second run.
-    await this.redis
-      .multi()
-      .sadd(this.keys.set, ctx.operationId)
-      .rpush(this.keys.list, `${ctx.operationId}${RUN_SEPARATOR}${randomUUID()}`)
-      .exec();
+    // One list entry per run, tagged with a nonce (should ioredis resend this MULTI after a
+    // lost connection, the resent copy is not mistaken for a second run) and its start time.
+    const run = `${ctx.operationId}${RUN_SEPARATOR}${randomUUID()}${START_SEPARATOR}${startedAt}`;
+    await this.redis.multi().sadd(this.keys.set, ctx.operationId).rpush(this.keys.list, run).exec();
     return { by: this.worker.id };
   }
 

@@ -9,7 +9,7 @@ import {
 } from '../../../libs/embedded-redis/src/embedded-redis.js';
 import { QueueKeys } from '../../../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../../../libs/queue-system/src/redis/queue-scripts.js';
-import { doneKeys, RUN_SEPARATOR } from './fault-jobs.js';
+import { doneKeys, RUN_SEPARATOR, START_SEPARATOR } from './fault-jobs.js';
 import { isJobEntry } from '../../support/lease-entries.js';
 
 /**
@@ -91,6 +91,8 @@ export interface DoneStats {
   duplicates: number;
   /** How often each job ran, for the jobs that ran more than once. */
   repeated: Map<string, number>;
+  /** When each run of those jobs started (ms since the epoch). */
+  repeatedStarts: Map<string, number[]>;
   members: Set<string>;
 }
 
@@ -102,18 +104,21 @@ export async function doneStats(client: Redis, keyPrefix: string): Promise<DoneS
   ]);
   // Distinct entries: a MULTI resent by ioredis after a lost connection repeats its nonce.
   const runs = new Set(list);
-  const counts = new Map<string, number>();
+  const starts = new Map<string, number[]>();
   for (const run of runs) {
     const id = run.slice(0, run.lastIndexOf(RUN_SEPARATOR));
-    counts.set(id, (counts.get(id) ?? 0) + 1);
+    const startedAt = Number(run.slice(run.lastIndexOf(START_SEPARATOR) + 1));
+    starts.set(id, [...(starts.get(id) ?? []), startedAt]);
   }
-  const repeated = new Map([...counts].filter(([, n]) => n > 1));
+  const repeatedStarts = new Map([...starts].filter(([, times]) => times.length > 1));
+  const repeated = new Map([...repeatedStarts].map(([id, times]) => [id, times.length]));
   return {
     distinct: members.length,
     runs: runs.size,
     resent: list.length - runs.size,
     duplicates: repeated.size,
     repeated,
+    repeatedStarts,
     members: new Set(members),
   };
 }
