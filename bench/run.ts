@@ -17,13 +17,11 @@
  * latest.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import { ALL_SYSTEMS, isReference, SYSTEMS, type SystemName } from './adapters/adapter.js';
 import { formatCount, type CaseRun } from './cases/case.js';
 import { COST_CONCURRENCY } from './cases/cost.js';
@@ -32,7 +30,7 @@ import { processCaseId } from './cases/processing.js';
 import { FULL, QUICK, type BenchConfig } from './context.js';
 import { redisVersion } from './redis-stats.js';
 import { SystemProcesses } from './system-process.js';
-import { errorMessage } from './util.js';
+import { BENCH_REDIS_ARGS, errorMessage, startToolRedis, type ToolRedis } from './util.js';
 import {
   buildRows,
   formatReferenceTable,
@@ -44,7 +42,6 @@ import {
 } from './report.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const REDIS_ARGS = ['--appendonly', 'no'];
 
 const SETTINGS: Record<SystemName, string> = {
   ours:
@@ -145,8 +142,9 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
   out.push(
     '- FLUSHALL before every run. Processing: the jobs are enqueued with the batch API once per system, ' +
       'kept with DUMP and RESTOREd before each processing run (not timed); ' +
-      `each run first completes ${formatCount(config.processWarmupJobs)} warm-up jobs with the same consumer, then ` +
-      'jobs/s = jobs / (last warm-up completion -> last completion). ' +
+      `each run's consumer first completes at least ${formatCount(config.processWarmupJobs)} warm-up jobs and runs for ` +
+      `at least ${seconds(config.processWarmupMs)} s, then jobs/s = jobs / (window open -> that many completions later); ` +
+      'every case with a warm-up forces a garbage collection before it. ' +
       `Each system runs in a Node process of its own, the same for all its runs. Before the first repetition ` +
       `every system runs the concurrency-${COST_CONCURRENCY} case, not counted, again and again for ` +
       `${seconds(config.warmupRoundMs)} s (at least once), so that no system is measured while its process ` +
@@ -157,7 +155,8 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
     out.push(
       `- [reps a/b/c]: repetitions of ours/bullmq/bee-queue in that row, fewer than ${config.reps}: ` +
         `after the first repetition of every case, later ones run (cases with a target first, concurrency 1 last) ` +
-        `only while they end within the ${seconds(config.budgetMs)} s budget.`,
+        `only while they end within the ${seconds(config.budgetMs)} s budget, leaving room for the repetitions ` +
+        'still to come of the cases before them.',
     );
   }
   for (const row of rows) for (const note of row.notes) out.push(`- ${row.label}: ${note}`);
@@ -379,16 +378,14 @@ async function main(): Promise<number> {
       config.reps !== FULL.reps ||
       args.systems.length !== ALL_SYSTEMS.length,
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'nqs-bench-'));
-  const server = new EmbeddedRedis({ dataDir, extraArgs: REDIS_ARGS });
+  let server: ToolRedis | undefined;
   let client: Redis | undefined;
   let processes: SystemProcesses | undefined;
 
   const stop = async () => {
     await processes?.stop();
     client?.disconnect();
-    await server.stop().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop().catch(() => undefined);
   };
   const abort = async (outcome: Exclude<Outcome, 'done'>, code: number) => {
     if (state.finished) return;
@@ -413,11 +410,11 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => void abort('interrupted', 143));
 
   try {
-    await server.start();
+    server = await startToolRedis('bench');
     client = new Redis(server.url, { maxRetriesPerRequest: 3 });
     state.meta = {
       date: new Date().toISOString(),
-      redis: `redis-server ${await redisVersion(client)} (${REDIS_ARGS.join(' ')}, --save '')`,
+      redis: `redis-server ${await redisVersion(client)} (${BENCH_REDIS_ARGS.join(' ')}, --save '')`,
       node: `Node ${process.version}`,
       cpu: `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}`,
       loadAverageAtStart: loadavg(),

@@ -87,22 +87,39 @@ export async function fillQueue(
   await runPool(batches.length, inFlight, (i) => adapter.enqueueBatch(batches[i]!));
 }
 
+/** The message of a thrown value alone (the library's `errorMessage` prefixes the error's name). */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A redis-server of a tool's own (AOF off) in a temporary directory; `stop` removes both. */
-export async function startToolRedis(
-  name: string,
-): Promise<{ url: string; stop(): Promise<void> }> {
+/** The redis-server every bench run and tool starts: AOF off (EmbeddedRedis passes `--save ''`). */
+export const BENCH_REDIS_ARGS = ['--appendonly', 'no'];
+
+export interface ToolRedis {
+  url: string;
+  /** Stops the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** A redis-server of its own in a temporary directory, for the bench run, a tool or a test. */
+export async function startToolRedis(name: string): Promise<ToolRedis> {
   const dataDir = mkdtempSync(join(tmpdir(), `nqs-${name}-`));
-  const server = new EmbeddedRedis({ dataDir, extraArgs: ['--appendonly', 'no'] });
-  await server.start();
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const server = new EmbeddedRedis({ dataDir, extraArgs: BENCH_REDIS_ARGS });
+  try {
+    await server.start();
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
   return {
     url: server.url,
     async stop() {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await server.stop();
+      } finally {
+        removeDir();
+      }
     },
   };
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemName } from '../bench/adapters/adapter.js';
 import type { RowSpec } from '../bench/cases/case.js';
@@ -8,7 +5,7 @@ import { warmupCapacity } from '../bench/cases/processing.js';
 import { FULL, QUICK, type BenchConfig } from '../bench/context.js';
 import { buildRows, formatTable, type Sample } from '../bench/report.js';
 import { SystemProcesses } from '../bench/system-process.js';
-import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
+import { startToolRedis, type ToolRedis } from '../bench/util.js';
 
 /** The figures the README quotes come from these functions: a wrong median or ratio is a wrong claim. */
 describe('bench report', () => {
@@ -111,8 +108,7 @@ describe('bench processing warm-up', () => {
 
 /** Each system runs in a process of its own; the bench's results come back from it. */
 describe('bench system processes', () => {
-  let server: EmbeddedRedis;
-  let dataDir: string;
+  let server: ToolRedis;
   const config: BenchConfig = {
     ...QUICK,
     processJobs: 300,
@@ -124,14 +120,10 @@ describe('bench system processes', () => {
 
   beforeAll(async () => {
     // A redis-server of its own: bench runs flush the whole database.
-    dataDir = mkdtempSync(join(tmpdir(), 'nqs-bench-test-'));
-    server = await new EmbeddedRedis({ dataDir }).start();
+    server = await startToolRedis('bench-test');
   });
 
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => server.stop());
 
   it('runs a case in each system’s own process and answers with what it measured', async () => {
     const processes = await SystemProcesses.start(['ours', 'lua-shared-hash'], server.url, config);
