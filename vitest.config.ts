@@ -13,7 +13,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.spec.ts'],
+    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
 
     testTimeout: 60_000,

@@ -119,7 +119,7 @@ return #ids`;
  * Larger than hash-max-listpack-value and zset-max-listpack-value: the leases hash and the
  * active sorted set are a hash table and a skiplist from the start, as ours are.
  */
-const LISTPACK_GUARD = 'x'.repeat(100);
+const LISTPACK_ANCHOR = 'x'.repeat(100);
 const FETCHES_IN_FLIGHT = 2;
 const IDLE_POLL_MS = 1;
 
@@ -157,9 +157,9 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
     await this.producer.ping();
     await this.consumer?.ping();
     if (this.layout === 'shared-hash') {
-      await this.producer.hset(`${this.prefix}leases`, '__hash_table', LISTPACK_GUARD);
+      await this.producer.hset(`${this.prefix}leases`, '__hash_table', LISTPACK_ANCHOR);
     }
-    await this.producer.zadd(`${this.prefix}active`, '+inf', LISTPACK_GUARD);
+    await this.producer.zadd(`${this.prefix}active`, '+inf', LISTPACK_ANCHOR);
   }
 
   async enqueueOne(n: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { QueueKeys } from '../../libs/queue-system/src/redis/queue-keys.js'
 
 /**
  * `active` and `leases` each keep one entry that is not a job, so that Redis stores them as a
- * skiplist and a hash table (`lua/includes/listpack-guard.lua`); it has spaces, no id has.
+ * skiplist and a hash table (`lua/includes/listpack-anchor.lua`); it has spaces, no id has.
  */
 export function isJobEntry(entry: string): boolean {
   return !entry.includes(' ');

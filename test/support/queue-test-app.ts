@@ -11,7 +11,7 @@ import {
   QueueWorker,
   type QueueModuleOptions,
 } from '../../libs/queue-system/src/index.js';
-import type { JobHash } from '../../libs/queue-system/src/redis/job-hash.js';
+import type { FetchedJob } from '../../libs/queue-system/src/redis/job-spec.js';
 import type { QueueScripts } from '../../libs/queue-system/src/redis/queue-scripts.js';
 
 export interface QueueTestApp {
@@ -94,7 +94,7 @@ export async function takeJobsAndDie(
   client: Redis | Cluster,
   scripts: QueueScripts,
   { slots = 1, now = Date.now(), leaseMs = 60_000, worker = 'dead-worker' } = {},
-): Promise<JobHash[]> {
+): Promise<FetchedJob[]> {
   const { jobs } = await scripts.fetch(client, {
     now,
     leaseDeadline: now + leaseMs,

@@ -102,6 +102,6 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return listFiles(path);
-    return entry.name.endsWith('.spec.ts') ? [] : [path];
+    return entry.name.endsWith('.test.ts') ? [] : [path];
   });
 }

@@ -7,7 +7,7 @@ import {
   type JobPriority,
   type JobSerializer,
 } from '../interfaces/job-options.interface.js';
-import { jobSpecHeaderParts } from '../redis/job-hash.js';
+import { jobSpecHeaderParts } from '../redis/job-spec.js';
 import type { NewJob } from '../redis/queue-scripts.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';

@@ -9,11 +9,11 @@ import {
   type JobPriority,
 } from '../interfaces/job-options.interface.js';
 import type { QueueCounters, QueueStatus } from '../interfaces/queue-status.interface.js';
-import { parseJobHash } from '../redis/job-hash.js';
+import { parseJobHash } from '../redis/job-spec.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import type { DeadLetterTarget, NewJob, QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
-import type { RedisGuard } from '../redis/redis-guard.js';
+import type { RedisCallPolicy } from '../redis/redis-call-policy.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
@@ -248,8 +248,8 @@ export class QueueManager {
   }
 
   /** The state of the circuit breaker around this module's Redis calls. */
-  get circuitState(): RedisGuard['circuitState'] {
-    return this.connection.guard.circuitState;
+  get circuitState(): RedisCallPolicy['circuitState'] {
+    return this.connection.policy.circuitState;
   }
 
   private status() {
@@ -257,7 +257,7 @@ export class QueueManager {
   }
 
   /**
-   * One enqueue script call under the connection policy. Jobs go without a hash only when
+   * One enqueue script call under the call policy. Jobs go without a hash only when
    * completed jobs are deleted at once: a job kept after completion needs a hash then, and
    * writing it with the job costs less than building it from the shared hashes at the end.
    */

@@ -4,8 +4,8 @@ import {
   fetchLeases,
   parseFetchedJob,
   type FetchedValue,
-  type JobHash,
-} from './job-hash.js';
+  type FetchedJob,
+} from './job-spec.js';
 import { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { runScript, type ScriptArg } from './script-loader.js';
@@ -44,12 +44,12 @@ export class QueueScripts {
    * Adds jobs in one call; per job, in order: [the id returned, true created or false
    * existing]. Consecutive jobs sharing queue, priority, due time, deduplication key and
    * whether their id may exist (all the jobs of a batch) are sent as one group, so that a job
-   * costs two arguments. `hashless`: a job with nothing of its own but its spec goes without
-   * a hash (see `includes/own-hash.lua`).
+   * costs two arguments. `compact`: a job with nothing of its own but its spec goes without
+   * a hash (see `includes/expand-compact-job.lua`).
    */
-  async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, hashless: boolean) {
+  async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, compact: boolean) {
     const k = this.keys;
-    const args: ScriptArg[] = [k.base, now, hashless ? 1 : 0];
+    const args: ScriptArg[] = [k.base, now, compact ? 1 : 0];
     let countAt = -1;
     let group: NewJob | undefined;
     for (const job of jobs) {
@@ -103,7 +103,7 @@ export class QueueScripts {
       completions?: readonly Completion[];
       finishedJobTtl?: number;
     },
-  ): Promise<{ nextDueAt: number; completed: number[]; jobs: JobHash[] }> {
+  ): Promise<{ nextDueAt: number; completed: number[]; jobs: FetchedJob[] }> {
     const k = this.keys;
     const args: ScriptArg[] = [
       k.base,
@@ -125,7 +125,7 @@ export class QueueScripts {
       [k.active, k.delayed, k.queues, k.dedup, k.metrics, k.systemErrors, k.specs, k.leases],
       args,
     )) as [number, number[], ...FetchedValue[]];
-    const jobs: JobHash[] = [];
+    const jobs: FetchedJob[] = [];
     const leases = fetchLeases(request.tokenPrefix, request.now);
     // Runs of jobs taken from one ready list: queue, priority, count, then per job 3 values.
     for (let at = 2; at < reply.length;) {

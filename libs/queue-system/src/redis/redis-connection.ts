@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
-import { RedisGuard } from './redis-guard.js';
+import { RedisCallPolicy } from './redis-call-policy.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -11,13 +11,13 @@ export type RedisClient = Redis | Cluster;
  */
 export class RedisConnection {
   readonly client: RedisClient;
-  readonly guard: RedisGuard;
+  readonly policy: RedisCallPolicy;
   private readonly owned: boolean;
   private readonly logger: QueueLogger;
 
   constructor(private readonly config: QueueConfig) {
     this.logger = new QueueLogger('QueueRedis', config.logging);
-    this.guard = new RedisGuard(config.redis);
+    this.policy = new RedisCallPolicy(config.redis);
     this.owned = !config.redis.client;
     this.client = config.redis.client ?? new Redis(config.redis.url, this.clientOptions());
     this.reportOutages(this.client);
@@ -25,12 +25,12 @@ export class RedisConnection {
   }
 
   /**
-   * Runs one library operation under the connection policy (timeout, retries, breaker), on
+   * Runs one library operation under the call policy (timeout, retries, breaker), on
    * the shared client or on one made by `duplicate()`.
    */
   run<T>(operation: string, call: () => Promise<T>, client: RedisClient = this.client): Promise<T> {
-    if (client.status === 'ready') return this.guard.run(operation, call, true);
-    return this.guard.run(operation, async (signal) => {
+    if (client.status === 'ready') return this.policy.run(operation, call, true);
+    return this.policy.run(operation, async (signal) => {
       await whenReady(client, signal);
       return call();
     });
@@ -66,7 +66,7 @@ export class RedisConnection {
     client.on('ready', () => {
       if (down) this.logger.log('Redis connection restored');
       down = false;
-      this.guard.reset();
+      this.policy.reset();
     });
   }
 
@@ -94,7 +94,7 @@ export class RedisConnection {
       // Off: the hot calls batch themselves (enqueues of one tick, acks, fetches), and
       // ioredis's auto-pipelining would hold every other call until the next turn of the loop.
       enableAutoPipelining: false,
-      // No hidden queue of commands while Redis is away: calls fail, and the guard's retries,
+      // No hidden queue of commands while Redis is away: calls fail, and the call policy's retries,
       // bounded by connectionTimeout, decide what happens next.
       enableOfflineQueue: false,
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
@@ -111,7 +111,7 @@ export async function closeClient(client: RedisClient): Promise<void> {
   }
 }
 
-/** Waits for the connection to be usable; the guard's timeout aborts the wait. */
+/** Waits for the connection to be usable; the call policy's timeout aborts the wait. */
 function whenReady(client: RedisClient, signal: AbortSignal): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new Error('Redis connection is closed'));

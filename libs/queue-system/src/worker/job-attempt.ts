@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { QueueRetryConfig } from '../config/index.js';
-import type { JobHash } from '../redis/job-hash.js';
+import type { FetchedJob } from '../redis/job-spec.js';
 import type { RegisteredCallable } from '../registry/callable-registry.js';
 
 export type AttemptOutcome =
@@ -46,7 +46,7 @@ export class JobAttempt {
   /** Its index among the worker's running attempts (`RunningAttempts`), -1 when not there. */
   runningAt = -1;
 
-  constructor(readonly job: JobHash) {
+  constructor(readonly job: FetchedJob) {
     this.context = new AttemptContext(this);
   }
 

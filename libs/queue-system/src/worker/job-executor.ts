@@ -7,7 +7,7 @@ import type {
   JobContext,
   SuccessCallbackPayload,
 } from '../interfaces/processor.interface.js';
-import type { JobHash } from '../redis/job-hash.js';
+import type { FetchedJob } from '../redis/job-spec.js';
 import {
   LEASE_NOT_HELD,
   type DeadLetterTarget,
@@ -148,7 +148,7 @@ export class JobExecutor {
     });
   }
 
-  private storedResult(job: JobHash, result: unknown): string {
+  private storedResult(job: FetchedJob, result: unknown): string {
     if (result === undefined) return '';
     try {
       return JSON.stringify(result) ?? '';
@@ -314,7 +314,7 @@ export class JobExecutor {
 
   /** Runs a transition; a refused lease means another worker owns the job now, so nothing changed. */
   private async settle(
-    job: JobHash,
+    job: FetchedJob,
     transition: string,
     run: () => Promise<number>,
   ): Promise<boolean> {
@@ -324,7 +324,7 @@ export class JobExecutor {
     return false;
   }
 
-  private async leaseRefused(job: JobHash, transition: string): Promise<void> {
+  private async leaseRefused(job: FetchedJob, transition: string): Promise<void> {
     this.logger.warn(`Job ${job.id}: ${transition} refused, this worker no longer holds its lease`);
     await this.count('lease_lost');
   }

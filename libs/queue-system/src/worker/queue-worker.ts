@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { QueueConfig } from '../config/index.js';
 import { QueueUnavailableError, WorkerShutdownError } from '../errors.js';
-import type { JobHash } from '../redis/job-hash.js';
+import type { FetchedJob } from '../redis/job-spec.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import { closeClient, type RedisClient, type RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
@@ -341,7 +341,7 @@ export class QueueWorker {
     this.errorPause = 0;
   }
 
-  private dispatch(job: JobHash): void {
+  private dispatch(job: FetchedJob): void {
     const attempt = new JobAttempt(job);
     this.gate.acquire(job.queue);
     if (job.stalls > 0) this.suspectsRunning++;

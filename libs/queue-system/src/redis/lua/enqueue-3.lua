@@ -1,7 +1,7 @@
 --[[
   Adds jobs: stores each job's hash, then puts its id in its ready list, or in `delayed` when
   it is due later. When the caller allows it, a job with nothing of its own but its spec gets
-  no hash: its spec goes to `specs` (see `includes/own-hash`). A job whose id exists already
+  no hash: its spec goes to `specs` (see `includes/expand-compact-job`). A job whose id exists already
   (pending, or finished and kept), or a pending job with the same deduplication key, is
   returned instead. Many jobs per call: a batch costs one round trip and one script call, and
   the ids of a group go in one LPUSH.
@@ -28,11 +28,11 @@
     to build in Redis nor to parse in Node)
 ]]
 --- @include "includes/batched"
---- @include "includes/listpack-guard"
+--- @include "includes/listpack-anchor"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 
-local prefix, now, hashless = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
+local prefix, now, compact = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 local jobPrefix = prefix .. 'job:'
 local reply, position, created = {}, 0, 0
 
@@ -73,8 +73,8 @@ local function addJob(jobId, spec, group, readyIds)
   end
   if group.dedupKey ~= '' then
     fields[#fields + 1], fields[#fields + 2] = 'dedupKey', group.dedupKey
-    -- The guard keeps `dedup` a hash table too: an entry per pending job, gone at its end.
-    redis.call('HSET', prefix .. 'dedup', group.dedupKey, jobId, LISTPACK_GUARD, 1)
+    -- The anchor keeps `dedup` a hash table too: an entry per pending job, gone at its end.
+    redis.call('HSET', prefix .. 'dedup', group.dedupKey, jobId, LISTPACK_ANCHOR, 1)
   end
   redis.call('HSET', jobKey, unpack(fields))
   if delayed then
@@ -114,7 +114,7 @@ while i <= #ARGV do
   local readyIds = {}
   if not group then
     -- Nothing to look up: every job is created and ready.
-    if hashless and #fields == 0 then
+    if compact and #fields == 0 then
       -- No field of its own but the spec: the job has no hash, its spec waits in `specs`.
       callChunked('HSET', KEYS[3], ARGV, i, last)
     else

@@ -19,7 +19,7 @@ local lost, ids = {}, {}
 for i = 3, #ARGV, 2 do
   ids[#ids + 1] = ARGV[i]
 end
--- Jobs without a hash of their own hold their lease in `leases` (see `own-hash`).
+-- Jobs without a hash of their own hold their lease in `leases` (see `expand-compact-job`).
 local held = hmgetAll(KEYS[2], ids, #ids)
 for n, jobId in ipairs(ids) do
   local token = ARGV[2 * n + 2]

@@ -5,9 +5,9 @@
   priorities high, normal, low in strict order; inside a priority, queues take turns, so
   that queues of the same priority share the worker. Each taken job gets a lease (deadline
   in `active`, token in the hash) and its attempt counted. A job without a hash of its own
-  (see `includes/own-hash`) is read with the others of its run from `specs`, and its token
+  (see `includes/expand-compact-job`) is read with the others of its run from `specs`, and its token
   goes to `leases`: no call per job. `active` and `leases` hold one entry that is not a
-  job, so that Redis keeps them as a skiplist and a hash table (see `includes/listpack-guard`).
+  job, so that Redis keeps them as a skiplist and a hash table (see `includes/listpack-anchor`).
   A job that stalled before (its worker died while running it) runs alone: it is taken only
   by a worker running nothing else, and then nothing else is taken, so that a job that kills
   its process takes no innocent neighbour down with it.
@@ -43,13 +43,13 @@
 --- @include "includes/complete-jobs"
 --- @include "includes/dead-letter-job"
 --- @include "includes/job-queue"
---- @include "includes/listpack-guard"
+--- @include "includes/listpack-anchor"
 --- @include "includes/ready-list"
 
 local prefix, now, deadline, tokenPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local slots = tonumber(ARGV[5])
 -- Lease tokens are '<token prefix>@<now>:<attempt>': a job without a hash of its own keeps
--- only its token, which so names when its first attempt started (see `own-hash`). The token
+-- only its token, which so names when its first attempt started (see `expand-compact-job`). The token
 -- of a first attempt, the usual case, is made once per call.
 local leasePrefix = tokenPrefix .. '@' .. ARGV[2] .. ':'
 local firstLease = leasePrefix .. '1'
@@ -214,16 +214,16 @@ for _, priority in ipairs(priorities) do
     end
   end
 end
--- The guard entry rides along with the leases written (see `listpack-guard`).
+-- The anchor rides along with the leases written (see `listpack-anchor`).
 if sharedLeasesLength > 0 then
   sharedLeasesLength = sharedLeasesLength + 2
-  sharedLeases[sharedLeasesLength - 1], sharedLeases[sharedLeasesLength] = LISTPACK_GUARD, 1
+  sharedLeases[sharedLeasesLength - 1], sharedLeases[sharedLeasesLength] = LISTPACK_ANCHOR, 1
 end
 callChunked('HSET', KEYS[8], sharedLeases, 1, sharedLeasesLength)
 -- One ZADD for all leases of the call: far cheaper than one per job.
 if leasedLength > 0 then
   leasedLength = leasedLength + 2
-  leased[leasedLength - 1], leased[leasedLength] = '+inf', LISTPACK_GUARD
+  leased[leasedLength - 1], leased[leasedLength] = '+inf', LISTPACK_ANCHOR
 end
 callChunked('ZADD', KEYS[1], leased, 1, leasedLength)
 

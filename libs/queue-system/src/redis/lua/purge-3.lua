@@ -17,7 +17,7 @@ for _, jobId in ipairs(jobIds) do
   releaseDedup(jobKey, KEYS[2], jobId)
   redis.call('DEL', jobKey)
 end
--- Jobs without a hash of their own wait with their spec in `specs` (see `own-hash`).
+-- Jobs without a hash of their own wait with their spec in `specs` (see `expand-compact-job`).
 callChunked('HDEL', KEYS[3], jobIds, 1, #jobIds)
 redis.call('DEL', KEYS[1])
 return #jobIds

@@ -16,7 +16,7 @@
     { number requeued, number failed }
 ]]
 --- @include "includes/job-queue"
---- @include "includes/own-hash"
+--- @include "includes/expand-compact-job"
 --- @include "includes/dead-letter-job"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
@@ -27,7 +27,7 @@ local requeued, failed = 0, 0
 for _, jobId in ipairs(expired) do
   local jobKey = prefix .. 'job:' .. jobId
   redis.call('ZREM', KEYS[1], jobId)
-  giveOwnHash(jobKey, jobId, KEYS[6], KEYS[7])
+  expandCompactJob(jobKey, jobId, KEYS[6], KEYS[7])
   local job = redis.call('HMGET', jobKey, 'state', 'queue', 'priority', 'spec')
   if job[1] == 'active' then
     local stalls = redis.call('HINCRBY', jobKey, 'stalls', 1)

@@ -26,7 +26,7 @@ return {
   redis.call('LLEN', KEYS[2]),
   redis.call('LLEN', KEYS[3]),
   redis.call('ZCARD', KEYS[5]),
-  -- Deadlines are finite: the entry at +inf is no job (see `includes/listpack-guard`).
+  -- Deadlines are finite: the entry at +inf is no job (see `includes/listpack-anchor`).
   redis.call('ZCOUNT', KEYS[6], '-inf', '(+inf'),
   redis.call('HGETALL', KEYS[4]),
   counts,

@@ -1,5 +1,5 @@
 --- @include "includes/batched"
---- @include "includes/own-hash"
+--- @include "includes/expand-compact-job"
 -- Completes the jobs listed from ARGV[first]: a number k, then k (id, lease token) pairs of
 -- jobs without a result, then (id, lease token, serialized result) triples; each only if its
 -- lease token still holds. Returns one reply per job in that order (1 done, -1 lease not
@@ -7,7 +7,7 @@
 -- completed job is kept for `ttl` ms, or deleted at once when `ttl` is 0. `now` is the
 -- argument string (stored as it is, not formatted from a number).
 --
--- A job without a hash of its own (see `own-hash`) holds its lease in `leases`: the tokens of
+-- A job without a hash of its own (see `expand-compact-job`) holds its lease in `leases`: the tokens of
 -- the whole call are read in one HMGET, and the specs and tokens of those completed leave in
 -- one HDEL each. Only a job that is kept gets a hash, the one it would have had all along.
 
@@ -70,7 +70,7 @@ local function completeJobs(prefix, now, ttl, activeKey, dedupKey, specsKey, lea
       shared[sharedCount] = jobId
       if keep then
         local jobKey = prefix .. 'job:' .. jobId
-        local fields = ownHashFields(redis.call('HGET', specsKey, jobId), token, 'completed')
+        local fields = compactJobFields(redis.call('HGET', specsKey, jobId), token, 'completed')
         fields[#fields + 1], fields[#fields + 2] = 'finishedAt', now
         if result ~= '' then
           fields[#fields + 1], fields[#fields + 2] = 'result', result

@@ -6,4 +6,4 @@
 -- first job on. The entry has spaces, which no job id nor deduplication key has, and its
 -- score in `active` is +inf, past every deadline: no reader takes it for a job, and `status`
 -- counts the active jobs below +inf.
-local LISTPACK_GUARD = 'not a job: an entry too long for a listpack, so that this key is a hash table'
+local LISTPACK_ANCHOR = 'not a job: an entry too long for a listpack, so that this key is a hash table'

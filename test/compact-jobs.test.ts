@@ -27,36 +27,36 @@ import {
  * tests take such jobs through every transition and check what a user sees.
  */
 @Injectable()
-class HashlessJobs {
+class CompactJobs {
   readonly runs: { id: string; attempt: number; at: number }[] = [];
   readonly successes: SuccessCallbackPayload[] = [];
 
-  @Processor('hashless.work')
+  @Processor('compact.work')
   work(_entity: unknown, ctx: JobContext) {
     this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
     return `done at attempt ${ctx.attempt}`;
   }
 
-  @Processor('hashless.flaky')
+  @Processor('compact.flaky')
   flaky(_entity: unknown, ctx: JobContext) {
     this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
     if (ctx.attempt < 2) throw new Error(`attempt ${ctx.attempt} fails`);
     return 'recovered';
   }
 
-  @Processor('hashless.broken')
+  @Processor('compact.broken')
   broken(_entity: unknown, ctx: JobContext) {
     this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
     throw new Error('always broken');
   }
 
-  @Processor('hashless.slow')
+  @Processor('compact.slow')
   async slow(entity: { ms: number }, ctx: JobContext) {
     await sleep(entity.ms);
     this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
   }
 
-  @OnSuccess('hashless.done')
+  @OnSuccess('compact.done')
   done(payload: SuccessCallbackPayload) {
     this.successes.push(payload);
   }
@@ -69,8 +69,8 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
   });
 
   async function app(options: QueueModuleOptions = {}): Promise<QueueTestApp> {
-    const keyPrefix = options.redis?.keyPrefix ?? uniquePrefix('hashless');
-    const t = await createQueueApp([HashlessJobs], {
+    const keyPrefix = options.redis?.keyPrefix ?? uniquePrefix('compact');
+    const t = await createQueueApp([CompactJobs], {
       ...options,
       redis: { ...options.redis, keyPrefix, backupTtl: 0 },
       worker: { autoStart: false, ...options.worker },
@@ -94,20 +94,20 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     const t = await app();
     const { redis, scripts, take } = raw(t.keyPrefix);
     const { keys } = scripts;
-    const plain = await t.queue.enqueue({ entity: { n: 1 }, processor: 'hashless.work' });
+    const plain = await t.queue.enqueue({ entity: { n: 1 }, processor: 'compact.work' });
     const urgent = await t.queue.enqueue({
       entity: { n: 2 },
-      processor: 'hashless.work',
+      processor: 'compact.work',
       priority: 'high',
     });
     expect(await redis.exists(keys.job(plain.operationId))).toBe(0);
-    expect(await redis.hget(keys.specs, plain.operationId)).toMatch(/^\["hashless\.work",/);
+    expect(await redis.hget(keys.specs, plain.operationId)).toMatch(/^\["compact\.work",/);
     // An option of its own (here a priority) and the job has its hash as always.
     expect(await redis.hget(keys.job(urgent.operationId), 'priority')).toBe('high');
     expect(await t.queue.getJob(plain.operationId)).toMatchObject({
       state: 'waiting',
-      processor: 'hashless.work',
-      queueName: 'hashless.work',
+      processor: 'compact.work',
+      queueName: 'compact.work',
       priority: 'normal',
       entity: { n: 1 },
       attempts: 0,
@@ -115,7 +115,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     // Its id is taken all the same: enqueueing it again returns the waiting job.
     const again = await t.queue.enqueue({
       entity: { n: 1 },
-      processor: 'hashless.work',
+      processor: 'compact.work',
       operationId: plain.operationId,
     });
     expect(again).toMatchObject({ operationId: plain.operationId, created: false });
@@ -148,7 +148,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
   it('completes once when its ack comes twice in one call, and refuses a stale token', async () => {
     const t = await app();
     const { redis, scripts, take } = raw(t.keyPrefix);
-    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'hashless.work' });
+    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'compact.work' });
     const now = Date.now();
     const jobs = await take(1, now);
     const ack = { id: operationId, token: jobs[0]!.lease!, result: '' };
@@ -161,14 +161,14 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
 
   it('retries from the hash it gets, and dead-letters with its attempts and first attempt time', async () => {
     const t = await app();
-    const jobs = t.app.get(HashlessJobs);
+    const jobs = t.app.get(CompactJobs);
     const { redis, scripts } = raw(t.keyPrefix);
     const flaky = await t.queue.enqueue({
       entity: {},
-      processor: 'hashless.flaky',
-      onSuccess: 'hashless.done',
+      processor: 'compact.flaky',
+      onSuccess: 'compact.done',
     });
-    const broken = await t.queue.enqueue({ entity: {}, processor: 'hashless.broken' });
+    const broken = await t.queue.enqueue({ entity: {}, processor: 'compact.broken' });
     t.worker.start();
     await waitFor(() => jobs.successes.length === 1, 'the flaky job to succeed');
     await waitFor(
@@ -202,7 +202,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
   it('is put back by stalled-job recovery with its first attempt time, and runs again', async () => {
     const t = await app();
     const { redis, scripts, take } = raw(t.keyPrefix);
-    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'hashless.work' });
+    const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'compact.work' });
     const fetchedAt = Date.now();
     await take(1, fetchedAt, 1, 'dead-worker');
     await sleep(5);
@@ -214,7 +214,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     });
     expect(await redis.hexists(scripts.keys.leases, operationId)).toBe(0);
     t.worker.start();
-    const jobs = t.app.get(HashlessJobs);
+    const jobs = t.app.get(CompactJobs);
     await waitFor(() => jobs.runs.some((run) => run.id === operationId), 'the second run');
     // A stall spends no attempt: the rerun is attempt 1 again.
     expect(jobs.runs).toEqual([{ id: operationId, attempt: 1, at: expect.any(Number) }]);
@@ -223,20 +223,20 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
   });
 
   it('keeps its lease by the heartbeat while it runs, and goes back to its queue at shutdown', async () => {
-    const keyPrefix = uniquePrefix('hashless-slow');
+    const keyPrefix = uniquePrefix('compact-slow');
     const t = await app({
       redis: { keyPrefix },
       worker: { leaseDuration: 300, heartbeatInterval: 75, graceShutdownPeriod: 100 },
     });
-    const jobs = t.app.get(HashlessJobs);
-    const long = await t.queue.enqueue({ entity: { ms: 900 }, processor: 'hashless.slow' });
+    const jobs = t.app.get(CompactJobs);
+    const long = await t.queue.enqueue({ entity: { ms: 900 }, processor: 'compact.slow' });
     t.worker.start();
     await waitFor(() => jobs.runs.length === 1, 'the long job', 5_000);
     expect(await t.queue.getMetrics()).toMatchObject({ processed: 1 });
     expect((await t.queue.getMetrics()).stalled ?? 0).toBe(0);
     expect(long.operationId).toBe(jobs.runs[0]!.id);
 
-    const cut = await t.queue.enqueue({ entity: { ms: 10_000 }, processor: 'hashless.slow' });
+    const cut = await t.queue.enqueue({ entity: { ms: 10_000 }, processor: 'compact.slow' });
     await waitFor(
       async () => (await t.queue.getJob(cut.operationId))?.state === 'active',
       'the job to start',
@@ -246,12 +246,12 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 1, active: 0, failures: 0 });
   });
 
-  it('keeps active and leases a skiplist and a hash table, whose guard entry is never taken for a job', async () => {
+  it('keeps active and leases a skiplist and a hash table, whose anchor is never taken for a job', async () => {
     const t = await app();
     const { redis, scripts, take } = raw(t.keyPrefix);
     const { keys } = scripts;
-    await t.queue.enqueueBatch({ entities: [1, 2, 3, 4], processor: 'hashless.work' });
-    await t.queue.enqueue({ entity: 5, processor: 'hashless.work', priority: 'high' });
+    await t.queue.enqueueBatch({ entities: [1, 2, 3, 4], processor: 'compact.work' });
+    await t.queue.enqueue({ entity: 5, processor: 'compact.work', priority: 'high' });
     const taken = await take(3, Date.now(), 1);
     // Three leases: a listpack by Redis's default rules, a skiplist and a hash table here.
     expect(await redis.object('ENCODING', keys.active)).toBe('skiplist');
@@ -265,7 +265,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     const farFuture = Date.now() + 10 * 365 * 24 * 3600_000;
     expect(await scripts.recoverStalled(redis, farFuture, 5, 100)).toEqual([3, 0]);
     t.worker.start();
-    const jobs = t.app.get(HashlessJobs);
+    const jobs = t.app.get(CompactJobs);
     await waitFor(() => jobs.runs.length === 5, 'the five jobs');
     await waitFor(async () => (await t.queue.getJobCounts()).active === 0, 'the completions');
     expect(await t.queue.getJobCounts()).toMatchObject({
@@ -280,9 +280,9 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
   it('is deleted with its spec when its queue is purged', async () => {
     const t = await app();
     const { redis, scripts } = raw(t.keyPrefix);
-    const batch = await t.queue.enqueueBatch({ entities: [1, 2, 3], processor: 'hashless.work' });
+    const batch = await t.queue.enqueueBatch({ entities: [1, 2, 3], processor: 'compact.work' });
     expect(await redis.hlen(scripts.keys.specs)).toBe(3);
-    expect(await t.queue.purgeQueue('hashless.work')).toBe(3);
+    expect(await t.queue.purgeQueue('compact.work')).toBe(3);
     for (const { operationId } of batch) expect(await t.queue.getJob(operationId)).toBeUndefined();
     expect(await redis.hlen(scripts.keys.specs)).toBe(0);
   });

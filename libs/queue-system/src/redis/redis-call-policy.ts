@@ -32,7 +32,7 @@ const isRetryable = (error: Error): boolean =>
  * circuit, and calls then fail at once with `QueueUnavailableError` until a trial call after
  * `circuitRecoveryTimeout` succeeds.
  */
-export class RedisGuard {
+export class RedisCallPolicy {
   readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;
 

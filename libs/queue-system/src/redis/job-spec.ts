@@ -19,7 +19,7 @@ export interface JobSpec {
 }
 
 /** A job hash as stored in Redis, with its spec unpacked and its numbers parsed. */
-export interface JobHash extends JobSpec {
+export interface FetchedJob extends JobSpec {
   id: string;
   queue: string;
   priority: JobPriority;
@@ -94,7 +94,7 @@ let lastHeader = '';
 let lastParsedHeader: unknown[] = [];
 
 /** Fills `job`'s spec fields from a stored spec; a spec that cannot be read sets `specError`. */
-function applySpec(job: JobHash, text: string): void {
+function applySpec(job: FetchedJob, text: string): void {
   if (text === '') {
     job.specError = 'the job hash has no spec (written by another version of the library?)';
     return;
@@ -161,7 +161,7 @@ export function parseFetchedJob(
   queue: string,
   priority: JobPriority,
   fetch: FetchLeases,
-): JobHash {
+): FetchedJob {
   const job = newJob(String(values[at]), queue);
   job.priority = priority;
   job.state = 'active';
@@ -181,7 +181,7 @@ export function parseFetchedJob(
 }
 
 /** Parses an HGETALL reply of the job `id`; undefined when the hash holds no job. */
-export function parseJobHash(id: string, raw: Record<string, string>): JobHash | undefined {
+export function parseJobHash(id: string, raw: Record<string, string>): FetchedJob | undefined {
   if (raw.spec === undefined) return undefined;
   const job = newJob(id, raw.queue ?? '');
   job.priority = (raw.priority ?? 'normal') as JobPriority;
@@ -203,7 +203,7 @@ export function parseJobHash(id: string, raw: Record<string, string>): JobHash |
  * Every field, in a fixed order, set once here: all jobs share one hidden class and each is
  * one allocation (spreading a parsed spec into a job was the worker's hottest line).
  */
-function newJob(id: string, queue: string): JobHash {
+function newJob(id: string, queue: string): FetchedJob {
   return {
     id,
     processor: queue,

@@ -4,7 +4,7 @@ import {
   fetchLeases,
   parseFetchedJob,
   parseJobHash,
-} from '../libs/queue-system/src/redis/job-hash.js';
+} from '../libs/queue-system/src/redis/job-spec.js';
 
 const fetch = fetchLeases('w', 1_000);
 const header = encodeJobSpecHeader({
@@ -89,7 +89,7 @@ describe('job spec parsing', () => {
 
   it('refuses an empty header as the first spec a process reads', async () => {
     vi.resetModules();
-    const fresh = await import('../libs/queue-system/src/redis/job-hash.js');
+    const fresh = await import('../libs/queue-system/src/redis/job-spec.js');
     const job = fresh.parseFetchedJob(['first', '\n{}', 1], 0, 'mail', 'normal', fetch);
     expect(job.specError).toBeDefined();
   });

@@ -2,7 +2,7 @@
 -- and, once fetched, its lease token is in `leases` (fetch and ack read and write those a
 -- batch at a time). It is always on its first attempt, and the token names the time that
 -- attempt started ('<worker>@<ms>:1'). These are the fields its own hash would hold.
-local function ownHashFields(spec, lease, state)
+local function compactJobFields(spec, lease, state)
   local fields = { 'state', state, 'lease', lease, 'attempts', 1 }
   if spec then
     fields[#fields + 1], fields[#fields + 2] = 'spec', spec
@@ -16,13 +16,13 @@ end
 
 -- Any transition of a running job but its ack first gives it its own hash, as if it had been
 -- stored that way, then works on job hashes alone.
-local function giveOwnHash(jobKey, jobId, specsKey, leasesKey)
+local function expandCompactJob(jobKey, jobId, specsKey, leasesKey)
   local lease = redis.call('HGET', leasesKey, jobId)
   if not lease then
     return
   end
   local spec = redis.call('HGET', specsKey, jobId)
-  redis.call('HSET', jobKey, unpack(ownHashFields(spec, lease, 'active')))
+  redis.call('HSET', jobKey, unpack(compactJobFields(spec, lease, 'active')))
   redis.call('HDEL', specsKey, jobId)
   redis.call('HDEL', leasesKey, jobId)
 end
