@@ -23,8 +23,8 @@ import {
 
 /**
  * With `redis.backupTtl: 0` (completed jobs deleted), a job enqueued with nothing of its own
- * but a spec gets no hash: its spec waits in `specs`, its lease token runs in `leases`. These
- * tests take such jobs through every transition and check what a user sees.
+ * but a spec is a compact job: no job hash, its spec waits in `specs`, its lease token runs in
+ * `leases`. These tests take compact jobs through every transition and check what a user sees.
  */
 @Injectable()
 class CompactJobs {
@@ -62,7 +62,7 @@ class CompactJobs {
   }
 }
 
-describe('jobs without a hash of their own (backupTtl 0)', () => {
+describe('compact jobs (backupTtl 0)', () => {
   const cleanups: (() => Promise<unknown> | void)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
@@ -80,7 +80,11 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     return t;
   }
 
-  /** A plain connection with the scripts, and `take`: a worker that takes jobs and dies. */
+  /**
+   * A plain connection with the scripts, and `take`: a worker that takes jobs and dies. The raw
+   * reads below are about the Redis layout itself (no job hash, `specs`, `leases`, anchors),
+   * which no API shows; job state is read through `getJob` and `getJobCounts`.
+   */
   function raw(keyPrefix: string) {
     const redis = rawRedis();
     cleanups.push(() => redis.disconnect());
@@ -90,7 +94,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     return { redis, scripts, take };
   }
 
-  it('waits and runs without a hash, is read by getJob in every state, and leaves nothing behind', async () => {
+  it('waits and runs without a job hash, is read by getJob in every state, and leaves nothing behind', async () => {
     const t = await app();
     const { redis, scripts, take } = raw(t.keyPrefix);
     const { keys } = scripts;
@@ -159,7 +163,7 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     expect(await t.queue.getMetrics()).toMatchObject({ processed: 1 });
   });
 
-  it('retries from the hash it gets, and dead-letters with its attempts and first attempt time', async () => {
+  it('is expanded to retry, and dead-letters with its attempts and first attempt time', async () => {
     const t = await app();
     const jobs = t.app.get(CompactJobs);
     const { redis, scripts } = raw(t.keyPrefix);
@@ -193,20 +197,20 @@ describe('jobs without a hash of their own (backupTtl 0)', () => {
     expect(failed!.firstAttemptAt).toBeGreaterThanOrEqual(failed!.enqueuedAt);
     expect(await t.queue.listDeadLetters('failures')).toEqual([broken.operationId]);
     expect(await t.queue.getMetrics()).toMatchObject({ processed: 1, failed: 1, retried: 3 });
-    // The completed job is gone; the failed one kept its (new) hash; nothing else is left.
+    // The completed job is gone; the failed one kept the job hash it was expanded to; nothing else is left.
     expect(await t.queue.getJob(flaky.operationId)).toBeUndefined();
     expect(await redis.hlen(scripts.keys.specs)).toBe(0);
     expect(await leaseEntries(redis, scripts.keys)).toEqual({ active: [], leases: [] });
   });
 
-  it('is put back by stalled-job recovery with its first attempt time, and runs again', async () => {
+  it('is put back by stalled recovery with its first attempt time, and runs again', async () => {
     const t = await app();
     const { redis, scripts, take } = raw(t.keyPrefix);
     const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'compact.work' });
     const fetchedAt = Date.now();
     await take(1, fetchedAt, 1, 'dead-worker');
-    await sleep(5);
-    expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([1, 0]);
+    // Recovery runs at a time past the 1 ms lease, whatever the clock says now.
+    expect(await scripts.recoverStalled(redis, fetchedAt + 5, 5, 10)).toEqual([1, 0]);
     expect(await t.queue.getJob(operationId)).toMatchObject({
       state: 'waiting',
       attempts: 0,

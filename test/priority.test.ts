@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Processor, type JobContext, type JobPriority } from '../libs/queue-system/src/index.js';
-import { createQueueApp, rawRedis, sleep, type QueueTestApp } from './support/queue-test-app.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
+import { createQueueApp, rawRedis, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
 @Injectable()
 class Recorder {
@@ -52,8 +53,10 @@ describe('strict priority', () => {
       priority: 'high',
     });
     const later = await t.queue.enqueue({ entity: { index: 2 }, processor: 'record', delay: 50 });
+    // Raw keys on purpose: what a job hash stores is the Redis layout this test is about.
     const redis = rawRedis();
-    const fields = (id: string) => redis.hkeys(`${t!.keyPrefix}{default}:job:${id}`);
+    const keys = new QueueKeys(t.keyPrefix, 'default');
+    const fields = (id: string) => redis.hkeys(keys.job(id));
     expect((await fields(plain.operationId)).sort()).toEqual(['spec']);
     expect((await fields(urgent.operationId)).sort()).toEqual(['priority', 'queue', 'spec']);
     expect((await fields(later.operationId)).sort()).toEqual(['spec', 'state']);
@@ -71,7 +74,7 @@ describe('strict priority', () => {
     });
 
     // The delayed job is promoted to the normal list of its queue when due.
-    await sleep(80);
+    await waitFor(() => Date.now() > later.runAt, 'the delayed job to be due');
     t.worker.start();
     await t.queue.waitUntilEmpty(5_000);
     expect(t.app.get(Recorder).order).toEqual([
