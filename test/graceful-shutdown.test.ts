@@ -56,7 +56,8 @@ describe('graceful shutdown', () => {
     const closing = performance.now();
     await first.close();
     const closeMs = performance.now() - closing;
-    expect(closeMs).toBeLessThan(2_000);
+    // The 400 ms grace period and a margin for a loaded machine: far from the long jobs' 30 s.
+    expect(closeMs).toBeLessThan(5_000);
 
     const second = await createQueueApp([ExportJobs], {
       redis: { keyPrefix },

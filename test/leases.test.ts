@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, type LoggerService } from '@nestjs/common';
+import { BrokenCircuitError } from 'cockatiel';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
@@ -126,8 +127,8 @@ describe('leases, stalled jobs and fencing', () => {
       const taken = await takeJobAndDie(keyPrefix, 1);
       taken.redis.disconnect();
       expect(taken.job.id).toBe(operationId);
-      await sleep(5);
-      expect(await scripts.recoverStalled(redis, Date.now(), 2, 10)).toEqual(
+      // Recovery runs at a time past the 1 ms lease, whatever the clock says now.
+      expect(await scripts.recoverStalled(redis, taken.fetchedAt + 5, 2, 10)).toEqual(
         stall <= 2 ? [1, 0] : [0, 1],
       );
     }
@@ -222,8 +223,9 @@ describe('leases, stalled jobs and fencing', () => {
     const ack = { id: b!, token: held, result: '"b"' };
     expect(await scripts.completeMany(redis, [ack], Date.now(), 0)).toEqual([1]);
     expect(await scripts.completeMany(redis, [ack], Date.now(), 0)).toEqual([-1]);
-    expect(await redis.exists(scripts.keys.job(b!))).toBe(0);
-    expect(await redis.zscore(scripts.keys.active, b!)).toBeNull();
+    expect(await app.queue.getJob(b!)).toBeUndefined();
+    // Only f, whose token was refused, still runs.
+    expect(await app.queue.getJobCounts()).toMatchObject({ active: 1 });
   });
 
   it('completes a job once when its ack comes twice in one call', async () => {
@@ -251,14 +253,13 @@ describe('leases, stalled jobs and fencing', () => {
     // Neither a queue field nor a readable spec header is left to say where it goes back.
     await dead.redis.hset(dead.scripts.keys.job(operationId), 'spec', '{broken');
     dead.redis.disconnect();
-    await sleep(5);
     const { redis, scripts } = scriptsOn(keyPrefix);
     cleanups.push(() => redis.disconnect());
-    expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([0, 1]);
+    expect(await scripts.recoverStalled(redis, dead.fetchedAt + 5, 5, 10)).toEqual([0, 1]);
     expect(await app.queue.listDeadLetters('failures')).toEqual([operationId]);
-    const job = await redis.hmget(scripts.keys.job(operationId), 'state', 'lastError');
-    expect(job[0]).toBe('failed');
-    expect(job[1]).toMatch(/no queue to put it back in/);
+    const job = await app.queue.getJob(operationId);
+    expect(job?.state).toBe('failed');
+    expect(job?.lastError).toMatch(/no queue to put it back in/);
   });
 
   it('reports the first attempt time and the stalls of a job that ran before', async () => {
@@ -266,10 +267,9 @@ describe('leases, stalled jobs and fencing', () => {
     const { operationId } = await app.queue.enqueue({ entity: {}, processor: 'lease.work' });
     const first = await takeJobAndDie(keyPrefix, 1);
     first.redis.disconnect();
-    await sleep(5);
     const { redis, scripts } = scriptsOn(keyPrefix);
     cleanups.push(() => redis.disconnect());
-    expect(await scripts.recoverStalled(redis, Date.now(), 5, 10)).toEqual([1, 0]);
+    expect(await scripts.recoverStalled(redis, first.fetchedAt + 5, 5, 10)).toEqual([1, 0]);
     const second = await takeJobAndDie(keyPrefix, 60_000);
     second.redis.disconnect();
     // A stall spends no attempt: the second run is attempt 1 again, under a fresh lease.
@@ -315,16 +315,18 @@ describe('Redis outages', () => {
       .catch((e: unknown) => e);
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(QueueUnavailableError);
-    expect(elapsed).toBeLessThan(1_000);
+    // Within a few connection timeouts (500 ms), instead of waiting for Redis to come back.
+    expect(elapsed).toBeLessThan(2_000);
     // Once the breaker is open, callers are told at once instead of waiting out the timeout.
     for (let i = 0; i < 3; i++)
       await app.queue.enqueue({ entity: {}, processor: 'lease.work' }).catch(() => undefined);
     expect(app.queue.circuitState).toBe('open');
-    const fast = performance.now();
-    await expect(app.queue.enqueue({ entity: {}, processor: 'lease.work' })).rejects.toBeInstanceOf(
-      QueueUnavailableError,
-    );
-    expect(performance.now() - fast).toBeLessThan(50);
+    const refused = await app.queue
+      .enqueue({ entity: {}, processor: 'lease.work' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(QueueUnavailableError);
+    // Refused by the open circuit itself: no call went to Redis, so none waited out its timeout.
+    expect((refused as Error).cause).toBeInstanceOf(BrokenCircuitError);
     expect(app.worker.isRunning()).toBe(true);
 
     redis = await new EmbeddedRedis({ dataDir, port: redis.port }).start();
