@@ -91,14 +91,14 @@ export function createNamespaceProviders(
         orchestrator: QueueOrchestrator,
         threadPool: ThreadPool,
       ) => {
-        const worker = new QueueWorker(
+        const worker = new QueueWorker({
           config,
           connection,
-          scriptsFor(config),
+          scripts: scriptsFor(config),
           registry,
           serializers,
           threadPool,
-        );
+        });
         orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
         return worker;
       },

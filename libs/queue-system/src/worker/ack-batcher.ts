@@ -1,6 +1,7 @@
 import type { Completion, QueueScripts } from '../redis/queue-scripts.js';
-import type { RedisClient, RedisConnection } from '../redis/redis-connection.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import type { JobAttempt } from './job-attempt.js';
+import type { CommandClient } from './worker-connections.js';
 
 /** A successful attempt whose completion waits to be sent. */
 export class PendingAck implements Completion {
@@ -40,7 +41,7 @@ export class AckBatcher {
 
   constructor(
     private readonly connection: RedisConnection,
-    private readonly client: () => RedisClient,
+    private readonly connections: CommandClient,
     private readonly scripts: QueueScripts,
     private readonly handlers: AckHandlers,
     readonly finishedJobTtl: number,
@@ -78,7 +79,7 @@ export class AckBatcher {
     const batch = this.take();
     if (batch.completions.length === 0) return;
     try {
-      const client = this.client();
+      const client = this.connections.commands;
       const replies = await this.connection.run(
         'complete',
         () => this.scripts.completeMany(client, batch.completions, Date.now(), this.finishedJobTtl),

@@ -7,7 +7,7 @@ const MAX_TIMER = 2 ** 31 - 1;
 export interface Expirable {
   /** `performance.now()` time after which `expire()` is due. */
   readonly deadline: number;
-  readonly finished: boolean;
+  readonly ended: boolean;
   expire(): void;
 }
 
@@ -48,7 +48,7 @@ export class DeadlineWatch {
     const now = performance.now();
     let next = Infinity;
     for (const attempt of this.running()) {
-      if (attempt.finished) continue;
+      if (attempt.ended) continue;
       if (attempt.deadline <= now) attempt.expire();
       else if (attempt.deadline < next) next = attempt.deadline;
     }

@@ -13,7 +13,7 @@ export type AttemptOutcome =
   | { kind: 'lease-lost' };
 
 /**
- * One attempt of one fetched job, settled by the first of: its processor settles, its
+ * One attempt of one fetched job, ended by the first of: its processor settles, its
  * deadline passes (`DeadlineWatch`), its lease is lost, or the worker shuts down. A timed
  * out attempt counts as failed even if the processor ignores the signal: its slot is
  * freed and a late result is dropped.
@@ -28,16 +28,20 @@ export class JobAttempt {
   readonly context: JobContext;
   /** Whether the attempt still counts against the worker's concurrency. */
   holdsSlot = true;
-  /** The job reached its next state (or was left to stalled-job recovery). */
-  done = false;
+  /** Whether it holds a slot of its processor (`ConcurrencyGate`). */
+  entered = false;
+  /** Its outcome is in Redis: its lease is no longer this worker's to extend. */
+  recorded = false;
+  /** Recorded and its callback ran (or left to stalled recovery): nothing more to do. */
+  settled = false;
   private controller?: AbortController;
   private abortReason?: Error;
   private timeoutMs = 0;
   private onOutcome?: (attempt: JobAttempt, outcome: AttemptOutcome) => void;
-  private settled = false;
-  /** Set by the executor before the run: what the outcome is handled with. */
+  private hasOutcome = false;
+  /** Set by the runner before the run: the deserialized payload. */
   entity: unknown;
-  /** What runs it, set by the executor before the run. */
+  /** What runs it, set by the runner before the run. */
   processor?: RegisteredCallable;
   /** The processor's result, kept for the success callback. */
   result: unknown;
@@ -75,17 +79,17 @@ export class JobAttempt {
     this.timeoutMs = timeoutMs;
     this.deadline = performance.now() + Math.max(timeoutMs, 0);
     this.onOutcome = onOutcome;
-    if (this.abortReason) return this.finish(outcomeOfAbort(this.abortReason));
+    if (this.abortReason) return this.end(outcomeOfAbort(this.abortReason));
     let result: unknown;
     try {
       result = invoke(this, this.context);
     } catch (error) {
-      return this.finish({ kind: 'failed', error, timedOut: false });
+      return this.end({ kind: 'failed', error, timedOut: false });
     }
-    if (!isThenable(result)) return this.finish({ kind: 'succeeded', result });
+    if (!isThenable(result)) return this.end({ kind: 'succeeded', result });
     result.then(
-      (value) => this.finish({ kind: 'succeeded', result: value }),
-      (error: unknown) => this.finish({ kind: 'failed', error, timedOut: false }),
+      (value) => this.end({ kind: 'succeeded', result: value }),
+      (error: unknown) => this.end({ kind: 'failed', error, timedOut: false }),
     );
   }
 
@@ -96,19 +100,20 @@ export class JobAttempt {
 
   /** Aborts the attempt (timeout, shutdown, lost lease); the first reason wins. */
   abort(reason: Error): void {
-    if (this.abortReason || this.settled) return;
+    if (this.abortReason || this.hasOutcome) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
-    this.finish(outcomeOfAbort(reason));
+    this.end(outcomeOfAbort(reason));
   }
 
-  get finished(): boolean {
-    return this.settled;
+  /** The attempt has its outcome; an abort from now on changes nothing. */
+  get ended(): boolean {
+    return this.hasOutcome;
   }
 
-  private finish(outcome: AttemptOutcome): void {
-    if (this.settled || !this.onOutcome) return;
-    this.settled = true;
+  private end(outcome: AttemptOutcome): void {
+    if (this.hasOutcome || !this.onOutcome) return;
+    this.hasOutcome = true;
     this.onOutcome(this, outcome);
   }
 }
@@ -117,7 +122,7 @@ export class JobAttempt {
 class AttemptContext implements JobContext {
   readonly operationId: string;
   readonly attempt: number;
-  /** Known once the executor has read the job's retry plan. */
+  /** Known once the runner has read the job's retry plan. */
   maxAttempts = 0;
   readonly queueName: string;
   readonly priority: JobContext['priority'];

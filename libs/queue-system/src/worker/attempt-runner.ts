@@ -1,0 +1,101 @@
+// Imported: the global `performance` is a getter, called on every use.
+import { performance } from 'node:perf_hooks';
+import type { QueueConfig, QueueRetryConfig } from '../config/index.js';
+import type { JobContext } from '../interfaces/processor.interface.js';
+import type { CallableRegistry } from '../registry/callable-registry.js';
+import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
+import type { AttemptLifecycle } from './attempt-lifecycle.js';
+import type { DeadlineWatch } from './deadline-watch.js';
+import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
+import type { OutcomeRecorder } from './outcome-recorder.js';
+import { RetryPlans } from './retry-plans.js';
+
+/**
+ * Runs one attempt of a fetched job: reads its payload and retry plan, gives it the smaller
+ * of its timeout and what is left of its budget, and invokes its processor. A job this
+ * process cannot run goes to `system_errors` with the reason; the outcome goes to the
+ * recorder once the processor ended, and its slot is freed at that moment.
+ */
+export class AttemptRunner {
+  private readonly retryPlans = new RetryPlans();
+
+  constructor(
+    private readonly config: QueueConfig,
+    private readonly registry: CallableRegistry,
+    private readonly serializers: SerializerRegistry,
+    private readonly deadlines: DeadlineWatch,
+    private readonly recorder: OutcomeRecorder,
+    private readonly lifecycle: AttemptLifecycle,
+    private readonly logger: QueueLogger,
+  ) {}
+
+  start(attempt: JobAttempt): void {
+    const retry = this.prepare(attempt);
+    if (!retry) return;
+    const { job } = attempt;
+    const now = Date.now();
+    attempt.firstAttemptAt = job.firstAttemptAt ?? now;
+    const budgetLeft = retry.remainingBudget(attempt.firstAttemptAt, now);
+    if (budgetLeft <= 0) {
+      const reason = `retry budget of ${retry.timeout} ms spent before attempt ${job.attempts}`;
+      return this.recorder.fail(attempt, reason);
+    }
+    const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
+    attempt.context.maxAttempts = retry.maxAttempts;
+    attempt.run(this.invokeProcessor, timeoutMs, this.onOutcome);
+    this.deadlines.watch(attempt.deadline);
+  }
+
+  /** Everything the attempt needs before it runs, or a system error naming what is missing. */
+  private prepare(attempt: JobAttempt): QueueRetryConfig | undefined {
+    const { job } = attempt;
+    let reason: string | undefined;
+    attempt.processor ??= this.registry.get('processor', job.processor);
+    const serializer = this.serializers.get(job.serializer);
+    if (job.specError !== undefined) reason = `job spec is unreadable: ${job.specError}`;
+    else if (!attempt.processor) {
+      reason = `processor "${job.processor}" is not registered in this process`;
+    } else if (!serializer) {
+      reason = `serializer "${job.serializer}" is not registered in this process`;
+    }
+    if (reason !== undefined) return void this.recorder.systemError(attempt, reason);
+    try {
+      attempt.entity = serializer!.deserialize(job.payload);
+    } catch (error) {
+      const why = `payload cannot be deserialized: ${errorMessage(error)}`;
+      return void this.recorder.systemError(attempt, why);
+    }
+    try {
+      attempt.retry = job.retry ? this.retryPlans.parse(job.retry) : this.config.retry;
+    } catch (error) {
+      const why = `retry plan is unreadable: ${errorMessage(error)}`;
+      return void this.recorder.systemError(attempt, why);
+    }
+    return attempt.retry;
+  }
+
+  private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
+    this.lifecycle.slotFreed(attempt);
+    this.recorder.record(attempt, outcome);
+  };
+
+  /**
+   * A main-thread processor's synchronous part blocks the event loop: leases stop being
+   * extended, health checks time out, other jobs stall. Name the culprit. One function for
+   * every attempt: no closure per job.
+   */
+  private readonly invokeProcessor = (attempt: JobAttempt, context: JobContext): unknown => {
+    const processor = attempt.processor!;
+    if (processor.thread) return processor.invoke(attempt.entity, context);
+    const started = performance.now();
+    const result = processor.invoke(attempt.entity, context);
+    const blocked = performance.now() - started;
+    if (blocked > this.config.worker.blockWarningThreshold) {
+      this.logger.warn(
+        `Processor "${processor.name}" (${processor.place}) blocked the event loop for ${Math.round(blocked)} ms; run CPU-bound work in the thread pool (QueueModule.registerThreadProcessors)`,
+      );
+    }
+    return result;
+  };
+}

@@ -1,0 +1,285 @@
+import type { QueueConfig } from '../config/index.js';
+import { QueueUnavailableError } from '../errors.js';
+import type { FetchedJob } from '../redis/job-spec.js';
+import type { QueueScripts } from '../redis/queue-scripts.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+import type { CallableRegistry } from '../registry/callable-registry.js';
+import type { ThreadPool } from '../threads/thread-pool.js';
+import { Backoff } from '../utils/backoff.js';
+import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
+import type { AckBatcher } from './ack-batcher.js';
+import type { AttemptLifecycle } from './attempt-lifecycle.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
+import { FetchReservations, type FetchRequest } from './fetch-reservations.js';
+import { JobAttempt } from './job-attempt.js';
+import { anyQueueFull, QueueLimits } from './queue-limits.js';
+import { RunningAttempts } from './running-attempts.js';
+import type { WakeWait } from './wake-wait.js';
+import type { WorkerConnections } from './worker-connections.js';
+
+/** Slots per fetch call above which a second call may be in flight. */
+const SLOTS_PER_PIPELINED_FETCH = 4;
+const MAX_FETCHES_IN_FLIGHT = 2;
+
+/** Where fetched jobs go to run. */
+export interface AttemptStarter {
+  start(attempt: JobAttempt): void;
+}
+
+/** The worker's parts the scheduler works with. */
+export interface SchedulerParts {
+  /** Prefixes the lease tokens of the jobs this worker fetches. */
+  tokenPrefix: string;
+  scripts: QueueScripts;
+  connections: WorkerConnections;
+  wakeWait: WakeWait;
+  logger: QueueLogger;
+}
+
+/**
+ * Decides when a fetch call goes and what it asks for: the worker's free slots, the slots
+ * promised to calls in flight, the queues at their own concurrency, run-alone jobs, and the
+ * idle wait when nothing is ready. At higher concurrency the slots are split between two
+ * calls in flight, so that Redis serves the next batch while this process runs the last one.
+ */
+export class FetchScheduler implements AttemptLifecycle {
+  readonly running = new RunningAttempts();
+  private readonly gate: ConcurrencyGate;
+  private readonly reservations = new FetchReservations();
+  private readonly limits: QueueLimits;
+  private readonly errorPause = new Backoff(100, 5_000);
+  private readonly fetchesInFlight: number;
+  private readonly slotsPerFetch: number;
+  private stopping = false;
+  /** Run-alone jobs running now: while any does, nothing else is fetched. */
+  private runAloneRunning = 0;
+  /** The last reply had fewer jobs than asked: no second call until the queues fill again. */
+  private drained = false;
+  private lastReplyEmpty = false;
+  /** The last fetch found a queue at its own concurrency limit. */
+  private limitedOut = false;
+  private nextDueAt = -1;
+  private fetchError?: unknown;
+  private wakeLoop?: () => void;
+  private whenAllSettled?: () => void;
+  private runner?: AttemptStarter;
+  private acks?: AckBatcher;
+  private readonly tokenPrefix: string;
+  private readonly scripts: QueueScripts;
+  private readonly connections: WorkerConnections;
+  private readonly wakeWait: WakeWait;
+  private readonly logger: QueueLogger;
+
+  constructor(
+    private readonly config: QueueConfig,
+    private readonly connection: RedisConnection,
+    private readonly registry: CallableRegistry,
+    threadPool: ThreadPool,
+    parts: SchedulerParts,
+  ) {
+    ({
+      tokenPrefix: this.tokenPrefix,
+      scripts: this.scripts,
+      connections: this.connections,
+      wakeWait: this.wakeWait,
+      logger: this.logger,
+    } = parts);
+    const { workerCount } = config.worker;
+    this.gate = new ConcurrencyGate(workerCount);
+    this.limits = new QueueLimits(registry, threadPool, this.gate, this.reservations);
+    this.fetchesInFlight = Math.min(
+      MAX_FETCHES_IN_FLIGHT,
+      Math.max(1, Math.floor(workerCount / SLOTS_PER_PIPELINED_FETCH)),
+    );
+    this.slotsPerFetch = Math.ceil(workerCount / this.fetchesInFlight);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Fetches until `stop()`, handing jobs to `runner`; waiting acks ride on each fetch call.
+   * Resolves once no call is in flight.
+   */
+  async run(runner: AttemptStarter, acks: AckBatcher): Promise<void> {
+    this.runner = runner;
+    this.acks = acks;
+    this.stopping = false;
+    while (!this.stopping) {
+      if (this.fetchError !== undefined) {
+        const error = this.fetchError;
+        this.fetchError = undefined;
+        await this.pauseAfter(error);
+      } else if (this.lastReplyEmpty && this.reservations.inFlight === 0) {
+        this.lastReplyEmpty = false;
+        await this.idle().catch((error: unknown) => this.pauseUnlessStopping(error));
+      } else {
+        const request = this.nextRequest();
+        if (request) this.launchFetch(request);
+        else await this.changed();
+      }
+    }
+    // Calls in flight still bring jobs: they run, and shutdown handles them with the others.
+    while (this.reservations.inFlight > 0) await this.changed();
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.notify();
+  }
+
+  slotFreed(attempt: JobAttempt): void {
+    if (!attempt.holdsSlot) return;
+    attempt.holdsSlot = false;
+    const next = this.gate.release(attempt);
+    // Started on a later tick: a chain of synchronous processors must not nest on the stack.
+    if (next) queueMicrotask(() => this.runner!.start(next));
+    this.notify();
+  }
+
+  settled(attempt: JobAttempt): void {
+    this.running.delete(attempt);
+    if (this.running.size === 0) this.whenAllSettled?.();
+    // A run-alone job holds the loop until it is settled, not just its slot.
+    if (attempt.job.stalls > 0) {
+      this.runAloneRunning--;
+      this.notify();
+    }
+  }
+
+  /** Resolves once no job runs in this process. */
+  allSettled(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.whenAllSettled = () => {
+        this.whenAllSettled = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** At shutdown: attempts still waiting for their processor start now, to be requeued. */
+  startWaiting(): void {
+    for (const attempt of this.gate.admitAllWaiting()) this.runner!.start(attempt);
+  }
+
+  /** What the next fetch call asks for, or nothing when no call should go now. */
+  private nextRequest(): FetchRequest | undefined {
+    const { inFlight, reserved, aloneInFlight } = this.reservations;
+    if (this.runAloneRunning > 0 || aloneInFlight) return undefined;
+    if (inFlight >= (this.drained ? 1 : this.fetchesInFlight)) return undefined;
+    const free = this.gate.free - reserved;
+    // Beside a call in flight, only a full share is worth a round trip of its own.
+    if (free < (inFlight > 0 ? this.slotsPerFetch : 1)) return undefined;
+    const busy = this.running.size + reserved;
+    const slots = Math.min(free, this.slotsPerFetch);
+    return { slots, busy, alone: busy === 0, limits: this.limits.current() };
+  }
+
+  private launchFetch(request: FetchRequest): void {
+    this.reservations.reserve(request);
+    const now = Date.now();
+    const client = this.connections.commands;
+    // Completions waiting to be sent ride along: one round trip acks them and fetches.
+    const acks = this.acks!.take();
+    const { scripts, tokenPrefix } = this;
+    const { worker } = this.config;
+    this.connection
+      .run(
+        'fetch',
+        () =>
+          scripts.fetch(client, {
+            now,
+            leaseDeadline: now + worker.leaseDuration,
+            tokenPrefix,
+            slots: request.slots,
+            busy: request.busy,
+            queues: worker.queues,
+            queueLimits: request.limits,
+            completions: acks.completions,
+            finishedJobTtl: this.acks!.finishedJobTtl,
+          }),
+        client,
+      )
+      .then(
+        ({ jobs, nextDueAt, completed }) => {
+          this.reservations.release(request);
+          acks.settle(completed);
+          this.recovered();
+          this.nextDueAt = nextDueAt;
+          this.drained = jobs.length < request.slots;
+          this.lastReplyEmpty = jobs.length === 0;
+          this.limitedOut = anyQueueFull(request.limits);
+          for (const job of jobs) this.dispatch(job);
+          this.notify();
+        },
+        (error: unknown) => {
+          this.reservations.release(request);
+          acks.fail(error);
+          if (!this.stopping) this.fetchError = error;
+          this.notify();
+        },
+      )
+      // Handling a reply never throws by design; should it, say so rather than crash the app.
+      .catch((error: unknown) =>
+        this.logger.error(`Fetch reply not handled: ${errorMessage(error)}`, error),
+      );
+  }
+
+  private dispatch(job: FetchedJob): void {
+    const attempt = new JobAttempt(job);
+    if (job.stalls > 0) this.runAloneRunning++;
+    this.running.add(attempt);
+    const processor = this.registry.get('processor', job.processor);
+    attempt.processor = processor;
+    if (this.gate.admit(attempt, processor && this.limits.concurrencyOf(processor))) {
+      this.runner!.start(attempt);
+    }
+  }
+
+  /**
+   * Nothing was ready: wait for an enqueue, a retry, a due delayed job, or a freed slot. A
+   * freed slot counts while jobs run here: the fetch may have left a run-alone job, or a
+   * queue at its own concurrency limit, which this worker can take once it has room.
+   */
+  private async idle(): Promise<void> {
+    if (!this.limitedOut && this.running.size === 0) return this.wakeWait.untilWork(this.nextDueAt);
+    if (this.limitedOut && !anyQueueFull(this.limits.current())) {
+      return; // A limited queue got a slot back since that fetch: look again now.
+    }
+    await Promise.race([this.changed(), this.wakeWait.untilWork(this.nextDueAt)]);
+  }
+
+  /** Resolves at the next change the loop cares about: a freed slot, a reply, `stop()`. */
+  private changed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeLoop = resolve;
+    });
+  }
+
+  private notify(): void {
+    const wake = this.wakeLoop;
+    this.wakeLoop = undefined;
+    wake?.();
+  }
+
+  private async pauseUnlessStopping(error: unknown): Promise<void> {
+    if (!this.stopping) await this.pauseAfter(error);
+  }
+
+  /** Pauses the loop after a failed fetch: no spinning while Redis is away, one log per outage. */
+  private async pauseAfter(error: unknown): Promise<void> {
+    if (this.errorPause.fresh) {
+      if (error instanceof QueueUnavailableError) {
+        this.logger.warn(`Fetching paused: ${errorMessage(error)}`);
+      } else this.logger.error(`Fetch failed: ${errorMessage(error)}`, error);
+    }
+    await this.wakeWait.untilReconnected(this.errorPause.next());
+  }
+
+  private recovered(): void {
+    if (!this.errorPause.fresh) this.logger.log('Fetching resumed');
+    this.errorPause.reset();
+  }
+}

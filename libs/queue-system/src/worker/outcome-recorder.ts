@@ -1,0 +1,212 @@
+import type { QueueConfig } from '../config/index.js';
+import { QueueUnavailableError, isPermanentError } from '../errors.js';
+import type {
+  FailureCallbackPayload,
+  SuccessCallbackPayload,
+} from '../interfaces/processor.interface.js';
+import { LEASE_NOT_HELD, type DeadLetterTarget } from '../redis/queue-scripts.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
+import { backoffDelay } from '../utils/backoff.js';
+import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
+import { AckBatcher, type AckHandlers, type PendingAck } from './ack-batcher.js';
+import type { AttemptLifecycle } from './attempt-lifecycle.js';
+import type { CallbackRunner } from './callback-runner.js';
+import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
+import type { TransitionRunner } from './transition-runner.js';
+import type { CommandClient } from './worker-connections.js';
+
+/**
+ * Records how an attempt ended, each outcome one script that checks the lease: a success is
+ * acked in a batch, a failure retried or dead-lettered, a shutdown requeued, a full thread
+ * pool deferred. Then it runs the job's callback and reports the attempt settled.
+ *
+ * The common path (success, batched ack, optional callback) runs on callbacks, without a
+ * promise per job; the rarer transitions are async functions, tracked until they settle.
+ */
+export class OutcomeRecorder implements AckHandlers {
+  /** Successful attempts whose ack waits for the next fetch or the next turn of the loop. */
+  readonly acks: AckBatcher;
+
+  constructor(
+    private readonly config: QueueConfig,
+    connection: RedisConnection,
+    connections: CommandClient,
+    private readonly transitions: TransitionRunner,
+    private readonly callbacks: CallbackRunner,
+    private readonly lifecycle: AttemptLifecycle,
+    private readonly logger: QueueLogger,
+  ) {
+    const { scripts } = transitions;
+    this.acks = new AckBatcher(connection, connections, scripts, this, config.redis.backupTtl);
+  }
+
+  record(attempt: JobAttempt, outcome: AttemptOutcome): void {
+    if (outcome.kind !== 'succeeded')
+      return this.track(attempt, this.recordOther(attempt, outcome));
+    attempt.result = outcome.result;
+    this.acks.add(attempt, this.storedResult(attempt, outcome.result));
+  }
+
+  /** A job this process cannot run, whoever tries it: to `system_errors`, with the reason. */
+  systemError(attempt: JobAttempt, reason: string): void {
+    this.logger.error(`Job ${attempt.job.id} moved to system_errors: ${reason}`);
+    this.track(attempt, this.deadLetter(attempt, 'system_errors', reason, false));
+  }
+
+  /** The job gives up: to `failures`, then its `onFailure` callback. */
+  fail(attempt: JobAttempt, reason: string): void {
+    this.track(attempt, this.failAndCallBack(attempt, reason, false));
+  }
+
+  /** The batcher's reply to the ack of a successful attempt. */
+  acked(attempt: JobAttempt, reply: number): void {
+    const { job } = attempt;
+    if (reply === LEASE_NOT_HELD) {
+      return this.track(attempt, this.transitions.leaseRefused(job, 'complete'));
+    }
+    attempt.recorded = true;
+    if (!job.onSuccess) return this.settle(attempt);
+    const payload: SuccessCallbackPayload = {
+      entity: attempt.entity,
+      result: attempt.result,
+      operationId: job.id,
+    };
+    this.callbacks.run('onSuccess', job.onSuccess, payload, () => this.settle(attempt));
+  }
+
+  /** The call carrying the ack failed: keep trying through an outage, as long as the lease may hold. */
+  failed(ack: PendingAck, error: unknown): void {
+    const { attempt } = ack;
+    this.completeThroughOutage(ack, error).then(
+      (reply) => this.acked(attempt, reply),
+      (failure: unknown) => this.giveUp(attempt, failure),
+    );
+  }
+
+  private async completeThroughOutage(ack: PendingAck, error: unknown): Promise<number> {
+    if (!(error instanceof QueueUnavailableError)) throw error;
+    const { scripts } = this.transitions;
+    const [reply] = await this.transitions.call('complete', (client) =>
+      scripts.completeMany(client, [ack], Date.now(), this.acks.finishedJobTtl),
+    );
+    return reply!;
+  }
+
+  private storedResult(attempt: JobAttempt, result: unknown): string {
+    if (result === undefined) return '';
+    try {
+      return JSON.stringify(result) ?? '';
+    } catch (error) {
+      this.logger.warn(
+        `Job ${attempt.job.id}: result is not JSON-serializable (${errorMessage(error)}); stored as null`,
+      );
+      return 'null';
+    }
+  }
+
+  /** Every outcome but success: lease lost, shutdown, failure (retry or dead letter). */
+  private async recordOther(attempt: JobAttempt, outcome: AttemptOutcome): Promise<unknown> {
+    const { job, lease } = attempt;
+    const { scripts } = this.transitions;
+    if (outcome.kind === 'lease-lost') {
+      // Another worker recovered the job after our lease expired; its run is the one that counts.
+      return this.logger.warn(`Job ${job.id}: lease lost while running; attempt abandoned`);
+    }
+    if (outcome.kind === 'shutdown') {
+      return this.transitions.run(job, 'requeue', (client) =>
+        scripts.requeue(client, job.id, lease, job.priority, job.queue),
+      );
+    }
+    if (outcome.kind !== 'failed') return;
+    if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
+    const retry = attempt.retry!;
+    const message = errorMessage(outcome.error);
+    const now = Date.now();
+    const delay = retry.getDelayForAttempt(job.attempts);
+    const exhausted =
+      isPermanentError(outcome.error) ||
+      job.attempts >= retry.maxAttempts ||
+      retry.wouldExceedTimeout(attempt.firstAttemptAt, now, delay);
+    if (exhausted) return this.failAndCallBack(attempt, message, outcome.timedOut);
+    return this.transitions.run(job, 'retry', (client) =>
+      scripts.retry(client, job.id, lease, message, now + delay, outcome.timedOut),
+    );
+  }
+
+  /** The pool was full: back to Redis for a short while without spending an attempt. */
+  private async deferOrFail(attempt: JobAttempt): Promise<unknown> {
+    const { job } = attempt;
+    const { maxRequeueAttempts } = this.config.worker;
+    if (job.requeues >= maxRequeueAttempts) {
+      await this.transitions.count('thread_pool_exhaustion');
+      const reason = `thread pool exhausted: still full after ${job.requeues} requeue(s) (maxRequeueAttempts ${maxRequeueAttempts})`;
+      return this.failAndCallBack(attempt, reason, false);
+    }
+    const runAt = Date.now() + backoffDelay(job.requeues, 50, 2_000);
+    return this.transitions.run(job, 'defer', (client) =>
+      this.transitions.scripts.defer(client, job.id, attempt.lease, runAt),
+    );
+  }
+
+  private async failAndCallBack(attempt: JobAttempt, reason: string, timedOut: boolean) {
+    const { job } = attempt;
+    const accepted = await this.deadLetter(attempt, 'failures', reason, timedOut);
+    if (!accepted || !job.onFailure) return;
+    const payload: FailureCallbackPayload = {
+      entity: attempt.entity,
+      error: reason,
+      operationId: job.id,
+    };
+    await new Promise<void>((resolve) =>
+      this.callbacks.run('onFailure', job.onFailure!, payload, resolve),
+    );
+  }
+
+  /** True when the job went to `target`; false when another worker holds its lease now. */
+  private async deadLetter(
+    attempt: JobAttempt,
+    target: DeadLetterTarget,
+    reason: string,
+    timedOut: boolean,
+  ): Promise<boolean> {
+    const { job } = attempt;
+    const accepted = await this.transitions.run(
+      job,
+      target === 'failures' ? 'fail' : target,
+      (client) =>
+        this.transitions.scripts.deadLetter(
+          client,
+          target,
+          job.id,
+          attempt.lease,
+          reason,
+          Date.now(),
+          timedOut,
+        ),
+    );
+    attempt.recorded = true;
+    return accepted;
+  }
+
+  /** Runs an async transition of the attempt and reports it settled once it is over. */
+  private track(attempt: JobAttempt, transition: Promise<unknown>): void {
+    transition.then(
+      () => this.settle(attempt),
+      (error: unknown) => this.giveUp(attempt, error),
+    );
+  }
+
+  /** The job keeps its lease in `active`; stalled recovery takes it from there. */
+  private giveUp(attempt: JobAttempt, error: unknown): void {
+    this.logger.error(`Job ${attempt.job.id} could not be settled: ${errorMessage(error)}`, error);
+    this.settle(attempt);
+  }
+
+  private settle(attempt: JobAttempt): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    this.lifecycle.slotFreed(attempt);
+    this.lifecycle.settled(attempt);
+  }
+}
