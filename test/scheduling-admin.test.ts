@@ -85,10 +85,11 @@ describe('delayed jobs, concurrency and administration', () => {
     // Two jobs fill 'sync' (concurrency 2): the worker waits for a slot and for work at once.
     const first = await t.queue.enqueueBatch({ entities: [{}, {}], processor: 'sync' });
     await waitFor(() => first.every((r) => jobs.ranAt.has(r.operationId)), 'the first jobs');
-    await sleep(100);
+    // Acks ride on the next fetch: none active means the worker has gone back to waiting.
+    await waitFor(async () => (await t!.queue.getJobCounts()).active === 0, 'the queue to go idle');
     const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'sync' });
-    // Run within 5 s: a lost wake-up would only be noticed after the 30 s block timeout.
-    await waitFor(() => jobs.ranAt.has(operationId), 'the late job', 5_000);
+    // Run well before the 30 s block timeout, which is when a lost wake-up would be noticed.
+    await waitFor(() => jobs.ranAt.has(operationId), 'the late job', 10_000);
     // Woken early, yet still within the queue's own limit.
     expect(jobs.maxRunning).toBeLessThanOrEqual(2);
   });
@@ -98,8 +99,11 @@ describe('delayed jobs, concurrency and administration', () => {
     const jobs = t.app.get(ScheduledJobs);
     const served = await t.queue.enqueue({ entity: {}, processor: 'remind' });
     const ignored = await t.queue.enqueue({ entity: {}, processor: 'sync' });
+    // A job of the served queue enqueued after the ignored one: once it ran, the worker has
+    // fetched since the ignored job was waiting.
+    const later = await t.queue.enqueue({ entity: {}, processor: 'remind' });
     await waitFor(() => jobs.ranAt.has(served.operationId), 'the served queue');
-    await sleep(200);
+    await waitFor(() => jobs.ranAt.has(later.operationId), 'the later job of the served queue');
     expect(jobs.ranAt.has(ignored.operationId)).toBe(false);
     expect(await t.queue.getJob(ignored.operationId)).toMatchObject({ state: 'waiting' });
   });
@@ -160,12 +164,16 @@ describe('delayed jobs, concurrency and administration', () => {
 
   it('an idle worker blocks on Redis instead of polling', async () => {
     redis = await new EmbeddedRedis({ dataDir: join(tmpdir(), `nqs-idle-${process.pid}`) }).start();
+    // A block timeout far beyond the waits below: a lost wake-up cannot hide behind it.
     t = await createQueueApp([ScheduledJobs], {
       redis: { url: redis.url },
-      worker: { idleBlockTimeout: 5_000 },
+      worker: { idleBlockTimeout: 30_000 },
     });
-    await sleep(200);
     const probe = new Redis(redis.url);
+    await waitFor(
+      async () => /cmd=blpop/i.test(String(await probe.client('LIST'))),
+      'the worker to block on the wake list',
+    );
     const commands = async () =>
       Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
     const before = await commands();
@@ -176,7 +184,8 @@ describe('delayed jobs, concurrency and administration', () => {
     const started = Date.now();
     const { operationId } = await t.queue.enqueue({ entity: {}, processor: 'remind' });
     await waitFor(() => t!.app.get(ScheduledJobs).ranAt.has(operationId), 'the woken worker');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Woken by the enqueue, well before the 30 s block timeout.
+    expect(Date.now() - started).toBeLessThan(5_000);
     probe.disconnect();
   });
 });
