@@ -7,5 +7,3 @@ export const ON_FAILURE_METADATA = 'queue:on_failure';
 
 /** The validated `QueueConfig` of the root module. */
 export const QUEUE_CONFIG = Symbol('QUEUE_CONFIG');
-/** The ioredis client shared by managers and workers for commands. */
-export const QUEUE_REDIS_CLIENT = Symbol('QUEUE_REDIS_CLIENT');

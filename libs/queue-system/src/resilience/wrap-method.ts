@@ -33,7 +33,7 @@ export function adoptIdentity<W extends AnyFunction>(original: AnyFunction, wrap
 }
 
 /** `Class.method` for a method decorated on `target` (a prototype, or a class if static). */
-export function methodPlace(target: object, propertyKey: string | symbol): string {
+function methodPlace(target: object, propertyKey: string | symbol): string {
   const owner = typeof target === 'function' ? target.name : target.constructor.name;
   return `${owner}.${String(propertyKey)}`;
 }

@@ -1,7 +1,7 @@
 import { QueueInputError } from '../errors.js';
 import type { JobSerializer } from '../interfaces/job-options.interface.js';
 
-export const JSON_SERIALIZER: JobSerializer = {
+const JSON_SERIALIZER: JobSerializer = {
   name: 'json',
   serialize: (entity) => {
     const text = JSON.stringify(entity);

@@ -17,8 +17,6 @@ export interface ThreadProcessorDefinition {
   concurrency?: number;
 }
 
-export const THREAD_PROCESSORS = Symbol('THREAD_PROCESSORS');
-
 /** Registers thread processors beside the decorated ones; their jobs run in the pool. */
 @Injectable()
 export class ThreadProcessorRegistrar implements OnModuleInit {

@@ -59,7 +59,7 @@ export class QueueWorker {
       registry,
       transitions,
       this.logger,
-      config.worker.workTimeout,
+      config.worker.callbackTimeout,
     );
     const wakeWait = new WakeWait(this.connections, scripts.keys, config.worker.idleBlockTimeout);
     this.scheduler = new FetchScheduler(config, connection, registry, deps.threadPool, {
