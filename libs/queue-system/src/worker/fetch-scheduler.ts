@@ -10,6 +10,7 @@ import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
 import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
+import { DeadlineWatch } from './deadline-watch.js';
 import { FetchReservations, type FetchRequest } from './fetch-reservations.js';
 import { JobAttempt } from './job-attempt.js';
 import { anyQueueFull, QueueLimits } from './queue-limits.js';
@@ -44,6 +45,8 @@ export interface SchedulerParts {
  */
 export class FetchScheduler implements AttemptLifecycle {
   readonly running = new RunningAttempts();
+  /** The timeouts of the running attempts; stopped whenever nothing runs. */
+  readonly deadlines = new DeadlineWatch(() => this.running.values());
   private readonly gate: ConcurrencyGate;
   private readonly reservations = new FetchReservations();
   private readonly limits: QueueLimits;
@@ -140,7 +143,10 @@ export class FetchScheduler implements AttemptLifecycle {
 
   settled(attempt: JobAttempt): void {
     this.running.delete(attempt);
-    if (this.running.size === 0) this.whenAllSettled?.();
+    if (this.running.size === 0) {
+      this.deadlines.stop();
+      this.whenAllSettled?.();
+    }
     // A run-alone job holds the loop until it is settled, not just its slot.
     if (attempt.job.stalls > 0) {
       this.runAloneRunning--;

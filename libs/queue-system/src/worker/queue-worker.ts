@@ -10,7 +10,6 @@ import type { ThreadPool } from '../threads/thread-pool.js';
 import { QueueLogger } from '../utils/queue-logger.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { CallbackRunner } from './callback-runner.js';
-import { DeadlineWatch } from './deadline-watch.js';
 import { FetchScheduler } from './fetch-scheduler.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
@@ -44,7 +43,6 @@ export class QueueWorker {
   private readonly runner: AttemptRunner;
   private readonly recorder: OutcomeRecorder;
   private readonly callbacks: CallbackRunner;
-  private readonly deadlines: DeadlineWatch;
   private readonly leases: LeaseKeeper;
   private loop?: Promise<void>;
 
@@ -78,12 +76,11 @@ export class QueueWorker {
       this.scheduler,
       this.logger,
     );
-    this.deadlines = new DeadlineWatch(() => this.scheduler.running.values());
     this.runner = new AttemptRunner(
       config,
       registry,
       deps.serializers,
-      this.deadlines,
+      this.scheduler.deadlines,
       this.recorder,
       this.scheduler,
       this.logger,
@@ -126,7 +123,7 @@ export class QueueWorker {
     await this.loop;
     await this.drain();
     await this.leases.stop();
-    this.deadlines.stop();
+    this.scheduler.deadlines.stop();
     await this.connections.close();
     this.loop = undefined;
     this.logger.log(`Worker ${this.id} stopped`);
