@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Processor } from '../libs/queue-system/src/index.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
 import { createQueueApp, type QueueTestApp } from './support/queue-test-app.js';
 
@@ -36,12 +37,15 @@ describe('deduplication', () => {
     expect(second).toMatchObject({ operationId: first.operationId, created: false });
     expect(third!.created).toBe(true);
     expect((await t.queue.getJobCounts()).waiting).toBe(2);
-    // One key pending: a hash table all the same, not a listpack scanned at every change.
-    const dedup = t.app.get(RedisConnection).client;
-    expect(await dedup.object('ENCODING', `${t.keyPrefix}{default}:dedup`)).toBe('hashtable');
-    expect(await dedup.hget(`${t.keyPrefix}{default}:dedup`, 'daily-report')).toBe(
-      first.operationId,
-    );
+    expect(await t.queue.getJob(first.operationId)).toMatchObject({
+      deduplicationKey: 'daily-report',
+    });
+    // Raw keys on purpose, the Redis layout: one key pending, and the dedup hash is a hash
+    // table all the same (its anchor), not a listpack scanned at every change.
+    const client = t.app.get(RedisConnection).client;
+    const { dedup } = new QueueKeys(t.keyPrefix, 'default');
+    expect(await client.object('ENCODING', dedup)).toBe('hashtable');
+    expect(await client.hget(dedup, 'daily-report')).toBe(first.operationId);
 
     t.worker.start();
     await t.queue.waitUntilEmpty(5_000);
