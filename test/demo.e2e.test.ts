@@ -211,7 +211,9 @@ describe('demo app (child process, real HTTP)', () => {
     expect(health.status).toBe('error');
     expect(health.error.queue?.status).toBe('down');
     expect(health.details.queue.message).toBeTruthy();
-    expect(elapsed).toBeLessThan(CONNECTION_TIMEOUT_MS + 1000);
+    // Bounded by the connection timeout, not left to the request's own 10 s abort; the rest
+    // of the ceiling is room for a loaded machine.
+    expect(elapsed).toBeLessThan(CONNECTION_TIMEOUT_MS + 4_000);
 
     redis = await new EmbeddedRedis({ dataDir, port: redisPort }).start();
     const recoveredAt = Date.now();
