@@ -19,7 +19,7 @@ describe('deduplication', () => {
   let t: QueueTestApp | undefined;
   afterEach(() => t?.close());
 
-  it('keeps one pending job per key and frees the key once it finished', async () => {
+  it('keeps one pending job per key and frees the key once the job completed', async () => {
     t = await createQueueApp([ReportJobs], { worker: { autoStart: false } });
     const first = await t.queue.enqueue({
       entity: { version: 1 },

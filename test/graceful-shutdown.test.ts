@@ -36,7 +36,7 @@ describe('graceful shutdown', () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
 
-  it('lets short jobs finish, returns long ones with their attempts unchanged, and a second app runs them once', async () => {
+  it('lets short jobs complete, returns long ones with their attempts unchanged, and a second app runs them once', async () => {
     const keyPrefix = uniquePrefix('shutdown');
     const first = await createQueueApp([ExportJobs], {
       redis: { keyPrefix },

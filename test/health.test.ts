@@ -96,7 +96,7 @@ describe('QueueHealthIndicator', () => {
     const explicit = await health.isHealthy('queue', { timeout: 100 });
     const explicitElapsed = Date.now() - started;
 
-    // Whichever ends the wait first, the connection guard or the indicator's own timer, says so.
+    // Whichever ends the wait first, the call policy or the indicator's own timer, says so.
     const noAnswer = /Redis is unavailable for ping: Operation timed out|did not answer within/;
     expect(byDefault.queue).toMatchObject({
       status: 'down',

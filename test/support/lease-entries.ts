@@ -9,7 +9,7 @@ export function isJobEntry(entry: string): boolean {
   return !entry.includes(' ');
 }
 
-/** The ids of the jobs holding a lease: in `active` (deadlines) and in `leases` (tokens of jobs without a hash). */
+/** The ids of the jobs holding a lease: in `active` (deadlines) and in `leases` (tokens of compact jobs). */
 export async function leaseEntries(
   client: Redis | Cluster,
   keys: QueueKeys,

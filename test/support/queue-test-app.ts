@@ -88,7 +88,7 @@ export async function waitFor(
 /**
  * A worker named `worker` that takes up to `slots` jobs through the real fetch script at `now`,
  * leased for `leaseMs`, then is never heard of again (no ack, no heartbeat): a crashed or
- * frozen worker, as stalled-job recovery and fencing see it.
+ * frozen worker, as stalled recovery and fencing see it.
  */
 export async function takeJobsAndDie(
   client: Redis | Cluster,
