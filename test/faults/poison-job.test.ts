@@ -2,14 +2,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createQueueApp, redisUrl, uniquePrefix, waitFor } from '../support/queue-test-app.js';
 import { faultJobProviders } from './support/fault-jobs.js';
-import {
-  deleteKeys,
-  doneStats,
-  jobFields,
-  metrics,
-  queueKeys,
-  tally,
-} from './support/fault-redis.js';
+import { deleteKeys, doneStats, jobFields, queueKeys, tally } from './support/fault-redis.js';
+import { jobStates } from './support/job-info.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 /** The library's default. */
@@ -82,13 +76,13 @@ describe('fault: poison job', () => {
       fleet.supervise(WORKERS);
 
       await waitFor(
-        async () => (await raw.hget(keys.job(poisonId), 'state')) === 'failed',
+        async () => (await producer.queue.getJob(poisonId))?.state === 'failed',
         'the poison job to reach failures',
         60_000,
       );
       await waitFor(
         async () =>
-          (await jobFields(raw, keyPrefix, ordinary, 'state')).every(
+          (await jobStates(producer.queue, ordinary)).every(
             (s) => s === 'completed' || s === 'failed',
           ),
         'every ordinary job to finish',
@@ -100,6 +94,7 @@ describe('fault: poison job', () => {
       const deaths = fleet.children.filter((child) => child.exit?.code === 1);
       const otherExits = fleet.children.filter((child) => child.exit && child.exit.code !== 1);
       const poison = await producer.queue.getJob(poisonId);
+      // A job's stalls are kept in its job hash only, which no API shows: raw reads.
       const stalls = await raw.hget(keys.job(poisonId), 'stalls');
       const ordinaryStalls = tally(await jobFields(raw, keyPrefix, ordinary, 'stalls'));
       const hit = ordinary.length - (ordinaryStalls.null ?? 0);
@@ -107,10 +102,10 @@ describe('fault: poison job', () => {
         0,
         ...Object.keys(ordinaryStalls).map((n) => Number(n) || 0),
       );
-      const counters = await metrics(raw, keyPrefix);
+      const counters = await producer.queue.getMetrics();
       const done = await doneStats(raw, keyPrefix);
       const lost = ordinary.filter((id) => !done.members.has(id)).length;
-      const failures = await raw.lrange(keys.failures, 0, -1);
+      const failures = await producer.queue.listDeadLetters('failures', 0, JOBS + 1);
       console.log(
         `[fault:poison] jobs=${JOBS} poison_deaths=${deaths.length} max_stalls=${MAX_STALLS} poison_state=${poison?.state}` +
           ` failures=${failures.length} ordinary_hit=${hit} ordinary_max_stalls=${maxOrdinaryStalls} ordinary_failed=${failures.filter((id) => id !== poisonId).length}` +
@@ -128,7 +123,7 @@ describe('fault: poison job', () => {
       expect(lost).toBe(0);
       expect(counters.processed).toBe(JOBS);
       expect(counters.failed).toBe(1);
-      expect(await raw.llen(keys.systemErrors)).toBe(0);
+      expect((await producer.queue.getJobCounts()).system_errors).toBe(0);
     },
   );
 
@@ -150,29 +145,27 @@ describe('fault: poison job', () => {
       });
       fleet.supervise(1);
       await waitFor(
-        async () => (await raw.hget(keys.job(poisonId), 'state')) === 'failed',
+        async () => (await producer.queue.getJob(poisonId))?.state === 'failed',
         'the poison job to reach failures',
         40_000,
       );
       await waitFor(
         async () =>
-          ['completed', 'failed'].includes((await raw.hget(keys.job(neighbour), 'state')) ?? ''),
+          ['completed', 'failed'].includes((await producer.queue.getJob(neighbour))?.state ?? ''),
         'the neighbour to finish',
         15_000,
       );
       fleet.stopSupervising();
-      const [state, stalls, lastError] = await raw.hmget(
-        keys.job(neighbour),
-        'state',
-        'stalls',
-        'lastError',
-      );
+      const job = await producer.queue.getJob(neighbour);
+      const [state, lastError] = [job?.state, job?.lastError];
+      // Its stalls are kept in its job hash only, which no API shows: a raw read.
+      const stalls = await raw.hget(keys.job(neighbour), 'stalls');
       const deaths = fleet.children.filter((child) => child.exit?.code === 1).length;
       console.log(
         `[fault:poison-neighbour] poison_deaths=${deaths} neighbour_state=${state} neighbour_stalls=${stalls} neighbour_error="${lastError ?? ''}"`,
       );
       expect(deaths).toBe(NEIGHBOUR_MAX_STALLS + 1);
-      expect(await raw.lrange(keys.failures, 0, -1)).toEqual([poisonId]);
+      expect(await producer.queue.listDeadLetters('failures')).toEqual([poisonId]);
       expect(state).toBe('completed');
     },
   );

@@ -9,14 +9,8 @@ import {
   type QueueTestApp,
 } from '../support/queue-test-app.js';
 import { faultJobProviders } from './support/fault-jobs.js';
-import {
-  OwnRedis,
-  doneStats,
-  jobFields,
-  metrics,
-  queueKeys,
-  timeUntilProcessing,
-} from './support/fault-redis.js';
+import { OwnRedis, doneStats, timeUntilProcessing } from './support/fault-redis.js';
+import { jobStates } from './support/job-info.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 const WORKERS = 2;
@@ -118,7 +112,6 @@ describe('fault: Redis restart', () => {
       await Promise.all(producers);
 
       // Drained: nothing waiting, delayed or running any more.
-      const keys = queueKeys(keyPrefix);
       await waitFor(
         async () => {
           // A check that meets a slow Redis (connectionTimeout is short here) just checks again.
@@ -132,11 +125,9 @@ describe('fault: Redis restart', () => {
 
       const done = await doneStats(raw, keyPrefix);
       const missing = acked.filter((a) => !done.members.has(a.id));
-      const states = await jobFields(
-        raw,
-        keyPrefix,
+      const states = await jobStates(
+        producer.queue,
         missing.map((a) => a.id),
-        'state',
       );
       // Lost: no trace left in Redis. Stuck: still there but never processed (must not happen).
       const lost = missing.filter((_, i) => states[i] === null);
@@ -144,7 +135,8 @@ describe('fault: Redis restart', () => {
       const lostWindowMs = lost.length
         ? Math.round(killedAt - Math.min(...lost.map((a) => a.at)))
         : 0;
-      const counters = await metrics(raw, keyPrefix);
+      const counters = await producer.queue.getMetrics();
+      const counts = await producer.queue.getJobCounts();
       // A job runs again only when it was put back after losing its lease (counted as stalled),
       // or, with `everysec`, when the fetch that handed it out was among the writes lost: its
       // worker got the reply and ran it, and Redis came back with the job still waiting. Such
@@ -158,7 +150,7 @@ describe('fault: Redis restart', () => {
       console.log(
         `[fault:redis-restart] appendfsync=${appendfsync} acked=${acked.length} acked_before_crash=${ackedBeforeCrash} rejected_during_outage=${rejected}` +
           ` lost=${lost.length} lost_window_ms=${lostWindowMs} stuck=${stuck.length} outage_ms=${OUTAGE_MS} resumed_after_ms=${Math.round(resumedMs)}` +
-          ` duplicates=${done.duplicates} resent_records=${done.resent} failures=${await raw.llen(keys.failures)} stalled=${counters.stalled ?? 0} started_in_lost_window=${startedInLostWindow}`,
+          ` duplicates=${done.duplicates} resent_records=${done.resent} failures=${counts.failures} stalled=${counters.stalled} started_in_lost_window=${startedInLostWindow}`,
       );
 
       expect(ackedBeforeCrash).toBeGreaterThan(0);
@@ -166,7 +158,7 @@ describe('fault: Redis restart', () => {
       expect(rejected).toBeGreaterThan(0);
       // The same worker processes, never restarted, consumed again.
       expect(workers.map((w) => w.alive)).toEqual(workers.map(() => true));
-      expect(resumedMs).toBeGreaterThanOrEqual(0);
+      expect(resumedMs, 'processing to resume within 30 s of the restart').not.toBe(-1);
       expect(stuck.map((a) => `${a.id}: ${states[missing.indexOf(a)]}`)).toEqual([]);
       // With `always` nothing acknowledged may be lost; with `everysec`, only what was
       // acknowledged in the last second before the crash.
@@ -174,9 +166,9 @@ describe('fault: Redis restart', () => {
         appendfsync === 'everysec' && job.at <= crashAt && killedAt - job.at <= EVERYSEC_WINDOW_MS;
       expect(lost.filter((job) => !mayBeLost(job))).toEqual([]);
       // Every job that ran twice was put back after a stall or handed out again (see above).
-      expect(done.duplicates).toBeLessThanOrEqual((counters.stalled ?? 0) + handedOutAgain);
-      expect(await raw.llen(keys.failures)).toBe(0);
-      expect(await raw.llen(keys.systemErrors)).toBe(0);
+      expect(done.duplicates).toBeLessThanOrEqual(counters.stalled + handedOutAgain);
+      expect(counts.failures).toBe(0);
+      expect(counts.system_errors).toBe(0);
     },
   );
 });

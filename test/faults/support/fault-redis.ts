@@ -55,7 +55,8 @@ export function queueKeys(keyPrefix: string): QueueKeys {
 
 /**
  * Active jobs and the lease token each holds (`<worker id>@<fetch time>:<attempt>`), in the
- * job's hash or, for a job without one, in the namespace's `leases` hash.
+ * job hash or, for a compact job, in the namespace's `leases` hash. Read raw: which worker
+ * holds a job is Redis layout that no API shows.
  */
 export async function activeLeases(client: Redis, keyPrefix: string): Promise<Map<string, string>> {
   const keys = queueKeys(keyPrefix);
@@ -124,8 +125,9 @@ export async function doneStats(client: Redis, keyPrefix: string): Promise<DoneS
 }
 
 /**
- * Reads one field of many jobs as the library stores them (their own hash, or the namespace's
- * `specs` and `leases` hashes for a job without one), in chunks of concurrent reads.
+ * Reads one field of many jobs as the library stores them (the job hash, or for a compact job
+ * the namespace's `specs` and `leases` hashes), in chunks of concurrent reads. For fields no
+ * API shows (`stalls`); a job's state is `getJob`'s to say (`jobStates`).
  */
 export async function jobFields(
   client: Redis,
@@ -160,8 +162,11 @@ export async function deleteKeys(client: Redis, keyPrefix: string): Promise<void
   } while (cursor !== '0');
 }
 
-/** The metrics hash, as numbers. */
-export async function metrics(client: Redis, keyPrefix: string): Promise<Record<string, number>> {
+/**
+ * The metrics hash, as numbers, read on a plain connection: through an outage its commands
+ * wait for Redis to come back, where `QueueManager.getMetrics` would reject at once.
+ */
+async function metrics(client: Redis, keyPrefix: string): Promise<Record<string, number>> {
   const raw = await client.hgetall(queueKeys(keyPrefix).metrics);
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
 }

@@ -15,3 +15,19 @@ export async function jobSummary(queue: QueueManager, ids: readonly string[]) {
     completedBy: infos.map((info) => info?.result?.by),
   };
 }
+
+/**
+ * Each job's state as `getJob` says it (`null` once a job is gone: deleted at completion),
+ * read a thousand at a time so that tens of thousands of jobs do not all wait at once.
+ */
+export async function jobStates(
+  queue: QueueManager,
+  ids: readonly string[],
+): Promise<(string | null)[]> {
+  const states: (string | null)[] = [];
+  for (let start = 0; start < ids.length; start += 1000) {
+    const infos = await jobInfos(queue, ids.slice(start, start + 1000));
+    states.push(...infos.map((info) => info?.state ?? null));
+  }
+  return states;
+}
