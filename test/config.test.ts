@@ -1,18 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { ConsoleLogger } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   QueueConfig,
   QueueLoggingConfig,
-  QueueMetricsConfig,
   QueueRedisConfig,
   QueueRetryConfig,
   QueueWorkerConfig,
   maskUrlPassword,
   type QueueRetryPlan,
+  type QueueWorkerOptions,
 } from '../libs/queue-system/src/config/index.js';
 import { QueueConfigError } from '../libs/queue-system/src/errors.js';
+import {
+  END_MARKER,
+  START_MARKER,
+  currentConfigTable,
+  renderConfigTable,
+} from '../scripts/config-table.js';
 
 /** Lets a test hand the constructors what a JavaScript or misconfigured caller could. */
 function loose<T>(value: unknown): T {
@@ -40,8 +47,6 @@ const badRetry =
   (key: string, extra: Record<string, unknown> = {}) =>
   (value: unknown) =>
     new QueueRetryConfig(loose({ ...extra, [key]: value }));
-const badMetrics = (key: string) => (value: unknown) =>
-  new QueueMetricsConfig(loose({ [key]: value }));
 const badLogging = (key: string) => (value: unknown) =>
   new QueueLoggingConfig(loose({ [key]: value }));
 
@@ -67,6 +72,7 @@ describe('defaults (DESIGN section 3)', () => {
       workerCount: 5,
       threadPoolSize: 4,
       workTimeout: 30_000,
+      callbackTimeout: 30_000,
       graceShutdownPeriod: 5000,
       maxRequeueAttempts: 3,
       autoStart: true,
@@ -107,8 +113,7 @@ describe('defaults (DESIGN section 3)', () => {
     expect(retry.remainingBudget(0, 1e12)).toBe(Infinity);
   });
 
-  it('metrics and logging', () => {
-    expect(new QueueMetricsConfig().toJSON()).toStrictEqual({ enabled: true, logThreshold: 0.1 });
+  it('logging', () => {
     const logging = new QueueLoggingConfig();
     expect(logging.toJSON()).toStrictEqual({ logger: 'default', level: 'log' });
     expect(logging.logger).toBeUndefined();
@@ -120,7 +125,6 @@ describe('defaults (DESIGN section 3)', () => {
       redis: new QueueRedisConfig().toJSON(),
       worker: new QueueWorkerConfig().toJSON(),
       retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3600_000 }).toJSON(),
-      metrics: { enabled: true, logThreshold: 0.1 },
       logging: { logger: 'default', level: 'log' },
     });
     expect(config.retry.timeout).toBe(3600_000);
@@ -245,17 +249,6 @@ describe('validation: a bad value names its dotted path and the value', () => {
       build: badRetry('jitter'),
     })),
 
-    ...['true', 0].map((value) => ({
-      field: 'metrics.enabled',
-      value,
-      build: badMetrics('enabled'),
-    })),
-    ...[-0.1, 1.1].map((value) => ({
-      field: 'metrics.logThreshold',
-      value,
-      build: badMetrics('logThreshold'),
-    })),
-
     ...[{}, { log() {}, error() {} }, 'console', console.log].map((value) => ({
       field: 'logging.logger',
       value,
@@ -298,16 +291,12 @@ describe('validation: a bad value names its dotted path and the value', () => {
       [configError(() => new QueueConfig({ worker: { workerCount: 0 } })), 'worker.workerCount', 0],
       [configError(() => new QueueConfig({ retry: { maxAttempts: 0 } })), 'retry.maxAttempts', 0],
       [
-        configError(() => new QueueConfig({ metrics: { logThreshold: 2 } })),
-        'metrics.logThreshold',
-        2,
-      ],
-      [
         configError(() => new QueueConfig({ logging: { level: loose('info') } })),
         'logging.level',
         'info',
       ],
-      [configError(() => new QueueConfig({ redis: loose('redis://x') })), 'redis', 'redis://x'],
+      // A string in place of the redis section may be its URL: the error does not keep it.
+      [configError(() => new QueueConfig({ redis: loose('redis://x') })), 'redis', undefined],
     ];
     for (const [error, field, value] of throughQueueConfig) {
       expect([error.field, error.value]).toStrictEqual([field, value]);
@@ -345,22 +334,90 @@ describe('validation: a bad value names its dotted path and the value', () => {
   });
 });
 
+describe('no password in an error', () => {
+  const secret = 'pa55-secret';
+
+  /** Neither the message nor the error as a logger prints it (own properties included). */
+  function expectNoSecret(error: QueueConfigError): void {
+    expect(error.message).not.toContain(secret);
+    expect(inspect(error, { depth: 10 })).not.toContain(secret);
+  }
+
+  it('names an unknown key, never its value', () => {
+    const error = configError(() => new QueueConfig(loose({ redis: { password: secret } })));
+    expect(error.field).toBe('redis.password');
+    expect(error.message).toContain('unknown option');
+    expect(error.value).toBeUndefined();
+    expectNoSecret(error);
+  });
+
+  it('refuses a URL given as the whole redis section, naming the expected type', () => {
+    const url = `redis://:${secret}@host:6379`;
+    const error = configError(() => new QueueConfig({ redis: loose(url) }));
+    expect(error.field).toBe('redis');
+    expect(error.message).toContain('must be an object');
+    expect(error.message).toContain('(a string)');
+    expect(error.message).not.toContain('redis://');
+    expect(error.value).toBeUndefined();
+    expectNoSecret(error);
+  });
+
+  it('masks the password of a bad redis.url on every path', () => {
+    const cases: [string, string][] = [
+      [`redis://:${secret}@host:notaport`, 'redis://:****@host:notaport'],
+      [`redis://user:${secret}@`, 'redis://user:****@'],
+      [`http://:${secret}@host:6379`, 'http://:****@host:6379/'],
+      [`redis://:${secret}@ho st:6379`, 'redis://:****@ho st:6379'],
+      [`user:${secret}@host:6379`, 'user:****@host:6379'],
+      [`redis://:p@ss@${secret}@:6379`, 'redis://:****@:6379'],
+    ];
+    for (const [url, masked] of cases) {
+      const error = configError(() => new QueueRedisConfig({ url }));
+      expect(error.field).toBe('redis.url');
+      expect(error.value).toBe(masked);
+      expectNoSecret(error);
+    }
+  });
+
+  it('masks a URL given in place of redis.client', () => {
+    const error = configError(
+      () => new QueueRedisConfig({ client: loose(`redis://:${secret}@host:6379`) }),
+    );
+    expect(error.field).toBe('redis.client');
+    expectNoSecret(error);
+  });
+
+  it('names the type of a string or an object, not its content', () => {
+    const misplaced = configError(() => new QueueRedisConfig({ namespace: `a:${secret}` }));
+    expect(misplaced.message).toContain('(a string)');
+    expect(misplaced.message).not.toContain(secret);
+    const logger = configError(() => new QueueLoggingConfig(loose({ logger: { token: secret } })));
+    expect(logger.field).toBe('logging.logger');
+    expect(logger.message).toContain('(an object)');
+    expect(logger.message).not.toContain(secret);
+    const queues = configError(() => new QueueWorkerConfig(loose({ queues: { secret } })));
+    expect(queues.message).not.toContain(secret);
+  });
+});
+
 describe('unknown keys', () => {
-  it('are rejected in every section, naming the key and its value', () => {
+  it('are rejected in every section, naming the key, never its value (it may be a password)', () => {
     const cases: [() => unknown, string, unknown][] = [
       [() => new QueueRedisConfig(loose({ conectionTimeout: 10 })), 'redis.conectionTimeout', 10],
       [() => new QueueWorkerConfig(loose({ workers: 3 })), 'worker.workers', 3],
       [() => new QueueRetryConfig(loose({ attempts: 3 })), 'retry.attempts', 3],
       [() => QueueRetryConfig.fixed(loose({ delay: 5, dealy: 5 })), 'retry.dealy', 5],
-      [() => new QueueMetricsConfig(loose({ enable: false })), 'metrics.enable', false],
       [() => new QueueLoggingConfig(loose({ levle: 'warn' })), 'logging.levle', 'warn'],
       [() => new QueueConfig(loose({ reddis: {} })), 'reddis', {}],
       [() => new QueueConfig(loose({ worker: { autostart: false } })), 'worker.autostart', false],
+      // The metrics section is gone: nothing read it.
+      [() => new QueueConfig(loose({ metrics: { enabled: true } })), 'metrics', { enabled: true }],
     ];
     for (const [build, field, value] of cases) {
       const error = configError(build);
       expect(error.field).toBe(field);
-      expect(error.value).toStrictEqual(value);
+      expect(error.value).toBeUndefined();
+      expect(error.message).not.toContain(inspect(value));
       expect(error.message).toContain('unknown option');
     }
   });
@@ -493,13 +550,11 @@ describe('QueueConfig', () => {
     const redis = new QueueRedisConfig({ namespace: 'billing' });
     const worker = new QueueWorkerConfig({ workerCount: 2 });
     const retry = QueueRetryConfig.fixed({ delay: 10 });
-    const metrics = new QueueMetricsConfig({ enabled: false });
     const logging = new QueueLoggingConfig({ level: 'warn' });
-    const config = new QueueConfig({ redis, worker, retry, metrics, logging });
+    const config = new QueueConfig({ redis, worker, retry, logging });
     expect(config.redis).toBe(redis);
     expect(config.worker).toBe(worker);
     expect(config.retry).toBe(retry);
-    expect(config.metrics).toBe(metrics);
     expect(config.logging).toBe(logging);
 
     const fromOptions = new QueueConfig({
@@ -690,7 +745,8 @@ describe('QueueRetryConfig toJSON / fromJSON', () => {
       [{ strategy: 'fixed', delay: 5 }, 'retry.maxAttempts', undefined],
       [{ strategy: 'custom', maxAttempts: 3, delays: [] }, 'retry.delays', []],
       [{ strategy: 'exponential', maxAttempts: 3, minDelay: -1 }, 'retry.minDelay', -1],
-      [{ strategy: 'fixed', maxAttempts: 3, delay: 5, extra: 1 }, 'retry.extra', 1],
+      // An unknown key is named, its value never kept.
+      [{ strategy: 'fixed', maxAttempts: 3, delay: 5, extra: 1 }, 'retry.extra', undefined],
       [{ strategy: 'fixed', maxAttempts: 3, timeout: null }, 'retry.timeout', null],
     ];
     for (const [plan, field, value] of cases) {
@@ -698,5 +754,41 @@ describe('QueueRetryConfig toJSON / fromJSON', () => {
       expect(error.field).toBe(field);
       expect(error.value).toStrictEqual(value);
     }
+  });
+});
+
+describe('declarations', () => {
+  it('type every field, value and JSON form, with no any', () => {
+    const config = new QueueConfig();
+    expectTypeOf(config.worker.workerCount).toEqualTypeOf<number>();
+    expectTypeOf(config.worker.heartbeatInterval).toEqualTypeOf<number>();
+    expectTypeOf(config.worker.queues).toEqualTypeOf<readonly string[] | undefined>();
+    expectTypeOf(config.redis.client).toEqualTypeOf<Redis | Cluster | undefined>();
+    expectTypeOf(config.retry.strategy).toEqualTypeOf<'fixed' | 'exponential' | 'custom'>();
+    expectTypeOf(config.retry.timeout).toEqualTypeOf<number | undefined>();
+    expectTypeOf(config.logging.level).toEqualTypeOf<
+      'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose'
+    >();
+    expectTypeOf(config.toJSON().redis.client).toEqualTypeOf<'provided' | undefined>();
+    expectTypeOf(config.toJSON().logging.logger).toEqualTypeOf<'custom' | 'default'>();
+    expectTypeOf(config.toJSON().worker.queues).toEqualTypeOf<string[] | undefined>();
+    expectTypeOf<ConstructorParameters<typeof QueueWorkerConfig>[0]>().toEqualTypeOf<
+      QueueWorkerOptions | undefined
+    >();
+    expectTypeOf<QueueWorkerOptions['workerCount']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf(config.worker).not.toBeAny();
+    expect(() => {
+      // @ts-expect-error: a checked field is read-only
+      config.worker.workerCount = 2;
+    }).toThrow(TypeError);
+  });
+
+  it('write the README configuration table (npm run docs:config)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = currentConfigTable(readme);
+    expect(table, `README.md lacks the ${START_MARKER} and ${END_MARKER} markers`).toBeDefined();
+    expect(table, 'README.md is behind the declarations: run npm run docs:config').toBe(
+      renderConfigTable(),
+    );
   });
 });

@@ -58,7 +58,6 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
           redis: { url: redisUrl, keyPrefix: `${prefix}:`, backupTtl: 0 },
           worker: { workerCount: concurrency, autoStart: false },
           retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3_600_000 }),
-          metrics: { enabled: true },
           logging: { level: 'warn' },
         }),
       ],

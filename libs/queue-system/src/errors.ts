@@ -6,25 +6,38 @@ export class QueueError extends Error {
   }
 }
 
-/** A configuration value is invalid; `field` is its dotted path, `value` what was given. */
+/**
+ * A configuration value is invalid; `field` is its dotted path, `value` what was given (masked
+ * for a secret option, absent where it may hold one), `reason` what it must be.
+ */
 export class QueueConfigError extends QueueError {
+  readonly value: unknown;
+
   constructor(
     readonly field: string,
-    readonly value: unknown,
-    reason: string,
+    value: unknown,
+    readonly reason: string,
+    /** `withhold`: keep the value off the error too (it may hold a password or personal data). */
+    options: { withhold?: boolean } = {},
   ) {
-    super(`Invalid queue config "${field}" = ${describeValue(value)}: ${reason}`);
+    super(`Invalid queue config "${field}"${describeValue(value, options.withhold)}: ${reason}`);
+    this.value = options.withhold ? undefined : value;
   }
 }
 
 /** Enqueue options are invalid (bad priority, negative delay, empty batch, ...). */
 export class QueueInputError extends QueueError {
+  readonly value: unknown;
+
   constructor(
     readonly field: string,
-    readonly value: unknown,
-    reason: string,
+    value: unknown,
+    readonly reason: string,
+    /** `withhold`: keep the value off the error too (it may hold a password or personal data). */
+    options: { withhold?: boolean } = {},
   ) {
-    super(`Invalid enqueue option "${field}" = ${describeValue(value)}: ${reason}`);
+    super(`Invalid enqueue option "${field}"${describeValue(value, options.withhold)}: ${reason}`);
+    this.value = options.withhold ? undefined : value;
   }
 }
 
@@ -115,14 +128,28 @@ export function isPermanentError(error: unknown): boolean {
   );
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
-    return String(value);
+/**
+ * A value as an error message shows it: numbers, booleans and null as they are, anything else
+ * (or a withheld value) by its type alone, since it may hold a password or personal data.
+ */
+function describeValue(value: unknown, typeOnly = false): string {
+  if (value === undefined) return '';
+  if (!typeOnly && (typeof value === 'number' || typeof value === 'boolean' || value === null)) {
+    return ` = ${String(value)}`;
   }
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
+  return ` (${typeOfValue(value)})`;
+}
+
+function typeOfValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value !== 'object') return withArticle(typeof value);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) return 'an object';
+  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? withArticle(name) : 'an object';
+}
+
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }

@@ -1,7 +1,30 @@
-export * from './queue-logging.config.js';
-export * from './queue-metrics.config.js';
-export * from './queue-redis.config.js';
-export * from './queue-retry.config.js';
-export * from './queue-worker.config.js';
-export * from './queue.config.js';
-export * from './validate.js';
+export {
+  QueueLoggingConfig,
+  type QueueLogLevel,
+  type QueueLoggingConfigJSON,
+  type QueueLoggingOptions,
+} from './queue-logging.config.js';
+export {
+  QueueRedisConfig,
+  maskUrlPassword,
+  type QueueRedisConfigJSON,
+  type QueueRedisOptions,
+} from './queue-redis.config.js';
+export {
+  QueueRetryConfig,
+  type CustomRetryOptions,
+  type CustomRetryPlan,
+  type ExponentialRetryOptions,
+  type ExponentialRetryPlan,
+  type FixedRetryOptions,
+  type FixedRetryPlan,
+  type QueueRetryOptions,
+  type QueueRetryPlan,
+  type QueueRetryStrategy,
+} from './queue-retry.config.js';
+export {
+  QueueWorkerConfig,
+  type QueueWorkerConfigJSON,
+  type QueueWorkerOptions,
+} from './queue-worker.config.js';
+export { QueueConfig, type QueueConfigJSON, type QueueOptions } from './queue.config.js';

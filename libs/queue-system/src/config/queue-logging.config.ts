@@ -1,22 +1,16 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { QueueConfigError } from '../errors.js';
-import { isObject, keysOf, oneOf, rejectUnknownKeys } from './validate.js';
+import { customOption, oneOf } from './config-option.js';
+import {
+  configSection,
+  defineSection,
+  sectionJSON,
+  type SectionJSON,
+  type SectionOptions,
+} from './config-section.js';
+import { isObject } from './validate.js';
 
 export type QueueLogLevel = LogLevel;
-
-export interface QueueLoggingOptions {
-  /** Defaults to Nest's logger. */
-  logger?: LoggerService;
-  /** Least severe level written. */
-  level?: QueueLogLevel;
-}
-
-export interface QueueLoggingConfigJSON {
-  logger: 'custom' | 'default';
-  level: QueueLogLevel;
-}
-
-const KEYS = keysOf<QueueLoggingOptions>({ logger: true, level: true });
 
 /** Most severe first, as Nest orders them. */
 const LEVELS = [
@@ -31,29 +25,41 @@ const LEVELS = [
 // The methods LoggerService makes mandatory; the others are optional there too.
 const REQUIRED_METHODS = ['log', 'error', 'warn'] as const;
 
-export class QueueLoggingConfig {
-  readonly logger?: LoggerService;
-  readonly level: QueueLogLevel;
+export const LOGGING_SECTION = defineSection({
+  name: 'logging',
+  className: 'QueueLoggingConfig',
+  options: {
+    logger: customOption(
+      { accepts: 'Nest `LoggerService`', check: checkLoggerService },
+      {
+        defaultText: "Nest's `Logger`",
+        description: 'Where the library writes its log lines.',
+        show: (logger): 'custom' | 'default' => (logger ? 'custom' : 'default'),
+      },
+    ),
+    level: oneOf(LEVELS, {
+      default: 'log',
+      description: 'The least severe level written.',
+    }),
+  },
+});
 
-  constructor(options: QueueLoggingOptions = {}) {
-    rejectUnknownKeys('logging', options, KEYS);
-    if (options.logger !== undefined) this.logger = loggerService(options.logger);
-    this.level = oneOf('logging.level', options.level, LEVELS, 'log');
-    Object.freeze(this);
-  }
+export type QueueLoggingOptions = SectionOptions<typeof LOGGING_SECTION.options>;
+export type QueueLoggingConfigJSON = SectionJSON<typeof LOGGING_SECTION.options>;
 
+export class QueueLoggingConfig extends configSection(LOGGING_SECTION) {
   toJSON(): QueueLoggingConfigJSON {
-    return { logger: this.logger ? 'custom' : 'default', level: this.level };
+    return sectionJSON(LOGGING_SECTION, this);
   }
 }
 
-function loggerService(value: unknown): LoggerService {
+function checkLoggerService(field: string, value: unknown): LoggerService {
   const missing = isObject(value)
     ? REQUIRED_METHODS.filter((method) => typeof value[method] !== 'function')
     : REQUIRED_METHODS;
   if (missing.length > 0) {
     throw new QueueConfigError(
-      'logging.logger',
+      field,
       value,
       `must be a LoggerService; missing ${missing.join(', ')}()`,
     );

@@ -1,142 +1,89 @@
 import type { Cluster, Redis } from 'ioredis';
 import { QueueConfigError } from '../errors.js';
 import {
+  customOption,
   integerAtLeast,
-  keysOf,
-  nonEmptyString,
   nonNegativeDuration,
   positiveDuration,
-  rejectUnknownKeys,
-} from './validate.js';
+  stringOption,
+} from './config-option.js';
+import {
+  configSection,
+  defineSection,
+  sectionJSON,
+  type SectionJSON,
+  type SectionOptions,
+} from './config-section.js';
+import { checkString, isObject } from './validate.js';
 
-export interface QueueRedisOptions {
-  /** `redis://` or `rediss://` (TLS) URL; ignored for connecting when `client` is given. */
-  url?: string;
-  /** An existing connection to reuse (single node, Sentinel or Cluster). */
-  client?: Redis | Cluster;
-  /** Milliseconds allowed for one Redis operation, connecting included. */
-  connectionTimeout?: number;
-  maxConnectionRetries?: number;
-  /** Consecutive Redis failures that open the circuit breaker. */
-  circuitBreakerThreshold?: number;
-  /** Milliseconds the circuit stays open before a trial call. */
-  circuitRecoveryTimeout?: number;
-  keyPrefix?: string;
-  /**
-   * Milliseconds a completed job stays readable with `getJob` (and its operation id taken);
-   * 0 deletes it as soon as it completes, as BullMQ's `removeOnComplete: true` does.
-   */
-  backupTtl?: number;
-  /** Hash tag of every key: one namespace lives in one cluster slot. */
-  namespace?: string;
-}
-
-export interface QueueRedisConfigJSON {
-  url: string;
-  client?: 'provided';
-  connectionTimeout: number;
-  maxConnectionRetries: number;
-  circuitBreakerThreshold: number;
-  circuitRecoveryTimeout: number;
-  keyPrefix: string;
-  backupTtl: number;
-  namespace: string;
-}
-
-const KEYS = keysOf<QueueRedisOptions>({
-  url: true,
-  client: true,
-  connectionTimeout: true,
-  maxConnectionRetries: true,
-  circuitBreakerThreshold: true,
-  circuitRecoveryTimeout: true,
-  keyPrefix: true,
-  backupTtl: true,
-  namespace: true,
-});
-
-const DAY = 86_400_000;
 const MASK = '****';
 
-export class QueueRedisConfig {
-  readonly url: string;
-  readonly client?: Redis | Cluster;
-  readonly connectionTimeout: number;
-  readonly maxConnectionRetries: number;
-  readonly circuitBreakerThreshold: number;
-  readonly circuitRecoveryTimeout: number;
-  readonly keyPrefix: string;
-  readonly backupTtl: number;
-  readonly namespace: string;
+export const REDIS_SECTION = defineSection({
+  name: 'redis',
+  className: 'QueueRedisConfig',
+  options: {
+    url: customOption(
+      { accepts: '`redis://` or `rediss://` URL', check: checkRedisUrl },
+      {
+        default: 'redis://127.0.0.1:6379',
+        description: 'Where Redis is (`rediss://` for TLS); unused when `redis.client` is given.',
+        mask: maskCredentials,
+      },
+    ),
+    client: customOption(
+      { accepts: 'ioredis `Redis` or `Cluster`', check: checkClient },
+      {
+        description:
+          'Your own connection instead of `url`, never closed by the module; with no ioredis `keyPrefix`.',
+        // Its options hold the password: toJSON only says there is one.
+        mask: maskCredentials,
+        show: (client): 'provided' | undefined => (client ? 'provided' : undefined),
+      },
+    ),
+    connectionTimeout: positiveDuration({
+      default: 5000,
+      description:
+        "Bound of every library call to Redis, retries and connecting included; the health check's timeout.",
+    }),
+    maxConnectionRetries: integerAtLeast(0, {
+      default: 3,
+      description: 'Retries of a call that failed for lack of a connection.',
+    }),
+    circuitBreakerThreshold: integerAtLeast(1, {
+      default: 5,
+      description: 'Consecutive failed Redis calls that open the circuit.',
+    }),
+    circuitRecoveryTimeout: positiveDuration({
+      default: 30_000,
+      description: 'How long the circuit stays open before a trial call.',
+    }),
+    keyPrefix: stringOption({
+      default: 'queue:',
+      // Braces would add a second hash tag and break the one-slot-per-namespace rule.
+      forbidden: { pattern: /[{}]/, description: '"{" or "}"' },
+      description: 'Keys are `<keyPrefix>{<namespace>}:<part>`.',
+    }),
+    backupTtl: nonNegativeDuration({
+      default: 7 * 86_400_000,
+      description:
+        'How long a completed job stays readable with `getJob` (its operation id taken); 0 deletes it at once, the fastest.',
+    }),
+    namespace: stringOption({
+      default: 'default',
+      // The namespace is the hash tag itself and a key segment, so no braces nor separators.
+      forbidden: { pattern: /[{}:\s]/, description: '"{", "}", ":" or whitespace' },
+      description: 'Hash tag of every key: one namespace lives in one cluster slot.',
+    }),
+  },
+});
 
-  constructor(options: QueueRedisOptions = {}) {
-    rejectUnknownKeys('redis', options, KEYS);
-    this.url = redisUrl('redis.url', options.url);
-    if (options.client !== undefined) {
-      if (typeof options.client !== 'object' || options.client === null) {
-        throw new QueueConfigError('redis.client', options.client, 'must be an ioredis client');
-      }
-      // Scripts build most keys from redis.keyPrefix; an ioredis prefix would be added to
-      // some of them only, so the library would read and write keys that do not match.
-      const clientPrefix = ioredisKeyPrefix(options.client);
-      if (clientPrefix) {
-        throw new QueueConfigError(
-          'redis.client',
-          `an ioredis client with keyPrefix ${clientPrefix}`,
-          'must have no ioredis keyPrefix: set redis.keyPrefix instead',
-        );
-      }
-      this.client = options.client;
-    }
-    this.connectionTimeout = positiveDuration(
-      'redis.connectionTimeout',
-      options.connectionTimeout,
-      5000,
-    );
-    this.maxConnectionRetries = integerAtLeast(
-      'redis.maxConnectionRetries',
-      options.maxConnectionRetries,
-      0,
-      3,
-    );
-    this.circuitBreakerThreshold = integerAtLeast(
-      'redis.circuitBreakerThreshold',
-      options.circuitBreakerThreshold,
-      1,
-      5,
-    );
-    this.circuitRecoveryTimeout = positiveDuration(
-      'redis.circuitRecoveryTimeout',
-      options.circuitRecoveryTimeout,
-      30_000,
-    );
-    // Braces would add a second hash tag and break the one-slot-per-namespace rule.
-    this.keyPrefix = nonEmptyString('redis.keyPrefix', options.keyPrefix, 'queue:', {
-      pattern: /[{}]/,
-      description: '"{" or "}"',
-    });
-    this.backupTtl = nonNegativeDuration('redis.backupTtl', options.backupTtl, 7 * DAY);
-    // The namespace is the hash tag itself and a key segment, so no braces nor separators.
-    this.namespace = nonEmptyString('redis.namespace', options.namespace, 'default', {
-      pattern: /[{}:\s]/,
-      description: '"{", "}", ":" or whitespace',
-    });
-    Object.freeze(this);
-  }
+export type QueueRedisOptions = SectionOptions<typeof REDIS_SECTION.options>;
+export type QueueRedisConfigJSON = SectionJSON<typeof REDIS_SECTION.options>;
 
+export class QueueRedisConfig extends configSection(REDIS_SECTION) {
   /** Safe to log: the password is masked and the client is only mentioned. */
   toJSON(): QueueRedisConfigJSON {
-    return {
-      url: maskUrlPassword(this.url),
-      ...(this.client ? { client: 'provided' as const } : {}),
-      connectionTimeout: this.connectionTimeout,
-      maxConnectionRetries: this.maxConnectionRetries,
-      circuitBreakerThreshold: this.circuitBreakerThreshold,
-      circuitRecoveryTimeout: this.circuitRecoveryTimeout,
-      keyPrefix: this.keyPrefix,
-      backupTtl: this.backupTtl,
-      namespace: this.namespace,
-    };
+    return sectionJSON(REDIS_SECTION, this);
   }
 
   // console.log and Nest's logger use util.inspect, which would otherwise print the password.
@@ -148,7 +95,7 @@ export class QueueRedisConfig {
 /**
  * Replaces the password of a URL (and a `password` query parameter, which ioredis also
  * reads) with `****`. Strings that are not parseable URLs but still look like they carry
- * credentials (`user:pass@host`) lose everything before the `@`.
+ * credentials (`user:pass@host`) keep the user and lose everything up to the last `@`.
  */
 export function maskUrlPassword(url: string): string {
   let parsed: URL | undefined;
@@ -169,29 +116,53 @@ export function maskUrlPassword(url: string): string {
     }
     return changed ? parsed.href : url;
   }
-  return url.includes('@') ? url.replace(/^([a-z][a-z\d+.-]*:\/\/)?[^@]*@/i, `$1${MASK}@`) : url;
+  const credentials = /^([a-z][a-z\d+.-]*:\/\/)?(.*)@/is.exec(url);
+  if (!credentials) return url;
+  const [whole, scheme = '', userInfo = ''] = credentials;
+  const colon = userInfo.indexOf(':');
+  const user = colon === -1 ? '' : userInfo.slice(0, colon + 1);
+  return `${scheme}${user}${MASK}@${url.slice(whole.length)}`;
 }
 
-function redisUrl(field: string, value: unknown): string {
-  const url = nonEmptyString(field, value, 'redis://127.0.0.1:6379');
+/** A URL-looking string may be given anywhere a connection is expected: mask it. */
+function maskCredentials(value: unknown): unknown {
+  return typeof value === 'string' ? maskUrlPassword(value) : value;
+}
+
+function checkRedisUrl(field: string, value: unknown): string {
+  const url = checkString(field, value);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new QueueConfigError(field, maskUrlPassword(url), 'must be a valid URL');
+    throw new QueueConfigError(field, url, 'must be a valid URL');
   }
-  // Error values are printed in messages, so they carry the masked URL, never the password.
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new QueueConfigError(field, maskUrlPassword(url), 'must use redis:// or rediss://');
+    throw new QueueConfigError(field, url, 'must use redis:// or rediss://');
   }
-  if (parsed.hostname === '') {
-    throw new QueueConfigError(field, maskUrlPassword(url), 'must name a host');
-  }
+  if (parsed.hostname === '') throw new QueueConfigError(field, url, 'must name a host');
   return url;
+}
+
+function checkClient(field: string, value: unknown): Redis | Cluster {
+  if (!isObject(value)) throw new QueueConfigError(field, value, 'must be an ioredis client');
+  const client = value as unknown as Redis | Cluster;
+  // Scripts build most keys from redis.keyPrefix; an ioredis prefix would be added to
+  // some of them only, so the library would read and write keys that do not match.
+  const clientPrefix = ioredisKeyPrefix(client);
+  if (clientPrefix) {
+    throw new QueueConfigError(
+      field,
+      'an ioredis client with a keyPrefix',
+      `must have no ioredis keyPrefix (it has keyPrefix ${clientPrefix}): set redis.keyPrefix instead`,
+    );
+  }
+  return client;
 }
 
 /** The `keyPrefix` option of an ioredis `Redis` or `Cluster`, if it has one. */
 function ioredisKeyPrefix(client: Redis | Cluster): string | undefined {
-  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
-  return options.keyPrefix || options.redisOptions?.keyPrefix;
+  const options = client.options as
+    { keyPrefix?: string; redisOptions?: { keyPrefix?: string } } | undefined;
+  return options?.keyPrefix || options?.redisOptions?.keyPrefix;
 }

@@ -1,173 +1,163 @@
 import { QueueConfigError } from '../errors.js';
 import {
+  derived,
+  type ConfigOption,
+  formatDuration,
   fraction,
   integerAtLeast,
-  keysOf,
+  ITEMS,
   listOf,
   nonNegativeDuration,
   numberAtLeast,
   oneOf,
   positiveDuration,
-  rejectUnknownKeys,
-} from './validate.js';
+} from './config-option.js';
+import {
+  configSection,
+  defineSection,
+  type Flatten,
+  type SectionJSON,
+  type SectionOptions,
+} from './config-section.js';
+import { rejectUnknownKeys } from './validate.js';
 
 export type QueueRetryStrategy = 'fixed' | 'exponential' | 'custom';
 
-/** Every duration is in milliseconds. */
-export interface QueueRetryOptions {
-  /** Inferred when omitted: `delays` given -> custom, `delay` given -> fixed, else exponential. */
-  strategy?: QueueRetryStrategy;
-  /** Every attempt counts, the first included; 1 means no retry. */
-  maxAttempts?: number;
-  /** Total time budget from the first attempt; no retry starts once it is spent. */
-  timeout?: number;
-  /** fixed: wait between attempts. */
-  delay?: number;
-  /** exponential: growth factor per attempt. */
-  base?: number;
-  /** exponential: wait after the first failure. */
-  minDelay?: number;
-  /** exponential: cap on the wait. */
-  maxDelay?: number;
-  /** custom: wait after failure n is `delays[n - 1]`, the last one repeating. */
-  delays?: readonly number[];
-  /** Spread of the random variation, 0..1: a delay d becomes uniform in [d(1-j), d(1+j)]. */
-  jitter?: number;
-}
-
-interface RetryCommonOptions {
-  maxAttempts?: number;
-  timeout?: number;
-  jitter?: number;
-}
-
-export interface FixedRetryOptions extends RetryCommonOptions {
-  delay: number;
-}
-
-export interface ExponentialRetryOptions extends RetryCommonOptions {
-  base?: number;
-  minDelay?: number;
-  maxDelay?: number;
-}
-
-export interface CustomRetryOptions extends RetryCommonOptions {
-  delays: readonly number[];
-  /** Defaults to `delays.length + 1`: one retry per listed delay. */
-  maxAttempts?: number;
-}
-
-interface RetryPlanCommon {
-  maxAttempts: number;
-  /** Absent when there is no budget (JSON has no `undefined`). */
-  timeout?: number;
-  jitter: number;
-}
-
-export interface FixedRetryPlan extends RetryPlanCommon {
-  strategy: 'fixed';
-  delay: number;
-}
-
-export interface ExponentialRetryPlan extends RetryPlanCommon {
-  strategy: 'exponential';
-  base: number;
-  minDelay: number;
-  maxDelay: number;
-}
-
-export interface CustomRetryPlan extends RetryPlanCommon {
-  strategy: 'custom';
-  delays: number[];
-}
-
-/** The JSON form of a retry config, as stored with each job. */
-export type QueueRetryPlan = FixedRetryPlan | ExponentialRetryPlan | CustomRetryPlan;
-
-const KEYS = keysOf<QueueRetryOptions>({
-  strategy: true,
-  maxAttempts: true,
-  timeout: true,
-  delay: true,
-  base: true,
-  minDelay: true,
-  maxDelay: true,
-  delays: true,
-  jitter: true,
-});
-
 const STRATEGIES = ['fixed', 'exponential', 'custom'] as const satisfies QueueRetryStrategy[];
+
+/** What every retry plan holds, whatever its strategy. */
+const COMMON_FIELDS = ['maxAttempts', 'timeout', 'jitter'] as const;
 
 // A field of another strategy is almost surely a mistake (it would be silently ignored).
 const STRATEGY_FIELDS = {
   fixed: ['delay'],
   exponential: ['base', 'minDelay', 'maxDelay'],
   custom: ['delays'],
-} as const satisfies Record<QueueRetryStrategy, readonly (keyof QueueRetryOptions)[]>;
+} as const satisfies Record<QueueRetryStrategy, readonly string[]>;
 
 const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_MAX_DELAY = 60_000;
+/** The budget of the module's retry plan when `retry` is omitted (see `QueueConfig`). */
+export const MODULE_RETRY_TIMEOUT = 3_600_000;
 
-export class QueueRetryConfig {
-  readonly strategy: QueueRetryStrategy;
-  readonly maxAttempts: number;
-  readonly timeout?: number;
-  readonly delay: number;
-  readonly base: number;
-  readonly minDelay: number;
-  readonly maxDelay: number;
-  readonly delays?: readonly number[];
-  readonly jitter: number;
-
-  constructor(options: QueueRetryOptions = {}) {
-    rejectUnknownKeys('retry', options, KEYS);
-    this.strategy = oneOf('retry.strategy', options.strategy, STRATEGIES, inferStrategy(options));
-    rejectForeignFields(this.strategy, options);
-
-    this.delay = nonNegativeDuration('retry.delay', options.delay, 1000);
-    this.base = numberAtLeast('retry.base', options.base, 1, 2);
-    this.minDelay = nonNegativeDuration('retry.minDelay', options.minDelay, 1000);
-    // The default cap must not contradict a larger minDelay the user chose.
-    this.maxDelay = nonNegativeDuration(
-      'retry.maxDelay',
-      options.maxDelay,
-      Math.max(DEFAULT_MAX_DELAY, this.minDelay),
-    );
-    if (this.maxDelay < this.minDelay) {
+/** Every duration is in milliseconds. */
+export const RETRY_SECTION = defineSection({
+  name: 'retry',
+  className: 'QueueRetryConfig',
+  options: {
+    strategy: oneOf(STRATEGIES, {
+      // The seed writes `QueueRetryConfig(delays=[...])` without naming a strategy.
+      default: derived(
+        '`custom` with `delays`, `fixed` with `delay`, else `exponential`',
+        (_: unknown, retry: { delays?: unknown; delay?: unknown }): QueueRetryStrategy =>
+          retry.delays !== undefined
+            ? 'custom'
+            : retry.delay !== undefined
+              ? 'fixed'
+              : 'exponential',
+      ),
+      description: 'How the wait between attempts grows.',
+    }),
+    maxAttempts: integerAtLeast(1, {
+      default: derived(
+        `${DEFAULT_MAX_ATTEMPTS}; with \`delays\`, one per delay plus the first attempt`,
+        (_: unknown, retry: { delays?: readonly number[] }) =>
+          retry.delays !== undefined ? retry.delays.length + 1 : DEFAULT_MAX_ATTEMPTS,
+      ),
+      description: 'Every attempt counts, the first included; 1 means no retry.',
+    }),
+    timeout: positiveDuration({
+      defaultText: `none; ${formatDuration(MODULE_RETRY_TIMEOUT)} when \`retry\` is omitted`,
+      description: 'Time budget from the first attempt: no retry starts once it is spent.',
+    }),
+    jitter: fraction({
+      default: 0,
+      description: 'Random spread: a wait `d` becomes uniform in `[d(1-jitter), d(1+jitter)]`.',
+    }),
+    delay: nonNegativeDuration({
+      default: 1000,
+      description: '`fixed`: the wait after every failed attempt.',
+    }),
+    base: numberAtLeast(1, {
+      default: 2,
+      description: '`exponential`: growth factor of the wait per attempt.',
+    }),
+    minDelay: nonNegativeDuration({
+      default: 1000,
+      description: '`exponential`: the wait after the first failure.',
+    }),
+    maxDelay: nonNegativeDuration({
+      // The default cap must not contradict a larger minDelay the user chose.
+      default: derived(
+        `${formatDuration(DEFAULT_MAX_DELAY)}, or \`minDelay\` if larger`,
+        (retry: { minDelay: number }) => Math.max(DEFAULT_MAX_DELAY, retry.minDelay),
+      ),
+      description: '`exponential`: cap on the wait.',
+    }),
+    delays: listOf(ITEMS.duration, {
+      description: '`custom`: the wait after failure n is `delays[n - 1]`, the last one repeating.',
+      show: (delays) => delays && [...delays],
+    }),
+  },
+  check(retry, given) {
+    rejectForeignFields(retry.strategy, given);
+    if (retry.maxDelay < retry.minDelay) {
       throw new QueueConfigError(
         'retry.maxDelay',
-        options.maxDelay,
-        `must be >= minDelay (${this.minDelay})`,
+        given.maxDelay,
+        `must be >= minDelay (${retry.minDelay})`,
       );
     }
-
-    const delays = listOf(
-      'retry.delays',
-      options.delays,
-      (field, delay) => nonNegativeDuration(field, delay, 0),
-      undefined,
-    );
-    if (this.strategy === 'custom' && (delays === undefined || delays.length === 0)) {
+    if (retry.strategy === 'custom' && !retry.delays?.length) {
       throw new QueueConfigError(
         'retry.delays',
-        options.delays,
+        given.delays,
         'must be a non-empty array for the "custom" strategy',
       );
     }
-    if (delays !== undefined) this.delays = delays;
+  },
+});
 
-    this.maxAttempts = integerAtLeast(
-      'retry.maxAttempts',
-      options.maxAttempts,
-      1,
-      delays !== undefined ? delays.length + 1 : DEFAULT_MAX_ATTEMPTS,
-    );
-    const timeout = positiveDuration('retry.timeout', options.timeout, undefined);
-    if (timeout !== undefined) this.timeout = timeout;
-    this.jitter = fraction('retry.jitter', options.jitter, 0);
-    Object.freeze(this);
-  }
+const RETRY_KEYS = new Set(Object.keys(RETRY_SECTION.options));
 
+type PlanOption = readonly [key: string, option: ConfigOption<unknown, unknown>];
+
+/** The options a plan of one strategy holds, with how toJSON shows each. */
+function planOptions(strategy: QueueRetryStrategy): readonly PlanOption[] {
+  const keys = [...COMMON_FIELDS, ...STRATEGY_FIELDS[strategy]];
+  return keys.map((key) => [key, RETRY_SECTION.options[key]]);
+}
+
+const PLAN_OPTIONS: Record<QueueRetryStrategy, readonly PlanOption[]> = {
+  fixed: planOptions('fixed'),
+  exponential: planOptions('exponential'),
+  custom: planOptions('custom'),
+};
+
+export type QueueRetryOptions = SectionOptions<typeof RETRY_SECTION.options>;
+
+type CommonOptions = Pick<QueueRetryOptions, (typeof COMMON_FIELDS)[number]>;
+export type FixedRetryOptions = Flatten<CommonOptions & Required<Pick<QueueRetryOptions, 'delay'>>>;
+export type ExponentialRetryOptions = Flatten<
+  CommonOptions & Pick<QueueRetryOptions, 'base' | 'minDelay' | 'maxDelay'>
+>;
+/** `maxAttempts` defaults to `delays.length + 1`: one retry per listed delay. */
+export type CustomRetryOptions = Flatten<
+  CommonOptions & Required<Pick<QueueRetryOptions, 'delays'>>
+>;
+
+type RetryJSON = SectionJSON<typeof RETRY_SECTION.options>;
+type PlanOf<S extends QueueRetryStrategy> = Flatten<
+  { strategy: S } & Pick<RetryJSON, (typeof COMMON_FIELDS)[number]> &
+    Required<Pick<RetryJSON, (typeof STRATEGY_FIELDS)[S][number]>>
+>;
+export type FixedRetryPlan = PlanOf<'fixed'>;
+export type ExponentialRetryPlan = PlanOf<'exponential'>;
+export type CustomRetryPlan = PlanOf<'custom'>;
+/** The JSON form of a retry config, as stored with each job. */
+export type QueueRetryPlan = FixedRetryPlan | ExponentialRetryPlan | CustomRetryPlan;
+
+export class QueueRetryConfig extends configSection(RETRY_SECTION) {
   static fixed(options: FixedRetryOptions): QueueRetryConfig {
     return new QueueRetryConfig({ ...options, strategy: 'fixed' });
   }
@@ -185,7 +175,11 @@ export class QueueRetryConfig {
    * is validated like any user option; a plan must name its strategy and attempt count.
    */
   static fromJSON(plan: unknown): QueueRetryConfig {
-    rejectUnknownKeys('retry', plan, KEYS);
+    rejectUnknownKeys(plan, {
+      section: 'retry',
+      expected: 'an object (a retry plan)',
+      allowed: RETRY_KEYS,
+    });
     for (const field of ['strategy', 'maxAttempts'] as const) {
       if (plan[field] === undefined) {
         throw new QueueConfigError(`retry.${field}`, undefined, 'a retry plan must include it');
@@ -216,25 +210,13 @@ export class QueueRetryConfig {
 
   /** Only the fields of the chosen strategy, so the plan stays small and JSON-safe. */
   toJSON(): QueueRetryPlan {
-    const common: RetryPlanCommon = {
-      maxAttempts: this.maxAttempts,
-      ...(this.timeout !== undefined ? { timeout: this.timeout } : {}),
-      jitter: this.jitter,
-    };
-    switch (this.strategy) {
-      case 'fixed':
-        return { strategy: 'fixed', ...common, delay: this.delay };
-      case 'exponential':
-        return {
-          strategy: 'exponential',
-          ...common,
-          base: this.base,
-          minDelay: this.minDelay,
-          maxDelay: this.maxDelay,
-        };
-      case 'custom':
-        return { strategy: 'custom', ...common, delays: [...(this.delays ?? [])] };
+    const values = this as unknown as Readonly<Record<string, unknown>>;
+    const plan: Record<string, unknown> = { strategy: this.strategy };
+    for (const [key, option] of PLAN_OPTIONS[this.strategy]) {
+      const shown = option.show(values[key]);
+      if (shown !== undefined) plan[key] = shown;
     }
+    return plan as QueueRetryPlan;
   }
 
   private baseDelay(attempt: number): number {
@@ -254,21 +236,17 @@ export class QueueRetryConfig {
   }
 }
 
-// The seed writes `QueueRetryConfig(delays=[...])` without naming a strategy.
-function inferStrategy(options: QueueRetryOptions): QueueRetryStrategy {
-  if (options.delays !== undefined) return 'custom';
-  if (options.delay !== undefined) return 'fixed';
-  return 'exponential';
-}
-
-function rejectForeignFields(strategy: QueueRetryStrategy, options: QueueRetryOptions): void {
+function rejectForeignFields(
+  strategy: QueueRetryStrategy,
+  given: Readonly<Record<string, unknown>>,
+): void {
   for (const other of STRATEGIES) {
     if (other === strategy) continue;
     for (const field of STRATEGY_FIELDS[other]) {
-      if (options[field] !== undefined) {
+      if (given[field] !== undefined) {
         throw new QueueConfigError(
           `retry.${field}`,
-          options[field],
+          given[field],
           `applies only to the "${other}" strategy, but this config uses "${strategy}"`,
         );
       }

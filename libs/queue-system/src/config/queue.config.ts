@@ -1,29 +1,30 @@
 import {
+  LOGGING_SECTION,
   QueueLoggingConfig,
   type QueueLoggingConfigJSON,
   type QueueLoggingOptions,
 } from './queue-logging.config.js';
 import {
-  QueueMetricsConfig,
-  type QueueMetricsConfigJSON,
-  type QueueMetricsOptions,
-} from './queue-metrics.config.js';
-import {
   QueueRedisConfig,
+  REDIS_SECTION,
   type QueueRedisConfigJSON,
   type QueueRedisOptions,
 } from './queue-redis.config.js';
 import {
+  MODULE_RETRY_TIMEOUT,
   QueueRetryConfig,
+  RETRY_SECTION,
   type QueueRetryOptions,
   type QueueRetryPlan,
 } from './queue-retry.config.js';
 import {
   QueueWorkerConfig,
+  WORKER_SECTION,
   type QueueWorkerConfigJSON,
   type QueueWorkerOptions,
 } from './queue-worker.config.js';
-import { keysOf, rejectUnknownKeys } from './validate.js';
+import type { OptionDeclarations } from './config-section.js';
+import { rejectUnknownKeys } from './validate.js';
 
 /** Each section is either a config instance (kept as is) or its plain options. */
 export interface QueueOptions {
@@ -31,7 +32,6 @@ export interface QueueOptions {
   worker?: QueueWorkerOptions | QueueWorkerConfig;
   /** Defaults to exponential backoff, 5 attempts within one hour. */
   retry?: QueueRetryOptions | QueueRetryConfig;
-  metrics?: QueueMetricsOptions | QueueMetricsConfig;
   logging?: QueueLoggingOptions | QueueLoggingConfig;
 }
 
@@ -39,27 +39,27 @@ export interface QueueConfigJSON {
   redis: QueueRedisConfigJSON;
   worker: QueueWorkerConfigJSON;
   retry: QueueRetryPlan;
-  metrics: QueueMetricsConfigJSON;
   logging: QueueLoggingConfigJSON;
 }
 
-const KEYS = keysOf<QueueOptions>({
-  redis: true,
-  worker: true,
-  retry: true,
-  metrics: true,
-  logging: true,
-});
+/** Every section's declarations, in the order of the README's configuration table. */
+export const CONFIG_SECTIONS: readonly { name: string; options: OptionDeclarations }[] = [
+  REDIS_SECTION,
+  WORKER_SECTION,
+  RETRY_SECTION,
+  LOGGING_SECTION,
+];
+
+const SECTIONS = new Set(CONFIG_SECTIONS.map((section) => section.name));
 
 export class QueueConfig {
   readonly redis: QueueRedisConfig;
   readonly worker: QueueWorkerConfig;
   readonly retry: QueueRetryConfig;
-  readonly metrics: QueueMetricsConfig;
   readonly logging: QueueLoggingConfig;
 
   constructor(options: QueueOptions = {}) {
-    rejectUnknownKeys('', options, KEYS);
+    rejectUnknownKeys(options, { section: '', expected: 'an object', allowed: SECTIONS });
     this.redis =
       options.redis instanceof QueueRedisConfig
         ? options.redis
@@ -72,12 +72,8 @@ export class QueueConfig {
       options.retry instanceof QueueRetryConfig
         ? options.retry
         : options.retry === undefined
-          ? QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3600_000 })
+          ? QueueRetryConfig.exponential({ maxAttempts: 5, timeout: MODULE_RETRY_TIMEOUT })
           : new QueueRetryConfig(options.retry);
-    this.metrics =
-      options.metrics instanceof QueueMetricsConfig
-        ? options.metrics
-        : new QueueMetricsConfig(options.metrics);
     this.logging =
       options.logging instanceof QueueLoggingConfig
         ? options.logging
@@ -91,7 +87,6 @@ export class QueueConfig {
       redis: this.redis.toJSON(),
       worker: this.worker.toJSON(),
       retry: this.retry.toJSON(),
-      metrics: this.metrics.toJSON(),
       logging: this.logging.toJSON(),
     };
   }

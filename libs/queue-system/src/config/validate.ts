@@ -1,12 +1,12 @@
 import { QueueConfigError } from '../errors.js';
 
 /*
- * Every config check lives here so that each rule (and its error message) is written once.
- * A helper takes the dotted field path, the raw value and a fallback used when the value is
- * `undefined`; passing `undefined` as the fallback keeps the field optional.
+ * The rules a config value can be held to, each with the words its error message and the
+ * README use. A check takes the dotted field path and a value that was given (never
+ * `undefined`: an omitted option gets its default before any check runs).
  */
 
-interface NumberRule {
+export interface NumberRule {
   min: number;
   /** `min` itself is refused (durations that must be > 0). */
   minExclusive?: boolean;
@@ -14,84 +14,35 @@ interface NumberRule {
   integer?: boolean;
 }
 
-function checkNumber<F extends number | undefined>(
-  field: string,
-  value: unknown,
-  fallback: F,
-  rule: NumberRule,
-): number | F {
-  if (value === undefined) return fallback;
-  const kind = rule.integer ? 'an integer' : 'a finite number';
+/** The bounds of a number rule, as in `>= 1` or `>= 0 and <= 1`. */
+export function numberBounds(rule: NumberRule): string {
   const lower = `${rule.minExclusive ? '>' : '>='} ${rule.min}`;
-  const expected =
-    rule.max === undefined ? `${kind} ${lower}` : `${kind} ${lower} and <= ${rule.max}`;
+  return rule.max === undefined ? lower : `${lower} and <= ${rule.max}`;
+}
+
+export function checkNumber(field: string, value: unknown, rule: NumberRule): number {
   const valid =
     typeof value === 'number' &&
     (rule.integer ? Number.isInteger(value) : Number.isFinite(value)) &&
     (rule.minExclusive ? value > rule.min : value >= rule.min) &&
     (rule.max === undefined || value <= rule.max);
-  if (!valid) throw new QueueConfigError(field, value, `must be ${expected}`);
+  if (!valid) {
+    const kind = rule.integer ? 'an integer' : 'a finite number';
+    throw new QueueConfigError(field, value, `must be ${kind} ${numberBounds(rule)}`);
+  }
   return value;
 }
 
-/** Milliseconds, strictly positive (a zero timeout would fire before any work starts). */
-export function positiveDuration<F extends number | undefined>(
-  field: string,
-  value: unknown,
-  fallback: F,
-): number | F {
-  return checkNumber(field, value, fallback, { min: 0, minExclusive: true });
-}
-
-/** Milliseconds, zero allowed (no delay, no grace period). */
-export function nonNegativeDuration<F extends number | undefined>(
-  field: string,
-  value: unknown,
-  fallback: F,
-): number | F {
-  return checkNumber(field, value, fallback, { min: 0 });
-}
-
-export function integerAtLeast<F extends number | undefined>(
-  field: string,
-  value: unknown,
-  min: number,
-  fallback: F,
-): number | F {
-  return checkNumber(field, value, fallback, { min, integer: true });
-}
-
-export function numberAtLeast<F extends number | undefined>(
-  field: string,
-  value: unknown,
-  min: number,
-  fallback: F,
-): number | F {
-  return checkNumber(field, value, fallback, { min });
-}
-
-/** A ratio between 0 and 1 inclusive. */
-export function fraction<F extends number | undefined>(
-  field: string,
-  value: unknown,
-  fallback: F,
-): number | F {
-  return checkNumber(field, value, fallback, { min: 0, max: 1 });
-}
-
-export function booleanOption(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
+export function checkBoolean(field: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new QueueConfigError(field, value, 'must be a boolean');
   return value;
 }
 
-export function oneOf<const T extends string>(
+export function checkOneOf<const T extends string>(
   field: string,
   value: unknown,
   allowed: readonly T[],
-  fallback: T,
 ): T {
-  if (value === undefined) return fallback;
   const match = allowed.find((candidate) => candidate === value);
   if (match === undefined) {
     throw new QueueConfigError(field, value, `must be one of ${allowed.map(quote).join(', ')}`);
@@ -105,13 +56,11 @@ export interface ForbiddenCharacters {
   description: string;
 }
 
-export function nonEmptyString(
+export function checkString(
   field: string,
   value: unknown,
-  fallback: string,
   forbidden?: ForbiddenCharacters,
 ): string {
-  if (value === undefined) return fallback;
   if (typeof value !== 'string' || value.length === 0) {
     throw new QueueConfigError(field, value, 'must be a non-empty string');
   }
@@ -123,20 +72,17 @@ export function nonEmptyString(
 
 /**
  * An array checked item by item; an item's error names its index (`retry.delays[2]`) so the
- * user sees which entry is wrong. Items are never `undefined` by the time `checkItem` runs,
- * so its fallback is never used. The result is a frozen copy, so later mutation of the
+ * user sees which entry is wrong. The result is a frozen copy, so later mutation of the
  * caller's array cannot change a validated config.
  */
-export function listOf<T, F extends readonly T[] | undefined>(
+export function checkList<T>(
   field: string,
   value: unknown,
   checkItem: (itemField: string, item: unknown) => T,
-  fallback: F,
-): readonly T[] | F {
-  if (value === undefined) return fallback;
+): readonly T[] {
   if (!Array.isArray(value)) throw new QueueConfigError(field, value, 'must be an array');
   const items: unknown[] = value;
-  // Array.from visits holes too; an undefined entry must not fall back to a default.
+  // Array.from visits holes too; an undefined entry must not pass as an omitted option.
   return Object.freeze(
     Array.from(items, (item, index) => {
       const itemField = `${field}[${index}]`;
@@ -150,40 +96,62 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** How a section's options must be given: what to name, and whether a value may be a secret. */
+export interface OptionsShape {
+  /** The section's path (`redis`), or '' for the top-level options. */
+  section: string;
+  /** What the error says is expected instead of a non-object. */
+  expected: string;
+  allowed: ReadonlySet<string>;
+  /** A value given in place of the section may be one of its secrets: kept off the error. */
+  mayHoldSecret?: boolean;
+}
+
 /**
  * Asserts that `options` is an object whose keys are all known. Typos would otherwise be
- * silently replaced by defaults; the seed's snake_case names are the likeliest ones, so a
- * key that matches a known one once case and separators are ignored gets a suggestion.
- * An empty `section` means top-level options, whose keys are their own paths.
+ * silently replaced by defaults.
  */
 export function rejectUnknownKeys<T>(
-  section: string,
   options: T,
-  allowed: readonly string[],
+  shape: OptionsShape,
 ): asserts options is T & Record<string, unknown> {
-  if (!isObject(options)) {
-    throw new QueueConfigError(section || 'options', options, 'must be an object');
-  }
+  rejectNonObject(options, shape);
   for (const key of Object.keys(options)) {
-    if (allowed.includes(key)) continue;
-    const suggestion = allowed.find((known) => normalizeKey(known) === normalizeKey(key));
-    const hint = suggestion
-      ? `did you mean ${quote(suggestion)}?`
-      : `expected one of ${allowed.map(quote).join(', ')}`;
-    const field = section ? `${section}.${key}` : key;
-    throw new QueueConfigError(field, options[key], `unknown option; ${hint}`);
+    if (!shape.allowed.has(key)) throw unknownKey(shape, key);
   }
 }
 
-/** The keys of an options interface, written as a record so the compiler flags a missing one. */
-export function keysOf<T extends object>(keys: Record<keyof T, true>): readonly string[] {
-  return Object.freeze(Object.keys(keys));
+/** A value given in place of a whole section may be its secret (a URL): only its type is named. */
+export function rejectNonObject<T>(
+  options: T,
+  shape: OptionsShape,
+): asserts options is T & Record<string, unknown> {
+  if (!isObject(options)) {
+    throw new QueueConfigError(shape.section || 'options', options, `must be ${shape.expected}`, {
+      withhold: shape.mayHoldSecret,
+    });
+  }
+}
+
+/**
+ * The error for a key the section does not know. The seed's snake_case names are the likeliest
+ * typos, so a key that matches a known one once case and separators are ignored gets a
+ * suggestion. The key is named but its value never kept: `password` is a likely one.
+ */
+export function unknownKey(shape: OptionsShape, key: string): QueueConfigError {
+  const known = [...shape.allowed];
+  const suggestion = known.find((name) => normalizeKey(name) === normalizeKey(key));
+  const hint = suggestion
+    ? `did you mean ${quote(suggestion)}?`
+    : `expected one of ${known.map(quote).join(', ')}`;
+  const field = shape.section ? `${shape.section}.${key}` : key;
+  return new QueueConfigError(field, undefined, `unknown option; ${hint}`);
 }
 
 function normalizeKey(key: string): string {
   return key.replace(/[_-]/g, '').toLowerCase();
 }
 
-function quote(text: string): string {
+export function quote(text: string): string {
   return `"${text}"`;
 }
