@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -43,12 +44,22 @@ const reversingSerializer: JobSerializer = {
   deserialize: (text) => JSON.parse(text.split('').toReversed().join('')) as unknown,
 };
 
+/** A serializer whose error quotes the entity, as a validating one might. */
+const quotingSerializer: JobSerializer = {
+  name: 'quoting',
+  serialize: (entity) => {
+    throw new Error(`refused ${JSON.stringify(entity)}`);
+  },
+  deserialize: (text) => text,
+};
+
 function notDecorated() {}
 
+/** Keys under a prefix, less the namespace's layout version, which the app writes at boot. */
 async function keysUnder(prefix: string): Promise<string[]> {
   const redis = rawRedis();
   try {
-    return await redis.keys(`${prefix}*`);
+    return (await redis.keys(`${prefix}*`)).filter((key) => !key.endsWith('}:layout'));
   } finally {
     redis.disconnect();
   }
@@ -101,9 +112,59 @@ describe('bad input', () => {
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QueueInputError);
       expect((error as QueueInputError).field).toBe(field);
+      expect((error as QueueInputError).message).toContain(`"${field}"`);
       expect(await keysUnder(t.keyPrefix)).toEqual([]);
     },
   );
+
+  it('names the field and the type of a bad value, never the value (it may be personal data)', async () => {
+    const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });
+    apps.push(t);
+    const personal = 'ada@example.com';
+    const digits = '4150000123456789';
+    const refusal = async (patch: Record<string, unknown>) => {
+      const error = await t.queue
+        .enqueue({ processor: 'known', ...patch } as never)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(QueueInputError);
+      return error as QueueInputError;
+    };
+
+    const entities: [Record<string, unknown>, string][] = [
+      [{ entity: { email: personal, total: 10n } }, '(an object)'],
+      [{ entity: BigInt(digits) }, '(a bigint)'],
+      [{ entity: { email: personal }, customSerializer: quotingSerializer }, '(an object)'],
+    ];
+    for (const [patch, type] of entities) {
+      const error = await refusal(patch);
+      expect(error.field).toBe('entity');
+      expect(error.message).toContain(`"entity" ${type}: cannot be serialized`);
+      // Loggers print an error's own properties and its cause too, not only its message.
+      const logged = inspect(error, { depth: 10 });
+      expect(logged).not.toContain(personal);
+      expect(logged).not.toContain(digits);
+    }
+
+    const options: [Record<string, unknown>, string][] = [
+      [{ operationId: `${personal} 1` }, 'operationId'],
+      [{ queueName: `${personal} q` }, 'queueName'],
+      [{ deduplicationKey: `{${personal}}` }, 'deduplicationKey'],
+      [{ tenant: `${personal} t` }, 'tenant'],
+    ];
+    for (const [patch, field] of options) {
+      const error = await refusal({ entity: 1, ...patch });
+      expect(error.field).toBe(field);
+      expect(error.message).toContain(`"${field}" (a string)`);
+      expect(error.message).not.toContain(personal);
+    }
+
+    const batch = await t.queue
+      .enqueueBatch({ entities: [1, { email: personal, total: 1n }], processor: 'known' })
+      .catch((e: unknown) => e);
+    expect((batch as QueueInputError).field).toBe('entity');
+    expect(inspect(batch, { depth: 10 })).not.toContain(personal);
+    expect(await keysUnder(t.keyPrefix)).toEqual([]);
+  });
 
   it('rejects bad retry options at enqueue with QueueConfigError', async () => {
     const t = await createQueueApp([KnownJobs], { worker: { autoStart: false } });

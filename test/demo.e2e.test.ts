@@ -9,6 +9,8 @@ import { sleep } from './support/queue-test-app.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTION_TIMEOUT_MS = 1000;
+// Redis asks for it, so the demo's REDIS_URL carries a password that its output must not show.
+const REDIS_PASSWORD = 'demo-e2e-secret';
 
 interface HealthBody {
   status: string;
@@ -38,6 +40,11 @@ describe('demo app (child process, real HTTP)', () => {
   let child: ChildProcess;
   let baseUrl: string;
   let output = '';
+
+  function startRedis(): Promise<EmbeddedRedis> {
+    const extraArgs = ['--requirepass', REDIS_PASSWORD];
+    return new EmbeddedRedis({ dataDir, port: redisPort, extraArgs }).start();
+  }
 
   async function request(path: string, init: RequestInit = {}) {
     const response = await fetch(`${baseUrl}${path}`, {
@@ -83,7 +90,7 @@ describe('demo app (child process, real HTTP)', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'nqs-demo-e2e-'));
     redisPort = await findFreePort();
-    redis = await new EmbeddedRedis({ dataDir, port: redisPort }).start();
+    redis = await startRedis();
     const appPort = await findFreePort();
     baseUrl = `http://127.0.0.1:${appPort}`;
 
@@ -96,7 +103,7 @@ describe('demo app (child process, real HTTP)', () => {
         env: {
           ...env,
           PORT: String(appPort),
-          REDIS_URL: redis.url,
+          REDIS_URL: redis.url.replace('redis://', `redis://:${REDIS_PASSWORD}@`),
           QUEUE_CONNECTION_TIMEOUT_MS: String(CONNECTION_TIMEOUT_MS),
           NO_COLOR: '1',
         },
@@ -215,7 +222,7 @@ describe('demo app (child process, real HTTP)', () => {
     // of the ceiling is room for a loaded machine.
     expect(elapsed).toBeLessThan(CONNECTION_TIMEOUT_MS + 4_000);
 
-    redis = await new EmbeddedRedis({ dataDir, port: redisPort }).start();
+    redis = await startRedis();
     const recoveredAt = Date.now();
     await eventually('/health to answer 200 again', 15_000, async () => {
       const { status } = await request('/health');
@@ -230,5 +237,10 @@ describe('demo app (child process, real HTTP)', () => {
     });
     const invoice = await completedJob((body as Record<string, string>).invoiceJobId!);
     expect(invoice.result?.total).toBe(12.5);
+  });
+
+  it('logs where its Redis is without the password, through start-up and an outage', () => {
+    expect(output).toContain(`Queue Redis: redis://:****@127.0.0.1:${redisPort}`);
+    expect(output).not.toContain(REDIS_PASSWORD);
   });
 });

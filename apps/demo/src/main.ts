@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { maskUrlPassword } from 'nest-queue-system';
 import { EmbeddedRedis } from '../../../libs/embedded-redis/src/embedded-redis.js';
 import { AppModule } from './app.module.js';
 
@@ -31,7 +32,7 @@ async function bootstrap(): Promise<void> {
   if (embedded) stopRedisAfterApp(app, embedded);
 
   logger.log(`Demo listening on ${await app.getUrl()}`);
-  logger.log(`Queue Redis: ${process.env.REDIS_URL}`);
+  logger.log(`Queue Redis: ${maskUrlPassword(process.env.REDIS_URL)}`);
 }
 
 /**

@@ -87,7 +87,15 @@ export class EnqueueTemplate {
     try {
       payload = this.serializer.serialize(entity);
     } catch (error) {
-      throw new QueueInputError('entity', entity, `cannot be serialized: ${String(error)}`);
+      // The entity may hold personal data, and so may the serializer's message: only the
+      // entity's type and the error's class go into the error.
+      const kind = error instanceof Error ? error.name : typeof error;
+      throw new QueueInputError(
+        'entity',
+        entity,
+        `cannot be serialized by "${this.serializer.name}" (${kind})`,
+        { withhold: true },
+      );
     }
     return {
       id: operationId === undefined ? newOperationId() : checkName('operationId', operationId),
