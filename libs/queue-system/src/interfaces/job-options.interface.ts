@@ -35,7 +35,7 @@ export interface EnqueueOptions<TEntity = unknown> {
   delay?: number;
   /** Run no earlier than this time. */
   runAt?: Date | number;
-  /** Reserved for fair scheduling between tenants. */
+  /** @internal Stored with the job; schedules nothing yet. */
   tenant?: string;
 }
 

@@ -86,7 +86,7 @@ export class QueueManager {
   async enqueueBatch<TEntity>(options: EnqueueBatchOptions<TEntity>): Promise<EnqueueResult[]> {
     const { entities, operationIds, ...shared } = options;
     if (!Array.isArray(entities)) {
-      throw new QueueInputError('entities', entities, 'must be an array');
+      throw new QueueInputError('entities', entities, 'must be an array', { withhold: true });
     }
     if (operationIds && operationIds.length !== entities.length) {
       throw new QueueInputError(
