@@ -77,9 +77,9 @@ describe('bench report', () => {
 });
 
 /** Every system gets the same warm-up rule; only a system's own pace sizes it. */
-describe('bench processing warm-up', () => {
-  const paces = (entries: [concurrency: number, jobsPerSec: number][]) => new Map(entries);
+const paces = (entries: [concurrency: number, jobsPerSec: number][]) => new Map(entries);
 
+describe('bench processing warm-up', () => {
   it('keeps 10,000 jobs for a system that needs longer than 0.4 s for them', () => {
     expect(warmupCapacity(FULL, paces([]), 50)).toBe(10_000);
     expect(warmupCapacity(FULL, paces([[50, 19_000]]), 50)).toBe(10_000);
