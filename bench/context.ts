@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { QueueAdapter, SystemName } from './adapters/adapter.js';
+import type { QueueAdapter, Retention, SystemName } from './adapters/adapter.js';
 import { createAdapter } from './adapters/index.js';
 import { withTimeout } from './util.js';
 
@@ -110,6 +110,8 @@ export interface RunOptions {
   prefix?: string;
   /** Restored into the flushed Redis before the system connects. */
   dataset?: Dataset;
+  /** What becomes of a completed job; `none` (deleted at once) when omitted. */
+  retention?: Retention;
 }
 
 const DUMP_CHUNK = 1_000;
@@ -117,8 +119,11 @@ const DUMP_CHUNK = 1_000;
 /** The Redis the systems share, the config, and a way to run a system on a flushed Redis. */
 export class BenchContext {
   private readonly datasets = new Map<string, Dataset>();
-  /** The fastest processing run of this system so far per concurrency (jobs/s): sizes its warm-up. */
-  readonly processingPaces = new Map<number, number>();
+  /**
+   * The fastest processing run of this system so far per retention and concurrency (jobs/s):
+   * sizes its warm-up.
+   */
+  private readonly paces = new Map<Retention, Map<number, number>>();
 
   constructor(
     readonly redisUrl: string,
@@ -126,6 +131,13 @@ export class BenchContext {
     readonly redis: Redis,
     readonly config: BenchConfig,
   ) {}
+
+  /** The fastest processing run so far per concurrency, with that retention. */
+  processingPaces(retention: Retention): Map<number, number> {
+    let paces = this.paces.get(retention);
+    if (!paces) this.paces.set(retention, (paces = new Map()));
+    return paces;
+  }
 
   /** FLUSHALL (and restore), set the system up, run `body`, and always close it (bounded). */
   async withAdapter<T>(
@@ -135,11 +147,16 @@ export class BenchContext {
   ): Promise<T> {
     await this.redis.flushall();
     if (options.dataset) await this.restore(options.dataset);
-    const adapter = createAdapter(system);
+    const adapter = await createAdapter(system);
     const prefix = options.prefix ?? `bench-${randomUUID().slice(0, 8)}`;
     try {
       await withTimeout(
-        adapter.setup(this.redisUrl, { ...options, prefix }),
+        adapter.setup(this.redisUrl, {
+          concurrency: options.concurrency,
+          consumer: options.consumer,
+          prefix,
+          retention: options.retention ?? 'none',
+        }),
         15_000,
         `${system} setup`,
       );

@@ -3,7 +3,8 @@
  * here (AOF off), one system after the other, FLUSHALL before every run, each case repeated
  * with the systems interleaved (ours, bullmq, bee-queue, ours, ...). Each system runs in a
  * Node process of its own (`system-process.ts`); this one only schedules and reports. Prints
- * a table of medians, writes bench/results/latest.json and bench/results/throughput.svg.
+ * a table of medians, writes bench/results/latest.json and bench/results/throughput.svg, and
+ * after a full run rewrites the README's benchmark table from them (`readme-table.ts`).
  *
  * Bounded: repetitions after the first run only while they fit in the time budget (cases
  * with a target first), a hard timeout prints what it has and exits non-zero, and
@@ -28,6 +29,7 @@ import { COST_CONCURRENCY } from './cases/cost.js';
 import { caseRuns, CASES } from './cases/index.js';
 import { processCaseId } from './cases/processing.js';
 import { FULL, QUICK, type BenchConfig } from './context.js';
+import { README, updateReadme } from './readme-table.js';
 import { redisVersion } from './redis-stats.js';
 import { SystemProcesses } from './system-process.js';
 import { BENCH_REDIS_ARGS, errorMessage, startToolRedis, type ToolRedis } from './util.js';
@@ -49,21 +51,24 @@ const SETTINGS: Record<SystemName, string> = {
     'leases + heartbeat + stalled-job recovery, metrics hash in Redis, retries configured (exponential, 5 attempts, 1 h budget), ' +
     'circuit breaker and timeout around every Redis call, per-attempt timeout; an @OnSuccess callback attached to every job ' +
     '(the bench counts completions in it). A completed job is deleted at once (redis.backupTtl 0), as the peers do, ' +
-    'so the bench jobs (nothing of their own but a spec) are stored without a hash of their own (README, How it works); ' +
+    'so the bench jobs (nothing of their own but a spec) are stored as compact jobs (docs/architecture.md); ' +
+    'in the default-retention row backupTtl is left at its default (7 days), so each job has a job hash, kept once completed; ' +
     'no safety setting is turned off in any row.',
   bullmq:
-    'BullMQ Queue + Worker: removeOnComplete/removeOnFail true on every job ({count: 0} on the worker); ' +
+    'BullMQ Queue + Worker: removeOnComplete/removeOnFail true on every job ({count: 0} on the worker), ' +
+    'left unset (every job kept, the default) in the default-retention row; ' +
     'events stream capped with streams.events.maxLen 0 (BullMQ cannot switch events off); worker metrics off (default); ' +
     'locks, lock renewal and stalled check on (default); ioredis maxRetriesPerRequest null. ' +
     'Completions counted from the worker\'s local "completed" event.',
   'bee-queue':
-    'Bee-Queue: removeOnSuccess, removeOnFailure, getEvents false, sendEvents false, storeJobs false, ' +
+    'Bee-Queue: removeOnSuccess, removeOnFailure (false, the default, in the default-retention row), ' +
+    'getEvents false, sendEvents false, storeJobs false, ' +
     'activateDelayedJobs false; queue.process(concurrency, handler); stall protection as by default. ' +
     'Completions counted from the local "succeeded" event.',
   'lua-job-hash':
     'Reference loop, not a queue (bench/adapters/bare-lua.ts): plain ioredis and one Lua script that acks the finished jobs ' +
     'and fetches the next in one call, two calls in flight from concurrency 8; one hash per job with spec, state, lease ' +
-    'token and attempts, leases in a sorted set, finished jobs deleted. Nothing else: no Nest, guard, retries, ' +
+    'token and attempts, leases in a sorted set, finished jobs deleted. Nothing else: no Nest, call policy, retries, ' +
     'timeouts, callbacks, heartbeat, stalled-job recovery, priorities or limits.',
   'lua-shared-hash':
     'Reference loop, as lua-job-hash but with no key per job: specs, lease tokens and attempts in one hash each, every ' +
@@ -302,6 +307,16 @@ async function warmUp(
   }
 }
 
+/** After a full run, the README's table shows the latest.json just written. */
+async function refreshReadme(): Promise<void> {
+  try {
+    const changed = await updateReadme();
+    log(`${changed ? 'rewrote' : 'unchanged:'} the benchmark table of ${README}`);
+  } catch (error) {
+    log(`README table not rewritten: ${errorMessage(error)}`);
+  }
+}
+
 interface Args {
   config: BenchConfig;
   only?: string;
@@ -427,7 +442,9 @@ async function main(): Promise<number> {
     if (state.finished) return 1;
     state.finished = true;
     clearTimeout(hardTimer);
-    return (await report(state, 'done')) ? 0 : 1;
+    const ok = await report(state, 'done');
+    if (!state.partialSelection) await refreshReadme();
+    return ok ? 0 : 1;
   } finally {
     clearTimeout(hardTimer);
     await stop();

@@ -5,7 +5,7 @@
  * - `bee-queue script via ioredis`: Bee-Queue's `addJob.lua` with Bee-Queue's arguments, sent
  *   through ioredis as one command (what our client costs for Bee-Queue's work);
  * - `our script, bare`: our enqueue script with one prepared job, through ioredis, without
- *   Nest, the guard or the batcher;
+ *   Nest, the call policy or the batcher;
  * - `our enqueue()`: `QueueManager.enqueue` through Nest, as the bench runs it.
  *
  * One process, one call at a time, rounds that alternate the four so that a busy moment of the
@@ -46,8 +46,18 @@ const redis = new Redis(server.url);
 const bee = new BeeQueueAdapter();
 const ours = new OursAdapter();
 try {
-  await bee.setup(server.url, { concurrency: 1, consumer: false, prefix: BEE_PREFIX });
-  await ours.setup(server.url, { concurrency: 1, consumer: false, prefix: 'cost-ours' });
+  await bee.setup(server.url, {
+    concurrency: 1,
+    consumer: false,
+    prefix: BEE_PREFIX,
+    retention: 'none',
+  });
+  await ours.setup(server.url, {
+    concurrency: 1,
+    consumer: false,
+    prefix: 'cost-ours',
+    retention: 'none',
+  });
   const beeSha = (await redis.script('LOAD', beeScript)) as string;
   const beeKeys = ['id', 'jobs', 'waiting'].map((k) => `${BEE_PREFIX}:bench:${k}`);
   const scripts = new QueueScripts(new QueueKeys('cost-bare:', 'default'));

@@ -3,6 +3,7 @@
  * one at a time, and answers with what each measured.
  */
 import { Redis } from 'ioredis';
+import { createAdapter } from './adapters/index.js';
 import { caseRuns } from './cases/index.js';
 import { BenchContext } from './context.js';
 import {
@@ -38,6 +39,8 @@ process.on('message', (request: RunRequest) => {
     send(reply);
   });
 });
+// The system's code is loaded before the parent hears that this process is ready.
+await createAdapter(system);
 send({ ready: true } satisfies RunnerMessage);
 // The parent is gone (done, interrupted or dead): so is this process.
 process.on('disconnect', () => {

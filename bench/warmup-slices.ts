@@ -38,13 +38,23 @@ try {
     for (const system of systems) {
       const jobs = slicesOf(system) * SLICE;
       await probe.flushall();
-      const producer = createAdapter(system);
-      await producer.setup(server.url, { concurrency: 1, consumer: false, prefix: 'slices' });
+      const producer = await createAdapter(system);
+      await producer.setup(server.url, {
+        concurrency: 1,
+        consumer: false,
+        prefix: 'slices',
+        retention: 'none',
+      });
       await fillQueue(producer, jobs, 1_000);
       await producer.close();
 
-      const consumer = createAdapter(system);
-      await consumer.setup(server.url, { concurrency, consumer: true, prefix: 'slices' });
+      const consumer = await createAdapter(system);
+      await consumer.setup(server.url, {
+        concurrency,
+        consumer: true,
+        prefix: 'slices',
+        retention: 'none',
+      });
       collectGarbage();
       const marks = [performance.now()];
       await consumer.startProcessing();

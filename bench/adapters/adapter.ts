@@ -19,6 +19,13 @@ export interface BenchEntity {
   n: number;
 }
 
+/**
+ * What becomes of a completed job: `none`, deleted at once (each system's documented fast
+ * setting, the table's other rows); `default`, what each system does when nobody sets it
+ * (ours keeps it 7 days, BullMQ keeps every one, Bee-Queue keeps its hash).
+ */
+export type Retention = 'none' | 'default';
+
 export interface AdapterOptions {
   /** Jobs run at once by the one consumer of this run. */
   concurrency: number;
@@ -26,6 +33,8 @@ export interface AdapterOptions {
   consumer: boolean;
   /** Key prefix of this run's keys; the same prefix finds the same jobs again after a restore. */
   prefix: string;
+  /** Set for the producer as for the consumer: some systems store it with each job. */
+  retention: Retention;
 }
 
 export interface QueueAdapter {

@@ -3,11 +3,12 @@ import { CountingAdapter, type AdapterOptions, type QueueAdapter } from './adapt
 
 /**
  * Two reference loops, not queues: what a plain Lua design costs on this machine and this
- * Redis, with nothing around it (no Nest, no guard, no retries, no timeouts, no callbacks, no
- * heartbeat, no stalled-job recovery, no priorities or per-queue limits). Each call acks the
- * jobs finished since the last call and fetches the next ones, as ours does; jobs keep a
- * lease (token, deadline in `active`) and an attempt count. The rows say how far a target is
- * from what the design itself allows here, and what a different data model would give.
+ * Redis, with nothing around it (no Nest, no call policy, no retries, no timeouts, no
+ * callbacks, no heartbeat, no stalled-job recovery, no priorities or per-queue limits). Each
+ * call acks the jobs finished since the last call and fetches the next ones, as ours does;
+ * jobs keep a lease (token, deadline in `active`) and an attempt count. The rows say how far
+ * a target is from what the design itself allows here, and what a different data model would
+ * give.
  *
  * - `lua-job-hash`: one hash per job holding spec, state, lease and attempts, the layout ours
  *   keeps for jobs with options of their own (priority, delay, deduplication key, chosen id):
@@ -146,7 +147,12 @@ export class BareLuaAdapter extends CountingAdapter implements QueueAdapter {
     this.name = layout === 'job-hash' ? ('lua-job-hash' as const) : ('lua-shared-hash' as const);
   }
 
-  async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
+  async setup(
+    redisUrl: string,
+    { concurrency, consumer, prefix, retention }: AdapterOptions,
+  ): Promise<void> {
+    // A loop keeps nothing of a finished job: a row that asks for retention is not its row.
+    if (retention !== 'none') throw new Error(`${this.name}: no retention of completed jobs`);
     this.prefix = `${prefix}:`;
     this.keys = ['ready', 'active', 'metrics', 'specs', 'leases', 'attempts'].map(
       (name) => this.prefix + name,

@@ -9,7 +9,8 @@ import {
 
 /**
  * Bee-Queue with its documented fast settings: finished jobs removed (`removeOnSuccess`,
- * `removeOnFailure`), no pub/sub events (`getEvents`, `sendEvents` off), no job objects
+ * `removeOnFailure`; off, Bee-Queue's default, with the default retention: each job's data
+ * is kept in the jobs hash and its id in the succeeded set), no pub/sub events (`getEvents`, `sendEvents` off), no job objects
  * kept in memory (`storeJobs`), no delayed-job timer (`activateDelayedJobs`). Its stall
  * protection stays as by default (a stalled check when processing starts, a per-job
  * `SREM stalling`). The bench counts the queue's local `succeeded` events.
@@ -20,14 +21,17 @@ export class BeeQueueAdapter extends CountingAdapter implements QueueAdapter {
   private onJobStart?: (n: number) => void;
   private concurrency = 1;
 
-  async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
+  async setup(
+    redisUrl: string,
+    { concurrency, consumer, prefix, retention }: AdapterOptions,
+  ): Promise<void> {
     this.concurrency = concurrency;
     this.queue = new BeeQueue<BenchEntity>('bench', {
       redis: redisHostPort(redisUrl),
       prefix,
       isWorker: consumer,
-      removeOnSuccess: true,
-      removeOnFailure: true,
+      removeOnSuccess: retention === 'none',
+      removeOnFailure: retention === 'none',
       getEvents: false,
       sendEvents: false,
       storeJobs: false,

@@ -11,7 +11,8 @@ const JOB_NAME = 'noop';
 
 /**
  * BullMQ with its documented fast settings: finished jobs removed at once
- * (`removeOnComplete` / `removeOnFail` on every job and on the worker), the events stream
+ * (`removeOnComplete` / `removeOnFail` on every job and on the worker; left unset, BullMQ's
+ * default, with the default retention: every job is kept), the events stream
  * capped as low as it goes (`streams.events.maxLen: 0`; BullMQ cannot switch events off),
  * worker metrics off (the default). Locks, lock renewal and the stalled check stay on, as
  * by default. The bench counts the worker's local `completed` events.
@@ -22,12 +23,16 @@ export class BullmqAdapter extends CountingAdapter implements QueueAdapter {
   private worker?: Worker<BenchEntity>;
   private onJobStart?: (n: number) => void;
 
-  async setup(redisUrl: string, { concurrency, consumer, prefix }: AdapterOptions): Promise<void> {
+  async setup(
+    redisUrl: string,
+    { concurrency, consumer, prefix, retention }: AdapterOptions,
+  ): Promise<void> {
     const connection = { ...redisHostPort(redisUrl), maxRetriesPerRequest: null };
+    const removeAtOnce = retention === 'none';
     this.queue = new Queue<BenchEntity>('bench', {
       connection,
       prefix,
-      defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+      defaultJobOptions: removeAtOnce ? { removeOnComplete: true, removeOnFail: true } : {},
       streams: { events: { maxLen: 0 } },
     });
     this.queue.on('error', (error) => console.error(`[bullmq queue] ${String(error)}`));
@@ -44,8 +49,7 @@ export class BullmqAdapter extends CountingAdapter implements QueueAdapter {
         prefix,
         concurrency,
         autorun: false,
-        removeOnComplete: { count: 0 },
-        removeOnFail: { count: 0 },
+        ...(removeAtOnce ? { removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } } : {}),
       },
     );
     this.worker = worker;

@@ -41,7 +41,8 @@ class BenchJobs {
  * Redis, retries configured (exponential, 5 attempts, 1 h budget), and an `onSuccess`
  * callback attached to every job; the bench counts completions in that callback. Like the
  * peers, it deletes a job once completed (`backupTtl: 0`), which also stores these jobs
- * (nothing of their own but a spec) without a hash of their own.
+ * (nothing of their own but a spec) as compact jobs; with the default retention each job
+ * gets a job hash, kept for `backupTtl` (7 days) once completed.
  */
 export class OursAdapter extends CountingAdapter implements QueueAdapter {
   readonly name = 'ours' as const;
@@ -50,12 +51,13 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
   private worker?: QueueWorker;
   private jobs?: BenchJobs;
 
-  async setup(redisUrl: string, { concurrency, prefix }: AdapterOptions): Promise<void> {
+  async setup(redisUrl: string, { concurrency, prefix, retention }: AdapterOptions): Promise<void> {
+    // Completed jobs deleted at once, as the peers run (removeOnComplete, removeOnSuccess).
+    const retained = retention === 'none' ? { backupTtl: 0 } : {};
     @Module({
       imports: [
         QueueModule.forRoot({
-          // Completed jobs deleted at once, as the peers run (removeOnComplete, removeOnSuccess).
-          redis: { url: redisUrl, keyPrefix: `${prefix}:`, backupTtl: 0 },
+          redis: { url: redisUrl, keyPrefix: `${prefix}:`, ...retained },
           worker: { workerCount: concurrency, autoStart: false },
           retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3_600_000 }),
           logging: { level: 'warn' },

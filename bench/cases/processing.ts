@@ -1,7 +1,15 @@
+import type { QueueAdapter, Retention, SystemName } from '../adapters/adapter.js';
+import type { BenchConfig, BenchContext, Measurement } from '../context.js';
 import { callsPerJob, diff, redisCostPerJob, snapshot } from '../redis-stats.js';
-import type { BenchConfig } from '../context.js';
 import { collectGarbage, fillQueue, nodeCpuSeconds, sleep } from '../util.js';
-import { formatCount, jobsPerSecond, type BenchCase, type RowSpec, type Target } from './case.js';
+import {
+  formatCount,
+  jobsPerSecond,
+  type BenchCase,
+  type CaseRun,
+  type RowSpec,
+  type Target,
+} from './case.js';
 
 const TARGETS: Record<number, Target[]> = {
   50: [{ kind: 'ratio', peer: 'best', atLeast: 5 }],
@@ -10,8 +18,15 @@ const TARGETS: Record<number, Target[]> = {
 
 const PREFIX = 'bench-process';
 
-export function processCaseId(concurrency: number): string {
-  return `process-c${concurrency}`;
+/** The default-retention row runs at this concurrency only: one row says what retention costs. */
+export const DEFAULT_RETENTION_CONCURRENCY = 50;
+
+export function processCaseId(concurrency: number, retention: Retention = 'none'): string {
+  return `process-c${concurrency}${retention === 'none' ? '' : '-default-retention'}`;
+}
+
+function retentionLabel(retention: Retention): string {
+  return retention === 'none' ? '' : ', default retention';
 }
 
 /** Warm-up jobs are in steps of this many, so that a system's dataset is rebuilt seldom. */
@@ -39,6 +54,107 @@ export function warmupCapacity(
 }
 
 /**
+ * The measured part of a run: warm-up, window, then the jobs left; every job must complete
+ * once.
+ */
+async function measureWindow(
+  ctx: BenchContext,
+  adapter: QueueAdapter,
+  system: SystemName,
+  total: number,
+): Promise<Measurement> {
+  const { processJobs: jobs, processWarmupJobs, processWarmupMs, waitTimeoutMs } = ctx.config;
+  collectGarbage();
+  const consumerStart = performance.now();
+  await adapter.startProcessing();
+  await adapter.waitForProcessed(processWarmupJobs, waitTimeoutMs);
+  const floorLeft = processWarmupMs - (performance.now() - consumerStart);
+  if (floorLeft > 0) {
+    // No further than leaves N jobs for the window.
+    const lastWarmupJob = adapter.waitForProcessed(total - jobs, waitTimeoutMs);
+    await Promise.race([sleep(floorLeft), lastWarmupJob]);
+    lastWarmupJob.catch(() => undefined);
+  }
+  const opened = adapter.processed();
+  const windowEnd = Math.min(opened + jobs, total);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const before = await snapshot(ctx.redis);
+  // Jobs go on completing while INFO runs: the Redis figures count from its reply.
+  const doneBeforeSnapshot = adapter.processed();
+  await adapter.waitForProcessed(windowEnd, waitTimeoutMs);
+  const elapsed = performance.now() - started;
+  const nodeCpu = nodeCpuSeconds(cpu);
+  const delta = diff(before, await snapshot(ctx.redis));
+  const redisJobs = adapter.processed() - doneBeforeSnapshot;
+  await adapter.waitForProcessed(total, waitTimeoutMs);
+  if (adapter.processed() !== total) {
+    throw new Error(`${system}: ${adapter.processed()} completions for ${total} jobs`);
+  }
+  const windowJobs = windowEnd - opened;
+  return {
+    values: {
+      jobsPerSec: jobsPerSecond(windowJobs, elapsed),
+      seconds: elapsed / 1000,
+      ...redisCostPerJob(delta, redisJobs),
+      nodeCpuUsPerJob: (nodeCpu / windowJobs) * 1e6,
+      netOutBytesPerJob: delta.netOutBytes / redisJobs,
+    },
+    detail: { callsPerJob: callsPerJob(delta, redisJobs), warmupJobs: opened },
+  };
+}
+
+function processingRun(config: BenchConfig, concurrency: number, retention: Retention): CaseRun {
+  const targeted = retention === 'none' && TARGETS[concurrency] !== undefined;
+  return {
+    id: processCaseId(concurrency, retention),
+    // Cases with a target first, then the default-retention row, concurrency 1 last.
+    priority: targeted ? 1 : retention !== 'none' ? 2 : concurrency === 1 ? 4 : 3,
+    references: targeted,
+    label: `process ${formatCount(config.processJobs)} jobs, concurrency ${concurrency}${retentionLabel(retention)}`,
+    summary: (m) => `${formatCount(m.values.jobsPerSec!)} jobs/s`,
+    run: async (ctx, system) => {
+      const paces = ctx.processingPaces(retention);
+      const total = ctx.config.processJobs + warmupCapacity(ctx.config, paces, concurrency);
+      // Filled once per system, retention and size with its batch API, then restored
+      // (DUMP/RESTORE) before each run: the same waiting jobs every time, without refilling.
+      const fill = { concurrency: 1, consumer: false, prefix: PREFIX, retention };
+      const dataset = await ctx.dataset(`process:${system}:${retention}:${total}`, () =>
+        ctx.withAdapter(system, fill, (adapter) => fillQueue(adapter, total, ctx.config.fillBatch)),
+      );
+      const options = { concurrency, consumer: true, prefix: PREFIX, dataset, retention };
+      const measured = await ctx.withAdapter(system, options, (adapter) =>
+        measureWindow(ctx, adapter, system, total),
+      );
+      paces.set(concurrency, Math.max(paces.get(concurrency) ?? 0, measured.values.jobsPerSec!));
+      return measured;
+    },
+  };
+}
+
+function processingRow(config: BenchConfig, concurrency: number, retention: Retention): RowSpec {
+  const suffix = retentionLabel(retention);
+  return {
+    caseId: processCaseId(concurrency, retention),
+    metric: 'jobsPerSec',
+    label: `process ${formatCount(config.processJobs)} no-op jobs, concurrency ${concurrency}${suffix}`,
+    unit: 'jobs/s',
+    better: 'higher',
+    targets: retention === 'none' ? (TARGETS[concurrency] ?? []) : [],
+    notes:
+      retention === 'none'
+        ? []
+        : [
+            'completed jobs kept as each system keeps them when nobody sets it: ours for 7 days ' +
+              '(redis.backupTtl), each job with a job hash; BullMQ every job (removeOnComplete ' +
+              'unset); Bee-Queue every job in its jobs hash and succeeded set (removeOnSuccess ' +
+              'false). Every other setting as in the rows above',
+          ],
+    chart: `process, concurrency ${concurrency}${suffix}`,
+  };
+}
+
+/**
  * Process N no-op jobs at a given concurrency: the queue is filled first (batch API, not
  * measured) with N jobs and enough for the warm-up. The consumer starts and completes at
  * least `processWarmupJobs`, and runs for at least `processWarmupMs`; the window opens there,
@@ -54,85 +170,17 @@ export function warmupCapacity(
  * has not. Ours at concurrency 50, jobs/s per slice of 10,000 jobs from the consumer's start
  * (fresh app, forced GC, 4 runs): 59-91k in the first, 87-160k in the next five, 130-193k in
  * the five after; BullMQ and Bee-Queue are at their speed from the second slice on.
+ *
+ * Besides, concurrency 50 with each system's default retention of completed jobs: what a
+ * user gets without tuning.
  */
 export const processing: BenchCase = {
-  runs: (config) =>
-    config.concurrencies.map((concurrency) => ({
-      id: processCaseId(concurrency),
-      priority: TARGETS[concurrency] ? 1 : concurrency === 1 ? 4 : 3,
-      references: TARGETS[concurrency] !== undefined,
-      label: `process ${formatCount(config.processJobs)} jobs, concurrency ${concurrency}`,
-      summary: (m) => `${formatCount(m.values.jobsPerSec!)} jobs/s`,
-      run: async (ctx, system) => {
-        const { processJobs: jobs, processWarmupJobs, processWarmupMs, waitTimeoutMs } = ctx.config;
-        const total = jobs + warmupCapacity(ctx.config, ctx.processingPaces, concurrency);
-        // Filled once per system and size with its batch API, then restored (DUMP/RESTORE)
-        // before each run: the same waiting jobs every time, without refilling for every run.
-        const key = `process:${system}:${total}`;
-        const dataset = await ctx.dataset(key, () =>
-          ctx.withAdapter(system, { concurrency: 1, consumer: false, prefix: PREFIX }, (adapter) =>
-            fillQueue(adapter, total, ctx.config.fillBatch),
-          ),
-        );
-        const options = { concurrency, consumer: true, prefix: PREFIX, dataset };
-        const measured = await ctx.withAdapter(system, options, async (adapter) => {
-          collectGarbage();
-          const consumerStart = performance.now();
-          await adapter.startProcessing();
-          await adapter.waitForProcessed(processWarmupJobs, waitTimeoutMs);
-          const floorLeft = processWarmupMs - (performance.now() - consumerStart);
-          if (floorLeft > 0) {
-            // No further than leaves N jobs for the window.
-            const lastWarmupJob = adapter.waitForProcessed(total - jobs, waitTimeoutMs);
-            await Promise.race([sleep(floorLeft), lastWarmupJob]);
-            lastWarmupJob.catch(() => undefined);
-          }
-          const opened = adapter.processed();
-          const windowEnd = Math.min(opened + jobs, total);
-          const cpu = process.cpuUsage();
-          const started = performance.now();
-          const before = await snapshot(ctx.redis);
-          // Jobs go on completing while INFO runs: the Redis figures count from its reply.
-          const doneBeforeSnapshot = adapter.processed();
-          await adapter.waitForProcessed(windowEnd, waitTimeoutMs);
-          const elapsed = performance.now() - started;
-          const nodeCpu = nodeCpuSeconds(cpu);
-          const delta = diff(before, await snapshot(ctx.redis));
-          const redisJobs = adapter.processed() - doneBeforeSnapshot;
-          await adapter.waitForProcessed(total, waitTimeoutMs);
-          if (adapter.processed() !== total) {
-            throw new Error(`${system}: ${adapter.processed()} completions for ${total} jobs`);
-          }
-          const windowJobs = windowEnd - opened;
-          return {
-            values: {
-              jobsPerSec: jobsPerSecond(windowJobs, elapsed),
-              seconds: elapsed / 1000,
-              ...redisCostPerJob(delta, redisJobs),
-              nodeCpuUsPerJob: (nodeCpu / windowJobs) * 1e6,
-              netOutBytesPerJob: delta.netOutBytes / redisJobs,
-            },
-            detail: { callsPerJob: callsPerJob(delta, redisJobs), warmupJobs: opened },
-          };
-        });
-        const pace = Math.max(
-          ctx.processingPaces.get(concurrency) ?? 0,
-          measured.values.jobsPerSec!,
-        );
-        ctx.processingPaces.set(concurrency, pace);
-        return measured;
-      },
-    })),
-
-  rows: (config) =>
-    config.concurrencies.map((concurrency): RowSpec => ({
-      caseId: processCaseId(concurrency),
-      metric: 'jobsPerSec',
-      label: `process ${formatCount(config.processJobs)} no-op jobs, concurrency ${concurrency}`,
-      unit: 'jobs/s',
-      better: 'higher',
-      targets: TARGETS[concurrency] ?? [],
-      notes: [],
-      chart: `process, concurrency ${concurrency}`,
-    })),
+  runs: (config) => [
+    ...config.concurrencies.map((concurrency) => processingRun(config, concurrency, 'none')),
+    processingRun(config, DEFAULT_RETENTION_CONCURRENCY, 'default'),
+  ],
+  rows: (config) => [
+    ...config.concurrencies.map((concurrency) => processingRow(config, concurrency, 'none')),
+    processingRow(config, DEFAULT_RETENTION_CONCURRENCY, 'default'),
+  ],
 };
