@@ -1,23 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SystemName } from '../bench/adapters/adapter.js';
+import { SYSTEMS, type Retention, type SystemName } from '../bench/adapters/adapter.js';
+import { createAdapter } from '../bench/adapters/index.js';
 import type { RowSpec } from '../bench/cases/case.js';
+import { caseRuns, CASES } from '../bench/cases/index.js';
 import { warmupCapacity } from '../bench/cases/processing.js';
 import { FULL, QUICK, type BenchConfig } from '../bench/context.js';
+import {
+  BENCH_END,
+  BENCH_START,
+  README,
+  readLatest,
+  renderBenchSection,
+  replaceBetweenMarkers,
+  sectionBetweenMarkers,
+  type LatestReport,
+} from '../bench/readme-table.js';
 import { buildRows, formatTable, type Sample } from '../bench/report.js';
 import { SystemProcesses } from '../bench/system-process.js';
 import { startToolRedis, type ToolRedis } from '../bench/util.js';
 
+const throughputSpec: RowSpec = {
+  caseId: 'process-c50',
+  metric: 'jobsPerSec',
+  label: 'process, concurrency 50',
+  unit: 'jobs/s',
+  better: 'higher',
+  targets: [{ kind: 'ratio', peer: 'best', atLeast: 5 }],
+  notes: [],
+};
+
 /** The figures the README quotes come from these functions: a wrong median or ratio is a wrong claim. */
 describe('bench report', () => {
-  const throughput: RowSpec = {
-    caseId: 'process-c50',
-    metric: 'jobsPerSec',
-    label: 'process, concurrency 50',
-    unit: 'jobs/s',
-    better: 'higher',
-    targets: [{ kind: 'ratio', peer: 'best', atLeast: 5 }],
-    notes: [],
-  };
+  const throughput = throughputSpec;
   const cost: RowSpec = {
     ...throughput,
     metric: 'redisCpuUsPerJob',
@@ -155,6 +171,105 @@ describe('bench system processes', () => {
     await expect(loop.run('process-c10')).rejects.toThrow('exited');
     await processes.stop();
   }, 30_000);
+});
+
+/** The row a user gets without tuning: each system's own retention of completed jobs. */
+describe('bench default retention', () => {
+  let server: ToolRedis;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await startToolRedis('bench-retention');
+    redis = new Redis(server.url, { maxRetriesPerRequest: 3 });
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('has a processing run and a table row of its own, next to the rows that delete at once', () => {
+    expect(caseRuns(FULL).map((run) => run.id)).toEqual(
+      expect.arrayContaining(['process-c50', 'process-c50-default-retention']),
+    );
+    const labels = CASES.flatMap((c) => c.rows(FULL)).map((row) => row.label);
+    expect(labels).toContain('process 50,000 no-op jobs, concurrency 50, default retention');
+    expect(labels).toContain('process 50,000 no-op jobs, concurrency 50');
+  });
+
+  /** Keys left in Redis once `jobs` jobs completed with that retention. */
+  async function keysLeft(system: SystemName, retention: Retention, jobs: number): Promise<number> {
+    await redis.flushall();
+    const adapter = await createAdapter(system);
+    await adapter.setup(server.url, { concurrency: 5, consumer: true, prefix: 'kept', retention });
+    try {
+      await adapter.enqueueBatch(Array.from({ length: jobs }, (_, n) => n));
+      await adapter.startProcessing();
+      await adapter.waitForProcessed(jobs, 20_000);
+    } finally {
+      await adapter.close();
+    }
+    return redis.dbsize();
+  }
+
+  it.each(SYSTEMS)(
+    '%s keeps its completed jobs with the default retention only',
+    async (system) => {
+      const jobs = 20;
+      const deleted = await keysLeft(system, 'none', jobs);
+      const kept = await keysLeft(system, 'default', jobs);
+      // BullMQ and ours keep a hash per job (ours then has no compact-job hashes); Bee-Queue
+      // keeps them all in its jobs hash and succeeded set.
+      expect(kept).toBeGreaterThan(deleted + (system === 'bee-queue' ? 1 : jobs / 2));
+    },
+  );
+});
+
+/** The README's figures are latest.json's, never typed by hand. */
+describe('README benchmark table', () => {
+  it('is what bench/results/latest.json renders (`npm run bench:readme` rewrites it)', async () => {
+    const readme = await readFile(README, 'utf8');
+    expect(readme).toContain(BENCH_START);
+    expect(sectionBetweenMarkers(readme)).toBe(await renderBenchSection(await readLatest()));
+  });
+
+  it('replaces what lies between the markers and nothing else; no markers is an error', () => {
+    const readme = `# Title\n\nbefore\n\n${BENCH_START}\n\nold table\n\n${BENCH_END}\n\nafter\n`;
+    expect(replaceBetweenMarkers(readme, 'new table\n')).toBe(
+      `# Title\n\nbefore\n\n${BENCH_START}\n\nnew table\n\n${BENCH_END}\n\nafter\n`,
+    );
+    expect(() => replaceBetweenMarkers('# Title\n', 'table')).toThrow(BENCH_START);
+  });
+
+  it('renders one row per case with the medians, the ratio to the best peer and short repetitions', async () => {
+    const [row] = buildRows(
+      [{ ...throughputSpec, label: 'process, concurrency 50 [reps 2/2/2]' }],
+      [
+        ...samples('ours', [{ jobsPerSec: 100_000 }, { jobsPerSec: 90_000 }]),
+        ...samples('bullmq', [{ jobsPerSec: 19_000 }, { jobsPerSec: 19_000 }]),
+        ...samples('bee-queue', [{ jobsPerSec: 20_000 }, { jobsPerSec: 18_000 }]),
+      ],
+    );
+    const report: LatestReport = {
+      date: '2026-01-02T03:04:05.000Z',
+      redis: 'redis-server 7.0.15',
+      node: 'Node v20.20.2',
+      cpu: '2 x CPU',
+      loadAverageAtStart: [0.5, 0.4, 0.3],
+      source: { commit: 'abc1234', libsModified: false },
+      versions: { bullmq: '6.7.0', 'bee-queue': '2.0.0' },
+      durationSeconds: 250,
+      config: { reps: 3 },
+      rows: [row!],
+    };
+    const section = await renderBenchSection(report);
+    const prose = section.replace(/\s+/g, ' ');
+    expect(prose).toContain('Reproduce it with `npm run bench`');
+    expect(prose).toContain('2 x CPU, Node v20.20.2, redis-server 7.0.15');
+    expect(section).toMatch(
+      /\| process, concurrency 50 \(jobs\/s; 2 of 3 repetitions\) \| +95,000 \| +19,000 \| +19,000 \| 5\.00x BullMQ +\|/,
+    );
+  });
 });
 
 function samples(system: SystemName, values: Record<string, number>[]): Sample[] {
