@@ -134,7 +134,7 @@ function applySpec(job: FetchedJob, text: string): void {
 /** What the fetch script returns per job, in this order: id, spec, attempt. */
 export const FETCHED_VALUES_PER_JOB = 3;
 
-/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-8.lua). */
+/** A value of a fetch reply: a string, a number, or the attempt's details (see fetch-6.lua). */
 export type FetchedValue = string | number | null | (string | number)[];
 
 /** The lease tokens of one fetch call: `<token prefix>@<now>:<attempt>`, as the script writes them. */

@@ -5,7 +5,7 @@ import type { JobPriority } from '../interfaces/job-options.interface.js';
  * cluster slot and the same code runs on a single node and on Redis Cluster.
  */
 export class QueueKeys {
-  /** `<keyPrefix>{<namespace>}:`; scripts build job and ready-list keys from it. */
+  /** `<keyPrefix>{<namespace>}:`; scripts build job hashes and ready lists from it. */
   readonly base: string;
   readonly active: string;
   readonly delayed: string;
@@ -15,9 +15,9 @@ export class QueueKeys {
   readonly metrics: string;
   readonly wake: string;
   readonly queues: string;
-  /** Specs of waiting and running jobs that have no hash of their own, by id. */
+  /** Specs of waiting and running compact jobs, by id. */
   readonly specs: string;
-  /** Lease tokens of running jobs that have no hash of their own, by id. */
+  /** Lease tokens of running compact jobs, by id. */
   readonly leases: string;
 
   constructor(

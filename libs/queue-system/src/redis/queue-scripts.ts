@@ -18,16 +18,16 @@ export interface NewJob {
   /** False for a fresh random id: the script skips looking for an existing job. */
   mayExist: boolean;
   queueName: string;
-  /** The queue is not named after the job's processor, so its hash names it. */
+  /** The queue is not named after the job's processor, so its job hash names it. */
   queueField: boolean;
   priority: JobPriority;
   deduplicationKey?: string;
   dueAt: number;
-  /** Header and entity, see `encodeJobSpecHeader`. */
+  /** Spec header and payload, see `encodeJobSpecHeader`. */
   spec: string;
 }
 
-/** A finished job to acknowledge: its id, the lease token it ran under, its serialized result. */
+/** A job to ack: its id, the lease token it ran under, its serialized result. */
 export interface Completion {
   id: string;
   token: string;
@@ -44,8 +44,8 @@ export class QueueScripts {
    * Adds jobs in one call; per job, in order: [the id returned, true created or false
    * existing]. Consecutive jobs sharing queue, priority, due time, deduplication key and
    * whether their id may exist (all the jobs of a batch) are sent as one group, so that a job
-   * costs two arguments. `compact`: a job with nothing of its own but its spec goes without
-   * a hash (see `includes/expand-compact-job.lua`).
+   * costs two arguments. `compact`: a job with nothing of its own but its spec is a compact job
+   * (see `includes/expand-compact-job.lua`).
    */
   async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, compact: boolean) {
     const k = this.keys;
@@ -74,7 +74,7 @@ export class QueueScripts {
       (args[countAt] as number)++;
       args.push(job.id, job.spec);
     }
-    const existing = (await runScript(client, 'enqueue', [k.metrics, k.wake, k.specs], args)) as (
+    const existing = (await runScript(client, 'enqueue', [k.metrics, k.wake], args)) as (
       string | number
     )[];
     const results = jobs.map((job): [string, boolean] => [job.id, true]);
@@ -122,7 +122,7 @@ export class QueueScripts {
     const reply = (await runScript(
       client,
       'fetch',
-      [k.active, k.delayed, k.queues, k.dedup, k.metrics, k.systemErrors, k.specs, k.leases],
+      [k.active, k.delayed, k.queues, k.metrics, k.specs, k.leases],
       args,
     )) as [number, number[], ...FetchedValue[]];
     const jobs: FetchedJob[] = [];
@@ -137,7 +137,11 @@ export class QueueScripts {
         jobs.push(parseFetchedJob(reply, at, queue, priority, leases));
       }
     }
-    return { nextDueAt: reply[0], completed: inCallerOrder(completions, bare, reply[1]), jobs };
+    return {
+      nextDueAt: reply[0],
+      completed: inCallerOrder(completions, bare, reply[1]),
+      jobs,
+    };
   }
 
   /** Completes many jobs in one call; one reply per job: 1, or LEASE_NOT_HELD. */
@@ -148,7 +152,7 @@ export class QueueScripts {
     const replies = (await runScript(
       client,
       'complete',
-      [k.active, k.dedup, k.metrics, k.specs, k.leases],
+      [k.active, k.metrics, k.specs, k.leases],
       args,
     )) as number[];
     return inCallerOrder(jobs, bare, replies);
@@ -166,8 +170,8 @@ export class QueueScripts {
     return (await runScript(
       client,
       'retry',
-      [k.job(id), k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
-      [id, token, error, dueAt, timedOut ? 1 : 0],
+      [k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
+      [k.base, id, token, error, dueAt, timedOut ? 1 : 0],
     )) as number;
   }
 
@@ -177,8 +181,8 @@ export class QueueScripts {
     return (await runScript(
       client,
       'defer',
-      [k.job(id), k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
-      [id, token, dueAt],
+      [k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
+      [k.base, id, token, dueAt],
     )) as number;
   }
 
@@ -198,8 +202,8 @@ export class QueueScripts {
     return (await runScript(
       client,
       'dead-letter',
-      [k.job(id), k.active, list, k.dedup, k.metrics, k.specs, k.leases],
-      [id, token, error, now, state, counter, timedOut ? 1 : 0],
+      [k.active, list, k.metrics, k.specs, k.leases],
+      [k.base, id, token, error, now, state, counter, timedOut ? 1 : 0],
     )) as number;
   }
 
@@ -214,8 +218,8 @@ export class QueueScripts {
     return (await runScript(
       client,
       'requeue',
-      [k.job(id), k.active, k.ready(priority, queueName), k.wake, k.specs, k.leases],
-      [id, token],
+      [k.active, k.wake, k.specs, k.leases],
+      [k.base, id, token, priority, queueName],
     )) as number;
   }
 
@@ -236,28 +240,23 @@ export class QueueScripts {
     return (await runScript(
       client,
       'recover-stalled',
-      [k.active, k.failures, k.dedup, k.metrics, k.wake, k.specs, k.leases],
+      [k.active, k.metrics, k.wake, k.specs, k.leases],
       [k.base, now, maxStalls, limit],
     )) as [number, number];
   }
 
   async purge(client: RedisClient, priority: JobPriority, queueName: string) {
     const k = this.keys;
-    return (await runScript(
-      client,
-      'purge',
-      [k.ready(priority, queueName), k.dedup, k.specs],
-      [k.base],
-    )) as number;
+    return (await runScript(client, 'purge', [k.specs], [k.base, priority, queueName])) as number;
   }
 
   /**
-   * A job's fields as HGETALL gives them, whether it has a hash of its own or its spec and
-   * lease are kept in the namespace's `specs` and `leases` hashes; empty when there is none.
+   * A job's fields as HGETALL gives them, whether it has a job hash or is a compact job with
+   * its spec and lease token in `specs` and `leases`; empty when there is none.
    */
   async readJob(client: RedisClient, id: string): Promise<Record<string, string>> {
     const k = this.keys;
-    const flat = (await runScript(client, 'read-job', [k.job(id), k.specs, k.leases], [id])) as (
+    const flat = (await runScript(client, 'read-job', [k.specs, k.leases], [k.base, id])) as (
       string | number
     )[];
     const fields: Record<string, string> = {};
@@ -276,7 +275,7 @@ export class QueueScripts {
     return (await runScript(
       client,
       'retry-dead-letters',
-      [list, k.dedup, k.wake],
+      [list, k.wake],
       [k.base, limit, ...ids],
     )) as string[];
   }

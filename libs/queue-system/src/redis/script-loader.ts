@@ -1,3 +1,28 @@
+/**
+ * The Lua scripts: one transition per file, `lua/<name>-<numKeys>.lua`, functions shared by
+ * several scripts in `lua/includes/`. Each file opens with a header: what it does, `Input:`
+ * (each KEYS[n] and ARGV[n]), `Built from the prefix:`, `Output:`.
+ *
+ * Which keys a script receives in KEYS, and which it builds from the key prefix. Every key of
+ * a namespace is `<keyPrefix>{<namespace>}:<name>`: one hash tag, so all of them lie in the
+ * cluster slot that KEYS[1] sends the call to, and building a key is as safe on Redis Cluster
+ * as receiving it. The rule:
+ * - KEYS holds keys with a fixed name (`active`, `metrics`, a dead-letter list, ...) that the
+ *   script's usual path touches.
+ * - Keys named by data are built from the prefix (ARGV[1]): job hashes `job:<id>` and ready
+ *   lists `ready:<priority>:<queue>`, so a caller never names them.
+ * - So are the fixed keys that only some jobs need: `dedup` (deduplicated jobs), and at enqueue
+ *   `specs`, `delayed` and `queues` (a compact, delayed or first job of a queue), a dead-letter
+ *   list that fetch or stalled recovery sends an odd job to.
+ * A key in KEYS is an argument that every call sends; a key built costs only the calls that
+ * need it, which keeps the hot calls short (an enqueue sends two keys).
+ * `test/lua-scripts.test.ts` holds every script to its header: the KEYS it lists match the file
+ * name and its callers' keys, and the keys it builds are the ones it names.
+ *
+ * Redis runs a script's whole text on every call, so each `local function` of a script and of
+ * its includes is a closure made and collected per call: a script includes only what it calls
+ * (the test checks that too), and the hot ones (enqueue, fetch, complete) keep few functions.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Command, type Cluster, type Redis } from 'ioredis';
@@ -41,7 +66,7 @@ export function loadScriptDefinitions(): ScriptDefinition[] {
       const match = FILE_NAME.exec(file);
       if (!match) throw new Error(`Lua script file name "${file}" is not <name>-<numKeys>.lua`);
       const [, name, keys] = match as unknown as [string, string, string];
-      const lua = inlineIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8'));
+      const lua = inlineIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8'), file);
       return {
         name,
         numberOfKeys: Number(keys),
@@ -93,9 +118,40 @@ export function runScript(
   });
 }
 
-/** Replaces each `--- @include` line with the file it names, that file's own includes first. */
-function inlineIncludes(source: string): string {
-  return source.replace(INCLUDE, (_line, path: string) =>
-    inlineIncludes(readFileSync(new URL(`${path}.lua`, LUA_DIR), 'utf8')),
-  );
+/**
+ * Replaces each `--- @include "<path>"` line with the file `lua/<path>.lua`, that file's own
+ * includes first, and each file at most once per script: a second include of it is dropped, as
+ * Lua would otherwise define its functions twice. A missing file or an include cycle throws,
+ * naming the chain of includes. `read` gives an include's text (tests pass their own files).
+ */
+export function inlineIncludes(
+  source: string,
+  scriptName: string,
+  read: (path: string) => string = readInclude,
+): string {
+  const inlined = new Set<string>();
+  const chain = [scriptName];
+  const expand = (text: string): string =>
+    text.replace(INCLUDE, (_line, path: string) => {
+      if (chain.includes(path)) {
+        throw new Error(`Lua include cycle: ${[...chain, path].join(' -> ')}`);
+      }
+      if (inlined.has(path)) return '';
+      let included: string;
+      try {
+        included = read(path);
+      } catch (cause) {
+        throw new Error(`Lua include "${path}" not found (${chain.join(' -> ')})`, { cause });
+      }
+      chain.push(path);
+      const body = expand(included);
+      chain.pop();
+      inlined.add(path);
+      return body;
+    });
+  return expand(source);
+}
+
+function readInclude(path: string): string {
+  return readFileSync(new URL(`${path}.lua`, LUA_DIR), 'utf8');
 }

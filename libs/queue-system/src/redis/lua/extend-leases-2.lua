@@ -8,27 +8,26 @@
     ARGV[1] key prefix
     ARGV[2] new lease deadline (ms)
     ARGV[3..] job id, lease token, job id, lease token, ...
+  Built from the prefix:
+    job hashes `job:<id>`
 
   Output:
     the ids whose lease is lost
 ]]
---- @include "includes/batched"
+--- @include "includes/hmget-all"
+--- @include "includes/lease-holder"
 
 local prefix, deadline = ARGV[1], ARGV[2]
-local lost, ids = {}, {}
+local jobPrefix = prefix .. 'job:'
+local ids = {}
 for i = 3, #ARGV, 2 do
   ids[#ids + 1] = ARGV[i]
 end
--- Jobs without a hash of their own hold their lease in `leases` (see `expand-compact-job`).
-local held = hmgetAll(KEYS[2], ids, #ids)
+-- Compact jobs hold their lease token in `leases`: one read for the call.
+local compactTokens = hmgetAll(KEYS[2], ids, #ids)
+local lost = {}
 for n, jobId in ipairs(ids) do
-  local token = ARGV[2 * n + 2]
-  local holds = held[n] == token
-  if not holds then
-    local fields = redis.call('HMGET', prefix .. 'job:' .. jobId, 'state', 'lease')
-    holds = fields[1] == 'active' and fields[2] == token
-  end
-  if holds then
+  if leaseHolder(ARGV[2 * n + 2], compactTokens[n], jobPrefix, jobId) then
     redis.call('ZADD', KEYS[1], 'XX', deadline, jobId)
   else
     lost[#lost + 1] = jobId

@@ -6,6 +6,8 @@
     KEYS[1] queues set   KEYS[2] failures list   KEYS[3] system_errors list
     KEYS[4] metrics hash   KEYS[5] delayed zset   KEYS[6] active zset
     ARGV[1] key prefix
+  Built from the prefix:
+    ready lists `ready:<priority>:<queue>`
 
   Output:
     { failures, system_errors, delayed, active, metrics HGETALL,

@@ -1,21 +1,8 @@
--- A job enqueued with nothing of its own but its spec has no hash: its spec waits in `specs`
--- and, once fetched, its lease token is in `leases` (fetch and ack read and write those a
--- batch at a time). It is always on its first attempt, and the token names the time that
--- attempt started ('<worker>@<ms>:1'). These are the fields its own hash would hold.
-local function compactJobFields(spec, lease, state)
-  local fields = { 'state', state, 'lease', lease, 'attempts', 1 }
-  if spec then
-    fields[#fields + 1], fields[#fields + 2] = 'spec', spec
-  end
-  local startedAt = string.match(lease, '@(%d+):%d+$')
-  if startedAt then
-    fields[#fields + 1], fields[#fields + 2] = 'firstAttemptAt', startedAt
-  end
-  return fields
-end
+--- @include "includes/compact-job-fields"
 
--- Any transition of a running job but its ack first gives it its own hash, as if it had been
--- stored that way, then works on job hashes alone.
+-- Expands a running compact job: any transition of it but fetch and ack first gives it the job
+-- hash it would have had (see `compact-job-fields`), then works on job hashes alone. Nothing
+-- to do for a job hash.
 local function expandCompactJob(jobKey, jobId, specsKey, leasesKey)
   local lease = redis.call('HGET', leasesKey, jobId)
   if not lease then

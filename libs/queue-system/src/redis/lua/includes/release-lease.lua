@@ -1,15 +1,20 @@
--- Fencing: only the holder of the current lease may change an active job. When the token
--- matches, the lease is given up (out of `active`, token cleared) and true is returned;
--- otherwise nothing changes and false is returned. A job without a hash of its own gets one
--- first (see `expand-compact-job`).
 --- @include "includes/expand-compact-job"
-local function releaseLease(jobKey, activeKey, jobId, token, specsKey, leasesKey)
-  expandCompactJob(jobKey, jobId, specsKey, leasesKey)
-  local fields = redis.call('HMGET', jobKey, 'state', 'lease')
-  if fields[1] ~= 'active' or fields[2] ~= token then
+--- @include "includes/lease-holder"
+
+-- Gives up a running job's lease if `token` holds it (see `lease-holder`): out of `active`,
+-- token cleared, and the job hash's key is returned; otherwise nothing changes and false is
+-- returned. A compact job is expanded first: every transition but fetch and ack works on job
+-- hashes alone.
+local function releaseLease(prefix, jobId, token, activeKey, specsKey, leasesKey)
+  local jobKey = prefix .. 'job:' .. jobId
+  local holder = leaseHolder(token, redis.call('HGET', leasesKey, jobId), prefix .. 'job:', jobId)
+  if not holder then
     return false
+  end
+  if holder == 'compact' then
+    expandCompactJob(jobKey, jobId, specsKey, leasesKey)
   end
   redis.call('ZREM', activeKey, jobId)
   redis.call('HDEL', jobKey, 'lease')
-  return true
+  return jobKey
 end

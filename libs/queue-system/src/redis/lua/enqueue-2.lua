@@ -1,0 +1,170 @@
+--[[
+  Enqueue: adds jobs. Each job's spec goes to its job hash, or to `specs` for a compact job
+  (when the caller allows them, a job with nothing of its own but its spec: see
+  `includes/expand-compact-job`); its id goes to its ready list, or to `delayed` when it is due
+  later. A job whose id exists already (pending, or completed and kept), or a pending job with
+  the same deduplication key, is returned instead. Many jobs per call: a batch costs one round
+  trip and one script call, and the ids of a group go in one LPUSH.
+
+  A single enqueue is the usual call, so its arguments are few: a group with the usual
+  placement has a short header.
+
+  Input:
+    KEYS[1] metrics hash   KEYS[2] wake list
+    ARGV[1] key prefix (e.g. 'queue:{default}:')
+    ARGV[2] now (ms since epoch)
+    ARGV[3] 1 when jobs with nothing of their own but a spec are compact jobs, else 0
+    ARGV[4..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
+      then '' for the usual placement (fresh random ids, due now, no deduplication key, queue
+      named after the processor), or '1' followed by the due time (ms, 0 for now), the
+      deduplication key ('' for none), 1 when the ids may exist already (chosen by the
+      caller) or 0, and 1 when the job hash must name the queue or 0; then per job: id, spec
+  Built from the prefix:
+    job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `specs` (a compact job, or
+    an id that may exist), `delayed` (a delayed job), `dedup` (a deduplicated job), `queues`
+    (the first job of a queue)
+
+  Output:
+    for each job not created, its position in the call (from 1) and the id of the existing
+    job returned instead; empty when every job was created (a batch's usual reply: nothing
+    to build in Redis nor to parse in Node)
+]]
+--- @include "includes/call-chunked"
+--- @include "includes/listpack-anchor"
+--- @include "includes/wake-workers"
+--- @include "includes/ready-list"
+
+-- A local: ARGV is a global, a table lookup at each use.
+local argv = ARGV
+local prefix, now, compact = argv[1], tonumber(argv[2]), argv[3] == '1'
+local jobPrefix = prefix .. 'job:'
+local reply, position, created = {}, 0, 0
+
+-- Stores one job of a group that may be delayed, deduplicated or exist already; returns the
+-- id of the existing job it was turned into, or nothing when it was created.
+local function addJob(jobId, spec, group, readyIds)
+  local existing
+  if group.dedupKey ~= '' then
+    existing = redis.call('HGET', prefix .. 'dedup', group.dedupKey)
+    -- The key is free once its job ended; a job hash without `state` is waiting (enqueue
+    -- stores no default), one gone has no spec either.
+    local job = existing and redis.call('HMGET', jobPrefix .. existing, 'state', 'spec')
+    local state = job and (job[1] or (job[2] and 'waiting'))
+    if state ~= 'waiting' and state ~= 'delayed' and state ~= 'active' then
+      existing = nil
+    end
+  end
+  local jobKey = jobPrefix .. jobId
+  -- An id names one operation: while its job exists, enqueueing it again returns that job,
+  -- so a retried enqueue never runs it twice.
+  if not existing and group.mayExist
+      and (redis.call('EXISTS', jobKey) == 1 or redis.call('HEXISTS', prefix .. 'specs', jobId) == 1) then
+    existing = jobId
+  end
+  if existing then
+    return existing
+  end
+  local delayed = group.dueAt > now
+  local fields = { 'spec', spec, unpack(group.fields) }
+  if delayed then
+    fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
+  end
+  if group.dedupKey ~= '' then
+    fields[#fields + 1], fields[#fields + 2] = 'dedupKey', group.dedupKey
+    -- The anchor keeps `dedup` a hash table too: an entry per pending job, gone at its end.
+    redis.call('HSET', prefix .. 'dedup', group.dedupKey, jobId, LISTPACK_ANCHOR, 1)
+  end
+  redis.call('HSET', jobKey, unpack(fields))
+  if delayed then
+    redis.call('ZADD', prefix .. 'delayed', group.dueAt, jobId)
+  else
+    readyIds[#readyIds + 1] = jobId
+  end
+end
+
+-- Reads the group header at ARGV[i]: the number of jobs, queue, priority, the fields each
+-- job stores besides its spec, the group's lookups (nil when there is nothing to look up:
+-- every job is created and ready), and where its jobs start.
+local function readGroup(i)
+  local count, queue, priority = tonumber(argv[i]), argv[i + 1], argv[i + 2]
+  local group, queueField, first = nil, false, i + 4
+  if argv[i + 3] ~= '' then
+    local dueAt, dedupKey, mayExist = tonumber(argv[i + 4]), argv[i + 5], argv[i + 6] == '1'
+    queueField, first = argv[i + 7] == '1', i + 8
+    if dueAt > now or dedupKey ~= '' or mayExist then
+      group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist }
+    end
+  end
+  -- Defaults are not stored, which keeps waiting jobs small: no `priority` means normal, no
+  -- `queue` means the queue named after the processor (and no `state` means waiting).
+  local fields = {}
+  if queueField then
+    fields[1], fields[2] = 'queue', queue
+  end
+  if priority ~= 'normal' then
+    fields[#fields + 1], fields[#fields + 2] = 'priority', priority
+  end
+  return count, queue, priority, fields, group, first
+end
+
+-- Stores the jobs ARGV[first..last] of a group that looks up; the jobs not created go to the
+-- reply. Returns how many were created.
+local function addGroupJobs(first, last, queue, group, readyIds)
+  local groupCreated = 0
+  for at = first, last, 2 do
+    local existing = addJob(argv[at], argv[at + 1], group, readyIds)
+    if existing then
+      reply[#reply + 1] = position + (at - first) / 2 + 1
+      reply[#reply + 1] = existing
+    else
+      groupCreated = groupCreated + 1
+    end
+  end
+  -- A delayed job's queue may be new: the registry learns of it once for the group.
+  if groupCreated > 0 and group.dueAt > now then
+    redis.call('SADD', prefix .. 'queues', queue)
+  end
+  return groupCreated
+end
+
+local i = 4
+while i <= #argv do
+  local count, queue, priority, fields, group, first = readGroup(i)
+  local last = first + 2 * count - 1
+  local readyIds = {}
+  if group then
+    group.fields = fields
+    created = created + addGroupJobs(first, last, queue, group, readyIds)
+  else
+    -- Nothing to look up: every job is created and ready.
+    if compact and #fields == 0 then
+      -- No field of its own but the spec: compact jobs, their specs wait in `specs`.
+      callChunked('HSET', prefix .. 'specs', argv, first, last)
+    else
+      for at = first, last, 2 do
+        redis.call('HSET', jobPrefix .. argv[at], 'spec', argv[at + 1], unpack(fields))
+      end
+    end
+    for n = 1, count do
+      readyIds[n] = argv[first + 2 * n - 2]
+    end
+    created = created + count
+  end
+  -- A list that was empty may belong to a queue never seen before: register it (the set
+  -- only grows, so a queue with jobs waiting in its list is registered already).
+  local list = readyList(prefix, queue, priority)
+  for from = 1, #readyIds, 1000 do
+    local to = math.min(from + 999, #readyIds)
+    if redis.call('LPUSH', list, unpack(readyIds, from, to)) == to - from + 1 then
+      redis.call('SADD', prefix .. 'queues', queue)
+    end
+  end
+  position = position + count
+  i = last + 1
+end
+
+if created > 0 then
+  redis.call('HINCRBY', KEYS[1], 'enqueued', created)
+  wakeWorkers(KEYS[2], created)
+end
+return reply

@@ -1,0 +1,93 @@
+--[[
+  Fetch: acks the jobs the worker completed since its last call (so that one round trip both
+  acks and fetches), promotes due delayed jobs to their ready lists, then leases jobs up to the
+  worker's free slots: priorities high, normal, low in strict order; inside a priority, queues
+  take turns. Each leased job gets a lease (deadline in `active`, lease token in its job hash,
+  or in `leases` for a compact job) and its attempt counted. `active` and `leases` hold an
+  anchor (see `includes/listpack-anchor`). A job that stalled before runs alone: it is taken
+  only by a worker running nothing else, and then nothing else is taken.
+
+  Input:
+    KEYS[1] active zset   KEYS[2] delayed zset   KEYS[3] queues set   KEYS[4] metrics hash
+    KEYS[5] specs hash    KEYS[6] leases hash
+    ARGV[1] key prefix
+    ARGV[2] now (ms)
+    ARGV[3] lease deadline (ms)
+    ARGV[4] lease token prefix (unique per worker)
+    ARGV[5] total free slots
+    ARGV[6] jobs the worker is running now
+    ARGV[7] number n of queues served, 0 for every queue of the namespace (KEYS[3])
+    ARGV[8..7+n] names of the queues served
+    ARGV[8+n] number m of queues with their own concurrency limit
+    ARGV[9+n..8+n+2m] queue name, free slots of that queue
+    ARGV[9+n+2m] time to keep a completed job (ms; 0 deletes it at once)
+    ARGV[10+n+2m] number k of completed jobs without a result
+    ARGV[11+n+2m..10+n+2m+2k] job id, lease token, ... of those
+    ARGV[11+n+2m+2k..] job id, lease token, serialized result, ... of the other completed jobs
+  Built from the prefix:
+    job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
+    deduplication key), `system_errors` (a due delayed job with no queue)
+
+  Output:
+    { next delayed due time or -1, ack replies (1 done, -1 lease not held, one per completed
+      job in the order above), then per run of jobs leased from one ready list: queue,
+      priority, number k of jobs, and k times: id, spec, attempt }; the lease token is
+      '<token prefix>@<now>:<attempt>'. The attempt (counting this one) is a number when the job
+      never stalled nor was put back and this is its first run (it started at ARGV[2]), else
+      { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
+]]
+--- @include "includes/complete-jobs"
+--- @include "includes/promote-due-jobs"
+--- @include "includes/lease-jobs"
+
+-- Reads the request (see Input) into the call's lease batch: the queues served, what each may
+-- take (`free`: its own limit, else every free slot), where the completions start in ARGV, and
+-- what leasing needs. Lease tokens are '<token prefix>@<now>:<attempt>': a compact job keeps
+-- only its token, which so names when its first attempt started (see
+-- `includes/compact-job-fields`); the token of a first attempt, the usual case, is made once.
+local function readFetchRequest()
+  local queues, served, at, slots = {}, tonumber(ARGV[7]), 7, tonumber(ARGV[5])
+  for i = 1, served do
+    queues[i] = ARGV[at + i]
+  end
+  at = at + served + 1
+  if served == 0 then
+    queues = redis.call('SMEMBERS', KEYS[3])
+  end
+  local limits = {}
+  for _ = 1, tonumber(ARGV[at]) do
+    limits[ARGV[at + 1]] = tonumber(ARGV[at + 2])
+    at = at + 2
+  end
+  local free = {}
+  for i, queue in ipairs(queues) do
+    free[i] = limits[queue] or slots
+  end
+  local prefix, leasePrefix = ARGV[1], ARGV[4] .. '@' .. ARGV[2] .. ':'
+  -- Lengths kept by hand: `#t` searches the table each time, and these grow per job.
+  return {
+    prefix = prefix, jobPrefix = prefix .. 'job:', now = tonumber(ARGV[2]), nowArg = ARGV[2],
+    deadline = ARGV[3], slots = slots, busy = tonumber(ARGV[6]), queues = queues, free = free,
+    ttl = ARGV[at + 1], completionsAt = at + 2, leasePrefix = leasePrefix,
+    firstLease = leasePrefix .. '1', replyLength = 2, deadlines = {}, deadlinesLength = 0,
+    compact = {}, compactLength = 0, specsKey = KEYS[5],
+  }
+end
+
+local batch = readFetchRequest()
+local prefix, now = batch.prefix, batch.nowArg
+local acks, completed = completeJobs(prefix, now, batch.ttl, KEYS[1], KEYS[5], KEYS[6],
+  batch.completionsAt)
+if completed > 0 then
+  redis.call('HINCRBY', KEYS[4], 'processed', completed)
+end
+promoteDueJobs(prefix, KEYS[2], KEYS[4], batch.now)
+
+local reply = { -1, acks }
+leaseJobs(batch, reply, KEYS[1], KEYS[6])
+
+local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if nextDue[2] then
+  reply[1] = tonumber(nextDue[2])
+end
+return reply

@@ -1,0 +1,32 @@
+--[[
+  Requeues an active job, if the caller still holds its lease: back to the front of its ready
+  list without spending an attempt (its worker is shutting down).
+
+  Input:
+    KEYS[1] active zset   KEYS[2] wake list   KEYS[3] specs hash   KEYS[4] leases hash
+    ARGV[1] key prefix
+    ARGV[2] job id
+    ARGV[3] lease token
+    ARGV[4] the job's priority
+    ARGV[5] the job's queue
+  Built from the prefix:
+    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`
+
+  Output:
+    1 done; -1 the lease is not held (nothing changed)
+]]
+--- @include "includes/release-lease"
+--- @include "includes/ready-list"
+--- @include "includes/wake-workers"
+
+local prefix, jobId = ARGV[1], ARGV[2]
+local jobKey = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[3], KEYS[4])
+if not jobKey then
+  return -1
+end
+redis.call('HINCRBY', jobKey, 'attempts', -1)
+redis.call('HSET', jobKey, 'state', 'waiting')
+-- Ready lists are consumed from the right: RPUSH puts the job first in line.
+redis.call('RPUSH', readyList(prefix, ARGV[5], ARGV[4]), jobId)
+wakeWorkers(KEYS[2])
+return 1
