@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Command } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LayoutCheck } from '../libs/queue-system/src/redis/layout-check.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
 import {
@@ -31,6 +32,7 @@ const FIXED_KEYS = new Set([
   'failures',
   'system_errors',
   'dead-letter',
+  'layout',
 ]);
 
 /** The script's text without its Lua comments, header included. */
@@ -276,6 +278,7 @@ describe('Lua script callers', () => {
     await scripts.status(redis);
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
+    await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());
     for (const file of files) {

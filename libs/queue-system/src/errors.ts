@@ -109,6 +109,24 @@ export class LeaseLostError extends QueueError {
   }
 }
 
+/**
+ * Redis holds the namespace's data in another layout than this version of the library reads
+ * and writes (see `docs/upgrading.md`): it refuses to run there rather than misread or drop
+ * jobs.
+ */
+export class QueueLayoutError extends QueueError {
+  constructor(
+    readonly namespace: string,
+    readonly layoutKey: string,
+    readonly storedVersion: string,
+    readonly expectedVersion: string,
+  ) {
+    super(
+      `Namespace "${namespace}" holds Redis data of layout version ${storedVersion} (key ${layoutKey}), and this version of the library uses layout ${expectedVersion}. Drain its queues with the version that wrote them, or give this application another redis.namespace or redis.keyPrefix.`,
+    );
+  }
+}
+
 /** `waitUntilEmpty` gave up before the queues drained. */
 export class QueueWaitTimeoutError extends QueueError {
   constructor(

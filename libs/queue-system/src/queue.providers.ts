@@ -60,6 +60,22 @@ export const coreExports = [
   ThreadPool,
 ];
 
+/** What the providers of a namespace inject, in their factories' order. */
+const NAMESPACE_INJECT = [
+  QUEUE_CONFIG,
+  RedisConnection,
+  CallableRegistry,
+  SerializerRegistry,
+  ThreadPool,
+  QueueOrchestrator,
+];
+
+/** The scripts of a namespace; its manager and worker share its layout check, run at bootstrap. */
+function namespaceScripts(config: QueueConfig, orchestrator: QueueOrchestrator, name?: string) {
+  const keys = new QueueKeys(config.redis.keyPrefix, name ?? config.redis.namespace);
+  return new QueueScripts(keys, orchestrator.layoutCheck(keys));
+}
+
 /**
  * A `QueueManager` and a `QueueWorker` for one namespace, under their tokens. Without a
  * name: the root namespace, `redis.namespace` of the config, under the default tokens.
@@ -67,8 +83,6 @@ export const coreExports = [
 export function createNamespaceProviders(
   options: Partial<RegisterQueueOptions> = {},
 ): [FactoryProvider<QueueManager>, FactoryProvider<QueueWorker>] {
-  const scriptsFor = (config: QueueConfig) =>
-    new QueueScripts(new QueueKeys(config.redis.keyPrefix, options.name ?? config.redis.namespace));
   return [
     {
       provide: getQueueToken(options.name),
@@ -78,8 +92,12 @@ export function createNamespaceProviders(
         registry: CallableRegistry,
         serializers: SerializerRegistry,
         pool: ThreadPool,
-      ) => new QueueManager(config, connection, scriptsFor(config), registry, serializers, pool),
-      inject: [QUEUE_CONFIG, RedisConnection, CallableRegistry, SerializerRegistry, ThreadPool],
+        orchestrator: QueueOrchestrator,
+      ) => {
+        const scripts = namespaceScripts(config, orchestrator, options.name);
+        return new QueueManager(config, connection, scripts, registry, serializers, pool);
+      },
+      inject: NAMESPACE_INJECT,
     },
     {
       provide: getWorkerToken(options.name),
@@ -88,13 +106,13 @@ export function createNamespaceProviders(
         connection: RedisConnection,
         registry: CallableRegistry,
         serializers: SerializerRegistry,
-        orchestrator: QueueOrchestrator,
         threadPool: ThreadPool,
+        orchestrator: QueueOrchestrator,
       ) => {
         const worker = new QueueWorker({
           config,
           connection,
-          scripts: scriptsFor(config),
+          scripts: namespaceScripts(config, orchestrator, options.name),
           registry,
           serializers,
           threadPool,
@@ -102,14 +120,7 @@ export function createNamespaceProviders(
         orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
         return worker;
       },
-      inject: [
-        QUEUE_CONFIG,
-        RedisConnection,
-        CallableRegistry,
-        SerializerRegistry,
-        QueueOrchestrator,
-        ThreadPool,
-      ],
+      inject: NAMESPACE_INJECT,
     },
   ];
 }

@@ -19,6 +19,8 @@ export class QueueKeys {
   readonly specs: string;
   /** Lease tokens of running compact jobs, by id. */
   readonly leases: string;
+  /** The layout version the namespace's data is stored in (see `layout-check.ts`). */
+  readonly layout: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -35,6 +37,7 @@ export class QueueKeys {
     this.queues = `${this.base}queues`;
     this.specs = `${this.base}specs`;
     this.leases = `${this.base}leases`;
+    this.layout = `${this.base}layout`;
   }
 
   job(id: string): string {

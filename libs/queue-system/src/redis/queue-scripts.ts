@@ -1,4 +1,5 @@
 import type { JobPriority } from '../interfaces/job-options.interface.js';
+import type { LayoutCheck } from './layout-check.js';
 import type { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { AdminScripts } from './scripts/admin-scripts.js';
@@ -17,7 +18,8 @@ export type { DeadLetterTarget } from './scripts/retry-scripts.js';
 /**
  * The Lua transitions of one namespace, each called with keys built from one `QueueKeys`;
  * nothing else calls them. The callers live by domain in `scripts/` (enqueue, fetch, complete,
- * retry, lease, admin); this is the one handle the worker and the manager hold.
+ * retry, lease, admin); this is the one handle the worker and the manager hold. With a
+ * `LayoutCheck`, no script runs before the namespace's layout has passed it.
  */
 export class QueueScripts {
   private readonly enqueuing: EnqueueScripts;
@@ -27,8 +29,11 @@ export class QueueScripts {
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
 
-  constructor(readonly keys: QueueKeys) {
-    const runner = new ScriptRunner(keys);
+  constructor(
+    readonly keys: QueueKeys,
+    layout?: LayoutCheck,
+  ) {
+    const runner = new ScriptRunner(keys, layout);
     this.enqueuing = new EnqueueScripts(runner);
     this.fetching = new FetchScripts(runner);
     this.completing = new CompleteScripts(runner);

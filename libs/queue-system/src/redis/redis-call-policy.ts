@@ -16,11 +16,15 @@ import {
 } from 'cockatiel';
 import { ReplyError } from 'ioredis';
 import type { QueueRedisConfig } from '../config/index.js';
-import { QueueUnavailableError } from '../errors.js';
+import { QueueLayoutError, QueueUnavailableError } from '../errors.js';
 import { circuitStateName, type CircuitStateName } from '../resilience/circuit-breaker.js';
 
-/** A reply error means Redis is up and said no (a script error): never retried, never trips the breaker. */
-const isConnectionFailure = (error: Error): boolean => !(error instanceof ReplyError);
+/**
+ * A reply error (a script error) or a refused data layout means Redis is up and answered:
+ * never retried, never trips the breaker.
+ */
+const isConnectionFailure = (error: Error): boolean =>
+  !(error instanceof ReplyError) && !(error instanceof QueueLayoutError);
 /** An open circuit is an answer, not a failure to retry: the caller is told at once. */
 const isRetryable = (error: Error): boolean =>
   isConnectionFailure(error) && !(error instanceof BrokenCircuitError);

@@ -13,7 +13,7 @@
  *   lists `ready:<priority>:<queue>`, so a caller never names them.
  * - So are the fixed keys that only some jobs need: `dedup` (deduplicated jobs), and at enqueue
  *   `specs`, `delayed` and `queues` (a compact, delayed or first job of a queue), a dead-letter
- *   list that fetch or stalled recovery sends an odd job to.
+ *   list that fetch or stalled recovery sends an odd job to, the keys `check-layout` reads once.
  * A key in KEYS is an argument that every call sends; a key built costs only the calls that
  * need it, which keeps the hot calls short (an enqueue sends two keys).
  * `test/lua-scripts.test.ts` holds every script to its header: the KEYS it lists match the file
@@ -30,22 +30,6 @@ import { Command, type Cluster, type Redis } from 'ioredis';
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
 const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
-
-/**
- * Bumped whenever the job layout changes. A change of a script's arguments alone needs no
- * bump: scripts are called by the SHA1 of their text, so each process runs its own.
- * Version 2 packs a job's options and entity in one `spec` field: jobs written by version 1
- * are not readable by it (a worker sends them to `system_errors`), so drain queues before
- * such an upgrade.
- * Version 3 stores a job's `queue` only when it is not named after its processor (the spec
- * header names the processor): it reads version 2 jobs, but version 2 workers cannot place
- * version 3 jobs that are delayed, retried or recovered, so stop them before enqueueing with it.
- * Version 4 keeps a job enqueued with nothing of its own but its spec without a hash (spec in
- * `specs`, lease in `leases`) when completed jobs are deleted at once, until a transition
- * other than fetch and ack gives it one: it reads version 3 jobs, but a version 3 worker
- * drops such a job (it finds no hash), so stop version 3 workers before enqueueing with it.
- */
-export const SCRIPTS_VERSION = '4';
 
 export interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */

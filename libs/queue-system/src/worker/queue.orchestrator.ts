@@ -1,23 +1,52 @@
 import {
+  Inject,
   Injectable,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import type { QueueConfig } from '../config/index.js';
+import { QUEUE_CONFIG } from '../queue.constants.js';
+import { LayoutChecks, type LayoutCheck } from '../redis/layout-check.js';
+import type { QueueKeys } from '../redis/queue-keys.js';
+import { RedisConnection } from '../redis/redis-connection.js';
+import { QueueLogger } from '../utils/queue-logger.js';
 import type { QueueWorker } from './queue-worker.js';
 
 /**
- * Starts every worker once the whole application has booted (never at module init, so no
- * job runs against a half-built app) and drains them before connections close.
+ * Once the whole application has booted (never at module init, so no job runs against a
+ * half-built app), checks the data layout of every namespace and starts every worker; drains
+ * them before connections close.
  */
 @Injectable()
 export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly workers: { worker: QueueWorker; autoStart: boolean }[] = [];
+  private readonly layouts = new LayoutChecks();
+  private readonly logger: QueueLogger;
+
+  constructor(
+    @Inject(RedisConnection) private readonly connection: RedisConnection,
+    @Inject(QUEUE_CONFIG) config: QueueConfig,
+  ) {
+    this.logger = new QueueLogger('QueueOrchestrator', config.logging);
+  }
 
   add(worker: QueueWorker, autoStart: boolean): void {
     this.workers.push({ worker, autoStart });
   }
 
-  onApplicationBootstrap(): void {
+  /** The layout check of a namespace, run at bootstrap; its manager and worker share it. */
+  layoutCheck(keys: QueueKeys): LayoutCheck {
+    return this.layouts.for(keys);
+  }
+
+  /** Rejects with QueueLayoutError, so the app does not start, when a namespace has another layout. */
+  async onApplicationBootstrap(): Promise<void> {
+    const unchecked = await this.layouts.checkAll(this.connection);
+    if (unchecked.length > 0) {
+      this.logger.warn(
+        `Redis is unreachable: the data layout of namespace ${unchecked.join(', ')} is checked by its first call once Redis answers`,
+      );
+    }
     for (const { worker, autoStart } of this.workers) if (autoStart) worker.start();
   }
 

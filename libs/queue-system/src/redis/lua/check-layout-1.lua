@@ -1,0 +1,48 @@
+--[[
+  Layout check: returns the layout version the namespace's data is stored in, so that a
+  process of another layout refuses to run on it. A namespace without a `layout` key is
+  stamped first: with the caller's version when it holds no job (new, or drained: counters
+  and anchors are no jobs); with the version of data written before the key existed (ARGV[3])
+  when it holds jobs.
+
+  Input:
+    KEYS[1] layout string
+    ARGV[1] key prefix
+    ARGV[2] the caller's layout version
+    ARGV[3] the layout version of data written before the `layout` key existed
+  Built from the prefix, read only while the namespace has no layout key:
+    `active`, `delayed`, `failures`, `system_errors`, `specs`, `queues`, ready lists
+    `ready:<priority>:<queue>`
+
+  Output:
+    the layout version stored
+]]
+--- @include "includes/ready-list"
+
+-- Whether the namespace holds jobs: running, delayed, dead-lettered, or waiting (compact in
+-- `specs`, or in a ready list of a queue it knows).
+local function holdsJobs(prefix)
+  if redis.call('ZCOUNT', prefix .. 'active', '-inf', '(+inf') > 0
+      or redis.call('ZCARD', prefix .. 'delayed') > 0
+      or redis.call('LLEN', prefix .. 'failures') > 0
+      or redis.call('LLEN', prefix .. 'system_errors') > 0
+      or redis.call('HLEN', prefix .. 'specs') > 0 then
+    return true
+  end
+  for _, queue in ipairs(redis.call('SMEMBERS', prefix .. 'queues')) do
+    for _, priority in ipairs({ 'high', 'normal', 'low' }) do
+      if redis.call('LLEN', readyList(prefix, queue, priority)) > 0 then
+        return true
+      end
+    end
+  end
+  return false
+end
+
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  return stored
+end
+stored = holdsJobs(ARGV[1]) and ARGV[3] or ARGV[2]
+redis.call('SET', KEYS[1], stored)
+return stored
