@@ -97,10 +97,8 @@ export function benchSectionText(report: LatestReport): string {
     : 'commit unknown';
   const machine =
     `Measured by \`npm run bench\` on ${report.date.slice(0, 10)} (${commit}): ${report.cpu}, ` +
-    `${report.node}, ${report.redis}, load average ${load} at the start; medians of ${reps} ` +
-    `interleaved repetitions, ${Math.round(report.durationSeconds)} s. Reproduce it with ` +
-    '`npm run bench`, which rewrites this table from `bench/results/latest.json` (so does ' +
-    '`npm run bench:readme`).';
+    `${report.node}, ${report.redis}, load ${load} at the start; medians of ${reps} ` +
+    `interleaved repetitions.`;
   const header = ['case', ...SYSTEMS.map((s) => systemName(s, report)), 'ours / best peer'];
   const body = report.rows.map((row) => [
     caseCell(row, reps),
@@ -108,12 +106,9 @@ export function benchSectionText(report: LatestReport): string {
     ratioCell(row),
   ]);
   const reading =
-    'ours / best peer: our median over the best peer’s, the faster one for jobs/s and the ' +
-    'cheaper one for the other units (above 1x is better for jobs/s, below 1x for the rest). ' +
-    'Only ratios within one run mean anything: absolute figures move by 3x between machines ' +
-    'and days. Every row but the default-retention one deletes a completed job at once in all ' +
-    'three systems (ours `redis.backupTtl: 0`, BullMQ `removeOnComplete`, Bee-Queue ' +
-    '`removeOnSuccess`); `bench/README.md` gives every setting.';
+    'ours / best peer: our median over the best peer’s (above 1x is better for jobs/s, below 1x ' +
+    'for costs); only ratios within one run mean anything. Every row but default retention ' +
+    'deletes completed jobs at once in all three; `bench/README.md` gives every setting.';
   return `${wrap(machine)}\n\n${markdownTable(header, body)}\n\n${wrap(reading)}\n`;
 }
 

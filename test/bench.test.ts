@@ -264,7 +264,7 @@ describe('README benchmark table', () => {
     };
     const section = await renderBenchSection(report);
     const prose = section.replace(/\s+/g, ' ');
-    expect(prose).toContain('Reproduce it with `npm run bench`');
+    expect(prose).toContain('Measured by `npm run bench` on 2026-01-02 (commit abc1234)');
     expect(prose).toContain('2 x CPU, Node v20.20.2, redis-server 7.0.15');
     expect(section).toMatch(
       /\| process, concurrency 50 \(jobs\/s; 2 of 3 repetitions\) \| +95,000 \| +19,000 \| +19,000 \| 5\.00x BullMQ +\|/,
