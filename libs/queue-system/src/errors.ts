@@ -71,6 +71,9 @@ export class PermanentError extends QueueError {
   readonly permanent = true;
 }
 
+/** A guard around the processor refused the job: it fails at once, without retries. */
+export class JobRefusedError extends PermanentError {}
+
 /** An attempt ran longer than its per-attempt timeout. */
 export class JobTimeoutError extends QueueError {
   constructor(readonly timeoutMs: number) {

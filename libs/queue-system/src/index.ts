@@ -1,6 +1,14 @@
 export * from './config/index.js';
 export * from './decorators/index.js';
 export * from './errors.js';
+export {
+  QUEUE_CONTEXT_TYPE,
+  getJobContext,
+  getJobEntity,
+  isQueueContext,
+  type QueueContextType,
+} from './enhancers/job-execution-context.js';
+export type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 export * from './interfaces/index.js';
 export * from './resilience/index.js';
 export { QueueHealthIndicator, type QueueHealthOptions } from './health/queue.health.js';

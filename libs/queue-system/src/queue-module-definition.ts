@@ -1,10 +1,13 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { QueueOptions } from './config/index.js';
+import type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 import type { JobSerializer } from './interfaces/job-options.interface.js';
 
 export interface QueueModuleOptions extends QueueOptions {
   /** Serializers that jobs may name, beside the built-in `json`. */
   serializers?: JobSerializer[];
+  /** Guards, interceptors, pipes and filters around every processor (classes or instances). */
+  enhancers?: QueueEnhancers;
 }
 
 export const {

@@ -1,5 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ProcessorEnhancers } from './enhancers/processor-enhancers.js';
 import { QueueManager } from './manager/queue-manager.js';
 import {
   ConfigurableQueueModule,
@@ -82,6 +83,7 @@ export class QueueModule extends ConfigurableQueueModule implements OnApplicatio
         ...coreProviders,
         QueueMetadataAccessor,
         QueueExplorer,
+        ProcessorEnhancers,
         manager,
         worker,
         { provide: QueueManager, useExisting: manager.provide },

@@ -28,8 +28,11 @@ export interface RegisterQueueOptions {
 export const coreProviders: Provider[] = [
   {
     provide: QUEUE_CONFIG,
-    useFactory: ({ serializers: _serializers, ...options }: QueueModuleOptions) =>
-      new QueueConfig(options),
+    useFactory: ({
+      serializers: _serializers,
+      enhancers: _enhancers,
+      ...options
+    }: QueueModuleOptions) => new QueueConfig(options),
     inject: [QUEUE_MODULE_OPTIONS],
   },
   {

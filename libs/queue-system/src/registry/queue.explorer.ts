@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import { CallableRegistry, type CallableKind } from './callable-registry.js';
 import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
 
@@ -13,9 +14,11 @@ export class QueueExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly accessor: QueueMetadataAccessor,
     private readonly registry: CallableRegistry,
+    private readonly enhancers: ProcessorEnhancers,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    await this.enhancers.resolveGlobals();
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
@@ -43,11 +46,27 @@ export class QueueExplorer implements OnModuleInit {
     }
     // A bound function: no arguments array per call on the hot path.
     const invoke = method.bind(instance) as (...args: unknown[]) => unknown;
-    const register = (kind: CallableKind, name: string | undefined, concurrency?: number) =>
-      this.registry.register({ kind, name: name ?? place, invoke, method, place, concurrency });
+    const register = (
+      kind: CallableKind,
+      name: string | undefined,
+      run: (...args: unknown[]) => unknown,
+      concurrency?: number,
+    ) =>
+      this.registry.register({
+        kind,
+        name: name ?? place,
+        invoke: run,
+        method,
+        place,
+        concurrency,
+      });
 
-    if (processor) register('processor', processor.name, processor.concurrency);
-    if (onSuccess) register('onSuccess', onSuccess.name);
-    if (onFailure) register('onFailure', onFailure.name);
+    if (processor) {
+      // Enhancers wrap processors only, and only those that have some: the rest stay direct.
+      const enhanced = this.enhancers.wrap(instance, methodName, method);
+      register('processor', processor.name, enhanced ?? invoke, processor.concurrency);
+    }
+    if (onSuccess) register('onSuccess', onSuccess.name, invoke);
+    if (onFailure) register('onFailure', onFailure.name, invoke);
   }
 }
