@@ -72,7 +72,7 @@ async function waitingIds(
     skip = 0;
   });
   const ranges = await pipelined<string[]>(client, reads);
-  return ranges.flatMap((ids) => ids.reverse());
+  return ranges.flatMap((ids) => ids.toReversed());
 }
 
 async function pipelined<T>(client: RedisClient, commands: string[][]): Promise<T[]> {

@@ -41,7 +41,7 @@ const scanned = new WeakMap<object, CallableRegistry>();
  * rejects with its error (or `JobTimeoutError`). Works on a testing module that does not import
  * `QueueModule`: the decorated methods are then found among its providers.
  */
-export function runProcessor<TResult = unknown>(
+export async function runProcessor<TResult = unknown>(
   app: QueueAppRef,
   processor: CallableReference,
   entity: unknown,

@@ -54,6 +54,8 @@ export class TestRedis {
   async stop(removeDir = true): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
+      // Held again while it stops: the suite may have nothing else keeping it alive.
+      child.ref();
       child.kill('SIGTERM');
       await this.exited;
     }
