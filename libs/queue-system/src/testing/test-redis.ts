@@ -40,7 +40,7 @@ export class TestRedis {
         await this.spawnAndWait();
         return this;
       } catch (error) {
-        await this.stop(false);
+        await this.halt();
         const taken = error instanceof QueueError && /in use/i.test(error.message);
         if (!taken || tries === 3) {
           this.removeDir();
@@ -51,7 +51,12 @@ export class TestRedis {
   }
 
   /** Stops the server and removes its folder; resolves once the process has exited. */
-  async stop(removeDir = true): Promise<void> {
+  async stop(): Promise<void> {
+    await this.halt();
+    this.removeDir();
+  }
+
+  private async halt(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       // Held again while it stops: the suite may have nothing else keeping it alive.
@@ -61,7 +66,6 @@ export class TestRedis {
     }
     process.off('exit', this.killOnExit);
     this.child = undefined;
-    if (removeDir) this.removeDir();
   }
 
   private removeDir(): void {
