@@ -7,6 +7,10 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     alias: {
+      // Before the package's own entry, which would otherwise take this path as its prefix.
+      'nest-queue-system/testing': fileURLToPath(
+        new URL('./libs/queue-system/src/testing/index.ts', import.meta.url),
+      ),
       'nest-queue-system': fileURLToPath(
         new URL('./libs/queue-system/src/index.ts', import.meta.url),
       ),

@@ -18,6 +18,7 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { EnqueueBatcher, enqueueChunks } from './enqueue-batcher.js';
+import { checkListArguments, listJobIds, type ListedJobState } from './job-lists.js';
 import { dueTime, EnqueueTemplates } from './enqueue-request.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 
@@ -189,15 +190,16 @@ export class QueueManager {
   }
 
   /** Ids in a dead-letter list, newest first. */
-  async listDeadLetters(
-    from: DeadLetterTarget = 'failures',
-    start = 0,
-    count = 100,
-  ): Promise<string[]> {
-    const key = from === 'failures' ? this.keys.failures : this.keys.systemErrors;
+  listDeadLetters(from: DeadLetterTarget = 'failures', start = 0, count = 100): Promise<string[]> {
+    return this.listJobIds(from, start, count);
+  }
+
+  /** Ids of jobs in one state: the next to run first; dead letters newest first. A snapshot. */
+  async listJobIds(state: ListedJobState, start = 0, count = 100): Promise<string[]> {
+    checkListArguments(state, start, count);
     const { client } = this.connection;
-    return this.connection.run('listDeadLetters', () =>
-      client.lrange(key, start, start + count - 1),
+    return this.connection.run('listJobIds', () =>
+      listJobIds(client, this.keys, state, start, count),
     );
   }
 

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { QueueConfig } from '../config/index.js';
+import type {
+  CallableReference,
+  JobPriority,
+  JobSerializer,
+} from '../interfaces/job-options.interface.js';
+import { QUEUE_CONFIG } from '../queue.constants.js';
+import type { FetchedJob } from '../redis/job-spec.js';
+import { CallableRegistry } from '../registry/callable-registry.js';
+import { QueueMetadataAccessor } from '../registry/queue-metadata.accessor.js';
+import { QueueExplorer } from '../registry/queue.explorer.js';
+import { SerializerRegistry } from '../serialization/serializer-registry.js';
+import { JobAttempt } from '../worker/job-attempt.js';
+import type { QueueAppRef } from './queue-inspection.js';
+
+export interface RunProcessorOptions {
+  /** `context.attempt` (default 1), to test what a processor does on a retry. */
+  attempt?: number;
+  /** `context.maxAttempts` (default: the module's `retry.maxAttempts`, or the default plan's). */
+  maxAttempts?: number;
+  /** Per-attempt timeout in ms: the signal aborts and the run fails with `JobTimeoutError`. */
+  timeout?: number;
+  /** `context.operationId` (default: a random id). */
+  operationId?: string;
+  /** `context.queueName` (default: the processor's name). */
+  queueName?: string;
+  priority?: JobPriority;
+  tenant?: string;
+  /** The entity goes through it and back, as through Redis (default: JSON). */
+  serializer?: JobSerializer;
+}
+
+const scanned = new WeakMap<object, CallableRegistry>();
+
+/**
+ * Runs one processor on an entity as the worker would, without Redis: the entity serialized
+ * and read back, a real `JobContext` whose signal aborts at the timeout, the attempt ended by
+ * the first of the processor settling and the deadline. Resolves with the processor's result,
+ * rejects with its error (or `JobTimeoutError`). Works on a testing module that does not import
+ * `QueueModule`: the decorated methods are then found among its providers.
+ */
+export async function runProcessor<TResult = unknown>(
+  app: QueueAppRef,
+  processor: CallableReference,
+  entity: unknown,
+  options: RunProcessorOptions = {},
+): Promise<TResult> {
+  const registry = callables(app);
+  const callable = registry.get('processor', registry.resolveName('processor', processor))!;
+  const config = optional<QueueConfig>(app, QUEUE_CONFIG) ?? new QueueConfig();
+  const serializer = options.serializer ?? new SerializerRegistry().get('json')!;
+  const timeout = options.timeout ?? config.worker.workTimeout;
+  const job: FetchedJob = {
+    id: options.operationId ?? randomUUID(),
+    queue: options.queueName ?? callable.name,
+    priority: options.priority ?? 'normal',
+    state: 'active',
+    attempts: options.attempt ?? 1,
+    requeues: 0,
+    stalls: 0,
+    processor: callable.name,
+    enqueuedAt: Date.now(),
+    serializer: serializer.name,
+    retry: '',
+    tenant: options.tenant,
+    payload: serializer.serialize(entity),
+  };
+  const attempt = new JobAttempt(job);
+  attempt.context.maxAttempts = options.maxAttempts ?? config.retry.maxAttempts;
+  attempt.processor = callable;
+  attempt.entity = serializer.deserialize(job.payload);
+  return new Promise<TResult>((resolve, reject) => {
+    const timer = setTimeout(() => attempt.expire(), timeout);
+    attempt.run(
+      (running, context) => running.processor!.invoke(running.entity, context),
+      timeout,
+      (_, outcome) => {
+        clearTimeout(timer);
+        if (outcome.kind === 'succeeded') resolve(outcome.result as TResult);
+        // Only a timeout aborts here: no lease to lose, no worker to shut down.
+        else reject(outcome.kind === 'failed' ? outcome.error : new Error(outcome.kind));
+      },
+    );
+  });
+}
+
+/** The module's registry once it was initialized; else the decorated methods of its providers. */
+function callables(app: QueueAppRef): CallableRegistry {
+  const own = optional<CallableRegistry>(app, CallableRegistry);
+  if (own && own.processors().length > 0) return own;
+  let registry = scanned.get(app);
+  if (!registry) {
+    registry = new CallableRegistry();
+    const discovery = new DiscoveryService(app.get(ModulesContainer, { strict: false }));
+    const accessor = new QueueMetadataAccessor(new Reflector());
+    new QueueExplorer(discovery, new MetadataScanner(), accessor, registry).onModuleInit();
+    scanned.set(app, registry);
+  }
+  return registry;
+}
+
+function optional<T>(app: QueueAppRef, token: symbol | (abstract new (...args: never[]) => T)) {
+  try {
+    return app.get<T>(token as symbol, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
