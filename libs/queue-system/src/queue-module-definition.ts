@@ -1,10 +1,13 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { QueueOptions } from './config/index.js';
+import type { AnyJobContract } from './contracts/job-contract.js';
 import type { JobSerializer } from './interfaces/job-options.interface.js';
 
 export interface QueueModuleOptions extends QueueOptions {
   /** Serializers that jobs may name, beside the built-in `json`. */
   serializers?: JobSerializer[];
+  /** Contracts this app enqueues without running them: no processor needed in this process. */
+  jobs?: AnyJobContract[];
 }
 
 export const {

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
 import { CallableRegistry, type CallableKind } from './callable-registry.js';
 import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
 
@@ -43,10 +44,18 @@ export class QueueExplorer implements OnModuleInit {
     }
     // A bound function: no arguments array per call on the hot path.
     const invoke = method.bind(instance) as (...args: unknown[]) => unknown;
-    const register = (kind: CallableKind, name: string | undefined, concurrency?: number) =>
-      this.registry.register({ kind, name: name ?? place, invoke, method, place, concurrency });
+    const register = (kind: CallableKind, name: string | undefined, metadata?: ProcessorMetadata) =>
+      this.registry.register({
+        kind,
+        name: name ?? place,
+        invoke,
+        method,
+        place,
+        concurrency: metadata?.concurrency,
+        schema: metadata?.schema,
+      });
 
-    if (processor) register('processor', processor.name, processor.concurrency);
+    if (processor) register('processor', processor.name, processor);
     if (onSuccess) register('onSuccess', onSuccess.name);
     if (onFailure) register('onFailure', onFailure.name);
   }
