@@ -8,7 +8,7 @@ import {
   QueueManager,
   type JobContext,
   type JobInput,
-  type JobPayload,
+  type JobEntity,
   type JobResult,
 } from '../../libs/queue-system/src/index.js';
 
@@ -30,9 +30,9 @@ function assertType<T extends true>(): T | undefined {
 }
 
 // A schema gives the types: the processor receives its output, enqueue takes its input.
-assertType<Equals<JobPayload<typeof ParseCount>, { count: number }>>();
+assertType<Equals<JobEntity<typeof ParseCount>, { count: number }>>();
 assertType<Equals<JobInput<typeof ParseCount>, { count: unknown }>>();
-assertType<Equals<JobPayload<typeof Greet>, { name: string }>>();
+assertType<Equals<JobEntity<typeof Greet>, { name: string }>>();
 assertType<Equals<JobResult<typeof SendWelcome>, Receipt>>();
 
 export class Handlers {
@@ -49,7 +49,7 @@ export class Handlers {
 
   // @ts-expect-error the payload is a Welcome, not a number
   @Processor(SendWelcome)
-  wrongPayload(user: number): Receipt {
+  wrongEntity(user: number): Receipt {
     return { sentAt: user };
   }
 
@@ -61,7 +61,7 @@ export class Handlers {
 
   // @ts-expect-error the schema's output has `count: number`, not a string
   @Processor(ParseCount)
-  wrongSchemaPayload(payload: { count: string }) {
+  wrongSchemaEntity(payload: { count: string }) {
     return payload.count;
   }
 

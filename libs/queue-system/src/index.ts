@@ -6,7 +6,7 @@ export {
   type JobContractDefaults,
   type JobContractOptions,
   type JobInput,
-  type JobPayload,
+  type JobEntity,
   type JobResult,
 } from './contracts/job-contract.js';
 export * from './decorators/index.js';

@@ -12,26 +12,26 @@ export interface JobContractDefaults {
   timeout?: number;
 }
 
-export interface JobContractOptions<Payload, Input = Payload> extends JobContractDefaults {
+export interface JobContractOptions<Entity, Input = Entity> extends JobContractDefaults {
   /**
    * A Standard Schema (zod, valibot, arktype...): checked at enqueue, and again in the worker,
    * whose processor receives the schema's output.
    */
-  schema?: StandardSchemaV1<Input, Payload>;
+  schema?: StandardSchemaV1<Input, Entity>;
 }
 
 /**
  * One kind of job, shared by the code that enqueues it and the processor that runs it.
- * `Payload` is what the processor receives, `Result` what it returns, `Input` what `enqueue`
- * takes (the schema's input; `Payload` without a schema).
+ * `Entity` is what the processor receives, `Result` what it returns, `Input` what `enqueue`
+ * takes (the schema's input; `Entity` without a schema).
  */
-export interface JobContract<Payload, Result = unknown, Input = Payload> {
+export interface JobContract<Entity, Result = unknown, Input = Entity> {
   /** The processor's name: jobs name it, the worker finds the processor by it. */
   readonly name: string;
-  readonly schema?: StandardSchemaV1<Input, Payload>;
+  readonly schema?: StandardSchemaV1<Input, Entity>;
   readonly defaults: Readonly<JobContractDefaults>;
   /** Carries the type parameters; never set at run time. */
-  readonly types?: { readonly payload: Payload; readonly result: Result; readonly input: Input };
+  readonly types?: { readonly entity: Entity; readonly result: Result; readonly input: Input };
 }
 
 /** Any contract, whatever its types. */
@@ -40,7 +40,7 @@ export type AnyJobContract = JobContract<unknown, unknown, unknown>;
 /** What `enqueue` takes for a contract's jobs. */
 export type JobInput<C extends AnyJobContract> = NonNullable<C['types']>['input'];
 /** What a contract's processor receives. */
-export type JobPayload<C extends AnyJobContract> = NonNullable<C['types']>['payload'];
+export type JobEntity<C extends AnyJobContract> = NonNullable<C['types']>['entity'];
 /** What a contract's processor returns. */
 export type JobResult<C extends AnyJobContract> = NonNullable<C['types']>['result'];
 
@@ -52,10 +52,10 @@ const CONTRACT_BRAND = Symbol.for('nest-queue-system:job-contract');
  * Contract, entity })` its entity, `getJob(id, Contract)` its result. With a `schema`, leave the
  * type arguments out to infer them from it.
  */
-export function defineJob<Payload, Result = unknown, Input = Payload>(
+export function defineJob<Entity, Result = unknown, Input = Entity>(
   name: string,
-  options: JobContractOptions<Payload, Input> = {},
-): JobContract<Payload, Result, Input> {
+  options: JobContractOptions<Entity, Input> = {},
+): JobContract<Entity, Result, Input> {
   if (typeof name !== 'string' || !/^[^{}\s]{1,200}$/.test(name)) {
     throw new QueueInputError('name', name, 'must be 1-200 characters without spaces or braces');
   }

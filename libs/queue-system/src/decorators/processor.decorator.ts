@@ -10,14 +10,14 @@ export interface ProcessorMetadata extends ProcessorOptions {
   schema?: StandardSchemaV1;
 }
 
-/** A processor of a contract's jobs: takes its payload (and the context), returns its result. */
-export type JobHandler<Payload, Result> = (
-  payload: Payload,
+/** A processor of a contract's jobs: takes its entity (and the context), returns its result. */
+export type JobHandler<Entity, Result> = (
+  entity: Entity,
   context: JobContext,
 ) => Result | PromiseLike<Result>;
 
-/** Applies only to a method that fits `JobHandler<Payload, Result>`; anything else does not compile. */
-export type ContractProcessorDecorator<Payload, Result> = <M extends JobHandler<Payload, Result>>(
+/** Applies only to a method that fits `JobHandler<Entity, Result>`; anything else does not compile. */
+export type ContractProcessorDecorator<Entity, Result> = <M extends JobHandler<Entity, Result>>(
   target: object,
   propertyKey: string | symbol,
   descriptor: TypedPropertyDescriptor<M>,
@@ -27,10 +27,10 @@ export type ContractProcessorDecorator<Payload, Result> = <M extends JobHandler<
  * Registers the method as the processor of a contract's jobs (`defineJob`), typed by it.
  * Its queue is named after the contract unless the contract or a job says otherwise.
  */
-export function Processor<Payload, Result, Input>(
-  contract: JobContract<Payload, Result, Input>,
+export function Processor<Entity, Result, Input>(
+  contract: JobContract<Entity, Result, Input>,
   options?: ProcessorOptions,
-): ContractProcessorDecorator<Payload, Result>;
+): ContractProcessorDecorator<Entity, Result>;
 /**
  * Registers the method as a job processor under `name` (default `ClassName.method`).
  * Its queue is named after it unless a job says otherwise.
