@@ -174,3 +174,20 @@ function typeOfValue(value: unknown): string {
 function withArticle(noun: string): string {
   return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
+
+/**
+ * An entity does not fit its contract's schema; `issues` are `path: message` lines, with
+ * whatever the schema quoted of the value replaced by its type.
+ */
+export class JobSchemaError extends QueueInputError {
+  constructor(
+    field: string,
+    value: unknown,
+    readonly contract: string,
+    readonly issues: readonly string[],
+  ) {
+    super(field, value, `does not fit the schema of "${contract}": ${issues.join('; ')}`, {
+      withhold: true,
+    });
+  }
+}

@@ -1,4 +1,14 @@
 export * from './config/index.js';
+export {
+  defineJob,
+  type AnyJobContract,
+  type JobContract,
+  type JobContractDefaults,
+  type JobContractOptions,
+  type JobInput,
+  type JobEntity,
+  type JobResult,
+} from './contracts/job-contract.js';
 export * from './decorators/index.js';
 export * from './errors.js';
 export {

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { QueueOptions } from './config/index.js';
 import type { QueueEnhancers } from './enhancers/processor-enhancers.js';
+import type { AnyJobContract } from './contracts/job-contract.js';
 import type { JobSerializer } from './interfaces/job-options.interface.js';
 
 export interface QueueModuleOptions extends QueueOptions {
@@ -8,6 +9,8 @@ export interface QueueModuleOptions extends QueueOptions {
   serializers?: JobSerializer[];
   /** Guards, interceptors, pipes and filters around every processor (classes or instances). */
   enhancers?: QueueEnhancers;
+  /** Contracts this app enqueues without running them: no processor needed in this process. */
+  jobs?: AnyJobContract[];
 }
 
 export const {

@@ -1,5 +1,6 @@
 import type { FactoryProvider, Provider } from '@nestjs/common';
 import { QueueConfig } from './config/index.js';
+import type { AnyJobContract } from './contracts/job-contract.js';
 import { QueueManager } from './manager/queue-manager.js';
 import { QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './queue-module-definition.js';
 import { QUEUE_CONFIG } from './queue.constants.js';
@@ -22,6 +23,8 @@ export interface RegisterQueueOptions {
   name: string;
   /** Start this namespace's worker at bootstrap (default: the root `worker.autoStart`). */
   autoStart?: boolean;
+  /** Contracts enqueued here without a processor in this process (as `forRoot`'s `jobs`). */
+  jobs?: AnyJobContract[];
 }
 
 /** The validated config, the shared connection and the registries of the root module. */
@@ -31,6 +34,7 @@ export const coreProviders: Provider[] = [
     useFactory: ({
       serializers: _serializers,
       enhancers: _enhancers,
+      jobs: _jobs,
       ...options
     }: QueueModuleOptions) => new QueueConfig(options),
     inject: [QUEUE_MODULE_OPTIONS],
@@ -50,9 +54,18 @@ export const coreProviders: Provider[] = [
     useFactory: (options: QueueModuleOptions) => new SerializerRegistry(options.serializers),
     inject: [QUEUE_MODULE_OPTIONS],
   },
-  CallableRegistry,
+  {
+    provide: CallableRegistry,
+    useFactory: (options: QueueModuleOptions) => declaring(new CallableRegistry(), options.jobs),
+    inject: [QUEUE_MODULE_OPTIONS],
+  },
   QueueOrchestrator,
 ];
+
+function declaring(registry: CallableRegistry, jobs: readonly AnyJobContract[] = []) {
+  for (const contract of jobs) registry.declare(contract);
+  return registry;
+}
 
 export const coreExports = [
   QUEUE_CONFIG,
@@ -98,6 +111,7 @@ export function createNamespaceProviders(
         orchestrator: QueueOrchestrator,
       ) => {
         const scripts = namespaceScripts(config, orchestrator, options.name);
+        declaring(registry, options.jobs);
         return new QueueManager(config, connection, scripts, registry, serializers, pool);
       },
       inject: NAMESPACE_INJECT,

@@ -1,4 +1,5 @@
 import type { QueueRetryConfig, QueueRetryOptions } from '../config/index.js';
+import type { AnyJobContract, JobInput } from '../contracts/job-contract.js';
 
 export const JOB_PRIORITIES = ['high', 'normal', 'low'] as const;
 export type JobPriority = (typeof JOB_PRIORITIES)[number];
@@ -47,6 +48,18 @@ export type EnqueueBatchOptions<TEntity = unknown> = Omit<
   /** One id per entity, in order, when you need your own ids. */
   operationIds?: readonly string[];
 };
+
+/** `enqueue` options for a contract's jobs: the entity must fit what the contract takes. */
+export type ContractEnqueueOptions<C extends AnyJobContract> = Omit<
+  EnqueueOptions<JobInput<C>>,
+  'processor'
+> & { processor: C };
+
+/** `enqueueBatch` options for a contract's jobs. */
+export type ContractEnqueueBatchOptions<C extends AnyJobContract> = Omit<
+  EnqueueBatchOptions<JobInput<C>>,
+  'processor'
+> & { processor: C };
 
 export interface EnqueueResult {
   operationId: string;

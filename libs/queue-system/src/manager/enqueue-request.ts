@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { QueueRetryConfig } from '../config/index.js';
-import { QueueInputError } from '../errors.js';
+import { isJobContract, type AnyJobContract } from '../contracts/job-contract.js';
+import { checkSchema, type SchemaVerdict } from '../contracts/schema-check.js';
+import { JobSchemaError, QueueInputError } from '../errors.js';
 import {
   JOB_PRIORITIES,
+  type CallableReference,
   type EnqueueOptions,
   type JobPriority,
   type JobSerializer,
@@ -11,11 +15,14 @@ import { jobSpecHeaderParts } from '../redis/job-spec.js';
 import type { NewJob } from '../redis/queue-scripts.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import { isThenable } from '../worker/job-attempt.js';
 
 const NAME_PATTERN = /^[^{}\s]{1,200}$/;
 
-/** The options of an enqueue call, less what each job has of its own. */
-export type SharedEnqueueOptions = Omit<EnqueueOptions, 'entity' | 'operationId'>;
+/** The options of an enqueue call, less what each job has of its own; a contract or a name. */
+export type SharedEnqueueOptions = Omit<EnqueueOptions, 'entity' | 'operationId' | 'processor'> & {
+  processor: CallableReference | AnyJobContract;
+};
 
 /** What a template is made of: the shared options less the due time, which is per call. */
 export type TemplateOptions = Omit<SharedEnqueueOptions, 'delay' | 'runAt'>;
@@ -38,6 +45,9 @@ export class EnqueueTemplate {
   /** The queue is not named after the processor: the hash must name it. */
   private readonly queueField: boolean;
   private readonly serializer: JobSerializer;
+  /** The contract's schema: set, every entity is checked before its job is built. */
+  readonly schema?: StandardSchemaV1;
+  private readonly processor: string;
 
   constructor(
     options: TemplateOptions,
@@ -45,6 +55,11 @@ export class EnqueueTemplate {
   ) {
     const { registry } = defaults;
     const processor = registry.resolveName('processor', options.processor);
+    // A contract's defaults are merged once here: a reused template costs nothing per job.
+    const contract = isJobContract(options.processor) ? options.processor : undefined;
+    if (contract) options = { ...contract.defaults, ...definedOnly(options) };
+    this.schema = contract?.schema;
+    this.processor = processor;
     const onSuccess = options.onSuccess && registry.resolveName('onSuccess', options.onSuccess);
     const onFailure = options.onFailure && registry.resolveName('onFailure', options.onFailure);
     this.priority = checkPriority(options.priority ?? 'normal');
@@ -110,6 +125,17 @@ export class EnqueueTemplate {
     };
   }
 
+  /** Checks an entity against the schema; throws `JobSchemaError` listing each issue. */
+  check(entity: unknown, field: string): void | Promise<void> {
+    const verdict = checkSchema(this.schema!, entity);
+    if (!isThenable(verdict)) return this.refuse(verdict, entity, field);
+    return verdict.then((settled) => this.refuse(settled, entity, field));
+  }
+
+  private refuse(verdict: SchemaVerdict, entity: unknown, field: string): void {
+    if (!verdict.ok) throw new JobSchemaError(field, entity, this.processor, verdict.issues);
+  }
+
   private headerAt(now: number): string {
     if (now !== this.headerTime) {
       this.header = `${this.headerBefore}${now}${this.headerAfter}`;
@@ -168,6 +194,11 @@ function pickTemplateOptions(options: TemplateOptions): TemplateOptions {
   const picked: Record<string, unknown> = {};
   for (const field of TEMPLATE_FIELDS) picked[field] = options[field];
   return picked as unknown as TemplateOptions;
+}
+
+/** The options that are set: an option left undefined keeps the contract's default. */
+function definedOnly<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**

@@ -1,7 +1,10 @@
 import type { QueueConfig } from '../config/index.js';
+import type { AnyJobContract, JobInput, JobResult } from '../contracts/job-contract.js';
 import { QueueInputError, QueueWaitTimeoutError } from '../errors.js';
 import {
   JOB_PRIORITIES,
+  type ContractEnqueueBatchOptions,
+  type ContractEnqueueOptions,
   type EnqueueBatchOptions,
   type EnqueueOptions,
   type EnqueueResult,
@@ -19,7 +22,8 @@ import type { SerializerRegistry } from '../serialization/serializer-registry.js
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { EnqueueBatcher, enqueueChunks } from './enqueue-batcher.js';
 import { checkListArguments, listJobIds, type ListedJobState } from './job-lists.js';
-import { dueTime, EnqueueTemplates } from './enqueue-request.js';
+import { dueTime, EnqueueTemplates, type SharedEnqueueOptions } from './enqueue-request.js';
+import { toJobInfo, toResult } from './job-info.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 
 export interface JobCounts {
@@ -72,19 +76,26 @@ export class QueueManager {
 
   /**
    * Resolves once Redis holds the job (or returns the pending job it deduplicates to).
-   * Enqueues made in the same turn of the event loop share one script call.
+   * Enqueues made in the same turn of the event loop share one script call. With a contract,
+   * the entity is typed by it and checked by its schema before anything is written.
    */
-  async enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult> {
+  enqueue<C extends AnyJobContract>(options: ContractEnqueueOptions<C>): Promise<EnqueueResult>;
+  enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult>;
+  async enqueue(options: EnqueueOptions | ContractEnqueueOptions<AnyJobContract>) {
+    const template = this.templates.for(options);
+    if (template.schema) await template.check(options.entity, 'entity');
     const now = Date.now();
-    const job = this.templates
-      .for(options)
-      .build(options.entity, options.operationId, now, dueTime(options, now));
+    const job = template.build(options.entity, options.operationId, now, dueTime(options, now));
     const [operationId, created] = await this.enqueues.add(job);
     return toResult(job, operationId, created, now);
   }
 
   /** Enqueues many entities with the same options: one script call per chunk of up to 500. */
-  async enqueueBatch<TEntity>(options: EnqueueBatchOptions<TEntity>): Promise<EnqueueResult[]> {
+  enqueueBatch<C extends AnyJobContract>(
+    options: ContractEnqueueBatchOptions<C>,
+  ): Promise<EnqueueResult[]>;
+  enqueueBatch<TEntity>(options: EnqueueBatchOptions<TEntity>): Promise<EnqueueResult[]>;
+  async enqueueBatch(options: EnqueueBatchOptions | ContractEnqueueBatchOptions<AnyJobContract>) {
     const { entities, operationIds, ...shared } = options;
     if (!Array.isArray(entities)) {
       throw new QueueInputError('entities', entities, 'must be an array', { withhold: true });
@@ -96,9 +107,13 @@ export class QueueManager {
         `must have ${entities.length} ids`,
       );
     }
-    const now = Date.now();
     // Validate every job before writing any, so a bad entity leaves the queue untouched.
-    const template = this.templates.for(shared);
+    const template = this.templates.for(shared as SharedEnqueueOptions);
+    if (template.schema) {
+      const checks = entities.map((entity, i) => template.check(entity, `entities[${i}]`));
+      await Promise.all(checks);
+    }
+    const now = Date.now();
     const dueAt = dueTime(shared, now);
     const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i], now, dueAt));
     // All chunks are sent at once, the first a short one: Redis starts on it while this
@@ -155,38 +170,29 @@ export class QueueManager {
     return { waiting, delayed, active, failures, system_errors: systemErrors };
   }
 
-  /** A job's state, attempts, last error and result; undefined once it expired or never existed. */
-  async getJob<TEntity = unknown, TResult = unknown>(
+  /**
+   * A job's state, attempts, last error and result; undefined once it expired or never existed.
+   * With a contract, typed by it; a job of another processor is refused.
+   */
+  getJob<C extends AnyJobContract>(
     operationId: string,
-  ): Promise<JobInfo<TEntity, TResult> | undefined> {
+    contract: C,
+  ): Promise<JobInfo<JobInput<C>, JobResult<C>> | undefined>;
+  getJob<TEntity = unknown, TResult = unknown>(
+    operationId: string,
+  ): Promise<JobInfo<TEntity, TResult> | undefined>;
+  async getJob(operationId: string, contract?: AnyJobContract): Promise<JobInfo | undefined> {
     const { client } = this.connection;
     const raw = await this.connection.run('getJob', () =>
       this.scripts.readJob(client, operationId),
     );
     const job = parseJobHash(operationId, raw);
     if (!job) return undefined;
-    const serializer = this.serializers.get(job.serializer);
-    return {
-      operationId: job.id,
-      state: job.state,
-      queueName: job.queue,
-      priority: job.priority,
-      processor: job.processor,
-      attempts: job.attempts,
-      maxAttempts: job.maxAttempts ?? this.config.retry.maxAttempts,
-      entity: serializer
-        ? (tryParse(() => serializer.deserialize(job.payload)) as TEntity)
-        : undefined,
-      result: job.result ? (tryParse(() => JSON.parse(job.result!)) as TResult) : undefined,
-      lastError: job.lastError,
-      enqueuedAt: job.enqueuedAt,
-      firstAttemptAt: job.firstAttemptAt,
-      finishedAt: job.finishedAt,
-      tenant: job.tenant,
-      onSuccess: job.onSuccess,
-      onFailure: job.onFailure,
-      deduplicationKey: job.dedupKey,
-    };
+    if (contract && job.processor !== contract.name) {
+      const reason = `job ${operationId} is a "${job.processor}" job, not "${contract.name}"`;
+      throw new QueueInputError('contract', contract.name, reason);
+    }
+    return toJobInfo(job, this.serializers, this.config.retry.maxAttempts);
   }
 
   /** Ids in a dead-letter list, newest first. */
@@ -267,23 +273,5 @@ export class QueueManager {
     return this.connection.run(operation, () =>
       this.scripts.enqueue(this.connection.client, jobs, now, this.config.redis.backupTtl === 0),
     );
-  }
-}
-
-function toResult(job: NewJob, operationId: string, created: boolean, now: number): EnqueueResult {
-  return {
-    operationId,
-    queueName: job.queueName,
-    priority: job.priority,
-    created,
-    runAt: Math.max(job.dueAt, now),
-  };
-}
-
-function tryParse(parse: () => unknown): unknown {
-  try {
-    return parse();
-  } catch {
-    return undefined;
   }
 }

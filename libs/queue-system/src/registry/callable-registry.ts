@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DuplicateCallableError, UnknownCallableError } from '../errors.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { isJobContract, type AnyJobContract } from '../contracts/job-contract.js';
+import { DuplicateCallableError, QueueConfigError, UnknownCallableError } from '../errors.js';
 import type { CallableReference } from '../interfaces/job-options.interface.js';
 
 export type CallableKind = 'processor' | 'onSuccess' | 'onFailure';
@@ -16,6 +18,8 @@ export interface RegisteredCallable {
   concurrency?: number;
   /** Runs in the worker-thread pool rather than on the main thread. */
   thread?: boolean;
+  /** Its contract's schema, checked on each entity before the processor runs. */
+  schema?: StandardSchemaV1;
 }
 
 /** Name -> callable, per kind. Only what is registered here ever runs. */
@@ -27,6 +31,16 @@ export class CallableRegistry {
     onFailure: new Map(),
   };
   private readonly byMethod = new Map<object, Map<CallableKind, RegisteredCallable>>();
+  /** Processor names of contracts this process enqueues without running them. */
+  private readonly declared = new Set<string>();
+
+  /** A contract this process enqueues: its jobs may be enqueued with no processor here. */
+  declare(contract: AnyJobContract): void {
+    if (!isJobContract(contract)) {
+      throw new QueueConfigError('jobs', contract, 'must hold contracts made by defineJob()');
+    }
+    this.declared.add(contract.name);
+  }
 
   register(callable: RegisteredCallable): void {
     const existing = this.byName[callable.kind].get(callable.name);
@@ -42,10 +56,12 @@ export class CallableRegistry {
   }
 
   /** The registered name of a name or method reference; throws when nothing matches. */
-  resolveName(kind: CallableKind, reference: CallableReference): string {
-    if (typeof reference === 'string') {
-      if (this.byName[kind].has(reference)) return reference;
-      throw new UnknownCallableError(kind, reference);
+  resolveName(kind: CallableKind, reference: CallableReference | AnyJobContract): string {
+    if (typeof reference === 'string' || isJobContract(reference)) {
+      const name = typeof reference === 'string' ? reference : reference.name;
+      if (this.byName[kind].has(name)) return name;
+      if (kind === 'processor' && this.declared.has(name)) return name;
+      throw new UnknownCallableError(kind, name);
     }
     const found = this.byMethod.get(reference)?.get(kind);
     if (found) return found.name;

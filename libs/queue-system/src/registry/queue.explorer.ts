@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
+import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
 import { CallableRegistry, type CallableKind } from './callable-registry.js';
 import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
 
@@ -50,7 +51,7 @@ export class QueueExplorer implements OnModuleInit {
       kind: CallableKind,
       name: string | undefined,
       run: (...args: unknown[]) => unknown,
-      concurrency?: number,
+      metadata?: ProcessorMetadata,
     ) =>
       this.registry.register({
         kind,
@@ -58,13 +59,14 @@ export class QueueExplorer implements OnModuleInit {
         invoke: run,
         method,
         place,
-        concurrency,
+        concurrency: metadata?.concurrency,
+        schema: metadata?.schema,
       });
 
     if (processor) {
       // Enhancers wrap processors only, and only those that have some: the rest stay direct.
       const enhanced = this.enhancers.wrap(instance, methodName, method);
-      register('processor', processor.name, enhanced ?? invoke, processor.concurrency);
+      register('processor', processor.name, enhanced ?? invoke, processor);
     }
     if (onSuccess) register('onSuccess', onSuccess.name, invoke);
     if (onFailure) register('onFailure', onFailure.name, invoke);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import {
+  DiscoveryService,
+  MetadataScanner,
+  ModuleRef,
+  ModulesContainer,
+  Reflector,
+} from '@nestjs/core';
 import { QueueConfig } from '../config/index.js';
+import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import type {
   CallableReference,
   JobPriority,
@@ -47,7 +54,7 @@ export async function runProcessor<TResult = unknown>(
   entity: unknown,
   options: RunProcessorOptions = {},
 ): Promise<TResult> {
-  const registry = callables(app);
+  const registry = await callables(app);
   const callable = registry.get('processor', registry.resolveName('processor', processor))!;
   const config = optional<QueueConfig>(app, QUEUE_CONFIG) ?? new QueueConfig();
   const serializer = options.serializer ?? new SerializerRegistry().get('json')!;
@@ -87,15 +94,24 @@ export async function runProcessor<TResult = unknown>(
 }
 
 /** The module's registry once it was initialized; else the decorated methods of its providers. */
-function callables(app: QueueAppRef): CallableRegistry {
+async function callables(app: QueueAppRef): Promise<CallableRegistry> {
   const own = optional<CallableRegistry>(app, CallableRegistry);
   if (own && own.processors().length > 0) return own;
   let registry = scanned.get(app);
   if (!registry) {
     registry = new CallableRegistry();
-    const discovery = new DiscoveryService(app.get(ModulesContainer, { strict: false }));
+    const modules = app.get(ModulesContainer, { strict: false });
     const accessor = new QueueMetadataAccessor(new Reflector());
-    new QueueExplorer(discovery, new MetadataScanner(), accessor, registry).onModuleInit();
+    // The processors' own enhancers apply, as they would in the worker.
+    const enhancers = new ProcessorEnhancers(modules, app.get(ModuleRef, { strict: false }), {});
+    const explorer = new QueueExplorer(
+      new DiscoveryService(modules),
+      new MetadataScanner(),
+      accessor,
+      registry,
+      enhancers,
+    );
+    await explorer.onModuleInit();
     scanned.set(app, registry);
   }
   return registry;

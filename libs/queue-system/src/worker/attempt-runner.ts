@@ -1,13 +1,14 @@
 // Imported: the global `performance` is a getter, called on every use.
 import { performance } from 'node:perf_hooks';
 import type { QueueConfig, QueueRetryConfig } from '../config/index.js';
+import { checkSchema, issuesText, type SchemaVerdict } from '../contracts/schema-check.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { DeadlineWatch } from './deadline-watch.js';
-import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
+import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import { RetryPlans } from './retry-plans.js';
 
@@ -33,6 +34,30 @@ export class AttemptRunner {
   start(attempt: JobAttempt): void {
     const retry = this.prepare(attempt);
     if (!retry) return;
+    // Decided by what registered the processor: a processor without a schema pays one check.
+    if (attempt.processor!.schema) return this.checkThenRun(attempt, retry);
+    this.run(attempt, retry);
+  }
+
+  /**
+   * A contract's schema sees the entity before its processor does; an entity that no longer
+   * fits is a job this process cannot run, and the processor receives the schema's output.
+   */
+  private checkThenRun(attempt: JobAttempt, retry: QueueRetryConfig): void {
+    const verdict = checkSchema(attempt.processor!.schema!, attempt.entity);
+    const decide = (settled: SchemaVerdict) => {
+      if (!settled.ok) {
+        const reason = `entity does not fit the schema of "${attempt.job.processor}": ${issuesText(settled.issues)}`;
+        return this.recorder.systemError(attempt, reason);
+      }
+      attempt.entity = settled.value;
+      this.run(attempt, retry);
+    };
+    if (isThenable(verdict)) void verdict.then(decide);
+    else decide(verdict);
+  }
+
+  private run(attempt: JobAttempt, retry: QueueRetryConfig): void {
     const { job } = attempt;
     const now = Date.now();
     attempt.firstAttemptAt = job.firstAttemptAt ?? now;

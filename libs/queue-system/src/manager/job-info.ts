@@ -1,0 +1,55 @@
+import type { EnqueueResult, JobInfo } from '../interfaces/job-options.interface.js';
+import type { FetchedJob } from '../redis/job-spec.js';
+import type { NewJob } from '../redis/queue-scripts.js';
+import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+
+/** A job as `getJob` shows it; an entity or result that cannot be read is left undefined. */
+export function toJobInfo(
+  job: FetchedJob,
+  serializers: SerializerRegistry,
+  defaultMaxAttempts: number,
+): JobInfo {
+  const serializer = serializers.get(job.serializer);
+  return {
+    operationId: job.id,
+    state: job.state,
+    queueName: job.queue,
+    priority: job.priority,
+    processor: job.processor,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts ?? defaultMaxAttempts,
+    entity: serializer ? tryParse(() => serializer.deserialize(job.payload)) : undefined,
+    result: job.result ? tryParse(() => JSON.parse(job.result!)) : undefined,
+    lastError: job.lastError,
+    enqueuedAt: job.enqueuedAt,
+    firstAttemptAt: job.firstAttemptAt,
+    finishedAt: job.finishedAt,
+    tenant: job.tenant,
+    onSuccess: job.onSuccess,
+    onFailure: job.onFailure,
+    deduplicationKey: job.dedupKey,
+  };
+}
+
+export function toResult(
+  job: NewJob,
+  operationId: string,
+  created: boolean,
+  now: number,
+): EnqueueResult {
+  return {
+    operationId,
+    queueName: job.queueName,
+    priority: job.priority,
+    created,
+    runAt: Math.max(job.dueAt, now),
+  };
+}
+
+function tryParse(parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
+}
