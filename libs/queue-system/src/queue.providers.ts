@@ -95,7 +95,9 @@ export function createNamespaceProviders(
         orchestrator: QueueOrchestrator,
       ) => {
         const scripts = namespaceScripts(config, orchestrator, options.name);
-        return new QueueManager(config, connection, scripts, registry, serializers, pool);
+        const manager = new QueueManager(config, connection, scripts, registry, serializers, pool);
+        orchestrator.addManager(manager);
+        return manager;
       },
       inject: NAMESPACE_INJECT,
     },
