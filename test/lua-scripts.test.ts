@@ -276,6 +276,7 @@ describe('Lua script callers', () => {
     await scripts.recoverStalled(redis, Date.now(), 5, 10);
     await scripts.readJob(redis, 'a');
     await scripts.status(redis);
+    await scripts.backlog(redis, Date.now());
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
     await new LayoutCheck(keys).ensure(redis);

@@ -130,6 +130,22 @@ export class QueueLayoutError extends QueueError {
   }
 }
 
+/**
+ * A Lua script of the library cannot be loaded: its file (or the folder of scripts) is not
+ * where the library reads it, as in a build that left the `lua/` folder out. `cause` holds the
+ * file system's error. Not a connection failure: it never opens the circuit breaker.
+ */
+export class QueueScriptError extends QueueError {
+  constructor(
+    readonly script: string,
+    readonly path: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Lua script "${script}" cannot be loaded: ${reason} (${path})`, options);
+  }
+}
+
 /** `waitUntilEmpty` gave up before the queues drained. */
 export class QueueWaitTimeoutError extends QueueError {
   constructor(

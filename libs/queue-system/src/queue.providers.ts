@@ -112,7 +112,9 @@ export function createNamespaceProviders(
       ) => {
         const scripts = namespaceScripts(config, orchestrator, options.name);
         declaring(registry, options.jobs);
-        return new QueueManager(config, connection, scripts, registry, serializers, pool);
+        const manager = new QueueManager(config, connection, scripts, registry, serializers, pool);
+        orchestrator.addManager(manager);
+        return manager;
       },
       inject: NAMESPACE_INJECT,
     },

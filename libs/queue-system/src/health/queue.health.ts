@@ -1,34 +1,74 @@
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { QueueConfig } from '../config/index.js';
 import { QueueManager } from '../manager/queue-manager.js';
 import { QUEUE_CONFIG } from '../queue.constants.js';
 import { errorMessage } from '../utils/queue-logger.js';
-import { QueueWorker } from '../worker/queue-worker.js';
+import { QueueOrchestrator } from '../worker/queue.orchestrator.js';
+import { EventLoopWatch } from './event-loop-watch.js';
+import {
+  checkNamespace,
+  worse,
+  type HealthStatus,
+  type HealthThresholds,
+  type NamespaceHealth,
+} from './namespace-health.js';
+
+export type { NamespaceHealth } from './namespace-health.js';
 
 export interface QueueHealthOptions {
   /** Longest the whole check may take, ms (default: `redis.connectionTimeout`). */
   timeout?: number;
+  /** Degraded when a job has waited longer than this since it became ready, ms (default 60 s). */
+  maxWaitingAge?: number;
+  /** Degraded when more jobs than this wait in a namespace's ready lists (default 10,000). */
+  maxBacklog?: number;
+  /**
+   * Degraded when a worker's fetch loop has not moved for this long though a slot was free, ms
+   * (default: 30 s, or three `worker.idleBlockTimeout`s when that is longer).
+   */
+  maxFetchStall?: number;
+  /** Degraded when the event loop stood still this long in the last 10 to 20 s, ms (default 1 s). */
+  maxEventLoopStall?: number;
+  /** Report degraded as `down` (HTTP 503), for a readiness probe that must shed traffic. */
+  degradedIsDown?: boolean;
 }
 
 /**
- * Health of the default queue namespace for `@nestjs/terminus`: Redis answers a PING on the
- * command connection, the worker consumes (when `worker.autoStart` says it should), and the
- * backlog counts. It never throws: every problem is a `down` with a `message`.
+ * Health of every queue namespace of the app for `@nestjs/terminus` 12: `down` when Redis
+ * does not answer a PING within the timeout or a worker that should run does not; `degraded`
+ * (terminus keeps HTTP 200 and reports the check `degraded`) when a job has waited too long,
+ * the backlog is too long, a fetch loop or the event loop stood still; `up` otherwise. It
+ * never throws: every problem is a status with a `message` naming the namespace.
  *
  * Usage: import `TerminusModule` and list `QueueHealthIndicator` in the providers of the
- * module that declares the health controller (`QueueModule.forRoot` exports the queue, the
- * worker and the config globally), then
+ * module that declares the health controller, then
  * `health.check([() => queueHealth.isHealthy('queue')])`.
  */
 @Injectable()
-export class QueueHealthIndicator {
+export class QueueHealthIndicator implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly eventLoop = new EventLoopWatch();
+
   constructor(
     private readonly healthIndicatorService: HealthIndicatorService,
     private readonly queue: QueueManager,
-    private readonly worker: QueueWorker,
+    @Inject(QueueOrchestrator) private readonly orchestrator: QueueOrchestrator,
     @Inject(QUEUE_CONFIG) private readonly config: QueueConfig,
   ) {}
+
+  /** Started once the app has booted: a slow boot is no stall of a running app. */
+  onApplicationBootstrap(): void {
+    this.eventLoop.start();
+  }
+
+  onModuleDestroy(): void {
+    this.eventLoop.stop();
+  }
 
   async isHealthy<const Key extends string = 'queue'>(
     key: Key = 'queue' as Key,
@@ -38,49 +78,69 @@ export class QueueHealthIndicator {
     const timeout = options.timeout ?? this.config.redis.connectionTimeout;
     // One budget for the whole check, so a health endpoint answers within `timeout` at worst.
     const deadline = Date.now() + timeout;
-    const workerRunning = this.worker.isRunning();
-    const activeJobs = this.worker.activeCount;
+    const read = <T>(work: Promise<T>, what: string) => withDeadline(work, deadline, what, timeout);
+    const eventLoopStallMs = this.eventLoop.longestStall();
+    const namespaces = this.orchestrator.namespaces();
     const circuit = this.queue.circuitState;
 
     let redisLatencyMs: number;
     try {
-      redisLatencyMs = await withDeadline(this.queue.ping(), deadline, 'Redis PING', timeout);
+      redisLatencyMs = Math.round((await read(this.queue.ping(), 'Redis PING')) * 100) / 100;
     } catch (error) {
+      const workerRunning = namespaces.every(({ worker }) => worker.isRunning());
+      const activeJobs = sum(namespaces.map(({ worker }) => worker.activeCount));
       return indicator.down({ message: errorMessage(error), workerRunning, activeJobs, circuit });
     }
-    redisLatencyMs = Math.round(redisLatencyMs * 100) / 100;
 
-    if (!workerRunning && this.config.worker.autoStart) {
-      return indicator.down({
-        message: 'The queue worker is not running',
-        redisLatencyMs,
-        workerRunning,
-        activeJobs,
-        circuit,
-      });
-    }
+    const limits = this.thresholds(options);
+    const results = await Promise.all(namespaces.map((ns) => checkNamespace(ns, limits, read)));
+    const byName: Record<string, NamespaceHealth> = {};
+    namespaces.forEach(({ name }, i) => (byName[name] = results[i]!));
 
-    try {
-      const counts = await withDeadline(this.queue.getJobCounts(), deadline, 'Job counts', timeout);
-      return indicator.up({
-        redisLatencyMs,
-        workerRunning,
-        activeJobs,
-        circuit,
-        waiting: counts.waiting,
-        failures: counts.failures,
-        systemErrors: counts.system_errors,
-      });
-    } catch (error) {
-      return indicator.down({
-        message: errorMessage(error),
-        redisLatencyMs,
-        workerRunning,
-        activeJobs,
-        circuit,
-      });
+    let status: HealthStatus = results.reduce<HealthStatus>((s, r) => worse(s, r.status), 'up');
+    const messages = results.flatMap((result, i) =>
+      result.message === undefined
+        ? []
+        : [namespaces.length > 1 ? `${namespaces[i]!.name}: ${result.message}` : result.message],
+    );
+    const maxEventLoopStall = options.maxEventLoopStall ?? 1_000;
+    if (eventLoopStallMs > maxEventLoopStall) {
+      status = worse(status, 'degraded');
+      messages.push(
+        `the event loop stood still for ${eventLoopStallMs} ms (maxEventLoopStall ${maxEventLoopStall} ms)`,
+      );
     }
+    const data = {
+      ...(messages.length > 0 ? { message: messages.join('; ') } : {}),
+      redisLatencyMs,
+      circuit,
+      workerRunning: results.every((result) => result.workerRunning),
+      activeJobs: sum(results.map((result) => result.activeJobs)),
+      waiting: sum(results.map((result) => result.waiting)),
+      oldestWaitingMs: Math.max(0, ...results.map((result) => result.oldestWaitingMs)),
+      failures: sum(results.map((result) => result.failures)),
+      systemErrors: sum(results.map((result) => result.systemErrors)),
+      eventLoopStallMs,
+      namespaces: byName,
+    };
+    if (status === 'down' || (status === 'degraded' && options.degradedIsDown)) {
+      return indicator.down(data);
+    }
+    return status === 'degraded' ? degraded(indicator, data) : indicator.up(data);
   }
+
+  private thresholds(options: QueueHealthOptions): HealthThresholds {
+    return {
+      maxWaitingAge: options.maxWaitingAge ?? 60_000,
+      maxBacklog: options.maxBacklog ?? 10_000,
+      maxFetchStall:
+        options.maxFetchStall ?? Math.max(30_000, 3 * this.config.worker.idleBlockTimeout),
+    };
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 /** A check timed out: Redis (or the offline queue in front of it) did not answer in time. */
@@ -108,4 +168,15 @@ function withDeadline<T>(
     timer.unref();
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+type HealthIndicatorSession = ReturnType<HealthIndicatorService['check']>;
+
+/** Terminus 11 has no degraded status: there the check stays up and says so in its data. */
+function degraded(
+  indicator: HealthIndicatorSession,
+  data: { message?: string; namespaces: unknown },
+): HealthIndicatorResult {
+  const session = indicator as Partial<Pick<HealthIndicatorSession, 'degraded'>>;
+  return session.degraded ? session.degraded(data) : indicator.up({ ...data, degraded: true });
 }

@@ -36,3 +36,13 @@ export interface QueueCounters {
   stalled: number;
   lease_lost: number;
 }
+
+/** What waits in a namespace's ready lists, as the health check reads it. */
+export interface QueueBacklog {
+  /** Jobs in the ready lists. */
+  waiting: number;
+  /** How long the job waiting longest has waited, ms (0 when none): since it became ready. */
+  oldestWaitingMs: number;
+  /** The queue of that job; undefined when nothing waits. */
+  oldestQueue?: string;
+}

@@ -11,7 +11,11 @@ import {
   type JobInfo,
   type JobPriority,
 } from '../interfaces/job-options.interface.js';
-import type { QueueCounters, QueueStatus } from '../interfaces/queue-status.interface.js';
+import type {
+  QueueBacklog,
+  QueueCounters,
+  QueueStatus,
+} from '../interfaces/queue-status.interface.js';
 import { parseJobHash } from '../redis/job-spec.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import type { DeadLetterTarget, NewJob, QueueScripts } from '../redis/queue-scripts.js';
@@ -168,6 +172,15 @@ export class QueueManager {
       waiting += Number(counts[i + 1]) + Number(counts[i + 2]) + Number(counts[i + 3]);
     }
     return { waiting, delayed, active, failures, system_errors: systemErrors };
+  }
+
+  /** Waiting jobs and the oldest one's wait: reads the first in line of each ready list. */
+  async getBacklog(): Promise<QueueBacklog> {
+    const { client } = this.connection;
+    const [waiting, oldestWaitingMs, oldestQueue] = await this.connection.run('getBacklog', () =>
+      this.scripts.backlog(client, Date.now()),
+    );
+    return { waiting, oldestWaitingMs, oldestQueue: oldestQueue === '' ? undefined : oldestQueue };
   }
 
   /**

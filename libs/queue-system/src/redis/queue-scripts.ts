@@ -109,6 +109,10 @@ export class QueueScripts {
     return this.admin.status(client);
   }
 
+  backlog(client: RedisClient, now: number) {
+    return this.admin.backlog(client, now);
+  }
+
   purge(client: RedisClient, priority: JobPriority, queueName: string) {
     return this.admin.purge(client, priority, queueName);
   }

@@ -14,24 +14,19 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
-import { ReplyError } from 'ioredis';
 import type { QueueRedisConfig } from '../config/index.js';
-import { QueueLayoutError, QueueUnavailableError } from '../errors.js';
+import { QueueUnavailableError } from '../errors.js';
 import { circuitStateName, type CircuitStateName } from '../resilience/circuit-breaker.js';
+import { isConnectionFailure } from './connection-failure.js';
 
-/**
- * A reply error (a script error) or a refused data layout means Redis is up and answered:
- * never retried, never trips the breaker.
- */
-const isConnectionFailure = (error: Error): boolean =>
-  !(error instanceof ReplyError) && !(error instanceof QueueLayoutError);
 /** An open circuit is an answer, not a failure to retry: the caller is told at once. */
 const isRetryable = (error: Error): boolean =>
   isConnectionFailure(error) && !(error instanceof BrokenCircuitError);
 
 /**
  * The policy around every Redis call of the library (cockatiel): the whole call, retries
- * included, is bounded by `connectionTimeout`; connection failures are retried with backoff
+ * included, is bounded by `connectionTimeout`; connection failures (`connection-failure.ts`:
+ * only those, so that a reply error or a bug is told as itself) are retried with backoff
  * up to `maxConnectionRetries`; `circuitBreakerThreshold` consecutive failures open the
  * circuit, and calls then fail at once with `QueueUnavailableError` until a trial call after
  * `circuitRecoveryTimeout` succeeds.
@@ -110,7 +105,7 @@ export class RedisCallPolicy {
     call: (signal: AbortSignal) => Promise<T>,
     error: unknown,
   ): Promise<T> {
-    if (error instanceof Error && isConnectionFailure(error)) {
+    if (isConnectionFailure(error)) {
       this.failedSinceSuccess = true;
       await this.recordOutcome(error);
     }
@@ -136,11 +131,7 @@ export class RedisCallPolicy {
   }
 
   private translate(operation: string, error: unknown): unknown {
-    if (
-      error instanceof BrokenCircuitError ||
-      error instanceof TaskCancelledError ||
-      (error instanceof Error && isConnectionFailure(error))
-    ) {
+    if (error instanceof BrokenCircuitError || isConnectionFailure(error)) {
       return new QueueUnavailableError(operation, error);
     }
     return error;

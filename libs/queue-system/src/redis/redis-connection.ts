@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
+import { RedisNotConnectedError } from './connection-failure.js';
 import { RedisCallPolicy } from './redis-call-policy.js';
 
 export type RedisClient = Redis | Cluster;
@@ -114,9 +115,11 @@ export async function closeClient(client: RedisClient): Promise<void> {
 /** Waits for the connection to be usable; the call policy's timeout aborts the wait. */
 function whenReady(client: RedisClient, signal: AbortSignal): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
-  if (client.status === 'end') return Promise.reject(new Error('Redis connection is closed'));
+  if (client.status === 'end')
+    return Promise.reject(new RedisNotConnectedError('Redis connection is closed'));
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error(`Redis is not connected (${client.status})`));
+    const onAbort = () =>
+      reject(new RedisNotConnectedError(`Redis is not connected (${client.status})`));
     signal.addEventListener('abort', onAbort, { once: true });
     nextReady(client).then(() => {
       signal.removeEventListener('abort', onAbort);

@@ -25,7 +25,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Command, type Cluster, type Redis } from 'ioredis';
+import { QueueScriptError } from '../errors.js';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
@@ -62,11 +64,24 @@ export function loadScriptDefinitions(): ScriptDefinition[] {
 
 let definitions: Map<string, ScriptDefinition> | undefined;
 
-/** The script `lua/<name>-<numKeys>.lua`, read once per process. */
+/**
+ * The script `lua/<name>-<numKeys>.lua`, read once per process. A folder or file that is not
+ * there throws `QueueScriptError` naming it, with the file system's error as its cause.
+ */
 export function scriptNamed(name: string): ScriptDefinition {
-  definitions ??= new Map(loadScriptDefinitions().map((script) => [script.name, script]));
+  if (definitions === undefined) {
+    try {
+      definitions = new Map(loadScriptDefinitions().map((script) => [script.name, script]));
+    } catch (cause) {
+      const reason = 'the Lua scripts cannot be read (is the lua/ folder part of the build?)';
+      throw new QueueScriptError(name, fileURLToPath(LUA_DIR), reason, { cause });
+    }
+  }
   const script = definitions.get(name);
-  if (!script) throw new Error(`No Lua script named "${name}"`);
+  if (!script) {
+    const file = `${fileURLToPath(LUA_DIR)}${name}-<numKeys>.lua`;
+    throw new QueueScriptError(name, file, 'no such file');
+  }
   return script;
 }
 

@@ -45,6 +45,8 @@ export interface SchedulerParts {
  */
 export class FetchScheduler implements AttemptLifecycle {
   readonly running = new RunningAttempts();
+  /** When a fetch reply or an idle wait last came: the health check's sign of a moving loop. */
+  progressAt = 0;
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
   readonly deadlines = new DeadlineWatch(() => this.running.values());
   private readonly gate: ConcurrencyGate;
@@ -117,6 +119,7 @@ export class FetchScheduler implements AttemptLifecycle {
       } else if (this.lastReplyEmpty && this.reservations.inFlight === 0) {
         this.lastReplyEmpty = false;
         await this.idle().catch((error: unknown) => this.pauseUnlessStopping(error));
+        this.progressAt = Date.now();
       } else {
         const request = this.nextRequest();
         if (request) this.launchFetch(request);
@@ -211,6 +214,7 @@ export class FetchScheduler implements AttemptLifecycle {
       .then(
         ({ jobs, nextDueAt, completed }) => {
           this.reservations.release(request);
+          this.progressAt = Date.now();
           acks.settle(completed);
           this.recovered();
           this.nextDueAt = nextDueAt;

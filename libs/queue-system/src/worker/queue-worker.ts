@@ -104,9 +104,20 @@ export class QueueWorker {
     return this.scheduler.running.size;
   }
 
+  /**
+   * How long the fetch loop has not moved though a slot was free, ms: no fetch reply and no
+   * idle wait ended. 0 while stopped or while every slot runs a job.
+   */
+  fetchStalledFor(now = Date.now()): number {
+    const { scheduler } = this;
+    if (!this.isRunning() || scheduler.running.size >= this.config.worker.workerCount) return 0;
+    return Math.max(now - scheduler.progressAt, 0);
+  }
+
   start(): void {
     if (this.loop) return;
     this.connections.open();
+    this.scheduler.progressAt = Date.now();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
     this.logger.log(`Worker ${this.id} started (${this.config.worker.workerCount} slots)`);

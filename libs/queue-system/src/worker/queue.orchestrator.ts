@@ -5,12 +5,21 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { QueueConfig } from '../config/index.js';
+import type { QueueManager } from '../manager/queue-manager.js';
 import { QUEUE_CONFIG } from '../queue.constants.js';
 import { LayoutChecks, type LayoutCheck } from '../redis/layout-check.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { QueueLogger } from '../utils/queue-logger.js';
 import type { QueueWorker } from './queue-worker.js';
+
+/** One namespace the app registered: its manager, its worker, and whether that should run. */
+export interface RegisteredNamespace {
+  name: string;
+  manager: QueueManager;
+  worker: QueueWorker;
+  autoStart: boolean;
+}
 
 /**
  * Once the whole application has booted (never at module init, so no job runs against a
@@ -20,6 +29,7 @@ import type { QueueWorker } from './queue-worker.js';
 @Injectable()
 export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly workers: { worker: QueueWorker; autoStart: boolean }[] = [];
+  private readonly managers = new Map<string, QueueManager>();
   private readonly layouts = new LayoutChecks();
   private readonly logger: QueueLogger;
 
@@ -32,6 +42,18 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
 
   add(worker: QueueWorker, autoStart: boolean): void {
     this.workers.push({ worker, autoStart });
+  }
+
+  addManager(manager: QueueManager): void {
+    this.managers.set(manager.namespace, manager);
+  }
+
+  /** Every namespace of the app (the root one and each `registerQueue`), for the health check. */
+  namespaces(): RegisteredNamespace[] {
+    return this.workers.flatMap(({ worker, autoStart }) => {
+      const manager = this.managers.get(worker.namespace);
+      return manager ? [{ name: worker.namespace, manager, worker, autoStart }] : [];
+    });
   }
 
   /** The layout check of a namespace, run at bootstrap; its manager and worker share it. */

@@ -19,6 +19,9 @@
 --- @include "includes/wake-workers"
 
 local prefix, limit = ARGV[1], tonumber(ARGV[2])
+-- The server's clock: the health check counts a replayed job's wait from now (`readyAt`).
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
 -- Moves one dead letter back to its ready list; true when moved. A hash gone (no spec, no
 -- queue field) takes its id with it; a job whose spec names no readable queue stays in the
@@ -36,7 +39,7 @@ local function retryDeadLetter(jobId)
   if redis.call('LREM', KEYS[1], 1, jobId) == 0 then
     return false
   end
-  redis.call('HSET', jobKey, 'state', 'waiting', 'attempts', 0)
+  redis.call('HSET', jobKey, 'state', 'waiting', 'attempts', 0, 'readyAt', now)
   redis.call('HDEL', jobKey, 'firstAttemptAt', 'finishedAt', 'result')
   if placement[3] and placement[3] ~= '' then
     redis.call('HSETNX', prefix .. 'dedup', placement[3], jobId)

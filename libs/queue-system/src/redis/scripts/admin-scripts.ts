@@ -31,6 +31,17 @@ export class AdminScripts {
     )) as [number, number, number, number, string[], (string | number)[]];
   }
 
+  /** Waiting jobs, and the wait of the job first in line longest (read only, for health). */
+  async backlog(client: RedisClient, now: number) {
+    const k = this.runner.keys;
+    return (await this.runner.run(
+      client,
+      'backlog',
+      [k.queues, k.specs, k.delayed],
+      [k.base, now],
+    )) as [waiting: number, oldestAgeMs: number, oldestQueue: string];
+  }
+
   /** Deletes the waiting jobs of one ready list; returns how many. */
   async purge(client: RedisClient, priority: JobPriority, queueName: string) {
     const k = this.runner.keys;

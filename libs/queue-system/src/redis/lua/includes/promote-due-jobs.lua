@@ -13,7 +13,8 @@ local function promoteDueJobs(prefix, delayedKey, metricsKey, now)
     redis.call('ZREM', delayedKey, jobId)
     local queue = jobQueue(placement[1], placement[3])
     if queue then
-      redis.call('HSET', jobKey, 'state', 'waiting')
+      -- `readyAt`: the health check counts a job's wait from here, not from its enqueue.
+      redis.call('HSET', jobKey, 'state', 'waiting', 'readyAt', now)
       redis.call('LPUSH', readyList(prefix, queue, placement[2]), jobId)
     elseif redis.call('EXISTS', jobKey) == 1 then
       deadLetterJob(prefix, jobKey, jobId, prefix .. 'system_errors', metricsKey, 'system_error',
