@@ -11,7 +11,7 @@ import {
   getQueueToken,
   getWorkerToken,
 } from '../libs/queue-system/src/index.js';
-import { redisUrl, uniquePrefix, waitFor } from './support/queue-test-app.js';
+import { createQueueApp, redisUrl, uniquePrefix, waitFor } from './support/queue-test-app.js';
 
 const BLOCK_MS = 1_500;
 
@@ -127,5 +127,24 @@ describe('QueueHealthIndicator sees trouble', () => {
     expect(stopped).toMatchObject({ status: 'down', workerRunning: false });
     expect(stopped.message).toBe('default: The queue worker is not running');
     expect(stopped.namespaces.reports.status).toBe('up');
+  });
+
+  it('counts the wait of a promoted delayed job from its due time, not from its enqueue', async () => {
+    // A worker serving another queue still promotes due jobs, and runs none of them.
+    const t = await createQueueApp([Reports], { worker: { queues: ['elsewhere'] } });
+    close = () => t.close();
+    const delay = 1_500;
+    const enqueuedAt = Date.now();
+    await t.queue.enqueue({ entity: {}, processor: 'report.build', delay });
+    await waitFor(
+      async () => (await t.queue.listJobIds('waiting')).length === 1,
+      'the delayed job to be promoted to its ready list',
+    );
+    const backlog = await t.queue.getBacklog();
+    const sinceEnqueue = Date.now() - enqueuedAt;
+    expect(backlog).toMatchObject({ waiting: 1, oldestQueue: 'report.build' });
+    // Counted from its enqueue, the wait would be at least `delay`.
+    expect(backlog.oldestWaitingMs).toBeLessThan(sinceEnqueue - delay + 1_000);
+    expect(backlog.oldestWaitingMs).toBeLessThan(delay);
   });
 });
