@@ -3,7 +3,6 @@ export * from './decorators/index.js';
 export * from './errors.js';
 export * from './interfaces/index.js';
 export * from './resilience/index.js';
-export { QueueHealthIndicator, type QueueHealthOptions } from './health/queue.health.js';
 export {
   QueueManager,
   type JobCounts,
