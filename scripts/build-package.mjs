@@ -37,7 +37,16 @@ function filesUnder(dir) {
   });
 }
 
+/** Folders count too: removing a file changes only its folder's time. */
+function foldersUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => [join(dir, entry.name), ...foldersUnder(join(dir, entry.name))]);
+}
+
 const INPUTS = () => [
+  src,
+  ...foldersUnder(src),
   ...filesUnder(src),
   join(packageDir, 'tsconfig.lib.json'),
   join(packageDir, 'package.json'),
