@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** npm installs from the registry (or its cache): generous, as a slow mirror is no bug of ours. */
-const INSTALL_TIMEOUT_MS = 4 * 60_000;
+const INSTALL_TIMEOUT_MS = 3 * 60_000;
 const STEP_TIMEOUT_MS = 2 * 60_000;
 /** An app that has closed must end by itself well within this. */
 const RUN_TIMEOUT_MS = 60_000;
@@ -49,12 +49,15 @@ interface Run {
   timedOut: boolean;
 }
 
-/** The environment of the child processes, without what Vitest and `npm test` add to ours. */
+/**
+ * The environment of the child processes, without what Vitest and `npm test` add to ours: an
+ * npm run from here must take the app's folder, not this repository, as its project.
+ */
+const NOT_FOR_CHILDREN =
+  /^(NODE_OPTIONS|npm_config_local_prefix|npm_package_\w+|npm_lifecycle_\w+)$/;
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) => key !== 'NODE_OPTIONS' && !key.startsWith('npm_'),
-    ),
+    Object.entries(process.env).filter(([key]) => !NOT_FOR_CHILDREN.test(key)),
   );
   return { ...env, NO_COLOR: '1', ...extra };
 }
@@ -103,18 +106,26 @@ function succeeded(what: string, result: Run): Run {
   return result;
 }
 
-/** Installs an app's packages; on failure says whether the registry could be reached at all. */
+const REGISTRY_UNREACHABLE =
+  "The npm registry is unreachable (`npm ping` failed): this test installs each app's Nest " +
+  "version from it (or from npm's cache), so it cannot run here.";
+
+/** Fails fast and says why when the registry does not answer, rather than waiting on installs. */
+async function pingRegistry(cwd: string): Promise<void> {
+  const args = ['ping', '--fetch-retries=0', '--fetch-timeout=15000'];
+  const ping = await run('npm', args, { cwd, timeoutMs: 20_000 });
+  if (ping.code !== 0 || ping.timedOut) {
+    throw new Error(`${REGISTRY_UNREACHABLE}\n${describeRun('npm ping', ping)}`);
+  }
+}
+
+/** Installs an app's packages; returns what went wrong, if anything. */
 async function install(dir: string): Promise<string | undefined> {
   const args = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
   const result = await run('npm', args, { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
-  if (result.code === 0) return undefined;
-  const ping = await run('npm', ['ping'], { cwd: dir, timeoutMs: 30_000 });
-  const registry =
-    ping.code === 0
-      ? 'The npm registry answers a ping, so the install itself failed.'
-      : 'The npm registry is unreachable (`npm ping` failed): this test installs each ' +
-        "app's Nest version from it, or from npm's cache once a run has filled it.";
-  return `${registry}\n${describeRun(`npm ${args.join(' ')} in ${dir}`, result)}`;
+  return result.code === 0 && !result.timedOut
+    ? undefined
+    : describeRun(`npm ${args.join(' ')} in ${dir}`, result);
 }
 
 /** The files under `dir`, as paths relative to it. */
@@ -144,6 +155,7 @@ describe('nest-queue-system packed and installed in apps outside the repository'
       throw new Error(`npm run package printed "${tarball}" last, not a tarball's absolute path`);
     }
 
+    await pingRegistry(work);
     for (const app of ALL_APPS) {
       const dir = join(work, app.name);
       mkdirSync(join(dir, 'src'), { recursive: true });
