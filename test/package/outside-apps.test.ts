@@ -281,6 +281,36 @@ describe('nest-queue-system packed and installed in apps outside the repository'
   );
 
   it(
+    "type-checks the library's sources against Nest 11 and terminus 11",
+    async () => {
+      // The sources are built against Nest 12; the Nest 11 app's node_modules has 11 of each.
+      const dir = join(work, 'cjs-nest11');
+      const installError = await installs.get('cjs-nest11');
+      if (installError) throw new Error(installError);
+      cpSync(join(ROOT, 'libs', 'queue-system', 'src'), join(dir, 'library', 'src'), {
+        recursive: true,
+      });
+      writeFileSync(join(dir, 'library', 'package.json'), JSON.stringify({ type: 'module' }));
+      const { compilerOptions } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as {
+        compilerOptions: Record<string, unknown>;
+      };
+      const { paths: _paths, baseUrl: _baseUrl, outDir: _outDir, ...options } = compilerOptions;
+      const config = { compilerOptions: { ...options, noEmit: true }, include: ['src'] };
+      writeFileSync(join(dir, 'library', 'tsconfig.json'), JSON.stringify(config));
+      const checked = await run(process.execPath, [TSC, '-p', join(dir, 'library')], {
+        cwd: dir,
+        timeoutMs: STEP_TIMEOUT_MS,
+      });
+      succeeded('tsc on the library sources with Nest 11', checked);
+      const nest = JSON.parse(
+        readFileSync(join(dir, 'node_modules', '@nestjs', 'common', 'package.json'), 'utf8'),
+      ) as { version: string };
+      expect(nest.version).toMatch(/^11\./);
+    },
+    STEP_TIMEOUT_MS * 2,
+  );
+
+  it(
     'runs in an app without the optional peer @nestjs/terminus',
     async () => {
       const { name, database } = WITHOUT_TERMINUS;
