@@ -2,19 +2,18 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
+const LIBRARY = fileURLToPath(new URL('./libs/queue-system/src', import.meta.url));
+
 export default defineConfig({
   // SWC keeps decorator metadata, which Nest's constructor injection needs; esbuild drops it.
   plugins: [swc.vite({ module: { type: 'es6' } })],
+  // The suite runs the library from its sources, as tsconfig.json's `paths` type-checks them;
+  // test/package/ is where the built package is tried, from outside the repository.
   resolve: {
-    alias: {
-      // Before the package's own entry, which would otherwise take this path as its prefix.
-      'nest-queue-system/testing': fileURLToPath(
-        new URL('./libs/queue-system/src/testing/index.ts', import.meta.url),
-      ),
-      'nest-queue-system': fileURLToPath(
-        new URL('./libs/queue-system/src/index.ts', import.meta.url),
-      ),
-    },
+    alias: [
+      { find: /^nest-queue-system$/, replacement: `${LIBRARY}/index.ts` },
+      { find: /^nest-queue-system\/([\w-]+)$/, replacement: `${LIBRARY}/$1/index.ts` },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,8 @@ describe('demo app (child process, real HTTP)', () => {
   }
 
   beforeAll(async () => {
+    // The demo imports the built package from node_modules, as `npm start` builds and runs it.
+    execFileSync(process.execPath, ['scripts/build-package.mjs', '--if-stale'], { cwd: ROOT });
     dataDir = mkdtempSync(join(tmpdir(), 'nqs-demo-e2e-'));
     redisPort = await findFreePort();
     redis = await startRedis();
@@ -106,6 +108,7 @@ describe('demo app (child process, real HTTP)', () => {
           REDIS_URL: redis.url.replace('redis://', `redis://:${REDIS_PASSWORD}@`),
           QUEUE_CONNECTION_TIMEOUT_MS: String(CONNECTION_TIMEOUT_MS),
           NO_COLOR: '1',
+          SWC_NODE_PROJECT: 'apps/demo/tsconfig.app.json',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

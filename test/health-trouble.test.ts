@@ -4,13 +4,13 @@ import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Processor,
-  QueueHealthIndicator,
   QueueManager,
   QueueModule,
   QueueWorker,
   getQueueToken,
   getWorkerToken,
 } from '../libs/queue-system/src/index.js';
+import { QueueHealthIndicator } from '../libs/queue-system/src/health/index.js';
 import { createQueueApp, redisUrl, uniquePrefix, waitFor } from './support/queue-test-app.js';
 
 const BLOCK_MS = 1_500;

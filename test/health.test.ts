@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePort } from '../libs/embedded-redis/src/embedded-redis.js';
-import { Processor, QueueHealthIndicator } from '../libs/queue-system/src/index.js';
+import { QueueHealthIndicator } from '../libs/queue-system/src/health/index.js';
+import { Processor } from '../libs/queue-system/src/index.js';
 import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test-app.js';
 
 /** Holds every job until the test opens the gate, so that jobs stay active or waiting. */

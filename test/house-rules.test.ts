@@ -10,10 +10,11 @@ const MAX_FILE_LINES = 300;
 const MAX_CLASS_LINES = 250;
 const MAX_FUNCTION_LINES = 60;
 
+/** Sources only: a package's build output (`dist`) is generated from them. */
 function filesUnder(dir: string, extension: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return filesUnder(path, extension);
+    if (entry.isDirectory()) return entry.name === 'dist' ? [] : filesUnder(path, extension);
     return entry.name.endsWith(extension) ? [path] : [];
   });
 }

@@ -3,8 +3,8 @@ import { TerminusModule, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../libs/embedded-redis/src/embedded-redis.js';
+import { QueueHealthIndicator } from '../../libs/queue-system/src/health/index.js';
 import {
-  QueueHealthIndicator,
   QueueUnavailableError,
   type QueueModuleOptions,
 } from '../../libs/queue-system/src/index.js';

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { QueueHealthIndicator, QueueModule } from 'nest-queue-system';
+import { QueueModule } from 'nest-queue-system';
+import { QueueHealthIndicator } from 'nest-queue-system/health';
 import { HealthController } from './health/health.controller.js';
 import { OrdersModule } from './orders/orders.module.js';
 

@@ -21,7 +21,6 @@ export {
 export type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 export * from './interfaces/index.js';
 export * from './resilience/index.js';
-export { QueueHealthIndicator, type QueueHealthOptions } from './health/queue.health.js';
 export type { ListedJobState } from './manager/job-lists.js';
 export {
   QueueManager,

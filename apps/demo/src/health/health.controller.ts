@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { QueueHealthIndicator } from 'nest-queue-system';
+import { QueueHealthIndicator } from 'nest-queue-system/health';
 
 /** 200 while Redis answers and the worker consumes; 503 (terminus' `error` status) otherwise. */
 @Controller('health')

@@ -177,6 +177,10 @@ function degraded(
   indicator: HealthIndicatorSession,
   data: { message?: string; namespaces: unknown },
 ): HealthIndicatorResult {
-  const session = indicator as Partial<Pick<HealthIndicatorSession, 'degraded'>>;
-  return session.degraded ? session.degraded(data) : indicator.up({ ...data, degraded: true });
+  const session = indicator as unknown as {
+    degraded?: (this: HealthIndicatorSession, data: object) => HealthIndicatorResult;
+  };
+  return session.degraded
+    ? session.degraded.call(indicator, data)
+    : indicator.up({ ...data, degraded: true });
 }

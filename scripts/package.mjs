@@ -1,0 +1,33 @@
+// `npm run package`: builds the package (when its sources changed) and packs it into
+// dist/packages/ with `npm pack`. The tarball's absolute path is the last line on stdout, for
+// scripts and tests to pick up. Plain Node with built-ins only.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPackage, packageDir } from './build-package.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const destination = join(root, 'dist', 'packages');
+
+await buildPackage({ ifStale: true });
+mkdirSync(destination, { recursive: true });
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// The package's page shows the repository's README; it is copied in for the packing only.
+const readme = join(packageDir, 'README.md');
+copyFileSync(join(root, 'README.md'), readme);
+let output;
+try {
+  output = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], {
+    cwd: packageDir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+} finally {
+  rmSync(readme, { force: true });
+}
+const [packed] = JSON.parse(output);
+console.error(
+  `[package] ${packed.name}@${packed.version}: ${packed.entryCount} files, ${packed.size} bytes`,
+);
+console.log(join(destination, packed.filename));

@@ -1,0 +1,324 @@
+import { spawn } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedRedis } from '../../libs/embedded-redis/src/embedded-redis.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** npm installs from the registry (or its cache): generous, as a slow mirror is no bug of ours. */
+const INSTALL_TIMEOUT_MS = 3 * 60_000;
+const STEP_TIMEOUT_MS = 2 * 60_000;
+/** An app that has closed must end by itself well within this. */
+const RUN_TIMEOUT_MS = 60_000;
+
+/**
+ * Each app as a user would have it: its own package.json (with its Nest version) and
+ * tsconfig.json from fixtures/<name>/, and its source: fixtures/app/main.ts, which uses the
+ * health entry, or one of its own. Each uses a Redis database of its own.
+ */
+const APPS = [
+  { name: 'esm-nest12', what: 'Nest 12, ES modules, module nodenext', database: 1 },
+  { name: 'cjs-nest11', what: 'Nest 11, CommonJS as `nest new` makes it', database: 2 },
+  { name: 'cjs-classic', what: 'Nest 11, CommonJS, moduleResolution node', database: 3 },
+] as const;
+const WITHOUT_TERMINUS = {
+  name: 'esm-no-terminus',
+  database: 4,
+  source: 'esm-no-terminus/main.ts',
+};
+const ALL_APPS = [...APPS.map((app) => ({ ...app, source: 'app/main.ts' })), WITHOUT_TERMINUS];
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * The environment of the child processes, without what Vitest and `npm test` add to ours: an
+ * npm run from here must take the app's folder, not this repository, as its project.
+ */
+const NOT_FOR_CHILDREN =
+  /^(NODE_OPTIONS|npm_config_local_prefix|npm_package_\w+|npm_lifecycle_\w+)$/;
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !NOT_FOR_CHILDREN.test(key)),
+  );
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+function describeRun(what: string, result: Run): string {
+  const ending = result.timedOut
+    ? 'did not end by itself within its time limit and was killed'
+    : `exited ${result.code}`;
+  return `${what} ${ending}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`;
+}
+
+/** The result of a process that exited 0; otherwise throws with its output. */
+function succeeded(what: string, result: Run): Run {
+  if (result.code !== 0 || result.timedOut) throw new Error(describeRun(what, result));
+  return result;
+}
+
+const REGISTRY_UNREACHABLE =
+  "The npm registry is unreachable (`npm ping` failed): this test installs each app's Nest " +
+  "version from it (or from npm's cache), so it cannot run here.";
+
+/** Fails fast and says why when the registry does not answer, rather than waiting on installs. */
+async function pingRegistry(cwd: string): Promise<void> {
+  const args = ['ping', '--fetch-retries=0', '--fetch-timeout=15000'];
+  const ping = await run('npm', args, { cwd, timeoutMs: 20_000 });
+  if (ping.code !== 0 || ping.timedOut) {
+    throw new Error(`${REGISTRY_UNREACHABLE}\n${describeRun('npm ping', ping)}`);
+  }
+}
+
+/** Installs an app's packages; returns what went wrong, if anything. */
+async function install(dir: string): Promise<string | undefined> {
+  const args = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
+  const result = await run('npm', args, { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
+  return result.code === 0 && !result.timedOut
+    ? undefined
+    : describeRun(`npm ${args.join(' ')} in ${dir}`, result);
+}
+
+/** The files under `dir`, as paths relative to it. */
+function filesIn(dir: string, under = dir): string[] {
+  return readdirSync(under, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(under, entry.name);
+    return entry.isDirectory() ? filesIn(dir, path) : [relative(dir, path)];
+  });
+}
+
+describe('nest-queue-system packed and installed in apps outside the repository', () => {
+  let work: string;
+  let tarball: string;
+  let redis: EmbeddedRedis | undefined;
+  const installs = new Map<string, Promise<string | undefined>>();
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'nqs-package-'));
+    if (!relative(ROOT, work).startsWith('..')) throw new Error(`${work} is inside the repository`);
+
+    const packed = await run('npm', ['run', '--silent', 'package'], {
+      cwd: ROOT,
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+    tarball = succeeded('npm run package', packed).stdout.trim().split('\n').at(-1)!;
+    if (!isAbsolute(tarball) || !existsSync(tarball)) {
+      throw new Error(`npm run package printed "${tarball}" last, not a tarball's absolute path`);
+    }
+
+    await pingRegistry(work);
+    for (const app of ALL_APPS) {
+      const dir = join(work, app.name);
+      mkdirSync(join(dir, 'src'), { recursive: true });
+      cpSync(join(FIXTURES, app.name, 'tsconfig.json'), join(dir, 'tsconfig.json'));
+      cpSync(join(FIXTURES, app.source), join(dir, 'src', 'main.ts'));
+      const manifest = JSON.parse(readFileSync(join(FIXTURES, app.name, 'package.json'), 'utf8'));
+      manifest.dependencies['nest-queue-system'] = `file:${tarball}`;
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+      // In parallel: the installs wait on the network and the disk far more than on the CPU.
+      installs.set(app.name, install(dir));
+    }
+    await Promise.all(installs.values());
+    redis = await new EmbeddedRedis({ dataDir: join(work, 'redis') }).start();
+  }, 6 * 60_000);
+
+  afterAll(async () => {
+    await redis?.kill();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('holds the built library and its run-time files, and no tests, bench or demo', async () => {
+    const extracted = join(work, 'tarball');
+    mkdirSync(extracted);
+    const untar = await run('tar', ['-xzf', tarball, '-C', extracted], {
+      cwd: work,
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+    succeeded('tar', untar);
+    const pkg = join(extracted, 'package');
+    const files = filesIn(pkg);
+
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/index.js.map',
+        'dist/health/index.js',
+        'dist/health/index.d.ts',
+        'dist/threads/thread-runner.mjs',
+        'dist/redis/lua/fetch-6.lua',
+        'dist/redis/lua/includes/lease-jobs.lua',
+      ]),
+    );
+    const sourceLua = filesIn(join(ROOT, 'libs', 'queue-system', 'src')).filter((f) =>
+      f.endsWith('.lua'),
+    );
+    expect(files.filter((f) => f.endsWith('.lua')).sort()).toEqual(
+      sourceLua.map((f) => `dist/${f}`).sort(),
+    );
+    expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual([
+      'README.md',
+      'package.json',
+    ]);
+    expect(
+      files.filter((f) =>
+        /(^|\/)(test|tests|bench|apps|demo)\/|\.test\.|\.ts$/.test(f.replace(/\.d\.ts$/, '')),
+      ),
+    ).toEqual([]);
+
+    // Everything the library loads by URL at run time is in the package, next to its loader.
+    const byUrl = files
+      .filter((f) => /\.m?js$/.test(f))
+      .flatMap((f) =>
+        [
+          ...readFileSync(join(pkg, f), 'utf8').matchAll(
+            /new URL\('(\.[^']+)', import\.meta\.url\)/g,
+          ),
+        ].map(([, path]) => relative(pkg, fileURLToPath(new URL(path!, `file://${join(pkg, f)}`)))),
+      );
+    expect(byUrl).toEqual(
+      expect.arrayContaining(['dist/redis/lua', 'dist/threads/thread-runner.mjs']),
+    );
+    expect(byUrl.filter((path) => !existsSync(join(pkg, path)))).toEqual([]);
+
+    // The optional peer @nestjs/terminus is loaded by the `health` entry only.
+    const loadsTerminus = files.filter(
+      (f) => /\.m?js$/.test(f) && readFileSync(join(pkg, f), 'utf8').includes("'@nestjs/terminus'"),
+    );
+    expect(loadsTerminus).toContain('dist/health/queue.health.js');
+    expect(loadsTerminus.filter((f) => !f.startsWith('dist/health/'))).toEqual([]);
+  });
+
+  /** Compiles the app with plain tsc, runs it, and returns the JSON line it printed last. */
+  async function compileAndRun(name: string, database: number): Promise<Record<string, unknown>> {
+    const dir = join(work, name);
+    const installError = await installs.get(name);
+    if (installError) throw new Error(installError);
+
+    const compiled = await run(process.execPath, [TSC, '-p', dir], {
+      cwd: dir,
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+    succeeded(`tsc -p ${name}`, compiled);
+
+    const env = childEnv({ REDIS_URL: `${redis!.url}/${database}` });
+    const ran = await run(process.execPath, ['dist/main.js'], {
+      cwd: dir,
+      env,
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
+    // No process.exit in the app: ending on its own means app.close() left no open handle.
+    succeeded(`node dist/main.js (${name})`, ran);
+    return JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  }
+
+  it.each(APPS)(
+    '$name ($what): compiles with tsc, processes a job with its callback, is healthy, exits by itself',
+    async ({ name, database }) => {
+      const observed = await compileAndRun(name, database);
+      expect(observed).toEqual({
+        operationId: expect.any(String),
+        processedAttempt: 1,
+        onSuccess: { operationId: observed.operationId, result: { text: 'hello Ada' } },
+        job: { state: 'completed', result: { text: 'hello Ada' } },
+        health: expect.objectContaining({
+          status: 'ok',
+          details: { queue: expect.objectContaining({ status: 'up', workerRunning: true }) },
+        }),
+      });
+    },
+    STEP_TIMEOUT_MS * 2,
+  );
+
+  it(
+    "type-checks the library's sources against Nest 11 and terminus 11",
+    async () => {
+      // The sources are built against Nest 12; the Nest 11 app's node_modules has 11 of each.
+      const dir = join(work, 'cjs-nest11');
+      const installError = await installs.get('cjs-nest11');
+      if (installError) throw new Error(installError);
+      cpSync(join(ROOT, 'libs', 'queue-system', 'src'), join(dir, 'library', 'src'), {
+        recursive: true,
+      });
+      writeFileSync(join(dir, 'library', 'package.json'), JSON.stringify({ type: 'module' }));
+      const { compilerOptions } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as {
+        compilerOptions: Record<string, unknown>;
+      };
+      const { paths: _paths, baseUrl: _baseUrl, outDir: _outDir, ...options } = compilerOptions;
+      const config = { compilerOptions: { ...options, noEmit: true }, include: ['src'] };
+      writeFileSync(join(dir, 'library', 'tsconfig.json'), JSON.stringify(config));
+      const checked = await run(process.execPath, [TSC, '-p', join(dir, 'library')], {
+        cwd: dir,
+        timeoutMs: STEP_TIMEOUT_MS,
+      });
+      succeeded('tsc on the library sources with Nest 11', checked);
+      const nest = JSON.parse(
+        readFileSync(join(dir, 'node_modules', '@nestjs', 'common', 'package.json'), 'utf8'),
+      ) as { version: string };
+      expect(nest.version).toMatch(/^11\./);
+    },
+    STEP_TIMEOUT_MS * 2,
+  );
+
+  it(
+    'runs in an app without the optional peer @nestjs/terminus',
+    async () => {
+      const { name, database } = WITHOUT_TERMINUS;
+      expect(existsSync(join(work, name, 'node_modules', '@nestjs', 'terminus'))).toBe(false);
+      expect(await compileAndRun(name, database)).toEqual({
+        job: { state: 'completed', result: 'hi' },
+      });
+    },
+    STEP_TIMEOUT_MS * 2,
+  );
+});
