@@ -3,7 +3,7 @@
 // scripts and tests to pick up. Plain Node with built-ins only.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPackage, packageDir } from './build-package.mjs';
 
@@ -13,9 +13,9 @@ const destination = join(root, 'dist', 'packages');
 await buildPackage({ ifStale: true });
 mkdirSync(destination, { recursive: true });
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-// The package's page shows the repository's README; it is copied in for the packing only.
-const readme = join(packageDir, 'README.md');
-copyFileSync(join(root, 'README.md'), readme);
+// The package carries the repository's README and LICENSE; they are copied in for the packing only.
+const copies = ['README.md', 'LICENSE'].map((name) => join(packageDir, name));
+for (const copy of copies) copyFileSync(join(root, basename(copy)), copy);
 let output;
 try {
   output = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], {
@@ -24,7 +24,7 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 } finally {
-  rmSync(readme, { force: true });
+  for (const copy of copies) rmSync(copy, { force: true });
 }
 const [packed] = JSON.parse(output);
 console.error(

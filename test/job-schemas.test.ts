@@ -10,6 +10,7 @@ import {
   QueueInputError,
   type AnyJobContract,
 } from '../libs/queue-system/src/index.js';
+import { runProcessor } from '../libs/queue-system/src/testing/index.js';
 import {
   createQueueApp,
   uniquePrefix,
@@ -115,6 +116,19 @@ describe.each(LIBRARIES)('job schemas with $library', ({ library, signup, slow }
     expect((batchError as JobSchemaError).field).toBe('entities[1]');
     expect((batchError as Error).message).not.toContain(SECRET);
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
+  });
+
+  it('runProcessor of the testing kit checks the schema as the worker does', async () => {
+    const t = await createQueueApp([SignupHandler], { worker: { autoStart: false } });
+    apps.push(t);
+    await runProcessor(t.app, Signup.name, { email: 'ada@example.com', count: '5' });
+    expect(t.app.get(SignupHandler).seen).toEqual([{ email: 'ada@example.com', count: 5 }]);
+    const error = await runProcessor(t.app, Signup.name, { email: SECRET, count: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JobSchemaError);
+    expect((error as Error).message).not.toContain(SECRET);
+    expect(t.app.get(SignupHandler).seen).toHaveLength(1);
   });
 
   it("gives the processor the schema's output; the job keeps what was enqueued", async () => {

@@ -207,6 +207,7 @@ describe('nest-queue-system packed and installed in apps outside the repository'
       sourceLua.map((f) => `dist/${f}`).sort(),
     );
     expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual([
+      'LICENSE',
       'README.md',
       'package.json',
     ]);

@@ -7,6 +7,8 @@ import {
   Reflector,
 } from '@nestjs/core';
 import { QueueConfig } from '../config/index.js';
+import { checkSchema } from '../contracts/schema-check.js';
+import { JobSchemaError } from '../errors.js';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import type {
   CallableReference,
@@ -78,6 +80,12 @@ export async function runProcessor<TResult = unknown>(
   attempt.context.maxAttempts = options.maxAttempts ?? config.retry.maxAttempts;
   attempt.processor = callable;
   attempt.entity = serializer.deserialize(job.payload);
+  if (callable.schema) {
+    // As in the worker: the processor gets the schema's output, and a misfit never runs.
+    const verdict = await checkSchema(callable.schema, attempt.entity);
+    if (!verdict.ok) throw new JobSchemaError('entity', entity, callable.name, verdict.issues);
+    attempt.entity = verdict.value;
+  }
   return new Promise<TResult>((resolve, reject) => {
     const timer = setTimeout(() => attempt.expire(), timeout);
     attempt.run(
