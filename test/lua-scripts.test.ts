@@ -33,6 +33,8 @@ const FIXED_KEYS = new Set([
   'system_errors',
   'dead-letter',
   'layout',
+  'schedules',
+  'schedule_due',
 ]);
 
 /** The script's text without its Lua comments, header included. */
@@ -279,6 +281,9 @@ describe('Lua script callers', () => {
     await scripts.backlog(redis, Date.now());
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
+    await scripts.schedules.upsert(redis, 's', '{"cron":"* * * * * *","timeZone":""}', Date.now());
+    await scripts.schedules.tick(redis, [{ name: 's', dueAt: 0, nextDueAt: 1 }], Date.now());
+    await scripts.schedules.remove(redis, 's');
     await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());

@@ -237,7 +237,7 @@ export function dueTime(options: Pick<EnqueueOptions, 'delay' | 'runAt'>, now: n
   return at;
 }
 
-function checkPriority(priority: unknown): JobPriority {
+export function checkPriority(priority: unknown): JobPriority {
   if (!JOB_PRIORITIES.includes(priority as JobPriority)) {
     throw new QueueInputError('priority', priority, `must be one of ${JOB_PRIORITIES.join(', ')}`);
   }

@@ -21,6 +21,9 @@ export class QueueKeys {
   readonly leases: string;
   /** The layout version the namespace's data is stored in (see `layout-check.ts`). */
   readonly layout: string;
+  /** Schedule definitions by name, and their next due times (see `schedules/`). */
+  readonly schedules: string;
+  readonly scheduleDue: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -38,6 +41,8 @@ export class QueueKeys {
     this.specs = `${this.base}specs`;
     this.leases = `${this.base}leases`;
     this.layout = `${this.base}layout`;
+    this.schedules = `${this.base}schedules`;
+    this.scheduleDue = `${this.base}schedule_due`;
   }
 
   job(id: string): string {

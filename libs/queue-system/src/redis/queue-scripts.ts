@@ -8,12 +8,14 @@ import { EnqueueScripts, type NewJob } from './scripts/enqueue-scripts.js';
 import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetch-scripts.js';
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
+import { ScheduleScripts } from './scripts/schedule-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
 export type { NewJob } from './scripts/enqueue-scripts.js';
 export type { FetchReply, FetchRequest } from './scripts/fetch-scripts.js';
 export type { DeadLetterTarget } from './scripts/retry-scripts.js';
+export type { TickClaim } from './scripts/schedule-scripts.js';
 
 /**
  * The Lua transitions of one namespace, each called with keys built from one `QueueKeys`;
@@ -28,6 +30,8 @@ export class QueueScripts {
   private readonly retrying: RetryScripts;
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
+  /** Upsert, remove and tick of schedules. */
+  readonly schedules: ScheduleScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -40,6 +44,7 @@ export class QueueScripts {
     this.retrying = new RetryScripts(runner);
     this.leasing = new LeaseScripts(runner);
     this.admin = new AdminScripts(runner);
+    this.schedules = new ScheduleScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true created or false existing]. */

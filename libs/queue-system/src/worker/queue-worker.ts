@@ -7,6 +7,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
+import { ScheduleTicker } from '../schedules/schedule-ticker.js';
 import { QueueLogger } from '../utils/queue-logger.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { CallbackRunner } from './callback-runner.js';
@@ -44,6 +45,7 @@ export class QueueWorker {
   private readonly recorder: OutcomeRecorder;
   private readonly callbacks: CallbackRunner;
   private readonly leases: LeaseKeeper;
+  private readonly ticker: ScheduleTicker;
   private loop?: Promise<void>;
 
   constructor(deps: WorkerDependencies) {
@@ -88,6 +90,7 @@ export class QueueWorker {
     this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
       this.scheduler.running.values().filter((attempt) => !attempt.recorded),
     );
+    this.ticker = new ScheduleTicker(connection, scripts, this.logger);
   }
 
   get namespace(): string {
@@ -120,6 +123,7 @@ export class QueueWorker {
     this.scheduler.progressAt = Date.now();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
+    this.ticker.start();
     this.logger.log(`Worker ${this.id} started (${this.config.worker.workerCount} slots)`);
   }
 
@@ -131,6 +135,7 @@ export class QueueWorker {
     if (!this.loop || this.scheduler.isStopping) return this.loop;
     this.scheduler.stop();
     this.connections.interruptWait();
+    await this.ticker.stop();
     await this.loop;
     await this.drain();
     await this.leases.stop();
@@ -138,6 +143,11 @@ export class QueueWorker {
     await this.connections.close();
     this.loop = undefined;
     this.logger.log(`Worker ${this.id} stopped`);
+  }
+
+  /** Reads the schedules' due times again: this process changed a schedule. */
+  refreshSchedules(): void {
+    this.ticker.refresh();
   }
 
   /** Waits for running jobs up to the grace period, then requeues what is left. */
