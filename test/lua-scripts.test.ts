@@ -33,6 +33,7 @@ const FIXED_KEYS = new Set([
   'system_errors',
   'dead-letter',
   'layout',
+  'workers',
 ]);
 
 /** The script's text without its Lua comments, header included. */
@@ -279,6 +280,7 @@ describe('Lua script callers', () => {
     await scripts.backlog(redis, Date.now());
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
+    await scripts.reportWorker(redis, 'w', { slots: 1 }, Date.now(), 0);
     await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());

@@ -22,6 +22,7 @@ export type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 export * from './interfaces/index.js';
 export * from './resilience/index.js';
 export type { ListedJobState } from './manager/job-lists.js';
+export type { WorkerInfo } from './manager/worker-list.js';
 export {
   QueueManager,
   type JobCounts,

@@ -29,6 +29,7 @@ import { checkListArguments, listJobIds, type ListedJobState } from './job-lists
 import { dueTime, EnqueueTemplates, type SharedEnqueueOptions } from './enqueue-request.js';
 import { toJobInfo, toResult } from './job-info.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
+import { listWorkers, type WorkerInfo } from './worker-list.js';
 
 export interface JobCounts {
   waiting: number;
@@ -181,6 +182,11 @@ export class QueueManager {
       this.scripts.backlog(client, Date.now()),
     );
     return { waiting, oldestWaitingMs, oldestQueue: oldestQueue === '' ? undefined : oldestQueue };
+  }
+
+  /** The live workers of this namespace, one per process, as their last heartbeat wrote them. */
+  listWorkers(): Promise<WorkerInfo[]> {
+    return listWorkers(this.connection, this.keys);
   }
 
   /**

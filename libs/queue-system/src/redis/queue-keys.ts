@@ -21,6 +21,8 @@ export class QueueKeys {
   readonly leases: string;
   /** The layout version the namespace's data is stored in (see `layout-check.ts`). */
   readonly layout: string;
+  /** The live workers' ids, scored by when their entry expires. */
+  readonly workers: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -38,10 +40,16 @@ export class QueueKeys {
     this.specs = `${this.base}specs`;
     this.leases = `${this.base}leases`;
     this.layout = `${this.base}layout`;
+    this.workers = `${this.base}workers`;
   }
 
   job(id: string): string {
     return `${this.base}job:${id}`;
+  }
+
+  /** A live worker's entry: its statistics, expiring unless its heartbeat renews them. */
+  worker(id: string): string {
+    return `${this.base}worker:${id}`;
   }
 
   ready(priority: JobPriority, queueName: string): string {

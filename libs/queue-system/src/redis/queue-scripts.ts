@@ -9,6 +9,7 @@ import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetc
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
+import { WorkerScripts } from './scripts/worker-scripts.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
 export type { NewJob } from './scripts/enqueue-scripts.js';
@@ -28,6 +29,7 @@ export class QueueScripts {
   private readonly retrying: RetryScripts;
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
+  private readonly workers: WorkerScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -40,6 +42,7 @@ export class QueueScripts {
     this.retrying = new RetryScripts(runner);
     this.leasing = new LeaseScripts(runner);
     this.admin = new AdminScripts(runner);
+    this.workers = new WorkerScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true created or false existing]. */
@@ -98,6 +101,17 @@ export class QueueScripts {
   /** Puts back up to `limit` jobs whose lease expired before `now`: [requeued, failed]. */
   recoverStalled(client: RedisClient, now: number, maxStalls: number, limit: number) {
     return this.leasing.recoverStalled(client, now, maxStalls, limit);
+  }
+
+  /** Writes this worker's entry in `workers` for `ttl` ms; `ttl` 0 removes it. */
+  reportWorker(
+    client: RedisClient,
+    id: string,
+    fields: Readonly<Record<string, string | number>>,
+    now: number,
+    ttl: number,
+  ) {
+    return this.workers.reportWorker(client, id, fields, now, ttl);
   }
 
   /** A job's fields as HGETALL gives them, compact job or not; empty when there is none. */

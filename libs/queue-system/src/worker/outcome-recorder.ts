@@ -14,6 +14,7 @@ import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { CallbackRunner } from './callback-runner.js';
 import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
 import type { TransitionRunner } from './transition-runner.js';
+import type { WorkerStats } from './worker-stats.js';
 import type { CommandClient } from './worker-connections.js';
 
 /**
@@ -36,6 +37,7 @@ export class OutcomeRecorder implements AckHandlers {
     private readonly callbacks: CallbackRunner,
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
+    private readonly stats: WorkerStats,
   ) {
     const { scripts } = transitions;
     this.acks = new AckBatcher(connection, connections, scripts, this, config.redis.backupTtl);
@@ -66,6 +68,7 @@ export class OutcomeRecorder implements AckHandlers {
       return this.track(attempt, this.transitions.leaseRefused(job, 'complete'));
     }
     attempt.recorded = true;
+    this.stats.processed++;
     if (!job.onSuccess) return this.settle(attempt);
     const payload: SuccessCallbackPayload = {
       entity: attempt.entity,
@@ -120,6 +123,7 @@ export class OutcomeRecorder implements AckHandlers {
     }
     if (outcome.kind !== 'failed') return;
     if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
+    this.stats.failed++;
     const retry = attempt.retry!;
     const message = errorMessage(outcome.error);
     const now = Date.now();
