@@ -1,4 +1,4 @@
-import type { NewJob } from '../redis/queue-scripts.js';
+import type { EnqueueReply, NewJob } from '../redis/queue-scripts.js';
 
 /** Jobs per script call: large enough to amortise round trips, small enough not to stall Redis. */
 const ENQUEUE_CHUNK = 500;
@@ -15,9 +15,6 @@ export function enqueueChunks<T>(items: readonly T[], first = ENQUEUE_CHUNK): T[
   }
   return chunks;
 }
-
-/** Per job, in order: the id that holds it, and whether it was created by this call. */
-export type EnqueueReply = [operationId: string, created: boolean];
 
 interface PendingEnqueue {
   job: NewJob;

@@ -244,7 +244,7 @@ function checkPriority(priority: unknown): JobPriority {
   return priority as JobPriority;
 }
 
-function checkName(field: string, value: unknown): string {
+export function checkName(field: string, value: unknown): string {
   if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
     throw new QueueInputError(field, value, 'must be 1-200 characters without spaces or braces');
   }

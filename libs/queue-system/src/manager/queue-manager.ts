@@ -26,6 +26,7 @@ import type { SerializerRegistry } from '../serialization/serializer-registry.js
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { EnqueueBatcher, enqueueChunks } from './enqueue-batcher.js';
 import { checkListArguments, listJobIds, type ListedJobState } from './job-lists.js';
+import { checkDeduplication } from './deduplication.js';
 import { dueTime, EnqueueTemplates, type SharedEnqueueOptions } from './enqueue-request.js';
 import { toJobInfo, toResult } from './job-info.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
@@ -91,8 +92,9 @@ export class QueueManager {
     if (template.schema) await template.check(options.entity, 'entity');
     const now = Date.now();
     const job = template.build(options.entity, options.operationId, now, dueTime(options, now));
-    const [operationId, created] = await this.enqueues.add(job);
-    return toResult(job, operationId, created, now);
+    if (options.deduplication !== undefined) Object.assign(job, checkDeduplication(options));
+    const [operationId, outcome] = await this.enqueues.add(job);
+    return toResult(job, operationId, outcome, now);
   }
 
   /** Enqueues many entities with the same options: one script call per chunk of up to 500. */
@@ -121,13 +123,17 @@ export class QueueManager {
     const now = Date.now();
     const dueAt = dueTime(shared, now);
     const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i], now, dueAt));
+    if (shared.deduplication !== undefined) {
+      const deduplication = checkDeduplication(shared);
+      for (const job of jobs) Object.assign(job, deduplication);
+    }
     // All chunks are sent at once, the first a short one: Redis starts on it while this
     // process encodes the rest, and each chunk's results are read while Redis runs the next.
     const results = await Promise.all(
       enqueueChunks(jobs, FIRST_BATCH_CHUNK).map((chunk) =>
         this.store('enqueueBatch', chunk, now).then((replies) =>
-          replies.map(([operationId, created], i) =>
-            toResult(chunk[i]!, operationId, created, now),
+          replies.map(([operationId, outcome], i) =>
+            toResult(chunk[i]!, operationId, outcome, now),
           ),
         ),
       ),

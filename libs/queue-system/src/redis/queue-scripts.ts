@@ -12,7 +12,7 @@ import { ScriptRunner } from './scripts/script-runner.js';
 import { WorkerScripts } from './scripts/worker-scripts.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
-export type { NewJob } from './scripts/enqueue-scripts.js';
+export type { DedupWindow, EnqueueReply, NewJob, NotCreated } from './scripts/enqueue-scripts.js';
 export type { FetchReply, FetchRequest } from './scripts/fetch-scripts.js';
 export type { DeadLetterTarget } from './scripts/retry-scripts.js';
 
@@ -45,7 +45,7 @@ export class QueueScripts {
     this.workers = new WorkerScripts(runner);
   }
 
-  /** See `EnqueueScripts.enqueue`: per job, [the id returned, true created or false existing]. */
+  /** See `EnqueueScripts.enqueue`: per job, [the id returned, true when created or why not]. */
   enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, compact: boolean) {
     return this.enqueuing.enqueue(client, jobs, now, compact);
   }
