@@ -33,6 +33,8 @@ const FIXED_KEYS = new Set([
   'system_errors',
   'dead-letter',
   'layout',
+  'gates',
+  'breakers',
 ]);
 
 /** The script's text without its Lua comments, header included. */
@@ -279,6 +281,10 @@ describe('Lua script callers', () => {
     await scripts.backlog(redis, Date.now());
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
+    await scripts.gates.pause(redis, 'q', true);
+    await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
+    await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
+    await scripts.gates.runningInQueue(redis, 'q');
     await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());

@@ -21,6 +21,10 @@ export class QueueKeys {
   readonly leases: string;
   /** The layout version the namespace's data is stored in (see `layout-check.ts`). */
   readonly layout: string;
+  /** The queue gates: paused queues, open breakers, rate limits (see `queue-gates.lua`). */
+  readonly gates: string;
+  /** Consecutive failures per queue whose processor has a breaker. */
+  readonly breakers: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -38,6 +42,8 @@ export class QueueKeys {
     this.specs = `${this.base}specs`;
     this.leases = `${this.base}leases`;
     this.layout = `${this.base}layout`;
+    this.gates = `${this.base}gates`;
+    this.breakers = `${this.base}breakers`;
   }
 
   job(id: string): string {

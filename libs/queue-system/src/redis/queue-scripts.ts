@@ -6,6 +6,7 @@ import { AdminScripts } from './scripts/admin-scripts.js';
 import { CompleteScripts, type Completion } from './scripts/complete-scripts.js';
 import { EnqueueScripts, type NewJob } from './scripts/enqueue-scripts.js';
 import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetch-scripts.js';
+import { GateScripts } from './scripts/gate-scripts.js';
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
@@ -28,6 +29,8 @@ export class QueueScripts {
   private readonly retrying: RetryScripts;
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
+  /** Pause, rate limits, breakers: the queue gates fetch checks. */
+  readonly gates: GateScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -40,6 +43,7 @@ export class QueueScripts {
     this.retrying = new RetryScripts(runner);
     this.leasing = new LeaseScripts(runner);
     this.admin = new AdminScripts(runner);
+    this.gates = new GateScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true created or false existing]. */
