@@ -34,6 +34,8 @@ const FIXED_KEYS = new Set([
   'dead-letter',
   'layout',
   'workers',
+  'gates',
+  'breakers',
 ]);
 
 /** The script's text without its Lua comments, header included. */
@@ -281,6 +283,10 @@ describe('Lua script callers', () => {
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
     await scripts.reportWorker(redis, 'w', { slots: 1 }, Date.now(), 0);
+    await scripts.gates.pause(redis, 'q', true);
+    await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
+    await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
+    await scripts.gates.runningInQueue(redis, 'q');
     await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());

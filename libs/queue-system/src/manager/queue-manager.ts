@@ -29,6 +29,7 @@ import { checkListArguments, listJobIds, type ListedJobState } from './job-lists
 import { checkDeduplication } from './deduplication.js';
 import { dueTime, EnqueueTemplates, type SharedEnqueueOptions } from './enqueue-request.js';
 import { toJobInfo, toResult } from './job-info.js';
+import { QueueGateAdmin } from './queue-gates.js';
 import { toCounters, toStatusMetrics } from './queue-metrics.js';
 import { listWorkers, type WorkerInfo } from './worker-list.js';
 
@@ -56,18 +57,19 @@ export interface RetryDeadLettersOptions {
 const FIRST_BATCH_CHUNK = 100;
 
 /** The producer side of one namespace: enqueue, inspect, administer. Injected with `@InjectQueue()`. */
-export class QueueManager {
+export class QueueManager extends QueueGateAdmin {
   private readonly enqueues: EnqueueBatcher;
   private readonly templates: EnqueueTemplates;
 
   constructor(
     private readonly config: QueueConfig,
-    private readonly connection: RedisConnection,
-    private readonly scripts: QueueScripts,
+    protected readonly connection: RedisConnection,
+    protected readonly scripts: QueueScripts,
     private readonly registry: CallableRegistry,
     private readonly serializers: SerializerRegistry,
     private readonly threadPool?: ThreadPool,
   ) {
+    super();
     this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
     this.templates = new EnqueueTemplates({ registry, serializers });
   }
@@ -143,7 +145,10 @@ export class QueueManager {
 
   /** The seed's status shape: ready counts per `<keyPrefix><priority>:<queue>`, dead letters, metrics. */
   async getQueueStatus(): Promise<QueueStatus> {
-    const [failures, systemErrors, , , metrics, counts] = await this.status();
+    const [[failures, systemErrors, , , metrics, counts], gates] = await Promise.all([
+      this.status(),
+      this.getQueueGates(),
+    ]);
     const prefix = this.keys.keyPrefix;
     const status: Record<string, number> = {};
     let total = failures + systemErrors;
@@ -161,6 +166,7 @@ export class QueueManager {
       total_items: total,
       metrics: toStatusMetrics(metrics, this.threadPool?.utilization ?? 0),
       status_time: Date.now() / 1000,
+      gates,
     };
   }
 

@@ -23,6 +23,10 @@ export class QueueKeys {
   readonly layout: string;
   /** The live workers' ids, scored by when their entry expires. */
   readonly workers: string;
+  /** The queue gates: paused queues, open breakers, rate limits (see `queue-gates.lua`). */
+  readonly gates: string;
+  /** Consecutive failures per queue whose processor has a breaker. */
+  readonly breakers: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -41,6 +45,8 @@ export class QueueKeys {
     this.leases = `${this.base}leases`;
     this.layout = `${this.base}layout`;
     this.workers = `${this.base}workers`;
+    this.gates = `${this.base}gates`;
+    this.breakers = `${this.base}breakers`;
   }
 
   job(id: string): string {

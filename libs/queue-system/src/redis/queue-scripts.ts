@@ -6,6 +6,7 @@ import { AdminScripts } from './scripts/admin-scripts.js';
 import { CompleteScripts, type Completion } from './scripts/complete-scripts.js';
 import { EnqueueScripts, type NewJob } from './scripts/enqueue-scripts.js';
 import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetch-scripts.js';
+import { GateScripts } from './scripts/gate-scripts.js';
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
@@ -30,6 +31,8 @@ export class QueueScripts {
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
   private readonly workers: WorkerScripts;
+  /** Pause, rate limits, breakers: the queue gates fetch checks. */
+  readonly gates: GateScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -43,6 +46,7 @@ export class QueueScripts {
     this.leasing = new LeaseScripts(runner);
     this.admin = new AdminScripts(runner);
     this.workers = new WorkerScripts(runner);
+    this.gates = new GateScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true when created or why not]. */

@@ -6,6 +6,7 @@ import type {
 } from '../interfaces/processor.interface.js';
 import { LEASE_NOT_HELD, type DeadLetterTarget } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import type { BreakerPolicy } from '../redis/scripts/gate-scripts.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
 import { backoffDelay } from '../utils/backoff.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
@@ -44,6 +45,10 @@ export class OutcomeRecorder implements AckHandlers {
   }
 
   record(attempt: JobAttempt, outcome: AttemptOutcome): void {
+    const breaker = attempt.processor?.breaker;
+    if (breaker && (outcome.kind === 'succeeded' || outcome.kind === 'failed')) {
+      this.feedBreaker(attempt, outcome.kind === 'succeeded', breaker);
+    }
     if (outcome.kind !== 'succeeded')
       return this.track(attempt, this.recordOther(attempt, outcome));
     attempt.result = outcome.result;
@@ -191,6 +196,18 @@ export class OutcomeRecorder implements AckHandlers {
     );
     attempt.recorded = true;
     return accepted;
+  }
+
+  /** Feeds the queue's breaker beside the outcome: advisory, so a lost call only loses a count. */
+  private feedBreaker(attempt: JobAttempt, succeeded: boolean, policy: BreakerPolicy): void {
+    const { queue } = attempt.job;
+    this.transitions
+      .call('breaker', (client) =>
+        this.transitions.scripts.gates.recordBreaker(client, queue, succeeded, Date.now(), policy),
+      )
+      .catch((error: unknown) =>
+        this.logger.warn(`Breaker of queue "${queue}" not fed: ${errorMessage(error)}`),
+      );
   }
 
   /** Runs an async transition of the attempt and reports it settled once it is over. */
