@@ -71,8 +71,11 @@ describe('10,000 jobs with workerCount 50', () => {
         'total_items',
         'metrics',
         'status_time',
+        'gates',
       ].sort(),
     );
+    // No queue paused, limited or behind an open breaker: no gate to show.
+    expect(status.gates).toEqual({});
     expect(Object.keys(status.metrics)).toEqual([
       'enqueued',
       'processed',

@@ -33,6 +33,9 @@ const FIXED_KEYS = new Set([
   'system_errors',
   'dead-letter',
   'layout',
+  'workers',
+  'gates',
+  'breakers',
   'schedules',
   'schedule_due',
 ]);
@@ -281,6 +284,11 @@ describe('Lua script callers', () => {
     await scripts.backlog(redis, Date.now());
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
+    await scripts.reportWorker(redis, 'w', { slots: 1 }, Date.now(), 0);
+    await scripts.gates.pause(redis, 'q', true);
+    await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
+    await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
+    await scripts.gates.runningInQueue(redis, 'q');
     await scripts.schedules.upsert(redis, 's', '{"cron":"* * * * * *","timeZone":""}', Date.now());
     await scripts.schedules.tick(redis, [{ name: 's', dueAt: 0, nextDueAt: 1 }], Date.now());
     await scripts.schedules.remove(redis, 's');

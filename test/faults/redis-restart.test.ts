@@ -18,6 +18,8 @@ const PRODUCERS = 4;
 const PRODUCE_BEFORE_MS = 1500;
 const OUTAGE_MS = 1000;
 const PRODUCE_AFTER_MS = 1500;
+/** Below what the fleet processes, so the queue drains in seconds after the restart. */
+const PRODUCE_PER_SECOND = 1000;
 /** `appendfsync everysec` may lose about the last second of writes on a crash. */
 const EVERYSEC_WINDOW_MS = 1000;
 /** A reply Redis wrote just before it was killed still reaches its worker. */
@@ -79,8 +81,11 @@ describe('fault: Redis restart', () => {
       const acked: Acked[] = [];
       let rejected = 0;
       const production = new AbortController();
+      const productionStart = performance.now();
       const produce = async () => {
         while (!production.signal.aborted) {
+          const due = productionStart + ((acked.length + rejected) * 1000) / PRODUCE_PER_SECOND;
+          if (due > performance.now()) await sleep(due - performance.now());
           try {
             const { operationId } = await producer.queue.enqueue({
               entity: {},

@@ -22,6 +22,8 @@ export type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 export * from './interfaces/index.js';
 export * from './resilience/index.js';
 export type { ListedJobState } from './manager/job-lists.js';
+export type { WorkerInfo } from './manager/worker-list.js';
+export type { BreakerPolicy, QueueGateAdmin, RateLimit } from './manager/queue-gates.js';
 export {
   QueueManager,
   type JobCounts,

@@ -24,6 +24,15 @@ export const WORKER_SECTION = defineSection({
       default: 5,
       description: 'Jobs this process runs at once, across all its queues.',
     }),
+    minConcurrency: integerAtLeast(1, {
+      defaultText: '1 with `maxConcurrency`',
+      description: 'The fewest slots autoscaling shrinks to; needs `maxConcurrency`.',
+    }),
+    maxConcurrency: integerAtLeast(1, {
+      defaultText: 'none: `workerCount` slots, fixed',
+      description:
+        'Turns autoscaling on: slots grow to this while jobs wait and the event loop keeps up; `workerCount` is where they start.',
+    }),
     threadPoolSize: integerAtLeast(1, {
       default: 4,
       description: 'Worker threads for synchronous (CPU-bound) processors.',
@@ -81,6 +90,21 @@ export const WORKER_SECTION = defineSection({
     }),
   },
   check(worker) {
+    const { minConcurrency, maxConcurrency } = worker;
+    if (minConcurrency !== undefined && maxConcurrency === undefined) {
+      throw new QueueConfigError(
+        'worker.minConcurrency',
+        minConcurrency,
+        'needs worker.maxConcurrency, which turns autoscaling on',
+      );
+    }
+    if (maxConcurrency !== undefined && maxConcurrency < (minConcurrency ?? 1)) {
+      throw new QueueConfigError(
+        'worker.maxConcurrency',
+        maxConcurrency,
+        `must be at least worker.minConcurrency (${minConcurrency})`,
+      );
+    }
     if (worker.heartbeatInterval >= worker.leaseDuration) {
       throw new QueueConfigError(
         'worker.heartbeatInterval',

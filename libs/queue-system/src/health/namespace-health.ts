@@ -24,6 +24,8 @@ export interface NamespaceHealth {
   systemErrors: number;
   /** How long the worker's fetch loop has not moved though a slot was free, ms. */
   fetchStalledMs: number;
+  /** Queues whose breaker is open or half-open: their processor keeps failing. */
+  openBreakers: string[];
 }
 
 /** A read that did not answer, turned into a `down` by the caller. */
@@ -48,15 +50,18 @@ export async function checkNamespace(
     failures: 0,
     systemErrors: 0,
     fetchStalledMs: worker.fetchStalledFor(),
+    openBreakers: [],
   };
   if (!workerRunning && autoStart) {
     return { ...health, status: 'down', message: 'The queue worker is not running' };
   }
   try {
-    const [counts, backlog] = await Promise.all([
+    const [counts, backlog, gates] = await Promise.all([
       read(manager.getJobCounts(), 'Job counts'),
       read(manager.getBacklog(), 'Backlog'),
+      read(manager.getQueueGates(), 'Queue gates'),
     ]);
+    health.openBreakers = Object.keys(gates).filter((queue) => gates[queue]!.breaker);
     health.waiting = backlog.waiting;
     health.oldestWaitingMs = backlog.oldestWaitingMs;
     health.oldestQueue = backlog.oldestQueue;
@@ -81,6 +86,9 @@ function degradations(health: NamespaceHealth, limits: HealthThresholds): string
   }
   if (health.waiting > limits.maxBacklog) {
     problems.push(`${health.waiting} jobs are waiting (maxBacklog ${limits.maxBacklog})`);
+  }
+  for (const queue of health.openBreakers) {
+    problems.push(`the breaker of queue "${queue}" is open: its processor keeps failing`);
   }
   if (health.fetchStalledMs > limits.maxFetchStall) {
     problems.push(

@@ -31,6 +31,8 @@ export interface EnqueueOptions<TEntity = unknown> {
   timeout?: number;
   /** While a job with this key is pending, enqueueing another returns the first one. */
   deduplicationKey?: string;
+  /** A deduplication key with a mode: see `DeduplicationOptions`. Not with `deduplicationKey`. */
+  deduplication?: DeduplicationOptions;
   customSerializer?: JobSerializer;
   /** Run no earlier than this many ms from now. */
   delay?: number;
@@ -38,6 +40,28 @@ export interface EnqueueOptions<TEntity = unknown> {
   runAt?: Date | number;
   /** @internal Stored with the job; schedules nothing yet. */
   tenant?: string;
+}
+
+export const DEDUPLICATION_MODES = ['simple', 'throttle', 'debounce'] as const;
+export type DeduplicationMode = (typeof DEDUPLICATION_MODES)[number];
+
+/**
+ * - `simple` (the default without `ttl`): while the key's job is pending, an enqueue with the
+ *   key returns it (as `deduplicationKey`).
+ * - `throttle` (the default with `ttl`): for `ttl` ms after the job was created, an enqueue
+ *   with the key returns it, even once it completed.
+ * - `debounce`: for `ttl` ms, an enqueue with the key gives its entity to the job if it has
+ *   not started yet (`replaced: true`); once it runs, the enqueue returns it unchanged.
+ *
+ * `extend`: every duplicate (throttle) or replacement (debounce) restarts the `ttl`; a
+ * debounced job still delayed gets the newer enqueue's due time: its delay restarts.
+ */
+export interface DeduplicationOptions {
+  key: string;
+  mode?: DeduplicationMode;
+  /** How long (ms) the key holds its job; throttle and debounce only. */
+  ttl?: number;
+  extend?: boolean;
 }
 
 export type EnqueueBatchOptions<TEntity = unknown> = Omit<
@@ -67,6 +91,10 @@ export interface EnqueueResult {
   priority: JobPriority;
   /** False when a pending job with the same deduplication key or id was returned instead. */
   created: boolean;
+  /** Set when a deduplication key returned the job `operationId` instead of a new one. */
+  deduplicated?: true;
+  /** Set when debounce gave the waiting job `operationId` this call's entity. */
+  replaced?: true;
   /** When the job becomes runnable (ms since epoch). */
   runAt: number;
 }

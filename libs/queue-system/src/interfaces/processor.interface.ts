@@ -28,4 +28,9 @@ export interface FailureCallbackPayload<TEntity = unknown> {
 export interface ProcessorOptions {
   /** The most jobs of this processor's queue one process runs at once. */
   concurrency?: number;
+  /**
+   * Stops every process from fetching the job's queue for `coolDown` ms after `failures`
+   * consecutive failed attempts, then lets one trial job through; its success closes it.
+   */
+  breaker?: { failures: number; coolDown: number };
 }

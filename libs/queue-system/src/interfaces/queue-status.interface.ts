@@ -17,8 +17,10 @@ export interface QueueStatusMetrics {
  * plus the dead letters, the total, the metrics and the time of the snapshot (seconds).
  */
 export interface QueueStatus {
-  [readyListOrDeadLetters: string]: number | QueueStatusMetrics;
+  [readyListOrDeadLetters: string]: number | QueueStatusMetrics | Record<string, QueueGateState>;
   total_items: number;
+  /** Each queue with a gate (paused, breaker not closed, rate limit); empty when none has. */
+  gates: Record<string, QueueGateState>;
   metrics: QueueStatusMetrics;
   status_time: number;
 }
@@ -45,4 +47,14 @@ export interface QueueBacklog {
   oldestWaitingMs: number;
   /** The queue of that job; undefined when nothing waits. */
   oldestQueue?: string;
+}
+
+/** A queue's gates, as `getQueueGates()` and `getQueueStatus().gates` show them. */
+export interface QueueGateState {
+  /** Paused by `pauseQueue`: no process starts its jobs. */
+  paused: boolean;
+  /** Its processor's breaker when not closed: `open` until `until` (ms), then `half-open`. */
+  breaker?: { state: 'open' | 'half-open'; until: number };
+  /** Its rate limit, and the tokens its bucket holds now. */
+  rateLimit?: { max: number; duration: number; burst: number; tokens: number };
 }

@@ -1,14 +1,7 @@
-import type { NewJob } from '../redis/queue-scripts.js';
+import type { EnqueueReply, NewJob } from '../redis/queue-scripts.js';
 
 /** Jobs per script call: large enough to amortise round trips, small enough not to stall Redis. */
 const ENQUEUE_CHUNK = 500;
-
-/**
- * Jobs in the first script call of a batch: short, so that Redis starts storing while the
- * rest is encoded (a first chunk of 100 instead of 500 enqueued batches of 1,000 about 10%
- * faster).
- */
-export const FIRST_BATCH_CHUNK = 100;
 
 /**
  * `items` cut into the chunks that go to Redis one script call each; the first may be
@@ -22,9 +15,6 @@ export function enqueueChunks<T>(items: readonly T[], first = ENQUEUE_CHUNK): T[
   }
   return chunks;
 }
-
-/** Per job, in order: the id that holds it, and whether it was created by this call. */
-export type EnqueueReply = [operationId: string, created: boolean];
 
 interface PendingEnqueue {
   job: NewJob;

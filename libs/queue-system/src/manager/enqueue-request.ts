@@ -237,14 +237,14 @@ export function dueTime(options: Pick<EnqueueOptions, 'delay' | 'runAt'>, now: n
   return at;
 }
 
-export function checkPriority(priority: unknown): JobPriority {
+function checkPriority(priority: unknown): JobPriority {
   if (!JOB_PRIORITIES.includes(priority as JobPriority)) {
     throw new QueueInputError('priority', priority, `must be one of ${JOB_PRIORITIES.join(', ')}`);
   }
   return priority as JobPriority;
 }
 
-function checkName(field: string, value: unknown): string {
+export function checkName(field: string, value: unknown): string {
   if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
     throw new QueueInputError(field, value, 'must be 1-200 characters without spaces or braces');
   }

@@ -1,6 +1,6 @@
 import type { EnqueueResult, JobInfo } from '../interfaces/job-options.interface.js';
 import type { FetchedJob } from '../redis/job-spec.js';
-import type { NewJob } from '../redis/queue-scripts.js';
+import type { NewJob, NotCreated } from '../redis/queue-scripts.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 
 /** A job as `getJob` shows it; an entity or result that cannot be read is left undefined. */
@@ -34,16 +34,20 @@ export function toJobInfo(
 export function toResult(
   job: NewJob,
   operationId: string,
-  created: boolean,
+  outcome: true | NotCreated,
   now: number,
 ): EnqueueResult {
-  return {
+  const result: EnqueueResult = {
     operationId,
     queueName: job.queueName,
     priority: job.priority,
-    created,
+    created: outcome === true,
     runAt: Math.max(job.dueAt, now),
   };
+  // Set only when a key deduplicated the job: a created job's result keeps its usual shape.
+  if (outcome === 'deduplicated' || outcome === 'replaced') result.deduplicated = true;
+  if (outcome === 'replaced') result.replaced = true;
+  return result;
 }
 
 function tryParse(parse: () => unknown): unknown {

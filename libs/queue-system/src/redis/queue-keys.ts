@@ -21,6 +21,12 @@ export class QueueKeys {
   readonly leases: string;
   /** The layout version the namespace's data is stored in (see `layout-check.ts`). */
   readonly layout: string;
+  /** The live workers' ids, scored by when their entry expires. */
+  readonly workers: string;
+  /** The queue gates: paused queues, open breakers, rate limits (see `queue-gates.lua`). */
+  readonly gates: string;
+  /** Consecutive failures per queue whose processor has a breaker. */
+  readonly breakers: string;
   /** Schedule definitions by name, and their next due times (see `schedules/`). */
   readonly schedules: string;
   readonly scheduleDue: string;
@@ -41,12 +47,20 @@ export class QueueKeys {
     this.specs = `${this.base}specs`;
     this.leases = `${this.base}leases`;
     this.layout = `${this.base}layout`;
+    this.workers = `${this.base}workers`;
+    this.gates = `${this.base}gates`;
+    this.breakers = `${this.base}breakers`;
     this.schedules = `${this.base}schedules`;
     this.scheduleDue = `${this.base}schedule_due`;
   }
 
   job(id: string): string {
     return `${this.base}job:${id}`;
+  }
+
+  /** A live worker's entry: its statistics, expiring unless its heartbeat renews them. */
+  worker(id: string): string {
+    return `${this.base}worker:${id}`;
   }
 
   ready(priority: JobPriority, queueName: string): string {

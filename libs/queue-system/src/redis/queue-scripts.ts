@@ -6,13 +6,15 @@ import { AdminScripts } from './scripts/admin-scripts.js';
 import { CompleteScripts, type Completion } from './scripts/complete-scripts.js';
 import { EnqueueScripts, type NewJob } from './scripts/enqueue-scripts.js';
 import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetch-scripts.js';
+import { GateScripts } from './scripts/gate-scripts.js';
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
 import { ScheduleScripts } from './scripts/schedule-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
+import { WorkerScripts } from './scripts/worker-scripts.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
-export type { NewJob } from './scripts/enqueue-scripts.js';
+export type { DedupWindow, EnqueueReply, NewJob, NotCreated } from './scripts/enqueue-scripts.js';
 export type { FetchReply, FetchRequest } from './scripts/fetch-scripts.js';
 export type { DeadLetterTarget } from './scripts/retry-scripts.js';
 export type { TickClaim } from './scripts/schedule-scripts.js';
@@ -30,6 +32,9 @@ export class QueueScripts {
   private readonly retrying: RetryScripts;
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
+  private readonly workers: WorkerScripts;
+  /** Pause, rate limits, breakers: the queue gates fetch checks. */
+  readonly gates: GateScripts;
   /** Upsert, remove and tick of schedules. */
   readonly schedules: ScheduleScripts;
 
@@ -44,10 +49,12 @@ export class QueueScripts {
     this.retrying = new RetryScripts(runner);
     this.leasing = new LeaseScripts(runner);
     this.admin = new AdminScripts(runner);
+    this.workers = new WorkerScripts(runner);
+    this.gates = new GateScripts(runner);
     this.schedules = new ScheduleScripts(runner);
   }
 
-  /** See `EnqueueScripts.enqueue`: per job, [the id returned, true created or false existing]. */
+  /** See `EnqueueScripts.enqueue`: per job, [the id returned, true when created or why not]. */
   enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, compact: boolean) {
     return this.enqueuing.enqueue(client, jobs, now, compact);
   }
@@ -103,6 +110,17 @@ export class QueueScripts {
   /** Puts back up to `limit` jobs whose lease expired before `now`: [requeued, failed]. */
   recoverStalled(client: RedisClient, now: number, maxStalls: number, limit: number) {
     return this.leasing.recoverStalled(client, now, maxStalls, limit);
+  }
+
+  /** Writes this worker's entry in `workers` for `ttl` ms; `ttl` 0 removes it. */
+  reportWorker(
+    client: RedisClient,
+    id: string,
+    fields: Readonly<Record<string, string | number>>,
+    now: number,
+    ttl: number,
+  ) {
+    return this.workers.reportWorker(client, id, fields, now, ttl);
   }
 
   /** A job's fields as HGETALL gives them, compact job or not; empty when there is none. */

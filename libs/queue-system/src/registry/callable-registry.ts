@@ -16,6 +16,8 @@ export interface RegisteredCallable {
   /** `ClassName.method`, for error messages. */
   place: string;
   concurrency?: number;
+  /** Its queue's breaker: consecutive failures that open it, and its cool-down (ms). */
+  breaker?: { failures: number; coolDown: number };
   /** Runs in the worker-thread pool rather than on the main thread. */
   thread?: boolean;
   /** Its contract's schema, checked on each entity before the processor runs. */

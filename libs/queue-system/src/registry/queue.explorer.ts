@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { checkBreaker } from '../manager/queue-gates.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
@@ -60,6 +61,7 @@ export class QueueExplorer implements OnModuleInit {
         method,
         place,
         concurrency: metadata?.concurrency,
+        breaker: metadata?.breaker && checkBreaker(`${place}: breaker`, metadata.breaker),
         schema: metadata?.schema,
       });
 

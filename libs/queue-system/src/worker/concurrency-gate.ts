@@ -12,8 +12,9 @@ export class ConcurrencyGate {
   private readonly busyPerProcessor = new Map<string, number>();
   private readonly waiting = new Map<string, JobAttempt[]>();
 
-  constructor(readonly capacity: number) {}
+  constructor(public capacity: number) {}
 
+  /** Worker slots free; below zero after the capacity shrank under the jobs running. */
   get free(): number {
     return this.capacity - this.busy;
   }

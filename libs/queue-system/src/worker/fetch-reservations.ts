@@ -8,6 +8,10 @@ export interface FetchRequest {
   alone: boolean;
 }
 
+/** Slots per fetch call above which a second call may be in flight. */
+const SLOTS_PER_PIPELINED_FETCH = 4;
+const MAX_FETCHES_IN_FLIGHT = 2;
+
 /**
  * The slots promised to the fetch calls in flight, in all and per limited queue, so that a
  * slot is never offered to two calls at once. While a call that may bring a run-alone job is
@@ -19,7 +23,20 @@ export class FetchReservations {
   /** Slots promised to them. */
   reserved = 0;
   aloneInFlight = false;
+  /** Calls that may be in flight at once: two at higher concurrency, so Redis serves the next batch meanwhile. */
+  maxInFlight = 1;
+  /** The slots one call asks for at most: the worker's slots split between those calls. */
+  share = 1;
   private readonly reservedFor = new Map<string, number>();
+
+  /** Splits the worker's `slots` between the calls that may be in flight. */
+  split(slots: number): void {
+    this.maxInFlight = Math.min(
+      MAX_FETCHES_IN_FLIGHT,
+      Math.max(1, Math.floor(slots / SLOTS_PER_PIPELINED_FETCH)),
+    );
+    this.share = Math.ceil(slots / this.maxInFlight);
+  }
 
   /** Slots of `queue` promised to calls in flight. */
   heldFor(queue: string): number {

@@ -18,10 +18,6 @@ import { RunningAttempts } from './running-attempts.js';
 import type { WakeWait } from './wake-wait.js';
 import type { WorkerConnections } from './worker-connections.js';
 
-/** Slots per fetch call above which a second call may be in flight. */
-const SLOTS_PER_PIPELINED_FETCH = 4;
-const MAX_FETCHES_IN_FLIGHT = 2;
-
 /** Where fetched jobs go to run. */
 export interface AttemptStarter {
   start(attempt: JobAttempt): void;
@@ -40,8 +36,7 @@ export interface SchedulerParts {
 /**
  * Decides when a fetch call goes and what it asks for: the worker's free slots, the slots
  * promised to calls in flight, the queues at their own concurrency, run-alone jobs, and the
- * idle wait when nothing is ready. At higher concurrency the slots are split between two
- * calls in flight, so that Redis serves the next batch while this process runs the last one.
+ * idle wait when nothing is ready; the slots are split between calls in flight by `split`.
  */
 export class FetchScheduler implements AttemptLifecycle {
   readonly running = new RunningAttempts();
@@ -49,17 +44,15 @@ export class FetchScheduler implements AttemptLifecycle {
   progressAt = 0;
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
   readonly deadlines = new DeadlineWatch(() => this.running.values());
-  private readonly gate: ConcurrencyGate;
+  readonly gate: ConcurrencyGate;
   private readonly reservations = new FetchReservations();
   private readonly limits: QueueLimits;
   private readonly errorPause = new Backoff(100, 5_000);
-  private readonly fetchesInFlight: number;
-  private readonly slotsPerFetch: number;
   private stopping = false;
   /** Run-alone jobs running now: while any does, nothing else is fetched. */
   private runAloneRunning = 0;
   /** The last reply had fewer jobs than asked: no second call until the queues fill again. */
-  private drained = false;
+  drained = false;
   private lastReplyEmpty = false;
   /** The last fetch found a queue at its own concurrency limit. */
   private limitedOut = false;
@@ -89,14 +82,16 @@ export class FetchScheduler implements AttemptLifecycle {
       wakeWait: this.wakeWait,
       logger: this.logger,
     } = parts);
-    const { workerCount } = config.worker;
-    this.gate = new ConcurrencyGate(workerCount);
+    this.gate = new ConcurrencyGate(config.worker.workerCount);
     this.limits = new QueueLimits(registry, threadPool, this.gate, this.reservations);
-    this.fetchesInFlight = Math.min(
-      MAX_FETCHES_IN_FLIGHT,
-      Math.max(1, Math.floor(workerCount / SLOTS_PER_PIPELINED_FETCH)),
-    );
-    this.slotsPerFetch = Math.ceil(workerCount / this.fetchesInFlight);
+    this.resize(this.gate.capacity);
+  }
+
+  /** Sets `gate.capacity`, the worker slots; after a shrink, jobs running keep theirs. */
+  resize(slots: number): void {
+    this.gate.capacity = slots;
+    this.reservations.split(slots);
+    this.notify();
   }
 
   get isStopping(): boolean {
@@ -175,14 +170,14 @@ export class FetchScheduler implements AttemptLifecycle {
 
   /** What the next fetch call asks for, or nothing when no call should go now. */
   private nextRequest(): FetchRequest | undefined {
-    const { inFlight, reserved, aloneInFlight } = this.reservations;
+    const { inFlight, reserved, aloneInFlight, maxInFlight, share } = this.reservations;
     if (this.runAloneRunning > 0 || aloneInFlight) return undefined;
-    if (inFlight >= (this.drained ? 1 : this.fetchesInFlight)) return undefined;
+    if (inFlight >= (this.drained ? 1 : maxInFlight)) return undefined;
     const free = this.gate.free - reserved;
     // Beside a call in flight, only a full share is worth a round trip of its own.
-    if (free < (inFlight > 0 ? this.slotsPerFetch : 1)) return undefined;
+    if (free < (inFlight > 0 ? share : 1)) return undefined;
     const busy = this.running.size + reserved;
-    const slots = Math.min(free, this.slotsPerFetch);
+    const slots = Math.min(free, share);
     return { slots, busy, alone: busy === 0, limits: this.limits.current() };
   }
 

@@ -29,6 +29,8 @@ export class LeaseKeeper {
     private readonly scripts: QueueScripts,
     private readonly logger: QueueLogger,
     private readonly runningJobs: () => Iterable<LeasedJob>,
+    /** Rides on each beat after the leases: the worker's entry in the list of live workers. */
+    private readonly report?: (now: number) => Promise<unknown>,
   ) {}
 
   start(): void {
@@ -80,5 +82,6 @@ export class LeaseKeeper {
         `Recovered ${requeued + failed} stalled job(s) whose lease expired: ${requeued} back in line, ${failed} to failures after maxStalls`,
       );
     }
+    await this.report?.(now);
   }
 }

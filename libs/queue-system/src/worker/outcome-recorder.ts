@@ -6,6 +6,7 @@ import type {
 } from '../interfaces/processor.interface.js';
 import { LEASE_NOT_HELD, type DeadLetterTarget } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import type { BreakerPolicy } from '../redis/scripts/gate-scripts.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
 import { backoffDelay } from '../utils/backoff.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
@@ -14,6 +15,7 @@ import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { CallbackRunner } from './callback-runner.js';
 import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
 import type { TransitionRunner } from './transition-runner.js';
+import type { WorkerStats } from './worker-stats.js';
 import type { CommandClient } from './worker-connections.js';
 
 /**
@@ -36,12 +38,17 @@ export class OutcomeRecorder implements AckHandlers {
     private readonly callbacks: CallbackRunner,
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
+    private readonly stats: WorkerStats,
   ) {
     const { scripts } = transitions;
     this.acks = new AckBatcher(connection, connections, scripts, this, config.redis.backupTtl);
   }
 
   record(attempt: JobAttempt, outcome: AttemptOutcome): void {
+    const breaker = attempt.processor?.breaker;
+    if (breaker && (outcome.kind === 'succeeded' || outcome.kind === 'failed')) {
+      this.feedBreaker(attempt, outcome.kind === 'succeeded', breaker);
+    }
     if (outcome.kind !== 'succeeded')
       return this.track(attempt, this.recordOther(attempt, outcome));
     attempt.result = outcome.result;
@@ -66,6 +73,7 @@ export class OutcomeRecorder implements AckHandlers {
       return this.track(attempt, this.transitions.leaseRefused(job, 'complete'));
     }
     attempt.recorded = true;
+    this.stats.processed++;
     if (!job.onSuccess) return this.settle(attempt);
     const payload: SuccessCallbackPayload = {
       entity: attempt.entity,
@@ -120,6 +128,7 @@ export class OutcomeRecorder implements AckHandlers {
     }
     if (outcome.kind !== 'failed') return;
     if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
+    this.stats.failed++;
     const retry = attempt.retry!;
     const message = errorMessage(outcome.error);
     const now = Date.now();
@@ -187,6 +196,18 @@ export class OutcomeRecorder implements AckHandlers {
     );
     attempt.recorded = true;
     return accepted;
+  }
+
+  /** Feeds the queue's breaker beside the outcome: advisory, so a lost call only loses a count. */
+  private feedBreaker(attempt: JobAttempt, succeeded: boolean, policy: BreakerPolicy): void {
+    const { queue } = attempt.job;
+    this.transitions
+      .call('breaker', (client) =>
+        this.transitions.scripts.gates.recordBreaker(client, queue, succeeded, Date.now(), policy),
+      )
+      .catch((error: unknown) =>
+        this.logger.warn(`Breaker of queue "${queue}" not fed: ${errorMessage(error)}`),
+      );
   }
 
   /** Runs an async transition of the attempt and reports it settled once it is over. */

@@ -8,8 +8,9 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { ScheduleTicker } from '../schedules/schedule-ticker.js';
-import { QueueLogger } from '../utils/queue-logger.js';
+import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { AttemptRunner } from './attempt-runner.js';
+import { Autoscaler, scalingBounds } from './autoscaler.js';
 import { CallbackRunner } from './callback-runner.js';
 import { FetchScheduler } from './fetch-scheduler.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -17,6 +18,7 @@ import { OutcomeRecorder } from './outcome-recorder.js';
 import { TransitionRunner } from './transition-runner.js';
 import { WakeWait } from './wake-wait.js';
 import { WorkerConnections } from './worker-connections.js';
+import { WorkerStats } from './worker-stats.js';
 
 /** Everything a worker needs from the module: its namespace's scripts and the shared parts. */
 export interface WorkerDependencies {
@@ -46,6 +48,8 @@ export class QueueWorker {
   private readonly callbacks: CallbackRunner;
   private readonly leases: LeaseKeeper;
   private readonly ticker: ScheduleTicker;
+  private readonly stats: WorkerStats;
+  private readonly autoscaler?: Autoscaler;
   private loop?: Promise<void>;
 
   constructor(deps: WorkerDependencies) {
@@ -69,6 +73,11 @@ export class QueueWorker {
       wakeWait,
       logger: this.logger,
     });
+    const { scheduler } = this;
+    this.stats = new WorkerStats(this.id, config, connection, scripts, () => ({
+      slots: scheduler.gate.capacity,
+      running: scheduler.running.size,
+    }));
     this.recorder = new OutcomeRecorder(
       config,
       connection,
@@ -77,6 +86,7 @@ export class QueueWorker {
       this.callbacks,
       this.scheduler,
       this.logger,
+      this.stats,
     );
     this.runner = new AttemptRunner(
       config,
@@ -87,10 +97,20 @@ export class QueueWorker {
       this.scheduler,
       this.logger,
     );
-    this.leases = new LeaseKeeper(config, connection, scripts, this.logger, () =>
-      this.scheduler.running.values().filter((attempt) => !attempt.recorded),
+    this.leases = new LeaseKeeper(
+      config,
+      connection,
+      scripts,
+      this.logger,
+      () => scheduler.running.values().filter((attempt) => !attempt.recorded),
+      (now) => this.stats.report(now),
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
+    const bounds = scalingBounds(config.worker);
+    if (bounds) {
+      scheduler.resize(Math.min(Math.max(config.worker.workerCount, bounds.min), bounds.max));
+      this.autoscaler = new Autoscaler(bounds, scheduler, this.logger);
+    }
   }
 
   get namespace(): string {
@@ -100,6 +120,11 @@ export class QueueWorker {
   /** True between `start()` and `stop()`. */
   isRunning(): boolean {
     return this.loop !== undefined && !this.scheduler.isStopping;
+  }
+
+  /** The slots of this process: `workerCount`, or where autoscaling has them now. */
+  get slots(): number {
+    return this.scheduler.gate.capacity;
   }
 
   /** Jobs this process is running right now. */
@@ -113,7 +138,7 @@ export class QueueWorker {
    */
   fetchStalledFor(now = Date.now()): number {
     const { scheduler } = this;
-    if (!this.isRunning() || scheduler.running.size >= this.config.worker.workerCount) return 0;
+    if (!this.isRunning() || scheduler.running.size >= scheduler.gate.capacity) return 0;
     return Math.max(now - scheduler.progressAt, 0);
   }
 
@@ -121,10 +146,12 @@ export class QueueWorker {
     if (this.loop) return;
     this.connections.open();
     this.scheduler.progressAt = Date.now();
+    this.stats.start();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
     this.ticker.start();
-    this.logger.log(`Worker ${this.id} started (${this.config.worker.workerCount} slots)`);
+    this.autoscaler?.start();
+    this.logger.log(`Worker ${this.id} started (${this.scheduler.gate.capacity} slots)`);
   }
 
   /**
@@ -137,8 +164,14 @@ export class QueueWorker {
     this.connections.interruptWait();
     await this.ticker.stop();
     await this.loop;
+    this.autoscaler?.stop();
     await this.drain();
     await this.leases.stop();
+    await this.stats
+      .leave()
+      .catch((error: unknown) =>
+        this.logger.debug(`Worker entry left to expire: ${errorMessage(error)}`),
+      );
     this.scheduler.deadlines.stop();
     await this.connections.close();
     this.loop = undefined;

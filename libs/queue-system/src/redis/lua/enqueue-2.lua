@@ -3,8 +3,10 @@
   (when the caller allows them, a job with nothing of its own but its spec: see
   `includes/expand-compact-job`); its id goes to its ready list, or to `delayed` when it is due
   later. A job whose id exists already (pending, or completed and kept), or a pending job with
-  the same deduplication key, is returned instead. Many jobs per call: a batch costs one round
-  trip and one script call, and the ids of a group go in one LPUSH.
+  the same deduplication key, is returned instead. A key with a window (throttle, debounce)
+  returns the job that opened the window while it lasts; debounce first gives that job the
+  newer spec if it has not started (see `replaceWaiting`). Many jobs per call: a batch costs
+  one round trip and one script call, and the ids of a group go in one LPUSH.
 
   A single enqueue is the usual call, so its arguments are few: a group with the usual
   placement has a short header.
@@ -18,15 +20,18 @@
       then '' for the usual placement (fresh random ids, due now, no deduplication key, queue
       named after the processor), or '1' followed by the due time (ms, 0 for now), the
       deduplication key ('' for none), 1 when the ids may exist already (chosen by the
-      caller) or 0, and 1 when the job hash must name the queue or 0; then per job: id, spec
+      caller) or 0, and 1 when the job hash must name the queue or 0; or '2' followed by the
+      same and the key's window: 'throttle' or 'debounce', its ttl (ms), 1 when a duplicate
+      restarts it (extend) or 0; then per job: id, spec
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `specs` (a compact job, or
     an id that may exist), `delayed` (a delayed job), `dedup` (a deduplicated job), `queues`
-    (the first job of a queue)
+    (the first job of a queue), `dedup_window:<key>` (a key with a window)
 
   Output:
-    for each job not created, its position in the call (from 1) and the id of the existing
-    job returned instead; empty when every job was created (a batch's usual reply: nothing
+    for each job not created, its position in the call (from 1), the id of the existing job
+    returned instead, and why: 0 its id exists, 1 a deduplication key holds it, 2 debounce
+    gave it this job's spec; empty when every job was created (a batch's usual reply: nothing
     to build in Redis nor to parse in Node)
 ]]
 --- @include "includes/call-chunked"
@@ -40,36 +45,73 @@ local prefix, now, compact = argv[1], tonumber(argv[2]), argv[3] == '1'
 local jobPrefix = prefix .. 'job:'
 local reply, position, created = {}, 0, 0
 
--- Stores one job of a group that may be delayed, deduplicated or exist already; returns the
--- id of the existing job it was turned into, or nothing when it was created.
-local function addJob(jobId, spec, group, readyIds)
-  local existing
-  if group.dedupKey ~= '' then
-    existing = redis.call('HGET', prefix .. 'dedup', group.dedupKey)
+-- The job that a deduplication key or the id turns this one into, and why (the reply's
+-- code), or nothing when it is to be created.
+local function findExisting(jobId, spec, group)
+  local window = group.window
+  if window then
+    local existing = redis.call('GET', group.windowKey)
+    if not existing then
+      return
+    end
+    -- Debounce: the job holding the window takes the newer spec (with extend, the newer due
+    -- time) if it has not started and sits where the newer job would. It keeps its id and
+    -- its place: nothing leaves a list nor enters one twice. A windowed job names its queue.
+    local code, jobKey = 1, jobPrefix .. existing
+    local job = window.debounce and redis.call('HMGET', jobKey, 'state', 'spec', 'queue', 'priority')
+    local state = job and (job[1] or (job[2] and 'waiting'))
+    if (state == 'waiting' or state == 'delayed') and job[3] == group.queue
+        and (job[4] or 'normal') == group.priority then
+      code = 2
+      redis.call('HSET', jobKey, 'spec', spec)
+      -- A job whose delay ran out is in its ready list already: it keeps its place there.
+      if window.extend and state == 'delayed' then
+        redis.call('ZADD', prefix .. 'delayed', 'XX', math.max(group.dueAt, now), existing)
+      end
+    end
+    -- A throttle's window restarts at every duplicate, a debounce's at every replacement.
+    if window.extend and (code == 2 or not window.debounce) then
+      redis.call('PEXPIRE', group.windowKey, window.ttl)
+    end
+    return existing, code
+  elseif group.dedupKey ~= '' then
+    local existing = redis.call('HGET', prefix .. 'dedup', group.dedupKey)
     -- The key is free once its job ended; a job hash without `state` is waiting (enqueue
     -- stores no default), one gone has no spec either.
     local job = existing and redis.call('HMGET', jobPrefix .. existing, 'state', 'spec')
     local state = job and (job[1] or (job[2] and 'waiting'))
-    if state ~= 'waiting' and state ~= 'delayed' and state ~= 'active' then
-      existing = nil
+    if state == 'waiting' or state == 'delayed' or state == 'active' then
+      return existing, 1
     end
   end
-  local jobKey = jobPrefix .. jobId
   -- An id names one operation: while its job exists, enqueueing it again returns that job,
   -- so a retried enqueue never runs it twice.
-  if not existing and group.mayExist
-      and (redis.call('EXISTS', jobKey) == 1 or redis.call('HEXISTS', prefix .. 'specs', jobId) == 1) then
-    existing = jobId
+  if group.mayExist and (redis.call('EXISTS', jobPrefix .. jobId) == 1
+      or redis.call('HEXISTS', prefix .. 'specs', jobId) == 1) then
+    return jobId, 0
   end
+end
+
+-- Stores one job of a group that may be delayed, deduplicated or exist already; returns the
+-- id of the existing job it was turned into and why, or nothing when it was created.
+local function addJob(jobId, spec, group, readyIds)
+  local existing, code = findExisting(jobId, spec, group)
   if existing then
-    return existing
+    return existing, code
   end
+  local jobKey = jobPrefix .. jobId
   local delayed = group.dueAt > now
   local fields = { 'spec', spec, unpack(group.fields) }
   if delayed then
     fields[#fields + 1], fields[#fields + 2] = 'state', 'delayed'
   end
-  if group.dedupKey ~= '' then
+  if group.window then
+    -- The window outlives the job: a throttle holds the key after the job completed.
+    redis.call('SET', group.windowKey, jobId, 'PX', group.window.ttl)
+    if fields[3] ~= 'queue' then
+      fields[#fields + 1], fields[#fields + 2] = 'queue', group.queue
+    end
+  elseif group.dedupKey ~= '' then
     fields[#fields + 1], fields[#fields + 2] = 'dedupKey', group.dedupKey
     -- The anchor keeps `dedup` a hash table too: an entry per pending job, gone at its end.
     redis.call('HSET', prefix .. 'dedup', group.dedupKey, jobId, LISTPACK_ANCHOR, 1)
@@ -91,8 +133,15 @@ local function readGroup(i)
   if argv[i + 3] ~= '' then
     local dueAt, dedupKey, mayExist = tonumber(argv[i + 4]), argv[i + 5], argv[i + 6] == '1'
     queueField, first = argv[i + 7] == '1', i + 8
+    local window
+    if argv[i + 3] == '2' then
+      window = { debounce = argv[i + 8] == 'debounce', ttl = argv[i + 9], extend = argv[i + 10] == '1' }
+      first = i + 11
+    end
     if dueAt > now or dedupKey ~= '' or mayExist then
-      group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist }
+      group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist, window = window,
+        windowKey = window and prefix .. 'dedup_window:' .. dedupKey, queue = queue,
+        priority = priority }
     end
   end
   -- Defaults are not stored, which keeps waiting jobs small: no `priority` means normal, no
@@ -112,10 +161,11 @@ end
 local function addGroupJobs(first, last, queue, group, readyIds)
   local groupCreated = 0
   for at = first, last, 2 do
-    local existing = addJob(argv[at], argv[at + 1], group, readyIds)
+    local existing, code = addJob(argv[at], argv[at + 1], group, readyIds)
     if existing then
       reply[#reply + 1] = position + (at - first) / 2 + 1
       reply[#reply + 1] = existing
+      reply[#reply + 1] = code
     else
       groupCreated = groupCreated + 1
     end

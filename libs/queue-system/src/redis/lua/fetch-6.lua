@@ -26,7 +26,8 @@
     ARGV[11+n+2m+2k..] job id, lease token, serialized result, ... of the other completed jobs
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
-    deduplication key), `system_errors` (a due delayed job with no queue)
+    deduplication key), `system_errors` (a due delayed job with no queue), `gates` (the
+    queue gates: paused, breaker, rate limit; see the include queue-gates)
 
   Output:
     { next delayed due time or -1, ack replies (1 done, -1 lease not held, one per completed
@@ -35,10 +36,12 @@
       '<token prefix>@<now>:<attempt>'. The attempt (counting this one) is a number when the job
       never stalled nor was put back and this is its first run (it started at ARGV[2]), else
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
+      The due time is brought forward to when a gated queue with waiting jobs may take again.
 ]]
 --- @include "includes/complete-jobs"
 --- @include "includes/promote-due-jobs"
 --- @include "includes/lease-jobs"
+--- @include "includes/queue-gates"
 
 -- Reads the request (see Input) into the call's lease batch: the queues served, what each may
 -- take (`free`: its own limit, else every free slot), where the completions start in ARGV, and
@@ -83,11 +86,15 @@ if completed > 0 then
 end
 promoteDueJobs(prefix, KEYS[2], KEYS[4], batch.now)
 
+local gated = gateQueues(batch, prefix .. 'gates')
 local reply = { -1, acks }
 leaseJobs(batch, reply, KEYS[1], KEYS[6])
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if nextDue[2] then
   reply[1] = tonumber(nextDue[2])
+end
+if gated then
+  settleGates(batch, gated, reply)
 end
 return reply

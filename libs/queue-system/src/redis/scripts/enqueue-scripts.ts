@@ -12,23 +12,44 @@ export interface NewJob {
   queueField: boolean;
   priority: JobPriority;
   deduplicationKey?: string;
+  /** The key's window (throttle, debounce); none for a key held while its job is pending. */
+  dedupWindow?: DedupWindow;
   dueAt: number;
   /** Spec header and payload, see `encodeJobSpecHeader`. */
   spec: string;
 }
+
+/** A deduplication key's window: the same object for every job of one enqueue call. */
+export interface DedupWindow {
+  mode: 'throttle' | 'debounce';
+  ttl: number;
+  extend: boolean;
+}
+
+/** Why a job was not created, as the script's reply codes it: by index. */
+export const NOT_CREATED = ['exists', 'deduplicated', 'replaced'] as const;
+export type NotCreated = (typeof NOT_CREATED)[number];
+
+/** Per job, in order: the id that holds it, and whether it was created or why not. */
+export type EnqueueReply = [operationId: string, outcome: true | NotCreated];
 
 /** Calls `enqueue-2.lua`. */
 export class EnqueueScripts {
   constructor(private readonly runner: ScriptRunner) {}
 
   /**
-   * Adds jobs in one call; per job, in order: [the id returned, true created or false
-   * existing]. Consecutive jobs sharing queue, priority, due time, deduplication key and
+   * Adds jobs in one call; per job, in order: [the id returned, true when created or why
+   * not]. Consecutive jobs sharing queue, priority, due time, deduplication key and
    * whether their id may exist (all the jobs of a batch) are sent as one group, so that a job
    * costs two arguments. `compact`: a job with nothing of its own but its spec is a compact job
    * (see `includes/expand-compact-job.lua`).
    */
-  async enqueue(client: RedisClient, jobs: readonly NewJob[], now: number, compact: boolean) {
+  async enqueue(
+    client: RedisClient,
+    jobs: readonly NewJob[],
+    now: number,
+    compact: boolean,
+  ): Promise<EnqueueReply[]> {
     const k = this.runner.keys;
     const args: ScriptArg[] = [k.base, now, compact ? 1 : 0];
     let countAt = -1;
@@ -43,13 +64,15 @@ export class EnqueueScripts {
         if (job.dueAt === 0 && !job.deduplicationKey && !job.mayExist && !job.queueField) {
           args.push('');
         } else {
+          const window = job.dedupWindow;
           args.push(
-            1,
+            window ? 2 : 1,
             job.dueAt,
             job.deduplicationKey ?? '',
             job.mayExist ? 1 : 0,
             job.queueField ? 1 : 0,
           );
+          if (window) args.push(window.mode, window.ttl, window.extend ? 1 : 0);
         }
       }
       (args[countAt] as number)++;
@@ -58,10 +81,14 @@ export class EnqueueScripts {
     const existing = (await this.runner.run(client, 'enqueue', [k.metrics, k.wake], args)) as (
       string | number
     )[];
-    const results = jobs.map((job): [string, boolean] => [job.id, true]);
-    // The reply names only the jobs not created: (position from 1, id of the existing job).
-    for (let i = 0; i < existing.length; i += 2) {
-      results[Number(existing[i]) - 1] = [String(existing[i + 1]), false];
+    const results = jobs.map((job): EnqueueReply => [job.id, true]);
+    // The reply names only the jobs not created: (position from 1, id of the existing job,
+    // why).
+    for (let i = 0; i < existing.length; i += 3) {
+      results[Number(existing[i]) - 1] = [
+        String(existing[i + 1]),
+        NOT_CREATED[Number(existing[i + 2])]!,
+      ];
     }
     return results;
   }
@@ -74,6 +101,7 @@ function sameGroup(a: NewJob, b: NewJob): boolean {
     a.priority === b.priority &&
     a.dueAt === b.dueAt &&
     a.deduplicationKey === b.deduplicationKey &&
+    a.dedupWindow === b.dedupWindow &&
     a.mayExist === b.mayExist
   );
 }

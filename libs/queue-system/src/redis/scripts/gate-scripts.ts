@@ -1,0 +1,78 @@
+import type { RedisClient } from '../redis-connection.js';
+import type { ScriptRunner } from './script-runner.js';
+
+/** A queue's rate limit: `max` jobs every `duration` ms, up to `burst` at once. */
+export interface RateLimit {
+  max: number;
+  duration: number;
+  /** The bucket's size: how many jobs may start at once after a quiet spell (default `max`). */
+  burst?: number;
+}
+
+/** What a breaker needs to record an outcome. */
+export interface BreakerPolicy {
+  failures: number;
+  coolDown: number;
+}
+
+export type BreakerState = 'closed' | 'open';
+
+/**
+ * Calls the scripts of the queue gates: `pause-queue-2.lua`, `set-rate-limit-2.lua`,
+ * `record-breaker-3.lua`, and the read `running-in-queue-2.lua` that drain waits on.
+ */
+export class GateScripts {
+  constructor(private readonly runner: ScriptRunner) {}
+
+  /** True when the queue's state changed (it was not already paused, or resumed). */
+  async pause(client: RedisClient, queue: string, paused: boolean): Promise<boolean> {
+    const k = this.runner.keys;
+    const reply = await this.runner.run(
+      client,
+      'pause-queue',
+      [k.gates, k.wake],
+      [k.base, queue, paused ? 1 : 0],
+    );
+    return reply === 1;
+  }
+
+  /** Sets the queue's limit, or removes it when `limit` is undefined. */
+  async setRateLimit(client: RedisClient, queue: string, limit?: RateLimit): Promise<void> {
+    const k = this.runner.keys;
+    const spec = limit ? `${limit.max}:${limit.duration}:${limit.burst ?? limit.max}` : '';
+    await this.runner.run(client, 'set-rate-limit', [k.gates, k.wake], [k.base, queue, spec]);
+  }
+
+  /** Feeds the queue's breaker with one outcome; returns its state after it. */
+  async recordBreaker(
+    client: RedisClient,
+    queue: string,
+    succeeded: boolean,
+    now: number,
+    policy: BreakerPolicy,
+  ): Promise<BreakerState> {
+    const k = this.runner.keys;
+    return (await this.runner.run(
+      client,
+      'record-breaker',
+      [k.gates, k.breakers, k.wake],
+      [k.base, queue, succeeded ? 1 : 0, now, policy.failures, policy.coolDown],
+    )) as BreakerState;
+  }
+
+  /** Jobs of `queue` running now in any process. */
+  async runningInQueue(client: RedisClient, queue: string): Promise<number> {
+    const k = this.runner.keys;
+    return (await this.runner.run(
+      client,
+      'running-in-queue',
+      [k.active, k.specs],
+      [k.base, queue],
+    )) as number;
+  }
+
+  /** The `gates` hash as stored. */
+  read(client: RedisClient): Promise<Record<string, string>> {
+    return client.hgetall(this.runner.keys.gates);
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Processor, QueueConfigError } from '../libs/queue-system/src/index.js';
+import {
+  createQueueApp,
+  uniquePrefix,
+  waitFor,
+  type QueueTestApp,
+} from './support/queue-test-app.js';
+
+@Injectable()
+class MeteredJobs {
+  readonly limited: number[] = [];
+  unlimited = 0;
+
+  @Processor('limited')
+  limitedJob() {
+    this.limited.push(Date.now());
+  }
+
+  @Processor('unlimited')
+  unlimitedJob() {
+    this.unlimited++;
+  }
+}
+
+describe('rate limits', () => {
+  const apps: QueueTestApp[] = [];
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+
+  it('refuses a rate of zero, naming the field', async () => {
+    apps.push(await createQueueApp([MeteredJobs], { worker: { autoStart: false } }));
+    const refused = apps[0]!.queue.setRateLimit('limited', { max: 0, duration: 1000 });
+    await expect(refused).rejects.toBeInstanceOf(QueueConfigError);
+    await expect(refused).rejects.toMatchObject({ field: 'rateLimit.max' });
+  });
+
+  it('holds three processes at concurrency 50 to 100 jobs a second, other queues unslowed', async () => {
+    const keyPrefix = uniquePrefix('rate');
+    const options = { redis: { keyPrefix }, worker: { workerCount: 50 } };
+    for (let i = 0; i < 3; i++) apps.push(await createQueueApp([MeteredJobs], options));
+    const [a] = apps as [QueueTestApp];
+    await a.queue.setRateLimit('limited', { max: 100, duration: 1000 });
+    const entities = Array.from({ length: 1300 }, () => ({}));
+    await a.queue.enqueueBatch({ entities, processor: 'limited' });
+    await a.queue.enqueueBatch({ entities: entities.slice(0, 500), processor: 'unlimited' });
+    const jobs = apps.map((app) => app.app.get(MeteredJobs));
+    const unlimited = () => jobs.reduce((sum, j) => sum + j.unlimited, 0);
+    const limited = () => jobs.flatMap((j) => j.limited).sort((x, y) => x - y);
+    await waitFor(() => unlimited() === 500, 'the unlimited queue');
+    expect(limited().length).toBeLessThan(1000);
+    expect((await a.queue.getQueueStatus()).gates.limited?.rateLimit).toMatchObject({ max: 100 });
+
+    await waitFor(() => limited().length >= 1250, 'the limited queue', 30_000);
+    // The first second spends the full bucket; from then on only the refill counts.
+    const times = limited();
+    const from = times[0]! + 1_000;
+    const inWindow = times.filter((at) => at >= from && at < from + 10_000).length;
+    expect(inWindow / 10).toBeGreaterThanOrEqual(95);
+    expect(inWindow / 10).toBeLessThanOrEqual(105);
+  }, 60_000);
+});
