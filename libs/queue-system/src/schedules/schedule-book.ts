@@ -56,17 +56,14 @@ export class ScheduleBook {
     return changed;
   }
 
-  /** Upserts many, all checked before any is written (the schedules an app declares). */
-  async upsertAll(schedules: readonly ScheduleDefinition[]): Promise<void> {
+  /** Checks many without writing: each is valid and no name is declared twice. */
+  async check(schedules: readonly ScheduleDefinition[]): Promise<void> {
     const names = new Set<string>();
     for (const schedule of schedules) {
-      if (names.has(schedule.name)) {
-        throw new QueueScheduleError(schedule.name, 'name', schedule.name, 'is declared twice');
-      }
-      names.add(schedule.name);
-      await this.prepare(schedule);
+      const [name] = await this.prepare(schedule);
+      if (names.has(name)) throw new QueueScheduleError(name, 'name', name, 'is declared twice');
+      names.add(name);
     }
-    for (const schedule of schedules) await this.upsert(schedule);
   }
 
   async remove(name: string): Promise<boolean> {

@@ -7,6 +7,13 @@ export type MissedTicks = 'skip' | 'run-once';
 
 export const MISSED_TICKS: readonly MissedTicks[] = ['skip', 'run-once'];
 
+/**
+ * How late a tick may be claimed and still run as itself: a process busy or a timer late by
+ * less than this catches up tick by tick; ticks older than this were missed while no process
+ * ran, and the schedule's `missed` policy applies to them.
+ */
+export const LATE_TICK_MS = 3_000;
+
 /** A due time far beyond any tick: a cron that fires no more (a past year) stays listed. */
 const NEVER = 8_640_000_000_000_000;
 
@@ -42,15 +49,16 @@ export class ScheduleTiming {
   }
 
   /**
-   * The claim of a tick due at `dueAt`, read at `now`. A tick still due when the next one
-   * came due was missed (no process ran then): `skip` enqueues none of the missed ticks,
+   * The claim of a tick due at `dueAt`, read at `now`. A tick due less than `LATE_TICK_MS`
+   * ago is late, not missed: it is enqueued and the schedule goes on from it, tick by tick.
+   * An older one was missed (no process ran then): `skip` enqueues none of the missed ticks,
    * `run-once` one job for them all, named after the first; either way the schedule goes on
-   * from the first tick after now.
+   * from the ticks of the last `LATE_TICK_MS`.
    */
   claim(name: string, dueAt: number, now: number, missed: MissedTicks): TickClaim {
-    const following = this.next(dueAt);
-    if (following > now) return { name, dueAt, nextDueAt: following, tick: dueAt };
-    const nextDueAt = this.next(now);
+    if (dueAt >= now - LATE_TICK_MS)
+      return { name, dueAt, nextDueAt: this.next(dueAt), tick: dueAt };
+    const nextDueAt = this.next(now - LATE_TICK_MS - 1);
     return { name, dueAt, nextDueAt, tick: missed === 'run-once' ? dueAt : undefined };
   }
 }
