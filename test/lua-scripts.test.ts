@@ -21,6 +21,8 @@ const definitions = loadScriptDefinitions();
  * named by data, job hashes and ready lists, are always built from the prefix).
  */
 const FIXED_KEYS = new Set([
+  'tenant_policy',
+  'tenant_active',
   'active',
   'delayed',
   'queues',
@@ -279,6 +281,8 @@ describe('Lua script callers', () => {
     await scripts.backlog(redis, Date.now());
     await scripts.purge(redis, 'normal', 'q');
     await scripts.retryDeadLetters(redis, 'system_errors', 10, []);
+    await scripts.tenants.setPolicy(redis, 't', 2, undefined);
+    await scripts.tenants.counts(redis, undefined);
     await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());

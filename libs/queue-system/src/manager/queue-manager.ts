@@ -1,6 +1,7 @@
 import type { QueueConfig } from '../config/index.js';
 import type { AnyJobContract, JobInput, JobResult } from '../contracts/job-contract.js';
 import { QueueInputError, QueueWaitTimeoutError } from '../errors.js';
+import * as tenants from './tenant-policy.js';
 import {
   JOB_PRIORITIES,
   type ContractEnqueueBatchOptions,
@@ -266,6 +267,15 @@ export class QueueManager {
     const started = performance.now();
     await this.connection.run('ping', () => this.connection.client.ping());
     return performance.now() - started;
+  }
+
+  /** Sets a tenant's weight and concurrency cap for every process; an absent one is cleared. */
+  setTenantPolicy(tenant: string, policy: tenants.TenantPolicy): Promise<void> {
+    return tenants.setTenantPolicy(this.connection, this.scripts.tenants, tenant, policy);
+  }
+  /** Waiting and running jobs per tenant, of one queue (waiting) or all. */
+  getTenantCounts(queue?: string): Promise<Record<string, tenants.TenantCounts>> {
+    return tenants.getTenantCounts(this.connection, this.scripts.tenants, queue);
   }
 
   /** The state of the circuit breaker around this module's Redis calls. */

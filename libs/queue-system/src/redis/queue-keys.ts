@@ -21,6 +21,9 @@ export class QueueKeys {
   readonly leases: string;
   /** The layout version the namespace's data is stored in (see `layout-check.ts`). */
   readonly layout: string;
+  /** Tenants' weights and concurrency caps; running jobs per tenant (see `tenant-keys.lua`). */
+  readonly tenantPolicy: string;
+  readonly tenantActive: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -38,6 +41,8 @@ export class QueueKeys {
     this.specs = `${this.base}specs`;
     this.leases = `${this.base}leases`;
     this.layout = `${this.base}layout`;
+    this.tenantPolicy = `${this.base}tenant_policy`;
+    this.tenantActive = `${this.base}tenant_active`;
   }
 
   job(id: string): string {

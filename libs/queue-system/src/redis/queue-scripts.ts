@@ -9,6 +9,7 @@ import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetc
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
+import { TenantScripts } from './scripts/tenant-scripts.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
 export type { NewJob } from './scripts/enqueue-scripts.js';
@@ -28,6 +29,8 @@ export class QueueScripts {
   private readonly retrying: RetryScripts;
   private readonly leasing: LeaseScripts;
   private readonly admin: AdminScripts;
+  /** Tenants' policies and counts. */
+  readonly tenants: TenantScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -40,6 +43,7 @@ export class QueueScripts {
     this.retrying = new RetryScripts(runner);
     this.leasing = new LeaseScripts(runner);
     this.admin = new AdminScripts(runner);
+    this.tenants = new TenantScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true created or false existing]. */

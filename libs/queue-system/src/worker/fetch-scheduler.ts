@@ -205,6 +205,7 @@ export class FetchScheduler implements AttemptLifecycle {
             slots: request.slots,
             busy: request.busy,
             queues: worker.queues,
+            preferredTenants: worker.preferredTenants,
             queueLimits: request.limits,
             completions: acks.completions,
             finishedJobTtl: this.acks!.finishedJobTtl,

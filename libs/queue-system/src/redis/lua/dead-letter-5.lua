@@ -15,7 +15,7 @@
     ARGV[7] metrics counter to increment: 'failed' or 'system_errors'
     ARGV[8] 1 when the last attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`, `dedup` (a job with a deduplication key)
+    the job hash `job:<id>`, `dedup` (a job with a deduplication key); `tenant_active` (a tenant's job)
 
   Output:
     1 done; -1 the lease is not held (a late answer: nothing changed)

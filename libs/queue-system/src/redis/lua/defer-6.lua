@@ -11,7 +11,7 @@
     ARGV[3] lease token
     ARGV[4] due time of the next try (ms)
   Built from the prefix:
-    the job hash `job:<id>`
+    the job hash `job:<id>`; `tenant_active` (a tenant's job)
 
   Output:
     1 done; -1 the lease is not held (nothing changed)

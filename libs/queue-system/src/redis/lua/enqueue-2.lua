@@ -18,11 +18,13 @@
       then '' for the usual placement (fresh random ids, due now, no deduplication key, queue
       named after the processor), or '1' followed by the due time (ms, 0 for now), the
       deduplication key ('' for none), 1 when the ids may exist already (chosen by the
-      caller) or 0, and 1 when the job hash must name the queue or 0; then per job: id, spec
+      caller) or 0, and 1 when the job hash must name the queue or 0; or '2' followed by the
+      same and the jobs' tenant (see `includes/tenant-ready`); then per job: id, spec
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `specs` (a compact job, or
     an id that may exist), `delayed` (a delayed job), `dedup` (a deduplicated job), `queues`
-    (the first job of a queue)
+    (the first job of a queue); with a tenant: its ready list `ready:<priority>:<queue>:t:<tenant>`,
+    `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
     for each job not created, its position in the call (from 1) and the id of the existing
@@ -33,6 +35,7 @@
 --- @include "includes/listpack-anchor"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
+--- @include "includes/tenant-ready"
 
 -- A local: ARGV is a global, a table lookup at each use.
 local argv = ARGV
@@ -84,13 +87,16 @@ end
 
 -- Reads the group header at ARGV[i]: the number of jobs, queue, priority, the fields each
 -- job stores besides its spec, the group's lookups (nil when there is nothing to look up:
--- every job is created and ready), and where its jobs start.
+-- every job is created and ready), where its jobs start, and their tenant.
 local function readGroup(i)
   local count, queue, priority = tonumber(argv[i]), argv[i + 1], argv[i + 2]
-  local group, queueField, first = nil, false, i + 4
+  local group, queueField, first, tenant = nil, false, i + 4, nil
   if argv[i + 3] ~= '' then
     local dueAt, dedupKey, mayExist = tonumber(argv[i + 4]), argv[i + 5], argv[i + 6] == '1'
     queueField, first = argv[i + 7] == '1', i + 8
+    if argv[i + 3] == '2' then
+      tenant, first = argv[i + 8], i + 9
+    end
     if dueAt > now or dedupKey ~= '' or mayExist then
       group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist }
     end
@@ -104,7 +110,10 @@ local function readGroup(i)
   if priority ~= 'normal' then
     fields[#fields + 1], fields[#fields + 2] = 'priority', priority
   end
-  return count, queue, priority, fields, group, first
+  if tenant then
+    fields[#fields + 1], fields[#fields + 2] = 'tenant', tenant
+  end
+  return count, queue, priority, fields, group, first, tenant
 end
 
 -- Stores the jobs ARGV[first..last] of a group that looks up; the jobs not created go to the
@@ -129,7 +138,7 @@ end
 
 local i = 4
 while i <= #argv do
-  local count, queue, priority, fields, group, first = readGroup(i)
+  local count, queue, priority, fields, group, first, tenant = readGroup(i)
   local last = first + 2 * count - 1
   local readyIds = {}
   if group then
@@ -155,7 +164,10 @@ while i <= #argv do
   local list = readyList(prefix, queue, priority)
   for from = 1, #readyIds, 1000 do
     local to = math.min(from + 999, #readyIds)
-    if redis.call('LPUSH', list, unpack(readyIds, from, to)) == to - from + 1 then
+    local length = tenant
+        and pushTenantReady(prefix, queue, priority, tenant, 'LPUSH', readyIds, from, to)
+      or redis.call('LPUSH', list, unpack(readyIds, from, to))
+    if length == to - from + 1 then
       redis.call('SADD', prefix .. 'queues', queue)
     end
   end

@@ -12,7 +12,7 @@
     ARGV[5] due time of the next attempt (ms)
     ARGV[6] 1 when the attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`
+    the job hash `job:<id>`; `tenant_active` (a tenant's job)
 
   Output:
     1 done; -1 the lease is not held (a late answer: nothing changed)

@@ -12,6 +12,8 @@ export interface NewJob {
   queueField: boolean;
   priority: JobPriority;
   deduplicationKey?: string;
+  /** Served in turn with the namespace's other tenants (see `lua/includes/tenant-keys.lua`). */
+  tenant?: string;
   dueAt: number;
   /** Spec header and payload, see `encodeJobSpecHeader`. */
   spec: string;
@@ -40,16 +42,18 @@ export class EnqueueScripts {
         args.push(0, job.queueName, job.priority);
         // The usual placement has a short header: fresh id, due now, no deduplication key,
         // queue named after the processor.
-        if (job.dueAt === 0 && !job.deduplicationKey && !job.mayExist && !job.queueField) {
+        const usual = !job.deduplicationKey && !job.mayExist && !job.queueField && !job.tenant;
+        if (job.dueAt === 0 && usual) {
           args.push('');
         } else {
           args.push(
-            1,
+            job.tenant ? 2 : 1,
             job.dueAt,
             job.deduplicationKey ?? '',
             job.mayExist ? 1 : 0,
             job.queueField ? 1 : 0,
           );
+          if (job.tenant) args.push(job.tenant);
         }
       }
       (args[countAt] as number)++;
@@ -74,6 +78,7 @@ function sameGroup(a: NewJob, b: NewJob): boolean {
     a.priority === b.priority &&
     a.dueAt === b.dueAt &&
     a.deduplicationKey === b.deduplicationKey &&
+    a.tenant === b.tenant &&
     a.mayExist === b.mayExist
   );
 }

@@ -3,6 +3,7 @@
 --- @include "includes/hmget-all"
 --- @include "includes/lease-holder"
 --- @include "includes/release-dedup"
+--- @include "includes/release-tenant-slot"
 
 -- Acks: completes the jobs listed from ARGV[first] (a number k, then k (id, lease token) pairs
 -- of jobs without a result, then (id, lease token, serialized result) triples), each only if
@@ -28,6 +29,7 @@ local function completeJob(prefix, specsKey, holder, jobKey, jobId, token, resul
     if holder[3] then
       releaseDedup(prefix, holder[3], jobId)
     end
+    releaseTenantSlot(prefix, holder[4])
     if not keep then
       redis.call('DEL', jobKey)
       return
