@@ -29,7 +29,7 @@
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
     deduplication key), `system_errors` (a due delayed job with no queue); with tenants:
-    `tenanted`, `tenant_policy`, `tenant_active`, tenants' ready lists
+    `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `wake`, tenants' ready lists
     `ready:<priority>:<queue>:t:<tenant>`, rotations `rotation:<priority>:<queue>`
 
   Output:

@@ -13,7 +13,7 @@
     ARGV[4] the most jobs to recover in this call
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `failures` (a job past
-    maxStalls or with no queue), `dedup` (such a job with a deduplication key); with a tenant's job: `tenant_active`,
+    maxStalls or with no queue), `dedup` (such a job with a deduplication key); with a tenant's job: `tenant_active`, `tenant_policy`,
     its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
@@ -40,7 +40,7 @@ local function recoverStalled(jobId)
   end
   local stalls = redis.call('HINCRBY', jobKey, 'stalls', 1)
   redis.call('HDEL', jobKey, 'lease')
-  releaseTenantSlot(prefix, job[5])
+  releaseTenantSlot(prefix, job[5], KEYS[3])
   redis.call('HINCRBY', KEYS[2], 'stalled', 1)
   local queue = jobQueue(job[2], job[4])
   if stalls > maxStalls or not queue then

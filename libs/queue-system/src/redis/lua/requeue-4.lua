@@ -11,7 +11,7 @@
     ARGV[5] the job's queue
   Built from the prefix:
     the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`; with a tenant's job:
-    `tenant_active`, its rotation `rotation:<priority>:<queue>`, `tenanted`
+    `tenant_active`, `tenant_policy`, its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
     1 done; -1 the lease is not held (nothing changed)
@@ -21,7 +21,7 @@
 --- @include "includes/wake-workers"
 
 local prefix, jobId = ARGV[1], ARGV[2]
-local jobKey, tenant = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[3], KEYS[4])
+local jobKey, tenant = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[3], KEYS[4], KEYS[2])
 if not jobKey then
   return -1
 end

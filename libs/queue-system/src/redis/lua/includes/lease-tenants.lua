@@ -77,11 +77,26 @@ local function leaseTenants(batch, reply, queue, priority, room)
       break
     end
     local tenant = redis.call('LMOVE', rotation, rotation, 'RIGHT', 'LEFT')
+    local share = tenantShare(batch, tenant)
+    local turnKey = share > 1 and (rotation .. ':' .. tenant)
+    if turnKey then
+      -- A weighted turn cut short by the room of a fetch goes on at the next fetch.
+      batch.tenantShares[tenant] = tonumber(redis.call('HGET', batch.prefix .. 'tenant_turn',
+        turnKey)) or share
+    end
     local got, rests, exhausted = tenantTurn(batch, reply, queue, priority, tenant, room - leased)
     leased = leased + got
     if exhausted then
       -- The tenant just moved to the left end: no push happened since.
       redis.call('LPOP', rotation)
+    elseif turnKey and got > 0 and got < batch.tenantShares[tenant] then
+      redis.call('HSET', batch.prefix .. 'tenant_turn', turnKey, batch.tenantShares[tenant] - got)
+      redis.call('LMOVE', rotation, rotation, 'LEFT', 'RIGHT')
+    elseif turnKey then
+      redis.call('HDEL', batch.prefix .. 'tenant_turn', turnKey)
+    end
+    if turnKey then
+      batch.tenantShares[tenant] = share
     end
     if rests then
       return leased, true
