@@ -29,7 +29,9 @@ local function completeJob(prefix, specsKey, holder, jobKey, jobId, token, resul
     if holder[3] then
       releaseDedup(prefix, holder[3], jobId)
     end
-    releaseTenantSlot(prefix, holder[4], prefix .. 'wake')
+    if holder[4] then
+      releaseTenantSlot(prefix, holder[4], prefix .. 'wake')
+    end
     if not keep then
       redis.call('DEL', jobKey)
       return
