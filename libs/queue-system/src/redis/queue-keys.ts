@@ -27,6 +27,9 @@ export class QueueKeys {
   readonly gates: string;
   /** Consecutive failures per queue whose processor has a breaker. */
   readonly breakers: string;
+  /** Tenants' weights and concurrency caps; running jobs per tenant (see `tenant-keys.lua`). */
+  readonly tenantPolicy: string;
+  readonly tenantActive: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -47,6 +50,8 @@ export class QueueKeys {
     this.workers = `${this.base}workers`;
     this.gates = `${this.base}gates`;
     this.breakers = `${this.base}breakers`;
+    this.tenantPolicy = `${this.base}tenant_policy`;
+    this.tenantActive = `${this.base}tenant_active`;
   }
 
   job(id: string): string {

@@ -11,6 +11,7 @@ import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
 import { WorkerScripts } from './scripts/worker-scripts.js';
+import { TenantScripts } from './scripts/tenant-scripts.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
 export type { DedupWindow, EnqueueReply, NewJob, NotCreated } from './scripts/enqueue-scripts.js';
@@ -33,6 +34,8 @@ export class QueueScripts {
   private readonly workers: WorkerScripts;
   /** Pause, rate limits, breakers: the queue gates fetch checks. */
   readonly gates: GateScripts;
+  /** Tenants' policies and counts. */
+  readonly tenants: TenantScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -47,6 +50,7 @@ export class QueueScripts {
     this.admin = new AdminScripts(runner);
     this.workers = new WorkerScripts(runner);
     this.gates = new GateScripts(runner);
+    this.tenants = new TenantScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true when created or why not]. */
