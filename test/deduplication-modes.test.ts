@@ -106,6 +106,23 @@ describe('deduplication modes', () => {
     expect((await t.queue.getMetrics()).enqueued).toBe(1);
   });
 
+  it("a tenant's jobs are debounced and throttled too, and wait in their tenant's turn", async () => {
+    t = await createQueueApp([EditJobs], { worker: { autoStart: false } });
+    const debounce = { key: 'acme-doc', mode: 'debounce', ttl: 60_000 } as const;
+    const first = await edit(1, debounce, { tenant: 'acme' });
+    const second = await edit(2, debounce, { tenant: 'acme' });
+    const throttled = await edit(3, { key: 'acme-other', ttl: 60_000 }, { tenant: 'acme' });
+    const again = await edit(4, { key: 'acme-other', ttl: 60_000 }, { tenant: 'acme' });
+    expect(second).toMatchObject({ operationId: first.operationId, replaced: true });
+    expect(again).toMatchObject({ operationId: throttled.operationId, deduplicated: true });
+    expect(await t.queue.getTenantCounts()).toEqual({ acme: { waiting: 2, active: 0 } });
+    expect((await t.queue.getJob(first.operationId))?.entity).toEqual({ doc: 'a', version: 2 });
+
+    t.worker.start();
+    await t.queue.waitUntilEmpty(5_000);
+    expect(t.app.get(EditJobs).runs.toSorted()).toEqual(['a@v2', 'a@v3']);
+  });
+
   it('debounce with extend moves the delay to the newest enqueue; without, it stays', async () => {
     t = await createQueueApp([EditJobs]);
     const kept = await edit(1, { key: 'kept', mode: 'debounce', ttl: 60_000 }, { delay: 60_000 });

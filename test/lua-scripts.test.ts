@@ -21,6 +21,8 @@ const definitions = loadScriptDefinitions();
  * named by data, job hashes and ready lists, are always built from the prefix).
  */
 const FIXED_KEYS = new Set([
+  'tenant_policy',
+  'tenant_active',
   'active',
   'delayed',
   'queues',
@@ -289,6 +291,8 @@ describe('Lua script callers', () => {
     await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
     await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
     await scripts.gates.runningInQueue(redis, 'q');
+    await scripts.tenants.setPolicy(redis, 't', 2, undefined);
+    await scripts.tenants.counts(redis, undefined);
     await scripts.schedules.upsert(redis, 's', '{"cron":"* * * * * *","timeZone":""}', Date.now());
     await scripts.schedules.tick(redis, [{ name: 's', dueAt: 0, nextDueAt: 1 }], Date.now());
     await scripts.schedules.remove(redis, 's');

@@ -226,3 +226,14 @@ export class JobSchemaError extends QueueInputError {
     });
   }
 }
+
+/** A tenant policy is invalid; `field` names the offending setting (`weight`, `concurrency`). */
+export class TenantPolicyError extends QueueError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly reason: string,
+  ) {
+    super(`Invalid tenant policy "${field}"${describeValue(value)}: ${reason}`);
+  }
+}

@@ -64,6 +64,12 @@ export const WORKER_SECTION = defineSection({
       description: 'The queues this process serves; `[]` serves none.',
       show: (queues) => queues && [...queues],
     }),
+    preferredTenants: listOf(ITEMS.name, {
+      defaultText: 'none',
+      description:
+        "Tenants whose jobs this process takes first; it takes other tenants' jobs when these have none.",
+      show: (tenants) => tenants && [...tenants],
+    }),
     leaseDuration: positiveDuration({
       default: 30_000,
       description: "How long a fetched job's lease lasts before another worker may recover it.",

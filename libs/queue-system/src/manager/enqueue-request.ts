@@ -44,6 +44,7 @@ export class EnqueueTemplate {
   private headerTime = -1;
   /** The queue is not named after the processor: the hash must name it. */
   private readonly queueField: boolean;
+  private readonly tenant?: string;
   private readonly serializer: JobSerializer;
   /** The contract's schema: set, every entity is checked before its job is built. */
   readonly schema?: StandardSchemaV1;
@@ -88,7 +89,8 @@ export class EnqueueTemplate {
       timeout: options.timeout,
       maxAttempts: retry?.maxAttempts,
       retry: retry ? JSON.stringify(retry.toJSON()) : '',
-      tenant: options.tenant === undefined ? undefined : checkName('tenant', options.tenant),
+      tenant: (this.tenant =
+        options.tenant === undefined ? undefined : checkName('tenant', options.tenant)),
     });
     this.queueField = this.queueName !== processor;
   }
@@ -120,6 +122,7 @@ export class EnqueueTemplate {
       queueField: this.queueField,
       priority: this.priority,
       deduplicationKey: this.deduplicationKey,
+      tenant: this.tenant,
       dueAt,
       spec: this.headerAt(now) + payload,
     };

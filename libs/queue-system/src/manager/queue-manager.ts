@@ -1,6 +1,7 @@
 import type { QueueConfig } from '../config/index.js';
 import type { AnyJobContract } from '../contracts/job-contract.js';
 import { QueueInputError } from '../errors.js';
+import * as tenants from './tenant-policy.js';
 import {
   JOB_PRIORITIES,
   type ContractEnqueueBatchOptions,
@@ -147,6 +148,16 @@ export class QueueManager extends QueueInspector {
       );
     }
     return purged;
+  }
+
+  /** Sets a tenant's weight and concurrency cap for every process; an absent one is cleared. */
+  setTenantPolicy(tenant: string, policy: tenants.TenantPolicy): Promise<void> {
+    return tenants.setTenantPolicy(this.connection, this.scripts.tenants, tenant, policy);
+  }
+
+  /** Waiting and running jobs per tenant, of one queue (waiting) or all. */
+  getTenantCounts(queue?: string): Promise<Record<string, tenants.TenantCounts>> {
+    return tenants.getTenantCounts(this.connection, this.scripts.tenants, queue);
   }
 
   /** Stores a schedule; false when the same definition was stored (nothing written). */

@@ -27,6 +27,9 @@ export class QueueKeys {
   readonly gates: string;
   /** Consecutive failures per queue whose processor has a breaker. */
   readonly breakers: string;
+  /** Tenants' weights and concurrency caps; running jobs per tenant (see `tenant-keys.lua`). */
+  readonly tenantPolicy: string;
+  readonly tenantActive: string;
   /** Schedule definitions by name, and their next due times (see `schedules/`). */
   readonly schedules: string;
   readonly scheduleDue: string;
@@ -50,6 +53,8 @@ export class QueueKeys {
     this.workers = `${this.base}workers`;
     this.gates = `${this.base}gates`;
     this.breakers = `${this.base}breakers`;
+    this.tenantPolicy = `${this.base}tenant_policy`;
+    this.tenantActive = `${this.base}tenant_active`;
     this.schedules = `${this.base}schedules`;
     this.scheduleDue = `${this.base}schedule_due`;
   }

@@ -12,6 +12,7 @@ import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js'
 import { ScheduleScripts } from './scripts/schedule-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
 import { WorkerScripts } from './scripts/worker-scripts.js';
+import { TenantScripts } from './scripts/tenant-scripts.js';
 
 export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
 export type { DedupWindow, EnqueueReply, NewJob, NotCreated } from './scripts/enqueue-scripts.js';
@@ -35,6 +36,8 @@ export class QueueScripts {
   private readonly workers: WorkerScripts;
   /** Pause, rate limits, breakers: the queue gates fetch checks. */
   readonly gates: GateScripts;
+  /** Tenants' policies and counts. */
+  readonly tenants: TenantScripts;
   /** Upsert, remove and tick of schedules. */
   readonly schedules: ScheduleScripts;
 
@@ -51,6 +54,7 @@ export class QueueScripts {
     this.admin = new AdminScripts(runner);
     this.workers = new WorkerScripts(runner);
     this.gates = new GateScripts(runner);
+    this.tenants = new TenantScripts(runner);
     this.schedules = new ScheduleScripts(runner);
   }
 

@@ -199,7 +199,7 @@ export class FetchScheduler implements AttemptLifecycle {
             tokenPrefix,
             slots: request.slots,
             busy: request.busy,
-            queues: worker.queues,
+            ...servedBy(worker),
             queueLimits: request.limits,
             completions: acks.completions,
             finishedJobTtl: this.acks!.finishedJobTtl,
@@ -287,4 +287,9 @@ export class FetchScheduler implements AttemptLifecycle {
     if (!this.errorPause.fresh) this.logger.log('Fetching resumed');
     this.errorPause.reset();
   }
+}
+
+/** What a worker serves: its queues (all when absent), and the tenants it prefers. */
+function servedBy(worker: QueueConfig['worker']) {
+  return { queues: worker.queues, preferredTenants: worker.preferredTenants };
 }

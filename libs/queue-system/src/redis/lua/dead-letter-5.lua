@@ -15,7 +15,8 @@
     ARGV[7] metrics counter to increment: 'failed' or 'system_errors'
     ARGV[8] 1 when the last attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`, `dedup` (a job with a deduplication key)
+    the job hash `job:<id>`, `dedup` (a job with a deduplication key); `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped
+    tenant's job)
 
   Output:
     1 done; -1 the lease is not held (a late answer: nothing changed)
@@ -24,7 +25,7 @@
 --- @include "includes/dead-letter-job"
 
 local prefix, jobId = ARGV[1], ARGV[2]
-local jobKey = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[4], KEYS[5])
+local jobKey = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[4], KEYS[5], prefix .. 'wake')
 if not jobKey then
   return -1
 end

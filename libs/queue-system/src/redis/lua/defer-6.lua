@@ -11,7 +11,7 @@
     ARGV[3] lease token
     ARGV[4] due time of the next try (ms)
   Built from the prefix:
-    the job hash `job:<id>`
+    the job hash `job:<id>`; `tenant_active`, `tenant_policy` (a tenant's job)
 
   Output:
     1 done; -1 the lease is not held (nothing changed)
@@ -20,7 +20,7 @@
 --- @include "includes/wake-workers"
 
 local jobId = ARGV[2]
-local jobKey = releaseLease(ARGV[1], jobId, ARGV[3], KEYS[1], KEYS[5], KEYS[6])
+local jobKey = releaseLease(ARGV[1], jobId, ARGV[3], KEYS[1], KEYS[5], KEYS[6], KEYS[4])
 if not jobKey then
   return -1
 end

@@ -21,12 +21,14 @@
       named after the processor), or '1' followed by the due time (ms, 0 for now), the
       deduplication key ('' for none), 1 when the ids may exist already (chosen by the
       caller) or 0, and 1 when the job hash must name the queue or 0; or '2' followed by the
-      same and the key's window: 'throttle' or 'debounce', its ttl (ms), 1 when a duplicate
-      restarts it (extend) or 0; then per job: id, spec
+      same and the group's extras: the key's window ('throttle', 'debounce', or '' for none),
+      its ttl (ms), 1 when a duplicate restarts it (extend) or 0, and the jobs' tenant ('' for
+      none; see `includes/tenant-ready`); then per job: id, spec
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `specs` (a compact job, or
     an id that may exist), `delayed` (a delayed job), `dedup` (a deduplicated job), `queues`
-    (the first job of a queue), `dedup_window:<key>` (a key with a window)
+    (the first job of a queue), `dedup_window:<key>` (a key with a window); with a tenant: its
+    ready list `ready:<priority>:<queue>:t:<tenant>`, `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
     for each job not created, its position in the call (from 1), the id of the existing job
@@ -38,6 +40,7 @@
 --- @include "includes/listpack-anchor"
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
+--- @include "includes/tenant-ready"
 
 -- A local: ARGV is a global, a table lookup at each use.
 local argv = ARGV
@@ -126,17 +129,19 @@ end
 
 -- Reads the group header at ARGV[i]: the number of jobs, queue, priority, the fields each
 -- job stores besides its spec, the group's lookups (nil when there is nothing to look up:
--- every job is created and ready), and where its jobs start.
+-- every job is created and ready), where its jobs start, and their tenant.
 local function readGroup(i)
   local count, queue, priority = tonumber(argv[i]), argv[i + 1], argv[i + 2]
-  local group, queueField, first = nil, false, i + 4
+  local group, queueField, first, tenant = nil, false, i + 4, nil
   if argv[i + 3] ~= '' then
     local dueAt, dedupKey, mayExist = tonumber(argv[i + 4]), argv[i + 5], argv[i + 6] == '1'
     queueField, first = argv[i + 7] == '1', i + 8
     local window
     if argv[i + 3] == '2' then
-      window = { debounce = argv[i + 8] == 'debounce', ttl = argv[i + 9], extend = argv[i + 10] == '1' }
-      first = i + 11
+      if argv[i + 8] ~= '' then
+        window = { debounce = argv[i + 8] == 'debounce', ttl = argv[i + 9], extend = argv[i + 10] == '1' }
+      end
+      tenant, first = argv[i + 11] ~= '' and argv[i + 11] or nil, i + 12
     end
     if dueAt > now or dedupKey ~= '' or mayExist then
       group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist, window = window,
@@ -153,7 +158,10 @@ local function readGroup(i)
   if priority ~= 'normal' then
     fields[#fields + 1], fields[#fields + 2] = 'priority', priority
   end
-  return count, queue, priority, fields, group, first
+  if tenant then
+    fields[#fields + 1], fields[#fields + 2] = 'tenant', tenant
+  end
+  return count, queue, priority, fields, group, first, tenant
 end
 
 -- Stores the jobs ARGV[first..last] of a group that looks up; the jobs not created go to the
@@ -179,7 +187,7 @@ end
 
 local i = 4
 while i <= #argv do
-  local count, queue, priority, fields, group, first = readGroup(i)
+  local count, queue, priority, fields, group, first, tenant = readGroup(i)
   local last = first + 2 * count - 1
   local readyIds = {}
   if group then
@@ -205,7 +213,10 @@ while i <= #argv do
   local list = readyList(prefix, queue, priority)
   for from = 1, #readyIds, 1000 do
     local to = math.min(from + 999, #readyIds)
-    if redis.call('LPUSH', list, unpack(readyIds, from, to)) == to - from + 1 then
+    local length = tenant
+        and pushTenantReady(prefix, queue, priority, tenant, 'LPUSH', readyIds, from, to)
+      or redis.call('LPUSH', list, unpack(readyIds, from, to))
+    if length == to - from + 1 then
       redis.call('SADD', prefix .. 'queues', queue)
     end
   end

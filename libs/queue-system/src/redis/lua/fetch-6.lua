@@ -20,14 +20,18 @@
     ARGV[8..7+n] names of the queues served
     ARGV[8+n] number m of queues with their own concurrency limit
     ARGV[9+n..8+n+2m] queue name, free slots of that queue
-    ARGV[9+n+2m] time to keep a completed job (ms; 0 deletes it at once)
-    ARGV[10+n+2m] number k of completed jobs without a result
-    ARGV[11+n+2m..10+n+2m+2k] job id, lease token, ... of those
-    ARGV[11+n+2m+2k..] job id, lease token, serialized result, ... of the other completed jobs
+    ARGV[9+n+2m] number p of preferred tenants, then their names (see `includes/lease-tenants`)
+    ARGV[10+n+2m+p] time to keep a completed job (ms; 0 deletes it at once)
+    ARGV[11+n+2m+p] number k of completed jobs without a result
+    ARGV[12+n+2m+p..11+n+2m+p+2k] job id, lease token, ... of those
+    ARGV[12+n+2m+p+2k..] job id, lease token, serialized result, ... of the other completed
+      jobs
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
     deduplication key), `system_errors` (a due delayed job with no queue), `gates` (the
-    queue gates: paused, breaker, rate limit; see the include queue-gates)
+    queue gates: paused, breaker, rate limit; see the include queue-gates); with tenants:
+    `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `wake`, tenants' ready lists
+    `ready:<priority>:<queue>:t:<tenant>`, rotations `rotation:<priority>:<queue>`
 
   Output:
     { next delayed due time or -1, ack replies (1 done, -1 lease not held, one per completed
@@ -66,6 +70,11 @@ local function readFetchRequest()
   for i, queue in ipairs(queues) do
     free[i] = limits[queue] or slots
   end
+  local preferred = {}
+  for i = 1, tonumber(ARGV[at + 1]) do
+    preferred[i] = ARGV[at + 1 + i]
+  end
+  at = at + 1 + #preferred
   local prefix, leasePrefix = ARGV[1], ARGV[4] .. '@' .. ARGV[2] .. ':'
   -- Lengths kept by hand: `#t` searches the table each time, and these grow per job.
   return {
@@ -73,7 +82,7 @@ local function readFetchRequest()
     deadline = ARGV[3], slots = slots, busy = tonumber(ARGV[6]), queues = queues, free = free,
     ttl = ARGV[at + 1], completionsAt = at + 2, leasePrefix = leasePrefix,
     firstLease = leasePrefix .. '1', replyLength = 2, deadlines = {}, deadlinesLength = 0,
-    compact = {}, compactLength = 0, specsKey = KEYS[5],
+    compact = {}, compactLength = 0, specsKey = KEYS[5], preferred = preferred,
   }
 end
 
@@ -88,6 +97,12 @@ promoteDueJobs(prefix, KEYS[2], KEYS[4], batch.now)
 
 local gated = gateQueues(batch, prefix .. 'gates')
 local reply = { -1, acks }
+-- Tenants (see `includes/tenant-keys`): a namespace without any pays this EXISTS alone.
+batch.tenanted = redis.call('EXISTS', prefix .. 'tenanted') == 1
+if batch.tenanted then
+  batch.policies = redis.call('EXISTS', prefix .. 'tenant_policy') == 1
+  batch.tenantShares, batch.tenantRoom = {}, {}
+end
 leaseJobs(batch, reply, KEYS[1], KEYS[6])
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

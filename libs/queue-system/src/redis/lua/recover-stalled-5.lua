@@ -13,7 +13,8 @@
     ARGV[4] the most jobs to recover in this call
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `failures` (a job past
-    maxStalls or with no queue), `dedup` (such a job with a deduplication key)
+    maxStalls or with no queue), `dedup` (such a job with a deduplication key); with a tenant's job: `tenant_active`, `tenant_policy`,
+    its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
     { number requeued, number failed }
@@ -21,7 +22,8 @@
 --- @include "includes/dead-letter-job"
 --- @include "includes/expand-compact-job"
 --- @include "includes/job-queue"
---- @include "includes/ready-list"
+--- @include "includes/release-tenant-slot"
+--- @include "includes/push-ready"
 --- @include "includes/wake-workers"
 
 local prefix, now, maxStalls = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -32,12 +34,13 @@ local function recoverStalled(jobId)
   local jobKey = prefix .. 'job:' .. jobId
   redis.call('ZREM', KEYS[1], jobId)
   expandCompactJob(jobKey, jobId, KEYS[4], KEYS[5])
-  local job = redis.call('HMGET', jobKey, 'state', 'queue', 'priority', 'spec')
+  local job = redis.call('HMGET', jobKey, 'state', 'queue', 'priority', 'spec', 'tenant')
   if job[1] ~= 'active' then
     return nil
   end
   local stalls = redis.call('HINCRBY', jobKey, 'stalls', 1)
   redis.call('HDEL', jobKey, 'lease')
+  releaseTenantSlot(prefix, job[5], KEYS[3])
   redis.call('HINCRBY', KEYS[2], 'stalled', 1)
   local queue = jobQueue(job[2], job[4])
   if stalls > maxStalls or not queue then
@@ -51,7 +54,7 @@ local function recoverStalled(jobId)
   end
   redis.call('HINCRBY', jobKey, 'attempts', -1)
   redis.call('HSET', jobKey, 'state', 'waiting')
-  redis.call('RPUSH', readyList(prefix, queue, job[3]), jobId)
+  pushReady(prefix, queue, job[3], job[5], 'RPUSH', jobId)
   return 'requeued'
 end
 

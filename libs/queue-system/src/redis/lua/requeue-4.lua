@@ -10,23 +10,24 @@
     ARGV[4] the job's priority
     ARGV[5] the job's queue
   Built from the prefix:
-    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`
+    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`; with a tenant's job:
+    `tenant_active`, `tenant_policy`, its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
     1 done; -1 the lease is not held (nothing changed)
 ]]
 --- @include "includes/release-lease"
---- @include "includes/ready-list"
+--- @include "includes/push-ready"
 --- @include "includes/wake-workers"
 
 local prefix, jobId = ARGV[1], ARGV[2]
-local jobKey = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[3], KEYS[4])
+local jobKey, tenant = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[3], KEYS[4], KEYS[2])
 if not jobKey then
   return -1
 end
 redis.call('HINCRBY', jobKey, 'attempts', -1)
 redis.call('HSET', jobKey, 'state', 'waiting')
 -- Ready lists are consumed from the right: RPUSH puts the job first in line.
-redis.call('RPUSH', readyList(prefix, ARGV[5], ARGV[4]), jobId)
+pushReady(prefix, ARGV[5], ARGV[4], tenant, 'RPUSH', jobId)
 wakeWorkers(KEYS[2])
 return 1

@@ -12,7 +12,7 @@
     ARGV[5] due time of the next attempt (ms)
     ARGV[6] 1 when the attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`
+    the job hash `job:<id>`; `tenant_active`, `tenant_policy` (a tenant's job)
 
   Output:
     1 done; -1 the lease is not held (a late answer: nothing changed)
@@ -21,7 +21,7 @@
 --- @include "includes/wake-workers"
 
 local jobId = ARGV[2]
-local jobKey = releaseLease(ARGV[1], jobId, ARGV[3], KEYS[1], KEYS[5], KEYS[6])
+local jobKey = releaseLease(ARGV[1], jobId, ARGV[3], KEYS[1], KEYS[5], KEYS[6], KEYS[4])
 if not jobKey then
   return -1
 end

@@ -9,13 +9,14 @@
     ARGV[3..] job ids to move; when absent, the oldest ones
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (a job with a
-    deduplication key)
+    deduplication key); with a tenant's job: its rotation
+    `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
     the ids moved
 ]]
 --- @include "includes/job-queue"
---- @include "includes/ready-list"
+--- @include "includes/push-ready"
 --- @include "includes/wake-workers"
 
 local prefix, limit = ARGV[1], tonumber(ARGV[2])
@@ -28,7 +29,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 -- list, for inspection.
 local function retryDeadLetter(jobId)
   local jobKey = prefix .. 'job:' .. jobId
-  local placement = redis.call('HMGET', jobKey, 'queue', 'priority', 'dedupKey', 'spec')
+  local placement = redis.call('HMGET', jobKey, 'queue', 'priority', 'dedupKey', 'spec', 'tenant')
   local queue = jobQueue(placement[1], placement[4])
   if not queue then
     if not placement[4] then
@@ -44,7 +45,7 @@ local function retryDeadLetter(jobId)
   if placement[3] and placement[3] ~= '' then
     redis.call('HSETNX', prefix .. 'dedup', placement[3], jobId)
   end
-  redis.call('LPUSH', readyList(prefix, queue, placement[2]), jobId)
+  pushReady(prefix, queue, placement[2], placement[5], 'LPUSH', jobId)
   return true
 end
 

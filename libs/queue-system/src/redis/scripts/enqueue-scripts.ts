@@ -14,6 +14,8 @@ export interface NewJob {
   deduplicationKey?: string;
   /** The key's window (throttle, debounce); none for a key held while its job is pending. */
   dedupWindow?: DedupWindow;
+  /** Served in turn with the namespace's other tenants (see `lua/includes/tenant-keys.lua`). */
+  tenant?: string;
   dueAt: number;
   /** Spec header and payload, see `encodeJobSpecHeader`. */
   spec: string;
@@ -61,18 +63,26 @@ export class EnqueueScripts {
         args.push(0, job.queueName, job.priority);
         // The usual placement has a short header: fresh id, due now, no deduplication key,
         // queue named after the processor.
-        if (job.dueAt === 0 && !job.deduplicationKey && !job.mayExist && !job.queueField) {
+        const usual = !job.deduplicationKey && !job.mayExist && !job.queueField && !job.tenant;
+        if (job.dueAt === 0 && usual) {
           args.push('');
         } else {
           const window = job.dedupWindow;
           args.push(
-            window ? 2 : 1,
+            window || job.tenant ? 2 : 1,
             job.dueAt,
             job.deduplicationKey ?? '',
             job.mayExist ? 1 : 0,
             job.queueField ? 1 : 0,
           );
-          if (window) args.push(window.mode, window.ttl, window.extend ? 1 : 0);
+          if (window || job.tenant) {
+            args.push(
+              window?.mode ?? '',
+              window?.ttl ?? 0,
+              window?.extend ? 1 : 0,
+              job.tenant ?? '',
+            );
+          }
         }
       }
       (args[countAt] as number)++;
@@ -102,6 +112,7 @@ function sameGroup(a: NewJob, b: NewJob): boolean {
     a.dueAt === b.dueAt &&
     a.deduplicationKey === b.deduplicationKey &&
     a.dedupWindow === b.dedupWindow &&
+    a.tenant === b.tenant &&
     a.mayExist === b.mayExist
   );
 }

@@ -20,6 +20,8 @@ export interface FetchRequest {
   busy: number;
   queues: readonly string[] | undefined;
   queueLimits: ReadonlyMap<string, number>;
+  /** Tenants whose jobs this worker takes before any other tenant's. */
+  preferredTenants?: readonly string[];
   completions?: readonly Completion[];
   finishedJobTtl?: number;
 }
@@ -49,6 +51,8 @@ export class FetchScripts {
     const served = request.queues ?? [];
     args.push(served.length, ...served, request.queueLimits.size);
     for (const [queue, free] of request.queueLimits) args.push(queue, free);
+    const preferred = request.preferredTenants ?? [];
+    args.push(preferred.length, ...preferred);
     args.push(request.finishedJobTtl ?? 0);
     const completions = request.completions ?? [];
     const bare = pushCompletions(args, completions);

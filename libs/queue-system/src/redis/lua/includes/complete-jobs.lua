@@ -3,6 +3,7 @@
 --- @include "includes/hmget-all"
 --- @include "includes/lease-holder"
 --- @include "includes/release-dedup"
+--- @include "includes/release-tenant-slot"
 
 -- Acks: completes the jobs listed from ARGV[first] (a number k, then k (id, lease token) pairs
 -- of jobs without a result, then (id, lease token, serialized result) triples), each only if
@@ -27,6 +28,9 @@ local function completeJob(prefix, specsKey, holder, jobKey, jobId, token, resul
   else
     if holder[3] then
       releaseDedup(prefix, holder[3], jobId)
+    end
+    if holder[4] then
+      releaseTenantSlot(prefix, holder[4], prefix .. 'wake')
     end
     if not keep then
       redis.call('DEL', jobKey)

@@ -59,6 +59,8 @@ local function leaseRun(batch, reply, list, queue, priority, ids)
   return leased, rests
 end
 
+--- @include "includes/lease-tenants"
+
 -- One pass over the queues of a priority; true when some queue gave jobs. Queues of one
 -- priority take turns: each open queue gets an equal share of the free slots per pass.
 -- `free[i]` is what queue i may still take (its own concurrency limit, else the worker's free
@@ -74,15 +76,23 @@ local function leasePass(batch, reply, queues, free, priority, resting)
   local progress = false
   for i, queue in ipairs(queues) do
     if batch.slots > 0 and free[i] > 0 and not resting[i] then
+      local want, fromTenants, rests = math.min(share, free[i], batch.slots), 0, false
+      if batch.tenanted then
+        -- Tenants take their turns first; untenanted jobs then take one turn beside them.
+        fromTenants, rests = leaseTenants(batch, reply, queue, priority, want)
+        free[i] = free[i] - fromTenants
+        want = fromTenants > 0 and math.min(1, free[i], batch.slots) or want
+        progress = progress or fromTenants > 0
+      end
       local list = readyList(batch.prefix, queue, priority)
-      local ids = redis.call('RPOP', list, math.min(share, free[i], batch.slots))
+      local ids = not rests and want > 0 and redis.call('RPOP', list, want)
       if ids then
         progress = true
-        local leased, rests = leaseRun(batch, reply, list, queue, priority, ids)
-        free[i], resting[i] = free[i] - leased, rests
-      else
-        resting[i] = true
+        local leased
+        leased, rests = leaseRun(batch, reply, list, queue, priority, ids)
+        free[i] = free[i] - leased
       end
+      resting[i] = rests or (not ids and fromTenants == 0)
     end
   end
   return progress

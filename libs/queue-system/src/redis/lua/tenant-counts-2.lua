@@ -1,0 +1,30 @@
+--[[
+  Tenant counts: the waiting jobs of each tenant (of one queue, or of every queue) and the
+  running jobs of each tenant across every process. Read only.
+
+  Input:
+    KEYS[1] queues set   KEYS[2] tenant_active hash
+    ARGV[1] key prefix
+    ARGV[2] queue name, '' for every queue
+  Built from the prefix:
+    rotations `rotation:<priority>:<queue>`, tenants' ready lists
+    `ready:<priority>:<queue>:t:<tenant>`
+
+  Output:
+    { { tenant, waiting, ... }, tenant_active HGETALL }
+]]
+--- @include "includes/tenants-waiting"
+
+local prefix = ARGV[1]
+local queues = ARGV[2] ~= '' and { ARGV[2] } or redis.call('SMEMBERS', KEYS[1])
+local counts = {}
+for _, queue in ipairs(queues) do
+  for _, priority in ipairs({ 'high', 'normal', 'low' }) do
+    tenantsWaiting(prefix, queue, priority, counts)
+  end
+end
+local flat = {}
+for tenant, waiting in pairs(counts) do
+  flat[#flat + 1], flat[#flat + 2] = tenant, waiting
+end
+return { flat, redis.call('HGETALL', KEYS[2]) }

@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Processor, TenantPolicyError, type JobContext } from '../libs/queue-system/src/index.js';
+import {
+  createQueueApp,
+  uniquePrefix,
+  waitFor,
+  type QueueTestApp,
+} from './support/queue-test-app.js';
+
+interface Started {
+  tenant: string | undefined;
+  index: number;
+}
+
+@Injectable()
+class Recorder {
+  readonly started: Started[] = [];
+  running = new Map<string, number>();
+  maxRunning = new Map<string, number>();
+  /** Set by a test to hold each job until it resolves. */
+  hold: Promise<void> | undefined;
+
+  @Processor('work')
+  async work(entity: { index: number }, ctx: JobContext) {
+    const tenant = ctx.tenant ?? '';
+    this.started.push({ tenant: ctx.tenant, index: entity.index });
+    const now = (this.running.get(tenant) ?? 0) + 1;
+    this.running.set(tenant, now);
+    this.maxRunning.set(tenant, Math.max(now, this.maxRunning.get(tenant) ?? 0));
+    await (this.hold ?? new Promise((resolve) => setImmediate(resolve)));
+    this.running.set(tenant, this.running.get(tenant)! - 1);
+  }
+}
+
+/** Positions at which each tenant's jobs started. */
+function positions(started: Started[], tenant: string): number[] {
+  return started.flatMap((s, i) => (s.tenant === tenant ? [i] : []));
+}
+
+async function enqueueMany(t: QueueTestApp, tenant: string | undefined, count: number) {
+  const entities = Array.from({ length: count }, (_, index) => ({ index }));
+  for (let from = 0; from < count; from += 5000) {
+    await t.queue.enqueueBatch({
+      processor: 'work',
+      tenant,
+      entities: entities.slice(from, from + 5000),
+    });
+  }
+}
+
+describe('fair tenants', () => {
+  const apps: QueueTestApp[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+  async function app(options: Parameters<typeof createQueueApp>[1] = {}) {
+    const t = await createQueueApp([Recorder], options);
+    apps.push(t);
+    return t;
+  }
+
+  it('serves a small tenant enqueued after a big backlog before the big one goes much further', async () => {
+    // 20,000 waiting jobs rather than 100,000: the turn order does not depend on the backlog's
+    // length, and the smaller one keeps the suite quick.
+    const t = await app({ worker: { workerCount: 10, autoStart: false } });
+    await enqueueMany(t, 'big', 20_000);
+    await enqueueMany(t, 'small', 100);
+    const counts = await t.queue.getTenantCounts();
+    expect(counts).toEqual({
+      big: { waiting: 20_000, active: 0 },
+      small: { waiting: 100, active: 0 },
+    });
+    expect((await t.queue.getJobCounts()).waiting).toBe(20_100);
+
+    const recorder = t.app.get(Recorder);
+    t.worker.start();
+    await waitFor(() => positions(recorder.started, 'small').length === 100, 'small tenant done');
+    const lastSmall = Math.max(...positions(recorder.started, 'small'));
+    const bigBefore = positions(recorder.started, 'big').filter((i) => i < lastSmall).length;
+    // Round robin: one big job beside each small one, plus what a fetch takes at once.
+    expect(bigBefore).toBeLessThanOrEqual(200);
+    await t.worker.stop();
+  });
+
+  it('gives a tenant with weight 3 three turns for each of another', async () => {
+    const t = await app({ worker: { workerCount: 1, autoStart: false } });
+    await t.queue.setTenantPolicy('heavy', { weight: 3 });
+    await enqueueMany(t, 'light', 200);
+    await enqueueMany(t, 'heavy', 600);
+    const recorder = t.app.get(Recorder);
+    t.worker.start();
+    await waitFor(() => recorder.started.length >= 400, '400 jobs started');
+    const first = recorder.started.slice(0, 400);
+    const heavy = first.filter((s) => s.tenant === 'heavy').length;
+    expect(heavy).toBeGreaterThanOrEqual(290);
+    expect(heavy).toBeLessThanOrEqual(310);
+    await t.worker.stop();
+  });
+
+  it('never runs more than a tenant cap across two apps, and counts back to 0', async () => {
+    const prefix = uniquePrefix('tenant-cap');
+    const options = { redis: { keyPrefix: prefix }, worker: { workerCount: 8 } };
+    const a = await app(options);
+    const b = await app(options);
+    await a.queue.setTenantPolicy('capped', { concurrency: 3 });
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    for (const t of [a, b]) t.app.get(Recorder).hold = hold;
+    await enqueueMany(a, 'capped', 40);
+    await enqueueMany(a, 'free', 10);
+    const running = () =>
+      [a, b].reduce((n, t) => n + (t.app.get(Recorder).running.get('capped') ?? 0), 0);
+    await waitFor(() => running() === 3, 'three capped jobs running');
+    await waitFor(
+      () => [a, b].reduce((n, t) => n + (t.app.get(Recorder).running.get('free') ?? 0), 0) === 10,
+      'the uncapped tenant running beside it',
+    );
+    expect((await a.queue.getTenantCounts())['capped']).toEqual({ waiting: 37, active: 3 });
+    for (const t of [a, b]) t.app.get(Recorder).hold = undefined;
+    release();
+    await a.queue.waitUntilEmpty(30_000);
+    const max = [a, b].map((t) => t.app.get(Recorder).maxRunning.get('capped') ?? 0);
+    expect(max[0]! + max[1]!).toBeLessThanOrEqual(3 * 2);
+    expect(Math.max(...max)).toBeLessThanOrEqual(3);
+    const started = [a, b].flatMap((t) => t.app.get(Recorder).started);
+    expect(started.filter((s) => s.tenant === 'capped')).toHaveLength(40);
+    expect(await a.queue.getTenantCounts()).toEqual({});
+  });
+
+  it("takes its preferred tenant's jobs first, and others' when those have none", async () => {
+    const t = await app({
+      worker: { workerCount: 1, autoStart: false, preferredTenants: ['mine'] },
+    });
+    await enqueueMany(t, 'other', 50);
+    await enqueueMany(t, 'mine', 50);
+    await enqueueMany(t, undefined, 5);
+    const recorder = t.app.get(Recorder);
+    t.worker.start();
+    await t.queue.waitUntilEmpty(20_000);
+    const tenants = recorder.started.map((s) => s.tenant);
+    expect(tenants.slice(0, 50).every((tenant) => tenant === 'mine')).toBe(true);
+    expect(tenants.filter((tenant) => tenant === 'other')).toHaveLength(50);
+    expect(tenants.filter((tenant) => tenant === undefined)).toHaveLength(5);
+  });
+
+  it('refuses a weight or a cap below 1, naming the field', async () => {
+    const t = await app({ worker: { autoStart: false } });
+    await expect(t.queue.setTenantPolicy('x', { weight: 0 })).rejects.toMatchObject({
+      constructor: TenantPolicyError,
+      field: 'weight',
+    });
+    await expect(t.queue.setTenantPolicy('x', { concurrency: 0.5 })).rejects.toMatchObject({
+      constructor: TenantPolicyError,
+      field: 'concurrency',
+    });
+    await expect(t.queue.setTenantPolicy('x', { weight: 2 })).resolves.toBeUndefined();
+  });
+});
