@@ -174,6 +174,17 @@ describe('schedules', () => {
     expect((boot as QueueScheduleError).schedule).toBe('bad');
   });
 
+  it('enqueues the ticks of a schedule with a tenant into that tenant’s turns', async () => {
+    const app = await createQueueApp([Ticks]);
+    apps.push(app);
+    const tenanted = { ...perSecond('tenanted', 'skip'), jobOptions: { tenant: 'acme' } };
+    expect(await app.queue.upsertSchedule(tenanted)).toBe(true);
+    const ran = () => ticksOf(app.app.get(Ticks).ran, 'tenanted');
+    await waitFor(() => ran().length >= 2, 'two tenanted ticks');
+    const job = await app.queue.getJob(`schedule:tenanted:${ran()[0]}`);
+    expect(job?.tenant).toBe('acme');
+  });
+
   it('computes the next due time in the schedule’s time zone', async () => {
     const app = await createQueueApp([Ticks]);
     apps.push(app);

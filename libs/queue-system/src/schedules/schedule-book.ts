@@ -26,6 +26,8 @@ export interface StoredSchedule {
   queueName: string;
   queueField: boolean;
   priority: string;
+  /** The jobs' tenant, absent for none: they go to its ready list and take its turns. */
+  tenant?: string;
   /** The spec around its enqueue time: header start, then the rest of it and the payload. */
   specBefore: string;
   specAfter: string;
@@ -133,6 +135,7 @@ export class ScheduleBook {
       queueName: job.queueName,
       queueField: job.queueField,
       priority: job.priority,
+      tenant: job.tenant,
       specBefore,
       // The spec was built with the enqueue time 0, one character after the header start.
       specAfter: job.spec.slice(specBefore.length + 1),

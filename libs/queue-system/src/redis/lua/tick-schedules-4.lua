@@ -12,13 +12,16 @@
     ARGV[3..] per claim: schedule name, the due time read (ms), the next due time (ms), and
       the tick time whose job to enqueue, or '' to enqueue none (ticks skipped)
   Built from the prefix:
-    job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `queues`
+    job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `queues`; with a tenant:
+    its ready list `ready:<priority>:<queue>:t:<tenant>`, `rotation:<priority>:<queue>`,
+    `tenanted`
 
   Output:
     { jobs enqueued, the earliest due time left (ms), or -1 when there is no schedule }
 ]]
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
+--- @include "includes/tenant-ready"
 
 local prefix, now = ARGV[1], ARGV[2]
 local enqueued = 0
@@ -39,8 +42,14 @@ local function enqueueTick(name, definition, tick)
   if job.priority ~= 'normal' then
     fields[#fields + 1], fields[#fields + 2] = 'priority', job.priority
   end
+  if job.tenant then
+    fields[#fields + 1], fields[#fields + 2] = 'tenant', job.tenant
+  end
   redis.call('HSET', jobKey, unpack(fields))
-  if redis.call('LPUSH', readyList(prefix, job.queueName, job.priority), jobId) == 1 then
+  local length = job.tenant
+      and pushTenantReady(prefix, job.queueName, job.priority, job.tenant, 'LPUSH', { jobId }, 1, 1)
+    or redis.call('LPUSH', readyList(prefix, job.queueName, job.priority), jobId)
+  if length == 1 then
     redis.call('SADD', prefix .. 'queues', job.queueName)
   end
   return 1
