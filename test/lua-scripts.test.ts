@@ -38,6 +38,8 @@ const FIXED_KEYS = new Set([
   'workers',
   'gates',
   'breakers',
+  'schedules',
+  'schedule_due',
 ]);
 
 /** The script's text without its Lua comments, header included. */
@@ -291,6 +293,9 @@ describe('Lua script callers', () => {
     await scripts.gates.runningInQueue(redis, 'q');
     await scripts.tenants.setPolicy(redis, 't', 2, undefined);
     await scripts.tenants.counts(redis, undefined);
+    await scripts.schedules.upsert(redis, 's', '{"cron":"* * * * * *","timeZone":""}', Date.now());
+    await scripts.schedules.tick(redis, [{ name: 's', dueAt: 0, nextDueAt: 1 }], Date.now());
+    await scripts.schedules.remove(redis, 's');
     await new LayoutCheck(keys).ensure(redis);
 
     expect([...passed.keys()].sort()).toEqual(definitions.map((d) => d.name).sort());

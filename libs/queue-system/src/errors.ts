@@ -41,6 +41,25 @@ export class QueueInputError extends QueueError {
   }
 }
 
+/**
+ * A schedule is refused (a cron that does not parse, an unknown time zone, a processor not
+ * registered, ...); `field` names the option, `schedule` the schedule's name when it has one.
+ */
+export class QueueScheduleError extends QueueError {
+  readonly value: unknown;
+
+  constructor(
+    readonly schedule: string | undefined,
+    readonly field: string,
+    value: unknown,
+    readonly reason: string,
+  ) {
+    const which = schedule === undefined ? '' : ` of schedule "${schedule}"`;
+    super(`Invalid option "${field}"${which}${describeValue(value)}: ${reason}`);
+    this.value = value;
+  }
+}
+
 /** A job names a processor or callback that no provider registered. */
 export class UnknownCallableError extends QueueError {
   constructor(

@@ -21,6 +21,13 @@ export {
 export type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 export * from './interfaces/index.js';
 export * from './resilience/index.js';
+export type {
+  MissedTicks,
+  ScheduleDefinition,
+  ScheduleInfo,
+  ScheduleJobOptions,
+  ScheduleOptions,
+} from './interfaces/schedule.interface.js';
 export type { ListedJobState } from './manager/job-lists.js';
 export type { WorkerInfo } from './manager/worker-list.js';
 export type { BreakerPolicy, QueueGateAdmin, RateLimit } from './manager/queue-gates.js';

@@ -3,6 +3,7 @@ import type { QueueOptions } from './config/index.js';
 import type { QueueEnhancers } from './enhancers/processor-enhancers.js';
 import type { AnyJobContract } from './contracts/job-contract.js';
 import type { JobSerializer } from './interfaces/job-options.interface.js';
+import type { ScheduleDefinition } from './interfaces/schedule.interface.js';
 
 export interface QueueModuleOptions extends QueueOptions {
   /** Serializers that jobs may name, beside the built-in `json`. */
@@ -11,6 +12,8 @@ export interface QueueModuleOptions extends QueueOptions {
   enhancers?: QueueEnhancers;
   /** Contracts this app enqueues without running them: no processor needed in this process. */
   jobs?: AnyJobContract[];
+  /** Schedules of the root namespace, each naming a processor or contract; stored at bootstrap. */
+  schedules?: ScheduleDefinition[];
 }
 
 export const {

@@ -4,6 +4,7 @@ export const DEFAULT_NAMESPACE = 'default';
 export const PROCESSOR_METADATA = 'queue:processor';
 export const ON_SUCCESS_METADATA = 'queue:on_success';
 export const ON_FAILURE_METADATA = 'queue:on_failure';
+export const SCHEDULE_METADATA = 'queue:schedule';
 
 /** The validated `QueueConfig` of the root module. */
 export const QUEUE_CONFIG = Symbol('QUEUE_CONFIG');

@@ -8,6 +8,7 @@ import { QueueKeys } from './redis/queue-keys.js';
 import { QueueScripts } from './redis/queue-scripts.js';
 import { RedisConnection } from './redis/redis-connection.js';
 import { CallableRegistry } from './registry/callable-registry.js';
+import { ScheduleDeclarations } from './schedules/schedule-declarations.js';
 import { SerializerRegistry } from './serialization/serializer-registry.js';
 import { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
 import { ThreadPool } from './threads/thread-pool.js';
@@ -35,6 +36,7 @@ export const coreProviders: Provider[] = [
       serializers: _serializers,
       enhancers: _enhancers,
       jobs: _jobs,
+      schedules: _schedules,
       ...options
     }: QueueModuleOptions) => new QueueConfig(options),
     inject: [QUEUE_MODULE_OPTIONS],
@@ -57,6 +59,11 @@ export const coreProviders: Provider[] = [
   {
     provide: CallableRegistry,
     useFactory: (options: QueueModuleOptions) => declaring(new CallableRegistry(), options.jobs),
+    inject: [QUEUE_MODULE_OPTIONS],
+  },
+  {
+    provide: ScheduleDeclarations,
+    useFactory: (options: QueueModuleOptions) => new ScheduleDeclarations(options.schedules),
     inject: [QUEUE_MODULE_OPTIONS],
   },
   QueueOrchestrator,

@@ -78,6 +78,10 @@ async function main(): Promise<void> {
           workTimeout: numberFromEnv('WORK_TIMEOUT_MS', 30_000),
         },
         logging: { level: 'log' },
+        // One schedule of fault.record jobs when set (the schedule fault test).
+        schedules: process.env.SCHEDULE_CRON
+          ? [{ name: 'fault.tick', cron: process.env.SCHEDULE_CRON, processor: 'fault.record' }]
+          : [],
       }),
     ],
     providers: faultJobProviders(jobs),

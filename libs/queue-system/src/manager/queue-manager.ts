@@ -14,6 +14,8 @@ import {
 import type { DeadLetterTarget, NewJob, QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
+import type { ScheduleDefinition, ScheduleInfo } from '../interfaces/schedule.interface.js';
+import { ScheduleBook } from '../schedules/schedule-book.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { checkDeduplication } from './deduplication.js';
@@ -43,6 +45,8 @@ const FIRST_BATCH_CHUNK = 100;
 export class QueueManager extends QueueInspector {
   private readonly enqueues: EnqueueBatcher;
   private readonly templates: EnqueueTemplates;
+  /** Schedules of the namespace: upsert, remove, list (see `schedules/`). */
+  readonly schedules: ScheduleBook;
 
   constructor(
     protected readonly config: QueueConfig,
@@ -55,6 +59,7 @@ export class QueueManager extends QueueInspector {
     super();
     this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
     this.templates = new EnqueueTemplates({ registry, serializers });
+    this.schedules = new ScheduleBook(connection, scripts, registry, serializers);
   }
 
   /**
@@ -153,6 +158,21 @@ export class QueueManager extends QueueInspector {
   /** Waiting and running jobs per tenant, of one queue (waiting) or all. */
   getTenantCounts(queue?: string): Promise<Record<string, tenants.TenantCounts>> {
     return tenants.getTenantCounts(this.connection, this.scripts.tenants, queue);
+  }
+
+  /** Stores a schedule; false when the same definition was stored (nothing written). */
+  upsertSchedule(schedule: ScheduleDefinition): Promise<boolean> {
+    return this.schedules.upsert(schedule);
+  }
+
+  /** Deletes a schedule; false when there was none of that name. Its jobs stay. */
+  removeSchedule(name: string): Promise<boolean> {
+    return this.schedules.remove(name);
+  }
+
+  /** Every schedule of the namespace with its next run time, by name. */
+  listSchedules(): Promise<ScheduleInfo[]> {
+    return this.schedules.list();
   }
 
   /**

@@ -30,6 +30,9 @@ export class QueueKeys {
   /** Tenants' weights and concurrency caps; running jobs per tenant (see `tenant-keys.lua`). */
   readonly tenantPolicy: string;
   readonly tenantActive: string;
+  /** Schedule definitions by name, and their next due times (see `schedules/`). */
+  readonly schedules: string;
+  readonly scheduleDue: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -52,6 +55,8 @@ export class QueueKeys {
     this.breakers = `${this.base}breakers`;
     this.tenantPolicy = `${this.base}tenant_policy`;
     this.tenantActive = `${this.base}tenant_active`;
+    this.schedules = `${this.base}schedules`;
+    this.scheduleDue = `${this.base}schedule_due`;
   }
 
   job(id: string): string {

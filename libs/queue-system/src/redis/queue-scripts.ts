@@ -9,6 +9,7 @@ import { FetchScripts, type FetchReply, type FetchRequest } from './scripts/fetc
 import { GateScripts } from './scripts/gate-scripts.js';
 import { LeaseScripts } from './scripts/lease-scripts.js';
 import { RetryScripts, type DeadLetterTarget } from './scripts/retry-scripts.js';
+import { ScheduleScripts } from './scripts/schedule-scripts.js';
 import { ScriptRunner } from './scripts/script-runner.js';
 import { WorkerScripts } from './scripts/worker-scripts.js';
 import { TenantScripts } from './scripts/tenant-scripts.js';
@@ -17,6 +18,7 @@ export { LEASE_NOT_HELD, type Completion } from './scripts/complete-scripts.js';
 export type { DedupWindow, EnqueueReply, NewJob, NotCreated } from './scripts/enqueue-scripts.js';
 export type { FetchReply, FetchRequest } from './scripts/fetch-scripts.js';
 export type { DeadLetterTarget } from './scripts/retry-scripts.js';
+export type { TickClaim } from './scripts/schedule-scripts.js';
 
 /**
  * The Lua transitions of one namespace, each called with keys built from one `QueueKeys`;
@@ -36,6 +38,8 @@ export class QueueScripts {
   readonly gates: GateScripts;
   /** Tenants' policies and counts. */
   readonly tenants: TenantScripts;
+  /** Upsert, remove and tick of schedules. */
+  readonly schedules: ScheduleScripts;
 
   constructor(
     readonly keys: QueueKeys,
@@ -51,6 +55,7 @@ export class QueueScripts {
     this.workers = new WorkerScripts(runner);
     this.gates = new GateScripts(runner);
     this.tenants = new TenantScripts(runner);
+    this.schedules = new ScheduleScripts(runner);
   }
 
   /** See `EnqueueScripts.enqueue`: per job, [the id returned, true when created or why not]. */

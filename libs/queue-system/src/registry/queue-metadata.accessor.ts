@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
+import type { ScheduledOptions } from '../decorators/scheduled.decorator.js';
 import {
   ON_FAILURE_METADATA,
   ON_SUCCESS_METADATA,
   PROCESSOR_METADATA,
+  SCHEDULE_METADATA,
 } from '../queue.constants.js';
 
 export interface CallbackMetadata {
@@ -26,5 +28,9 @@ export class QueueMetadataAccessor {
 
   getOnFailureMetadata(target: object): CallbackMetadata | undefined {
     return this.reflector.get<CallbackMetadata | undefined>(ON_FAILURE_METADATA, target as never);
+  }
+
+  getScheduleMetadata(target: object): ScheduledOptions | undefined {
+    return this.reflector.get<ScheduledOptions | undefined>(SCHEDULE_METADATA, target as never);
   }
 }

@@ -3,10 +3,11 @@ import { checkBreaker } from '../manager/queue-gates.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
+import { ScheduleDeclarations } from '../schedules/schedule-declarations.js';
 import { CallableRegistry, type CallableKind } from './callable-registry.js';
 import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
 
-/** Finds `@Processor`, `@OnSuccess` and `@OnFailure` methods at module init and registers them. */
+/** Finds `@Processor`, `@Scheduled`, `@OnSuccess` and `@OnFailure` methods at module init and registers them. */
 @Injectable()
 export class QueueExplorer implements OnModuleInit {
   private readonly logger = new Logger('QueueExplorer');
@@ -17,6 +18,7 @@ export class QueueExplorer implements OnModuleInit {
     private readonly accessor: QueueMetadataAccessor,
     private readonly registry: CallableRegistry,
     private readonly enhancers: ProcessorEnhancers,
+    private readonly schedules: ScheduleDeclarations,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -35,7 +37,9 @@ export class QueueExplorer implements OnModuleInit {
   private registerMethod(instance: object, methodName: string, requestScoped: boolean): void {
     const method = (instance as Record<string, unknown>)[methodName];
     if (typeof method !== 'function') return;
-    const processor = this.accessor.getProcessorMetadata(method);
+    const schedule = this.accessor.getScheduleMetadata(method);
+    // A scheduled method is a processor even without `@Processor`: its ticks' jobs run it.
+    const processor = this.accessor.getProcessorMetadata(method) ?? (schedule && {});
     const onSuccess = this.accessor.getOnSuccessMetadata(method);
     const onFailure = this.accessor.getOnFailureMetadata(method);
     if (!processor && !onSuccess && !onFailure) return;
@@ -69,6 +73,11 @@ export class QueueExplorer implements OnModuleInit {
       // Enhancers wrap processors only, and only those that have some: the rest stay direct.
       const enhanced = this.enhancers.wrap(instance, methodName, method);
       register('processor', processor.name, enhanced ?? invoke, processor);
+    }
+    if (schedule) {
+      const { namespace, ...options } = schedule;
+      const name = options.name ?? processor?.name ?? place;
+      this.schedules.add(namespace, { ...options, name, processor: processor?.name ?? place });
     }
     if (onSuccess) register('onSuccess', onSuccess.name, invoke);
     if (onFailure) register('onFailure', onFailure.name, invoke);

@@ -18,6 +18,7 @@ import type {
 import { QUEUE_CONFIG } from '../queue.constants.js';
 import type { FetchedJob } from '../redis/job-spec.js';
 import { CallableRegistry } from '../registry/callable-registry.js';
+import { ScheduleDeclarations } from '../schedules/schedule-declarations.js';
 import { QueueMetadataAccessor } from '../registry/queue-metadata.accessor.js';
 import { QueueExplorer } from '../registry/queue.explorer.js';
 import { SerializerRegistry } from '../serialization/serializer-registry.js';
@@ -118,6 +119,8 @@ async function callables(app: QueueAppRef): Promise<CallableRegistry> {
       accessor,
       registry,
       enhancers,
+      // Schedules found here are not stored: this registry only runs processors.
+      new ScheduleDeclarations(),
     );
     await explorer.onModuleInit();
     scanned.set(app, registry);

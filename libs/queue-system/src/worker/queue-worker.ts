@@ -7,6 +7,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
+import { ScheduleTicker } from '../schedules/schedule-ticker.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { Autoscaler, scalingBounds } from './autoscaler.js';
@@ -46,6 +47,7 @@ export class QueueWorker {
   private readonly recorder: OutcomeRecorder;
   private readonly callbacks: CallbackRunner;
   private readonly leases: LeaseKeeper;
+  private readonly ticker: ScheduleTicker;
   private readonly stats: WorkerStats;
   private readonly autoscaler?: Autoscaler;
   private loop?: Promise<void>;
@@ -103,6 +105,7 @@ export class QueueWorker {
       () => scheduler.running.values().filter((attempt) => !attempt.recorded),
       (now) => this.stats.report(now),
     );
+    this.ticker = new ScheduleTicker(connection, scripts, this.logger);
     const bounds = scalingBounds(config.worker);
     if (bounds) {
       scheduler.resize(Math.min(Math.max(config.worker.workerCount, bounds.min), bounds.max));
@@ -146,6 +149,7 @@ export class QueueWorker {
     this.stats.start();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
+    this.ticker.start();
     this.autoscaler?.start();
     this.logger.log(`Worker ${this.id} started (${this.scheduler.gate.capacity} slots)`);
   }
@@ -158,6 +162,7 @@ export class QueueWorker {
     if (!this.loop || this.scheduler.isStopping) return this.loop;
     this.scheduler.stop();
     this.connections.interruptWait();
+    await this.ticker.stop();
     await this.loop;
     this.autoscaler?.stop();
     await this.drain();
@@ -171,6 +176,11 @@ export class QueueWorker {
     await this.connections.close();
     this.loop = undefined;
     this.logger.log(`Worker ${this.id} stopped`);
+  }
+
+  /** Reads the schedules' due times again: this process changed a schedule. */
+  refreshSchedules(): void {
+    this.ticker.refresh();
   }
 
   /** Waits for running jobs up to the grace period, then requeues what is left. */

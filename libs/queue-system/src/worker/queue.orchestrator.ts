@@ -10,7 +10,8 @@ import { QUEUE_CONFIG } from '../queue.constants.js';
 import { LayoutChecks, type LayoutCheck } from '../redis/layout-check.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import { RedisConnection } from '../redis/redis-connection.js';
-import { QueueLogger } from '../utils/queue-logger.js';
+import { ScheduleDeclarations, storeSchedules } from '../schedules/schedule-declarations.js';
+import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import type { QueueWorker } from './queue-worker.js';
 
 /** One namespace the app registered: its manager, its worker, and whether that should run. */
@@ -32,11 +33,14 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
   private readonly managers = new Map<string, QueueManager>();
   private readonly layouts = new LayoutChecks();
   private readonly logger: QueueLogger;
+  private readonly rootNamespace: string;
 
   constructor(
     @Inject(RedisConnection) private readonly connection: RedisConnection,
     @Inject(QUEUE_CONFIG) config: QueueConfig,
+    @Inject(ScheduleDeclarations) private readonly schedules: ScheduleDeclarations,
   ) {
+    this.rootNamespace = config.redis.namespace;
     this.logger = new QueueLogger('QueueOrchestrator', config.logging);
   }
 
@@ -69,7 +73,24 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
         `Redis is unreachable: the data layout of namespace ${unchecked.join(', ')} is checked by its first call once Redis answers`,
       );
     }
+    await this.storeSchedules();
     for (const { worker, autoStart } of this.workers) if (autoStart) worker.start();
+  }
+
+  /**
+   * Stores the declared schedules before any worker starts (a refused one stops the app),
+   * and lets each manager tell its own worker when a schedule changes at run time.
+   */
+  private async storeSchedules(): Promise<void> {
+    for (const { manager, worker } of this.namespaces()) {
+      manager.schedules.onChange = () => worker.refreshSchedules();
+    }
+    const checked = await this.schedules.check(this.managers, this.rootNamespace);
+    try {
+      await storeSchedules(checked);
+    } catch (error) {
+      this.logger.warn(`Declared schedules not stored (Redis): ${errorMessage(error)}`);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
