@@ -44,8 +44,14 @@ async function consumingBacklog(
 }
 
 /** An app with the fault processors and the library's health indicator, on `url`. */
-function faultApp(url: string, keyPrefix: string, autoStart = true): Promise<QueueTestApp> {
+function faultApp(
+  url: string,
+  keyPrefix: string,
+  autoStart = true,
+  schedules: QueueModuleOptions['schedules'] = [],
+): Promise<QueueTestApp> {
   const options: QueueModuleOptions = {
+    schedules,
     redis: {
       url,
       keyPrefix,
@@ -240,7 +246,7 @@ describe('fault: Redis unreachable', () => {
   );
 
   it(
-    'an app boots with Redis down without hanging, reports down, and starts consuming by itself when Redis appears',
+    'an app boots with Redis down without hanging, reports down, and starts consuming and stores its declared schedules by itself when Redis appears',
     { timeout: 60_000 },
     async () => {
       const port = await findFreePort();
@@ -248,7 +254,12 @@ describe('fault: Redis unreachable', () => {
       const keyPrefix = uniquePrefix('boot-down');
 
       const bootStarted = performance.now();
-      const app = await within(faultApp(url, keyPrefix), 10_000, 'the app to boot with Redis down');
+      const yearly = { name: 'yearly', cron: '0 0 0 1 1 *', processor: 'fault.record' };
+      const app = await within(
+        faultApp(url, keyPrefix, true, [yearly]),
+        10_000,
+        'the app to boot with Redis down',
+      );
       const bootMs = performance.now() - bootStarted;
       cleanups.push(() => app.close());
       const health = app.app.get(QueueHealthIndicator);
@@ -286,6 +297,12 @@ describe('fault: Redis unreachable', () => {
         20_000,
       );
       const consumedMs = performance.now() - appearedAt;
+      // The schedule declared while Redis was down is stored by a retry, no restart needed.
+      await waitFor(
+        async () => (await app.queue.listSchedules()).some((s) => s.name === 'yearly'),
+        'the declared schedule to be stored once Redis is up',
+        15_000,
+      );
       const up = await healthyAgain(health);
       console.log(
         `[fault:boot-without-redis] boot_ms=${Math.round(bootMs)} health=${down.queue.status} rejections=${rejections.length} max_reject_ms=${Math.round(Math.max(...rejections))}` +

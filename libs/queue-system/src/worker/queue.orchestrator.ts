@@ -14,6 +14,9 @@ import { ScheduleDeclarations, storeSchedules } from '../schedules/schedule-decl
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import type { QueueWorker } from './queue-worker.js';
 
+/** How often declared schedules that could not be stored at boot (Redis down) are tried again. */
+const SCHEDULE_RETRY_MS = 5_000;
+
 /** One namespace the app registered: its manager, its worker, and whether that should run. */
 export interface RegisteredNamespace {
   name: string;
@@ -34,6 +37,8 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
   private readonly layouts = new LayoutChecks();
   private readonly logger: QueueLogger;
   private readonly rootNamespace: string;
+  private scheduleRetry?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(
     @Inject(RedisConnection) private readonly connection: RedisConnection,
@@ -89,11 +94,25 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     try {
       await storeSchedules(checked);
     } catch (error) {
-      this.logger.warn(`Declared schedules not stored (Redis): ${errorMessage(error)}`);
+      const retry = `tried again every ${SCHEDULE_RETRY_MS / 1000} s until Redis answers`;
+      this.logger.warn(`Declared schedules not stored (Redis): ${errorMessage(error)}; ${retry}`);
+      this.retryStoreSchedules(checked);
     }
   }
 
+  /** The app runs without Redis at boot; its declared schedules are stored once Redis is back. */
+  private retryStoreSchedules(checked: Parameters<typeof storeSchedules>[0]): void {
+    this.scheduleRetry = setTimeout(() => {
+      storeSchedules(checked).then(
+        () => this.logger.log('Declared schedules stored'),
+        () => !this.stopping && this.retryStoreSchedules(checked),
+      );
+    }, SCHEDULE_RETRY_MS).unref();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.scheduleRetry);
     await Promise.all(this.workers.map(({ worker }) => worker.stop()));
   }
 }
