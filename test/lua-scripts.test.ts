@@ -23,6 +23,7 @@ const definitions = loadScriptDefinitions();
 const FIXED_KEYS = new Set([
   'tenant_policy',
   'tenant_active',
+  'tenant_tokens',
   'active',
   'delayed',
   'queues',
@@ -289,7 +290,10 @@ describe('Lua script callers', () => {
     await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
     await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
     await scripts.gates.runningInQueue(redis, 'q');
-    await scripts.tenants.setPolicy(redis, 't', 2, undefined);
+    await scripts.tenants.setPolicy(redis, 't', {
+      weight: 2,
+      rateLimit: { max: 5, duration: 1000 },
+    });
     await scripts.tenants.counts(redis, undefined);
     await new LayoutCheck(keys).ensure(redis);
 

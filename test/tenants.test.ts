@@ -11,6 +11,7 @@ import {
 interface Started {
   tenant: string | undefined;
   index: number;
+  at: number;
 }
 
 @Injectable()
@@ -24,7 +25,7 @@ class Recorder {
   @Processor('work')
   async work(entity: { index: number }, ctx: JobContext) {
     const tenant = ctx.tenant ?? '';
-    this.started.push({ tenant: ctx.tenant, index: entity.index });
+    this.started.push({ tenant: ctx.tenant, index: entity.index, at: Date.now() });
     const now = (this.running.get(tenant) ?? 0) + 1;
     this.running.set(tenant, now);
     this.maxRunning.set(tenant, Math.max(now, this.maxRunning.get(tenant) ?? 0));
@@ -144,6 +145,31 @@ describe('fair tenants', () => {
     expect(tenants.filter((tenant) => tenant === undefined)).toHaveLength(5);
   });
 
+  it('holds a rate-limited tenant to its rate across two apps; another runs unslowed', async () => {
+    const prefix = uniquePrefix('tenant-rate');
+    const options = { redis: { keyPrefix: prefix }, worker: { workerCount: 10 } };
+    const a = await app(options);
+    await a.queue.setTenantPolicy('limited', { rateLimit: { max: 20, duration: 1000 } });
+    const b = await app(options);
+    await enqueueMany(a, 'limited', 150);
+    await enqueueMany(a, 'free', 2000);
+    const started = (tenant: string) =>
+      [a, b].flatMap((t) => t.app.get(Recorder).started).filter((s) => s.tenant === tenant);
+    await waitFor(() => started('free').length === 2000, 'the unlimited tenant done');
+    // At 20 a second after a burst of 20, 100 jobs take four seconds.
+    expect(started('limited').length).toBeLessThan(100);
+    const first = () => Math.min(...started('limited').map((s) => s.at));
+    await waitFor(() => Date.now() - first() > 4200, 'four seconds of the limited tenant');
+    const t0 = first();
+    const steady = started('limited').filter((s) => s.at >= t0 + 1000 && s.at < t0 + 4000);
+    // Three seconds at 20 a second, within 10%.
+    expect(steady.length).toBeGreaterThanOrEqual(54);
+    expect(steady.length).toBeLessThanOrEqual(66);
+    await a.queue.setTenantPolicy('limited', {});
+    await a.queue.waitUntilEmpty(20_000);
+    expect(started('limited')).toHaveLength(150);
+  });
+
   it('refuses a weight or a cap below 1, naming the field', async () => {
     const t = await app({ worker: { autoStart: false } });
     await expect(t.queue.setTenantPolicy('x', { weight: 0 })).rejects.toMatchObject({
@@ -154,6 +180,9 @@ describe('fair tenants', () => {
       constructor: TenantPolicyError,
       field: 'concurrency',
     });
+    await expect(
+      t.queue.setTenantPolicy('x', { rateLimit: { max: 0, duration: 1000 } }),
+    ).rejects.toMatchObject({ constructor: TenantPolicyError, field: 'rateLimit.max' });
     await expect(t.queue.setTenantPolicy('x', { weight: 2 })).resolves.toBeUndefined();
   });
 });

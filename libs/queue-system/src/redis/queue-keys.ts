@@ -27,9 +27,13 @@ export class QueueKeys {
   readonly gates: string;
   /** Consecutive failures per queue whose processor has a breaker. */
   readonly breakers: string;
-  /** Tenants' weights and concurrency caps; running jobs per tenant (see `tenant-keys.lua`). */
+  /**
+   * Tenants' weights, concurrency caps and rate limits; running jobs per tenant; the tokens
+   * of each rate-limited tenant's bucket (see `tenant-keys.lua`, `tenant-bucket.lua`).
+   */
   readonly tenantPolicy: string;
   readonly tenantActive: string;
+  readonly tenantTokens: string;
 
   constructor(
     readonly keyPrefix: string,
@@ -52,6 +56,7 @@ export class QueueKeys {
     this.breakers = `${this.base}breakers`;
     this.tenantPolicy = `${this.base}tenant_policy`;
     this.tenantActive = `${this.base}tenant_active`;
+    this.tenantTokens = `${this.base}tenant_tokens`;
   }
 
   job(id: string): string {
