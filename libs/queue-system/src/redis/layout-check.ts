@@ -9,10 +9,16 @@ import { runScript } from './script-loader.js';
  * change of a script's arguments alone needs no bump, since each process calls its own scripts
  * by the SHA1 of their text. `docs/upgrading.md` lists the versions.
  */
-export const LAYOUT_VERSION = '4';
+export const LAYOUT_VERSION = '5';
 
 /** The layout of data written before namespaces stored their version. */
 export const UNVERSIONED_LAYOUT = '4';
+
+/**
+ * The layouts this version runs on: its own, and 4, whose data it reads as is (5 added the
+ * tenants' ready lists, which a process of 4 does not read; see `docs/upgrading.md`).
+ */
+export const READABLE_LAYOUTS: readonly string[] = ['4', LAYOUT_VERSION];
 
 /**
  * The layout check of one namespace: `check-layout-1.lua` stamps a new namespace with
@@ -20,7 +26,7 @@ export const UNVERSIONED_LAYOUT = '4';
  * another layout rather than misread or drop its jobs.
  */
 export class LayoutCheck {
-  /** True once the stored version was found to be LAYOUT_VERSION. */
+  /** True once the stored version was found to be one of READABLE_LAYOUTS. */
   passed = false;
   private pending: Promise<void> | undefined;
   private refusal: QueueLayoutError | undefined;
@@ -28,7 +34,8 @@ export class LayoutCheck {
   constructor(readonly keys: QueueKeys) {}
 
   /**
-   * Resolves once the namespace's layout is LAYOUT_VERSION, checking it on the first call.
+   * Resolves once the namespace's layout is one of READABLE_LAYOUTS, checking it on the first
+   * call.
    * Rejects with QueueLayoutError when it is another (from then on at once), or with the
    * call's error when Redis did not answer (the next call checks again).
    */
@@ -43,7 +50,7 @@ export class LayoutCheck {
     const { layout, base } = this.keys;
     const args = [base, LAYOUT_VERSION, UNVERSIONED_LAYOUT];
     const stored = String(await runScript(client, 'check-layout', [layout], args));
-    if (stored !== LAYOUT_VERSION) {
+    if (!READABLE_LAYOUTS.includes(stored)) {
       this.refusal = new QueueLayoutError(this.keys.namespace, layout, stored, LAYOUT_VERSION);
       throw this.refusal;
     }

@@ -71,4 +71,13 @@ export class QueueKeys {
   ready(priority: JobPriority, queueName: string): string {
     return `${this.base}ready:${priority}:${queueName}`;
   }
+
+  /** The tenants with jobs waiting for a queue and priority, in turn (see `tenant-keys.lua`). */
+  rotation(priority: JobPriority, queueName: string): string {
+    return `${this.base}rotation:${priority}:${queueName}`;
+  }
+
+  tenantReady(priority: JobPriority, queueName: string, tenant: string): string {
+    return `${this.ready(priority, queueName)}:t:${tenant}`;
+  }
 }

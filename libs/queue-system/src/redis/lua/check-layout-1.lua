@@ -12,7 +12,7 @@
     ARGV[3] the layout version of data written before the `layout` key existed
   Built from the prefix, read only while the namespace has no layout key:
     `active`, `delayed`, `failures`, `system_errors`, `specs`, `queues`, ready lists
-    `ready:<priority>:<queue>`
+    `ready:<priority>:<queue>`, tenants' rotations `rotation:<priority>:<queue>`
 
   Output:
     the layout version stored
@@ -20,7 +20,8 @@
 --- @include "includes/ready-list"
 
 -- Whether the namespace holds jobs: running, delayed, dead-lettered, or waiting (compact in
--- `specs`, or in a ready list of a queue it knows).
+-- `specs`, or in a ready list of a queue it knows, its own or a tenant's: a tenant with jobs
+-- waiting is in its queue's rotation).
 local function holdsJobs(prefix)
   if redis.call('ZCOUNT', prefix .. 'active', '-inf', '(+inf') > 0
       or redis.call('ZCARD', prefix .. 'delayed') > 0
@@ -31,7 +32,8 @@ local function holdsJobs(prefix)
   end
   for _, queue in ipairs(redis.call('SMEMBERS', prefix .. 'queues')) do
     for _, priority in ipairs({ 'high', 'normal', 'low' }) do
-      if redis.call('LLEN', readyList(prefix, queue, priority)) > 0 then
+      if redis.call('LLEN', readyList(prefix, queue, priority)) > 0
+          or redis.call('LLEN', prefix .. 'rotation:' .. priority .. ':' .. queue) > 0 then
         return true
       end
     end
