@@ -51,7 +51,7 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if not ids then
     return 0, false, true
   end
-  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids)
+  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, true)
   if leased > 0 then
     redis.call('HINCRBY', batch.prefix .. 'tenant_active', tenant, leased)
     if capRoom then
