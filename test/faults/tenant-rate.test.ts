@@ -30,6 +30,11 @@ async function startTimes(raw: Redis, keyPrefix: string): Promise<Map<string, nu
   return starts;
 }
 
+/** The start times of the jobs `ids` among `starts`. */
+function of(ids: Set<string>, starts: Map<string, number>): number[] {
+  return [...starts].filter(([id]) => ids.has(id)).map(([, at]) => at);
+}
+
 describe('per-tenant rate limit across worker processes', () => {
   const keyPrefix = uniquePrefix('tenant-rate');
   let raw: Redis;
@@ -78,8 +83,6 @@ describe('per-tenant rate limit across worker processes', () => {
       for (let i = 0; i < 2; i++) fleet.spawn();
       await Promise.all(fleet.children.map((child) => child.awaitReady()));
 
-      const of = (ids: Set<string>, starts: Map<string, number>) =>
-        [...starts].filter(([id]) => ids.has(id)).map(([, at]) => at);
       let limitedWhenFreeDone = 0;
       await waitFor(async () => {
         const starts = await startTimes(raw, keyPrefix);
