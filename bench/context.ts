@@ -112,6 +112,8 @@ export interface RunOptions {
   dataset?: Dataset;
   /** What becomes of a completed job; `none` (deleted at once) when omitted. */
   retention?: Retention;
+  /** Jobs spread over this many tenants (ours only); none when omitted. */
+  tenants?: number;
 }
 
 const DUMP_CHUNK = 1_000;
@@ -156,6 +158,7 @@ export class BenchContext {
           consumer: options.consumer,
           prefix,
           retention: options.retention ?? 'none',
+          tenants: options.tenants,
         }),
         15_000,
         `${system} setup`,

@@ -231,7 +231,8 @@ async function runAll(state: RunState, processes: SystemProcesses, args: Args): 
     .sort((a, b) => a.priority - b.priority);
   const took = new Map<string, number>();
   const compared = systems.filter((s) => !isReference(s));
-  const systemsOf = (run: CaseRun) => (run.references ? systems : compared);
+  const systemsOf = (run: CaseRun) =>
+    (run.references ? systems : compared).filter((s) => !run.systems || run.systems.includes(s));
   const total = runs.reduce((sum, run) => sum + systemsOf(run).length, 0) * config.reps;
   const expectedMs = (run: CaseRun) =>
     systemsOf(run).reduce((sum, s) => sum + (took.get(`${run.id}:${s}`) ?? 0), 0);

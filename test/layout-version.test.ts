@@ -8,7 +8,11 @@ import {
   QueueModule,
   type QueueModuleOptions,
 } from '../libs/queue-system/src/index.js';
-import { LAYOUT_VERSION, UNVERSIONED_LAYOUT } from '../libs/queue-system/src/redis/layout-check.js';
+import {
+  LAYOUT_VERSION,
+  UNVERSIONED_LAYOUT,
+  UPGRADABLE_LAYOUTS,
+} from '../libs/queue-system/src/redis/layout-check.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { runScript } from '../libs/queue-system/src/redis/script-loader.js';
 import { OwnRedis } from './faults/support/fault-redis.js';
@@ -141,14 +145,16 @@ describe('layout version', () => {
     expect(error).toMatchObject({ namespace: 'reports', storedVersion: OTHER_LAYOUT });
   });
 
-  it('takes a namespace holding jobs but no layout key, written before the key existed, as the unversioned layout', async () => {
+  it('takes a namespace holding jobs but no layout key, written before the key existed, as the unversioned layout, and upgrades it to its own', async () => {
     const keyPrefix = uniquePrefix('layout-unversioned');
     const keys = new QueueKeys(keyPrefix, 'default');
     const operationId = await namespaceWithWaitingJob(keyPrefix);
     await redis.del(keys.layout);
 
     const consumer = await app(keyPrefix);
-    expect(await redis.get(keys.layout)).toBe(UNVERSIONED_LAYOUT);
+    // Restamped: a process of the unversioned layout would not read tenants' lists.
+    expect(UPGRADABLE_LAYOUTS).toContain(UNVERSIONED_LAYOUT);
+    expect(await redis.get(keys.layout)).toBe(LAYOUT_VERSION);
     await waitFor(
       async () => (await consumer.queue.getJob(operationId))?.state === 'completed',
       'the job written before the layout key to complete',
@@ -172,6 +178,13 @@ describe('layout version', () => {
     await redis.sadd(drained.queues, 'q');
     expect(await check(drained)).toBe('next');
     expect(await redis.get(drained.layout)).toBe('next');
+    // A caller that reads an older layout as it is restamps it; another layout stays.
+    const upgrade = (keys: QueueKeys) =>
+      runScript(redis, 'check-layout', [keys.layout], [keys.base, 'next', 'before', 'before']);
+    expect(await upgrade(waiting)).toBe('next');
+    expect(await redis.get(waiting.layout)).toBe('next');
+    await redis.set(deadLetter.layout, 'other');
+    expect(await upgrade(deadLetter)).toBe('other');
   });
 
   it(

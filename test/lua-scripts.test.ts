@@ -23,6 +23,7 @@ const definitions = loadScriptDefinitions();
 const FIXED_KEYS = new Set([
   'tenant_policy',
   'tenant_active',
+  'tenant_tokens',
   'active',
   'delayed',
   'queues',
@@ -291,7 +292,10 @@ describe('Lua script callers', () => {
     await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
     await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
     await scripts.gates.runningInQueue(redis, 'q');
-    await scripts.tenants.setPolicy(redis, 't', 2, undefined);
+    await scripts.tenants.setPolicy(redis, 't', {
+      weight: 2,
+      rateLimit: { max: 5, duration: 1000 },
+    });
     await scripts.tenants.counts(redis, undefined);
     await scripts.schedules.upsert(redis, 's', '{"cron":"* * * * * *","timeZone":""}', Date.now());
     await scripts.schedules.tick(redis, [{ name: 's', dueAt: 0, nextDueAt: 1 }], Date.now());

@@ -6,11 +6,15 @@ import {
   uniquePrefix,
   waitFor,
   type QueueTestApp,
+  rawRedis,
 } from './support/queue-test-app.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
+import { runScript } from '../libs/queue-system/src/redis/script-loader.js';
 
 interface Started {
   tenant: string | undefined;
   index: number;
+  at: number;
 }
 
 @Injectable()
@@ -24,7 +28,7 @@ class Recorder {
   @Processor('work')
   async work(entity: { index: number }, ctx: JobContext) {
     const tenant = ctx.tenant ?? '';
-    this.started.push({ tenant: ctx.tenant, index: entity.index });
+    this.started.push({ tenant: ctx.tenant, index: entity.index, at: Date.now() });
     const now = (this.running.get(tenant) ?? 0) + 1;
     this.running.set(tenant, now);
     this.maxRunning.set(tenant, Math.max(now, this.maxRunning.get(tenant) ?? 0));
@@ -61,17 +65,15 @@ describe('fair tenants', () => {
   }
 
   it('serves a small tenant enqueued after a big backlog before the big one goes much further', async () => {
-    // 20,000 waiting jobs rather than 100,000: the turn order does not depend on the backlog's
-    // length, and the smaller one keeps the suite quick.
     const t = await app({ worker: { workerCount: 10, autoStart: false } });
-    await enqueueMany(t, 'big', 20_000);
+    await enqueueMany(t, 'big', 100_000);
     await enqueueMany(t, 'small', 100);
     const counts = await t.queue.getTenantCounts();
     expect(counts).toEqual({
-      big: { waiting: 20_000, active: 0 },
+      big: { waiting: 100_000, active: 0 },
       small: { waiting: 100, active: 0 },
     });
-    expect((await t.queue.getJobCounts()).waiting).toBe(20_100);
+    expect((await t.queue.getJobCounts()).waiting).toBe(100_100);
 
     const recorder = t.app.get(Recorder);
     t.worker.start();
@@ -144,6 +146,71 @@ describe('fair tenants', () => {
     expect(tenants.filter((tenant) => tenant === undefined)).toHaveLength(5);
   });
 
+  it('holds a rate-limited tenant to its rate across two apps; another runs unslowed', async () => {
+    const prefix = uniquePrefix('tenant-rate');
+    const options = { redis: { keyPrefix: prefix }, worker: { workerCount: 10 } };
+    const a = await app(options);
+    await a.queue.setTenantPolicy('limited', { rateLimit: { max: 20, duration: 1000 } });
+    const b = await app(options);
+    await enqueueMany(a, 'limited', 150);
+    await enqueueMany(a, 'free', 2000);
+    const started = (tenant: string) =>
+      [a, b].flatMap((t) => t.app.get(Recorder).started).filter((s) => s.tenant === tenant);
+    await waitFor(() => started('free').length === 2000, 'the unlimited tenant done');
+    // At 20 a second after a burst of 20, 100 jobs take four seconds.
+    expect(started('limited').length).toBeLessThan(100);
+    const first = () => Math.min(...started('limited').map((s) => s.at));
+    await waitFor(() => Date.now() - first() > 4200, 'four seconds of the limited tenant');
+    const t0 = first();
+    const steady = started('limited').filter((s) => s.at >= t0 + 1000 && s.at < t0 + 4000);
+    // Three seconds at 20 a second, within 10%.
+    expect(steady.length).toBeGreaterThanOrEqual(54);
+    expect(steady.length).toBeLessThanOrEqual(66);
+    await a.queue.setTenantPolicy('limited', {});
+    await a.queue.waitUntilEmpty(20_000);
+    expect(started('limited')).toHaveLength(150);
+  });
+
+  it("shows tenants' waiting jobs in every read, and purges them", async () => {
+    const keyPrefix = uniquePrefix('tenant-reads');
+    const t = await app({ redis: { keyPrefix }, worker: { autoStart: false } });
+    const ids: string[] = [];
+    for (const [tenant, count] of [
+      ['acme', 3],
+      ['globex', 2],
+      [undefined, 1],
+    ] as const) {
+      const entities = Array.from({ length: count }, (_, index) => ({ index }));
+      const results = await t.queue.enqueueBatch({ processor: 'work', tenant, entities });
+      ids.push(...results.map((r) => r.operationId));
+    }
+    expect((await t.queue.getJobCounts()).waiting).toBe(6);
+    const status = await t.queue.getQueueStatus();
+    expect(status[`${keyPrefix}normal:work`]).toBe(6);
+    expect(status.total_items).toBe(6);
+    expect(await t.queue.getBacklog()).toMatchObject({ waiting: 6, oldestQueue: 'work' });
+    expect((await t.queue.listJobIds('waiting')).toSorted()).toEqual(ids.toSorted());
+    expect(await t.queue.listJobIds('waiting', 1, 3)).toHaveLength(3);
+    await expect(t.queue.waitUntilEmpty(100, 20)).rejects.toMatchObject({ remaining: 6 });
+
+    // A namespace holding only tenants' jobs holds jobs for the layout check.
+    const redis = rawRedis();
+    try {
+      const keys = new QueueKeys(keyPrefix, 'default');
+      const args = [keys.base, 'next', 'before'];
+      await redis.del(keys.layout, keys.specs);
+      await redis.del(keys.ready('normal', 'work'));
+      expect(await runScript(redis, 'check-layout', [keys.layout], args)).toBe('before');
+    } finally {
+      redis.disconnect();
+    }
+
+    expect(await t.queue.purgeQueue('work')).toBe(5);
+    expect(await t.queue.getTenantCounts()).toEqual({});
+    expect(await t.queue.listJobIds('waiting')).toEqual([]);
+    await t.queue.waitUntilEmpty(1000, 20);
+  });
+
   it('refuses a weight or a cap below 1, naming the field', async () => {
     const t = await app({ worker: { autoStart: false } });
     await expect(t.queue.setTenantPolicy('x', { weight: 0 })).rejects.toMatchObject({
@@ -154,6 +221,9 @@ describe('fair tenants', () => {
       constructor: TenantPolicyError,
       field: 'concurrency',
     });
+    await expect(
+      t.queue.setTenantPolicy('x', { rateLimit: { max: 0, duration: 1000 } }),
+    ).rejects.toMatchObject({ constructor: TenantPolicyError, field: 'rateLimit.max' });
     await expect(t.queue.setTenantPolicy('x', { weight: 2 })).resolves.toBeUndefined();
   });
 });

@@ -35,6 +35,8 @@ export interface AdapterOptions {
   prefix: string;
   /** Set for the producer as for the consumer: some systems store it with each job. */
   retention: Retention;
+  /** Jobs spread over this many tenants, job n to tenant n mod tenants (ours only). */
+  tenants?: number;
 }
 
 export interface QueueAdapter {

@@ -50,8 +50,13 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
   private queue?: QueueManager;
   private worker?: QueueWorker;
   private jobs?: BenchJobs;
+  private tenants = 0;
 
-  async setup(redisUrl: string, { concurrency, prefix, retention }: AdapterOptions): Promise<void> {
+  async setup(
+    redisUrl: string,
+    { concurrency, prefix, retention, tenants }: AdapterOptions,
+  ): Promise<void> {
+    this.tenants = tenants ?? 0;
     // Completed jobs deleted at once, as the peers run (removeOnComplete, removeOnSuccess).
     const retained = retention === 'none' ? { backupTtl: 0 } : {};
     @Module({
@@ -83,11 +88,33 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
   }
 
   async enqueueBatch(ns: readonly number[]): Promise<void> {
+    if (this.tenants > 0) return this.enqueueForTenants(ns);
     await this.queue!.enqueueBatch({
       entities: ns.map((n) => ({ n })),
       processor: PROCESSOR,
       onSuccess: ON_SUCCESS,
     });
+  }
+
+  /** One batch per tenant: a batch shares its tenant, and job n goes to tenant n mod tenants. */
+  private async enqueueForTenants(ns: readonly number[]): Promise<void> {
+    const byTenant = new Map<number, BenchEntity[]>();
+    for (const n of ns) {
+      const tenant = n % this.tenants;
+      let entities = byTenant.get(tenant);
+      if (!entities) byTenant.set(tenant, (entities = []));
+      entities.push({ n });
+    }
+    await Promise.all(
+      [...byTenant].map(([tenant, entities]) =>
+        this.queue!.enqueueBatch({
+          entities,
+          processor: PROCESSOR,
+          onSuccess: ON_SUCCESS,
+          tenant: `t${tenant}`,
+        }),
+      ),
+    );
   }
 
   async startProcessing(onJobStart?: (n: number) => void): Promise<void> {

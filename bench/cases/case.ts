@@ -14,6 +14,8 @@ export interface CaseRun {
   priority: number;
   /** The reference loops run this case too. */
   references?: boolean;
+  /** Only these systems run it (a feature the peers' free editions lack); all when absent. */
+  systems?: readonly SystemName[];
   run(ctx: BenchContext, system: SystemName): Promise<Measurement>;
   /** How to print its main value in a progress line. */
   summary(measurement: Measurement): string;

@@ -6,10 +6,12 @@ import { enqueueSingle } from './enqueue-single.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { processing } from './processing.js';
+import { tenants } from './tenants.js';
 
 /** Every case, in the order of the table. */
 export const CASES: readonly BenchCase[] = [
   processing,
+  tenants,
   enqueueBatch,
   enqueueSingle,
   latency,

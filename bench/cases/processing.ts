@@ -57,7 +57,7 @@ export function warmupCapacity(
  * The measured part of a run: warm-up, window, then the jobs left; every job must complete
  * once.
  */
-async function measureWindow(
+export async function measureWindow(
   ctx: BenchContext,
   adapter: QueueAdapter,
   system: SystemName,

@@ -42,8 +42,9 @@ export async function listJobIds(
 }
 
 /**
- * Waiting ids by priority (high first), then queue name, oldest first in each ready list. A
- * ready list is taken from the right, so its oldest ids are at its end.
+ * Waiting ids by priority (high first), then queue name, oldest first in each ready list: the
+ * queue's own, then its tenants' by tenant name (a tenant with jobs waiting is in the queue's
+ * rotation). A ready list is taken from the right, so its oldest ids are at its end.
  */
 async function waitingIds(
   client: RedisClient,
@@ -52,7 +53,15 @@ async function waitingIds(
   count: number,
 ): Promise<string[]> {
   const queues = (await client.smembers(keys.queues)).sort();
-  const lists = JOB_PRIORITIES.flatMap((priority) => queues.map((q) => keys.ready(priority, q)));
+  const pairs = JOB_PRIORITIES.flatMap((priority) => queues.map((q) => [priority, q] as const));
+  const rotations = await pipelined<string[]>(
+    client,
+    pairs.map(([priority, q]) => ['lrange', keys.rotation(priority, q), '0', '-1']),
+  );
+  const lists = pairs.flatMap(([priority, q], i) => [
+    keys.ready(priority, q),
+    ...[...new Set(rotations[i])].sort().map((tenant) => keys.tenantReady(priority, q, tenant)),
+  ]);
   const lengths = await pipelined<number>(
     client,
     lists.map((list) => ['llen', list]),

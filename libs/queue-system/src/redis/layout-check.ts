@@ -9,10 +9,17 @@ import { runScript } from './script-loader.js';
  * change of a script's arguments alone needs no bump, since each process calls its own scripts
  * by the SHA1 of their text. `docs/upgrading.md` lists the versions.
  */
-export const LAYOUT_VERSION = '4';
+export const LAYOUT_VERSION = '5';
 
 /** The layout of data written before namespaces stored their version. */
 export const UNVERSIONED_LAYOUT = '4';
+
+/**
+ * Older layouts whose data this version reads as is: the layout check restamps such a
+ * namespace with LAYOUT_VERSION, so that a process of the older layout, which would not read
+ * the tenants' ready lists that 5 added, refuses it from then on (see `docs/upgrading.md`).
+ */
+export const UPGRADABLE_LAYOUTS: readonly string[] = ['4'];
 
 /**
  * The layout check of one namespace: `check-layout-1.lua` stamps a new namespace with
@@ -20,7 +27,7 @@ export const UNVERSIONED_LAYOUT = '4';
  * another layout rather than misread or drop its jobs.
  */
 export class LayoutCheck {
-  /** True once the stored version was found to be LAYOUT_VERSION. */
+  /** True once the namespace was found in LAYOUT_VERSION (or upgraded to it). */
   passed = false;
   private pending: Promise<void> | undefined;
   private refusal: QueueLayoutError | undefined;
@@ -28,7 +35,8 @@ export class LayoutCheck {
   constructor(readonly keys: QueueKeys) {}
 
   /**
-   * Resolves once the namespace's layout is LAYOUT_VERSION, checking it on the first call.
+   * Resolves once the namespace's layout is LAYOUT_VERSION (an upgradable one is restamped),
+   * checking it on the first call.
    * Rejects with QueueLayoutError when it is another (from then on at once), or with the
    * call's error when Redis did not answer (the next call checks again).
    */
@@ -41,7 +49,7 @@ export class LayoutCheck {
 
   private async check(client: RedisClient): Promise<void> {
     const { layout, base } = this.keys;
-    const args = [base, LAYOUT_VERSION, UNVERSIONED_LAYOUT];
+    const args = [base, LAYOUT_VERSION, UNVERSIONED_LAYOUT, ...UPGRADABLE_LAYOUTS];
     const stored = String(await runScript(client, 'check-layout', [layout], args));
     if (stored !== LAYOUT_VERSION) {
       this.refusal = new QueueLayoutError(this.keys.namespace, layout, stored, LAYOUT_VERSION);

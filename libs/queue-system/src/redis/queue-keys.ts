@@ -27,9 +27,13 @@ export class QueueKeys {
   readonly gates: string;
   /** Consecutive failures per queue whose processor has a breaker. */
   readonly breakers: string;
-  /** Tenants' weights and concurrency caps; running jobs per tenant (see `tenant-keys.lua`). */
+  /**
+   * Tenants' weights, concurrency caps and rate limits; running jobs per tenant; the tokens
+   * of each rate-limited tenant's bucket (see `tenant-keys.lua`, `tenant-bucket.lua`).
+   */
   readonly tenantPolicy: string;
   readonly tenantActive: string;
+  readonly tenantTokens: string;
   /** Schedule definitions by name, and their next due times (see `schedules/`). */
   readonly schedules: string;
   readonly scheduleDue: string;
@@ -55,6 +59,7 @@ export class QueueKeys {
     this.breakers = `${this.base}breakers`;
     this.tenantPolicy = `${this.base}tenant_policy`;
     this.tenantActive = `${this.base}tenant_active`;
+    this.tenantTokens = `${this.base}tenant_tokens`;
     this.schedules = `${this.base}schedules`;
     this.scheduleDue = `${this.base}schedule_due`;
   }
@@ -70,5 +75,14 @@ export class QueueKeys {
 
   ready(priority: JobPriority, queueName: string): string {
     return `${this.base}ready:${priority}:${queueName}`;
+  }
+
+  /** The tenants with jobs waiting for a queue and priority, in turn (see `tenant-keys.lua`). */
+  rotation(priority: JobPriority, queueName: string): string {
+    return `${this.base}rotation:${priority}:${queueName}`;
+  }
+
+  tenantReady(priority: JobPriority, queueName: string, tenant: string): string {
+    return `${this.ready(priority, queueName)}:t:${tenant}`;
   }
 }

@@ -2,7 +2,7 @@
   The backlog of a namespace for the health check, read only: how many jobs wait in the ready
   lists, and how long the one waiting longest has waited. Reads the first in line of each
   ready list (its right end) and the earliest delayed job already due, so its cost grows with
-  the number of queues, never with the number of jobs.
+  the number of queues and tenants waiting, never with the number of jobs.
 
   A job waits since it became ready: `readyAt` in its job hash when a transition put it back
   (a promoted delayed job, a retry, a replayed dead letter), else its enqueue time in the spec
@@ -13,13 +13,16 @@
     ARGV[1] key prefix
     ARGV[2] now (ms since epoch)
   Built from the prefix:
-    ready lists `ready:<priority>:<queue>`, job hashes `job:<id>`
+    ready lists `ready:<priority>:<queue>`, job hashes `job:<id>`; with tenants: `tenanted`,
+    rotations `rotation:<priority>:<queue>`, tenants' ready lists
+    `ready:<priority>:<queue>:t:<tenant>`
 
   Output:
     { waiting, age of the job waiting longest in ms (0 when none), its queue ('' when none) }
 ]]
 --- @include "includes/job-queue"
 --- @include "includes/ready-list"
+--- @include "includes/tenant-keys"
 
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 local waiting, oldestAge, oldestQueue = 0, 0, ''
@@ -41,15 +44,30 @@ local function readySince(jobId)
   return nil
 end
 
+-- Counts the jobs of one ready list and weighs the wait of its first in line.
+local function readList(list, queue)
+  local length = redis.call('LLEN', list)
+  if length > 0 then
+    waiting = waiting + length
+    local since = readySince(redis.call('LINDEX', list, -1))
+    if since and now - since > oldestAge then
+      oldestAge, oldestQueue = now - since, queue
+    end
+  end
+end
+
+-- A tenant's waiting jobs are its queue's backlog too (see `includes/tenant-keys`).
+local tenanted = redis.call('EXISTS', prefix .. 'tenanted') == 1
 for _, queue in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   for _, priority in ipairs({ 'high', 'normal', 'low' }) do
-    local list = readyList(prefix, queue, priority)
-    local length = redis.call('LLEN', list)
-    if length > 0 then
-      waiting = waiting + length
-      local since = readySince(redis.call('LINDEX', list, -1))
-      if since and now - since > oldestAge then
-        oldestAge, oldestQueue = now - since, queue
+    readList(readyList(prefix, queue, priority), queue)
+    if tenanted then
+      local seen, rotation = {}, tenantRotation(prefix, queue, priority)
+      for _, tenant in ipairs(redis.call('LRANGE', rotation, 0, -1)) do
+        if not seen[tenant] then
+          seen[tenant] = true
+          readList(tenantReadyList(prefix, queue, priority, tenant), queue)
+        end
       end
     end
   end

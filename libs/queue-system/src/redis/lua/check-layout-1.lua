@@ -10,9 +10,11 @@
     ARGV[1] key prefix
     ARGV[2] the caller's layout version
     ARGV[3] the layout version of data written before the `layout` key existed
+    ARGV[4..] older layout versions the caller reads as they are: a namespace stored in one is
+      restamped with the caller's version, so that processes of that older layout refuse it
   Built from the prefix, read only while the namespace has no layout key:
     `active`, `delayed`, `failures`, `system_errors`, `specs`, `queues`, ready lists
-    `ready:<priority>:<queue>`
+    `ready:<priority>:<queue>`, tenants' rotations `rotation:<priority>:<queue>`
 
   Output:
     the layout version stored
@@ -20,7 +22,8 @@
 --- @include "includes/ready-list"
 
 -- Whether the namespace holds jobs: running, delayed, dead-lettered, or waiting (compact in
--- `specs`, or in a ready list of a queue it knows).
+-- `specs`, or in a ready list of a queue it knows, its own or a tenant's: a tenant with jobs
+-- waiting is in its queue's rotation).
 local function holdsJobs(prefix)
   if redis.call('ZCOUNT', prefix .. 'active', '-inf', '(+inf') > 0
       or redis.call('ZCARD', prefix .. 'delayed') > 0
@@ -31,7 +34,8 @@ local function holdsJobs(prefix)
   end
   for _, queue in ipairs(redis.call('SMEMBERS', prefix .. 'queues')) do
     for _, priority in ipairs({ 'high', 'normal', 'low' }) do
-      if redis.call('LLEN', readyList(prefix, queue, priority)) > 0 then
+      if redis.call('LLEN', readyList(prefix, queue, priority)) > 0
+          or redis.call('LLEN', prefix .. 'rotation:' .. priority .. ':' .. queue) > 0 then
         return true
       end
     end
@@ -40,9 +44,14 @@ local function holdsJobs(prefix)
 end
 
 local stored = redis.call('GET', KEYS[1])
-if stored then
-  return stored
+if not stored then
+  stored = holdsJobs(ARGV[1]) and ARGV[3] or ARGV[2]
+  redis.call('SET', KEYS[1], stored)
 end
-stored = holdsJobs(ARGV[1]) and ARGV[3] or ARGV[2]
-redis.call('SET', KEYS[1], stored)
+for i = 4, #ARGV do
+  if stored == ARGV[i] then
+    redis.call('SET', KEYS[1], ARGV[2])
+    return ARGV[2]
+  end
+end
 return stored

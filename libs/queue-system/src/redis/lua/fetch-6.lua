@@ -30,8 +30,9 @@
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
     deduplication key), `system_errors` (a due delayed job with no queue), `gates` (the
     queue gates: paused, breaker, rate limit; see the include queue-gates); with tenants:
-    `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `wake`, tenants' ready lists
-    `ready:<priority>:<queue>:t:<tenant>`, rotations `rotation:<priority>:<queue>`
+    `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `tenant_tokens`, `wake`,
+    tenants' ready lists `ready:<priority>:<queue>:t:<tenant>`, rotations
+    `rotation:<priority>:<queue>`
 
   Output:
     { next delayed due time or -1, ack replies (1 done, -1 lease not held, one per completed
@@ -40,7 +41,8 @@
       '<token prefix>@<now>:<attempt>'. The attempt (counting this one) is a number when the job
       never stalled nor was put back and this is its first run (it started at ARGV[2]), else
       { attempt, first attempt time, stalls, requeues }: a short reply in the common case.
-      The due time is brought forward to when a gated queue with waiting jobs may take again.
+      The due time is brought forward to when a gated queue with waiting jobs, or a tenant
+      skipped for its rate limit, may take again.
 ]]
 --- @include "includes/complete-jobs"
 --- @include "includes/promote-due-jobs"
@@ -101,13 +103,17 @@ local reply = { -1, acks }
 batch.tenanted = redis.call('EXISTS', prefix .. 'tenanted') == 1
 if batch.tenanted then
   batch.policies = redis.call('EXISTS', prefix .. 'tenant_policy') == 1
-  batch.tenantShares, batch.tenantRoom = {}, {}
+  batch.tenantShares, batch.tenantRoom, batch.tenantBuckets = {}, {}, {}
 end
 leaseJobs(batch, reply, KEYS[1], KEYS[6])
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if nextDue[2] then
   reply[1] = tonumber(nextDue[2])
+end
+-- A tenant skipped for its empty bucket (see `includes/tenant-bucket`) is due at its next token.
+if batch.tenantDueAt and (reply[1] == -1 or batch.tenantDueAt < reply[1]) then
+  reply[1] = batch.tenantDueAt
 end
 if gated then
   settleGates(batch, gated, reply)

@@ -1,18 +1,28 @@
 import type { RedisClient } from '../redis-connection.js';
+import type { RateLimit } from './gate-scripts.js';
 import type { ScriptRunner } from './script-runner.js';
 
-/** Calls the tenant scripts: `tenant-policy-1.lua` and `tenant-counts-2.lua`. */
+/** A tenant's stored settings; an absent one is cleared. */
+export interface StoredTenantPolicy {
+  weight?: number;
+  concurrency?: number;
+  rateLimit?: RateLimit;
+}
+
+/** Calls the tenant scripts: `tenant-policy-3.lua` and `tenant-counts-2.lua`. */
 export class TenantScripts {
   constructor(private readonly runner: ScriptRunner) {}
 
-  /** Sets (a number) or clears (undefined) a tenant's weight and concurrency cap. */
-  async setPolicy(client: RedisClient, tenant: string, weight?: number, concurrency?: number) {
+  /** Sets (present) or clears (absent) a tenant's weight, concurrency cap and rate limit. */
+  async setPolicy(client: RedisClient, tenant: string, policy: StoredTenantPolicy) {
     const k = this.runner.keys;
+    const rate = policy.rateLimit;
+    const bucket = rate ? `${rate.max}:${rate.duration}:${rate.burst ?? rate.max}` : '';
     await this.runner.run(
       client,
       'tenant-policy',
-      [k.tenantPolicy],
-      [tenant, weight ?? '', concurrency ?? ''],
+      [k.tenantPolicy, k.tenantTokens, k.wake],
+      [tenant, policy.weight ?? '', policy.concurrency ?? '', bucket],
     );
   }
 

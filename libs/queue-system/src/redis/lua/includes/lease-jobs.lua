@@ -16,10 +16,11 @@ local PRIORITIES = { 'high', 'normal', 'low' }
 -- queue, priority, count, then id, spec, attempt per job (a run of none is left out). Compact
 -- jobs have their spec in `specs`: one read for the run, and nothing else to read. Returns how
 -- many were leased, and true when the rest went back first in line (ready lists are consumed
--- from the right) and the queue rests for this priority.
-local function leaseRun(batch, reply, list, queue, priority, ids)
+-- from the right) and the queue rests for this priority. `hashed`: the jobs are known to have
+-- a job hash (a tenant's: its tenant is a field of its own), so `specs` is not read.
+local function leaseRun(batch, reply, list, queue, priority, ids, hashed)
   local count = #ids
-  local specs = hmgetAll(batch.specsKey, ids, count)
+  local specs = hashed and {} or hmgetAll(batch.specsKey, ids, count)
   local slots, deadline, firstLease = batch.slots, batch.deadline, batch.firstLease
   local deadlines, deadlinesLength = batch.deadlines, batch.deadlinesLength
   local compact, compactLength = batch.compact, batch.compactLength

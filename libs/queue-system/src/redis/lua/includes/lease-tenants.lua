@@ -1,12 +1,13 @@
 --- @include "includes/tenant-keys"
+--- @include "includes/tenant-bucket"
 
 -- Fetch's turns between tenants (see `tenant-ready`), run by `lease-jobs` for each queue and
 -- priority of a namespace that has tenants. Runs after `leaseRun` is defined: it leases the
 -- ids one turn took, as for any ready list.
 
 -- How many jobs `tenant` may take in one turn: its weight (1 unless set), less what its
--- concurrency cap leaves (counted in `tenant_active` across every process). Read once per
--- fetch call per tenant, and only when some policy exists.
+-- concurrency cap leaves (counted in `tenant_active` across every process) and what its rate
+-- limit's bucket holds. Read once per fetch call per tenant, and only when some policy exists.
 local function tenantShare(batch, tenant)
   local share = batch.tenantShares[tenant]
   if share then
@@ -15,11 +16,14 @@ local function tenantShare(batch, tenant)
   share = 1
   if batch.policies then
     local policy = redis.call('HMGET', batch.prefix .. 'tenant_policy', 'weight:' .. tenant,
-      'concurrency:' .. tenant)
+      'concurrency:' .. tenant, 'rate:' .. tenant)
     share = tonumber(policy[1]) or 1
     if policy[2] then
       local active = tonumber(redis.call('HGET', batch.prefix .. 'tenant_active', tenant)) or 0
       batch.tenantRoom[tenant] = math.max(0, tonumber(policy[2]) - active)
+    end
+    if policy[3] then
+      batch.tenantBuckets[tenant] = tenantBucket(batch, tenant, policy[3])
     end
   end
   batch.tenantShares[tenant] = share
@@ -35,6 +39,10 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if capRoom then
     take = math.min(take, capRoom)
   end
+  local bucket = batch.tenantBuckets[tenant]
+  if bucket and take > 0 then
+    take = bucketAllows(batch, bucket, take)
+  end
   if take <= 0 then
     return 0, false, false
   end
@@ -43,11 +51,14 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if not ids then
     return 0, false, true
   end
-  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids)
+  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, true)
   if leased > 0 then
     redis.call('HINCRBY', batch.prefix .. 'tenant_active', tenant, leased)
     if capRoom then
       batch.tenantRoom[tenant] = capRoom - leased
+    end
+    if bucket then
+      spendTokens(batch, tenant, bucket, leased)
     end
   end
   return leased, rests, #ids < take and not rests
