@@ -289,6 +289,7 @@ describe('Lua script callers', () => {
     await scripts.gates.setRateLimit(redis, 'q', { max: 1, duration: 1000 });
     await scripts.gates.recordBreaker(redis, 'q', false, Date.now(), { failures: 5, coolDown: 1 });
     await scripts.gates.runningInQueue(redis, 'q');
+    await scripts.gates.declareRateLimit(redis, 'q', { max: 2, duration: 1000 });
     await scripts.tenants.setPolicy(redis, 't', 2, undefined);
     await scripts.tenants.counts(redis, undefined);
     await new LayoutCheck(keys).ensure(redis);

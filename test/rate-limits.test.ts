@@ -24,6 +24,30 @@ class MeteredJobs {
   }
 }
 
+/** A limit of one job a minute, a bucket of three: no token comes back while the test runs. */
+@Injectable()
+class DeclaredJobs {
+  calls = 0;
+
+  @Processor('declared', { rateLimit: { max: 1, duration: 60_000, burst: 3 } })
+  run() {
+    this.calls++;
+  }
+}
+
+/** The same processor after a deploy that changed its declared limit. */
+@Injectable()
+class RedeclaredJobs {
+  @Processor('declared', { rateLimit: { max: 2, duration: 60_000 } })
+  run() {}
+}
+
+@Injectable()
+class ZeroRateJobs {
+  @Processor('zero', { rateLimit: { max: 0, duration: 1000 } })
+  run() {}
+}
+
 describe('rate limits', () => {
   const apps: QueueTestApp[] = [];
   afterEach(async () => {
@@ -35,6 +59,41 @@ describe('rate limits', () => {
     const refused = apps[0]!.queue.setRateLimit('limited', { max: 0, duration: 1000 });
     await expect(refused).rejects.toBeInstanceOf(QueueConfigError);
     await expect(refused).rejects.toMatchObject({ field: 'rateLimit.max' });
+  });
+
+  it('applies a declared limit at boot; a boot with the same one leaves its bucket and run-time overrides alone', async () => {
+    const keyPrefix = uniquePrefix('declared');
+    const boot = async (
+      providers: (typeof DeclaredJobs | typeof RedeclaredJobs)[] = [DeclaredJobs],
+    ) => {
+      const app = await createQueueApp(providers, { redis: { keyPrefix } });
+      apps.push(app);
+      return app;
+    };
+    const first = await boot();
+    const limitOf = async () => (await first.queue.getQueueGates()).declared?.rateLimit;
+    expect(await limitOf()).toMatchObject({ max: 1, duration: 60_000, burst: 3 });
+    await first.queue.enqueueBatch({ entities: [{}, {}, {}, {}], processor: 'declared' });
+    await waitFor(() => first.app.get(DeclaredJobs).calls === 3, 'the bucket to be spent');
+
+    // A second process with the same declaration: the bucket stays empty, the fourth waits.
+    await boot();
+    expect((await limitOf())!.tokens).toBeLessThan(1);
+    expect((await first.queue.getJobCounts()).waiting).toBe(1);
+
+    // Set at run time, the limit holds across boots until the declaration changes.
+    await first.queue.setRateLimit('declared', { max: 100, duration: 1000 });
+    await waitFor(async () => (await first.queue.getJobCounts()).waiting === 0, 'the override');
+    await boot();
+    expect(await limitOf()).toMatchObject({ max: 100, duration: 1000 });
+    await boot([RedeclaredJobs]);
+    expect(await limitOf()).toMatchObject({ max: 2, duration: 60_000, burst: 2 });
+  });
+
+  it('refuses a declared rate of zero at boot, naming the processor and the field', async () => {
+    const booting = createQueueApp([ZeroRateJobs], { worker: { autoStart: false } });
+    await expect(booting).rejects.toBeInstanceOf(QueueConfigError);
+    await expect(booting).rejects.toMatchObject({ field: 'ZeroRateJobs.run: rateLimit.max' });
   });
 
   it('holds three processes at concurrency 50 to 100 jobs a second, other queues unslowed', async () => {

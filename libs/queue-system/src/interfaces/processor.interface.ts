@@ -33,4 +33,10 @@ export interface ProcessorOptions {
    * consecutive failed attempts, then lets one trial job through; its success closes it.
    */
   breaker?: { failures: number; coolDown: number };
+  /**
+   * The rate limit of the processor's queue across all processes (`max` job starts every
+   * `duration` ms, a bucket of `burst`, default `max`), applied at boot. A boot with the same
+   * limit changes nothing, so a limit set at run time holds until this one changes.
+   */
+  rateLimit?: { max: number; duration: number; burst?: number };
 }

@@ -118,6 +118,18 @@ export abstract class QueueGateAdmin {
     await this.gateCall('removeRateLimit', (client, gates) => gates.setRateLimit(client, queue));
   }
 
+  /**
+   * Applies a limit declared with `@Processor(name, { rateLimit })`; the orchestrator calls it
+   * at boot. Writes nothing when the same declaration was applied before, so a run-time
+   * `setRateLimit` or `removeRateLimit` holds until the declaration changes. True if written.
+   * @internal
+   */
+  declareRateLimit(queue: string, limit: RateLimit): Promise<boolean> {
+    return this.gateCall('declareRateLimit', (client, gates) =>
+      gates.declareRateLimit(client, queue, limit),
+    );
+  }
+
   /** Each queue that has a gate: paused, its breaker, its rate limit and tokens left. */
   async getQueueGates(): Promise<Record<string, QueueGateState>> {
     const fields = await this.gateCall('getQueueGates', (client, gates) => gates.read(client));

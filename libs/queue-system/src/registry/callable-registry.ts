@@ -18,6 +18,10 @@ export interface RegisteredCallable {
   concurrency?: number;
   /** Its queue's breaker: consecutive failures that open it, and its cool-down (ms). */
   breaker?: { failures: number; coolDown: number };
+  /** Its queue's rate limit as declared, applied at boot by the orchestrator. */
+  rateLimit?: { max: number; duration: number; burst?: number };
+  /** The queue its jobs go to unless a job says otherwise, when not named after it. */
+  queueName?: string;
   /** Runs in the worker-thread pool rather than on the main thread. */
   thread?: boolean;
   /** Its contract's schema, checked on each entity before the processor runs. */

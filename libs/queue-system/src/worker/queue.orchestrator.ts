@@ -7,6 +7,7 @@ import {
 import type { QueueConfig } from '../config/index.js';
 import type { QueueManager } from '../manager/queue-manager.js';
 import { QUEUE_CONFIG } from '../queue.constants.js';
+import { CallableRegistry } from '../registry/callable-registry.js';
 import { LayoutChecks, type LayoutCheck } from '../redis/layout-check.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import { RedisConnection } from '../redis/redis-connection.js';
@@ -23,8 +24,8 @@ export interface RegisteredNamespace {
 
 /**
  * Once the whole application has booted (never at module init, so no job runs against a
- * half-built app), checks the data layout of every namespace and starts every worker; drains
- * them before connections close.
+ * half-built app), checks the data layout of every namespace, applies the declared rate limits
+ * and starts every worker; drains them before connections close.
  */
 @Injectable()
 export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -36,6 +37,7 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     @Inject(RedisConnection) private readonly connection: RedisConnection,
     @Inject(QUEUE_CONFIG) config: QueueConfig,
+    @Inject(CallableRegistry) private readonly registry: CallableRegistry,
   ) {
     this.logger = new QueueLogger('QueueOrchestrator', config.logging);
   }
@@ -69,7 +71,31 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
         `Redis is unreachable: the data layout of namespace ${unchecked.join(', ')} is checked by its first call once Redis answers`,
       );
     }
+    await this.declareRateLimits(unchecked.length === 0);
     for (const { worker, autoStart } of this.workers) if (autoStart) worker.start();
+  }
+
+  /**
+   * Applies each `@Processor(name, { rateLimit })` to its queue in every namespace; a boot with
+   * the same limits writes nothing. Without Redis the boot goes on and says what it skipped.
+   */
+  private async declareRateLimits(reachable: boolean): Promise<void> {
+    const declared = this.registry.processors().filter((processor) => processor.rateLimit);
+    if (declared.length === 0) return;
+    if (!reachable) {
+      this.logger.warn('Redis is unreachable: the declared rate limits are applied at next boot');
+      return;
+    }
+    const calls = [...this.managers.values()].flatMap((manager) =>
+      declared.map(({ name, queueName, rateLimit }) =>
+        manager.declareRateLimit(queueName ?? name, rateLimit!),
+      ),
+    );
+    const failed = (await Promise.allSettled(calls)).find((call) => call.status === 'rejected');
+    if (failed) {
+      const reason = String((failed as PromiseRejectedResult).reason);
+      this.logger.warn(`Declared rate limits not applied: ${reason}`);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
