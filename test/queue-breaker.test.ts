@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QueueHealthIndicator } from '../libs/queue-system/src/health/index.js';
 import { Processor } from '../libs/queue-system/src/index.js';
 import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
@@ -10,6 +12,18 @@ class FlakyJobs {
 
   @Processor('flaky', { breaker: { failures: 3, coolDown: 300 } })
   flaky() {
+    this.calls++;
+    if (this.failing) throw new Error('dependency down');
+  }
+}
+
+@Injectable()
+class TrialJobs {
+  failing = true;
+  calls = 0;
+
+  @Processor('trial', { breaker: { failures: 2, coolDown: 700 } })
+  trial() {
     this.calls++;
     if (this.failing) throw new Error('dependency down');
   }
@@ -40,5 +54,45 @@ describe('breaker on a failing processor', () => {
     await t.queue.waitUntilEmpty(10_000);
     expect(jobs.calls).toBe(6);
     expect((await t.queue.getQueueStatus()).gates).toEqual({});
+  });
+
+  it('shows open in status and health; after each cool-down one trial: failure reopens, success closes', async () => {
+    t = await createQueueApp(
+      [TrialJobs, QueueHealthIndicator],
+      { worker: { workerCount: 4 }, retry: { maxAttempts: 1 } },
+      [TerminusModule],
+    );
+    const app = t;
+    const jobs = app.app.get(TrialJobs);
+    const health = app.app.get(QueueHealthIndicator);
+    const breaker = async () => (await app.queue.getQueueStatus()).gates.trial?.breaker;
+    await app.queue.enqueueBatch({
+      entities: Array.from({ length: 20 }, () => ({})),
+      processor: 'trial',
+    });
+    await waitFor(async () => (await breaker())?.state === 'open', 'the breaker to open');
+    const opened = (await breaker())!;
+    const checked = (await health.isHealthy('queue')).queue;
+    expect(checked.status).toBe('degraded');
+    expect(checked.namespaces.default).toMatchObject({ openBreakers: ['trial'] });
+    expect(checked.message).toContain('the breaker of queue "trial" is open');
+
+    // Jobs leased before it opened finish; then nothing runs until the cool-down is over.
+    await waitFor(async () => (await app.queue.getJobCounts()).active === 0, 'no job running');
+    const before = jobs.calls;
+    await waitFor(
+      async () => ((await breaker())?.until ?? 0) > opened.until,
+      'the failed trial to reopen the breaker',
+    );
+    expect((await breaker())!.state).toBe('open');
+    expect(jobs.calls).toBe(before + 1);
+
+    jobs.failing = false;
+    await waitFor(async () => (await breaker()) === undefined, 'a trial success to close it');
+    expect((await health.isHealthy('queue')).queue.namespaces.default!.openBreakers).toEqual([]);
+    await app.queue.waitUntilEmpty(10_000);
+    // Each job ran once: the failed ones before the trial's success, and the rest after it.
+    expect(jobs.calls).toBe(20);
+    expect((await app.queue.getJobCounts()).failures).toBe(before + 1);
   });
 });

@@ -96,6 +96,54 @@ describe('rate limits', () => {
     await expect(booting).rejects.toMatchObject({ field: 'ZeroRateJobs.run: rateLimit.max' });
   });
 
+  it('does not slow an unlimited queue served by the same processes as a limited one', async () => {
+    // Two namespaces side by side in the same processes, so they share the CPU: in `mixed` the
+    // processes serve a queue limited to 5 jobs a second beside the unlimited one; in `alone`
+    // only the unlimited one. The window ends when `alone` is done.
+    const options = (label: string) => ({
+      redis: { keyPrefix: uniquePrefix(label) },
+      worker: { workerCount: 20 },
+    });
+    const mixed = [
+      await createQueueApp([MeteredJobs], options('mixed')),
+      await createQueueApp([MeteredJobs], options('mixed')),
+    ];
+    const alone = [
+      await createQueueApp([MeteredJobs], options('alone')),
+      await createQueueApp([MeteredJobs], options('alone')),
+    ];
+    apps.push(...mixed, ...alone);
+    const count = (processes: QueueTestApp[], of: (jobs: MeteredJobs) => number) =>
+      processes.reduce((sum, p) => sum + of(p.app.get(MeteredJobs)), 0);
+    const limitedFrom = Date.now();
+    await mixed[0]!.queue.setRateLimit('limited', { max: 5, duration: 1000 });
+    await mixed[0]!.queue.enqueueBatch({
+      entities: Array.from({ length: 200 }, () => ({})),
+      processor: 'limited',
+    });
+    const jobs = Array.from({ length: 3000 }, () => ({}));
+    const started = Date.now();
+    await Promise.all([
+      mixed[0]!.queue.enqueueBatch({ entities: jobs, processor: 'unlimited' }),
+      alone[0]!.queue.enqueueBatch({ entities: jobs, processor: 'unlimited' }),
+    ]);
+    await waitFor(() => count(alone, (j) => j.unlimited) === 3000, 'the queue alone', 30_000);
+    const mixedDone = count(mixed, (j) => j.unlimited);
+    const elapsed = Date.now() - started;
+    await waitFor(() => count(mixed, (j) => j.unlimited) === 3000, 'the queue beside', 30_000);
+    const limited = count(mixed, (j) => j.limited.length);
+    console.log(
+      `[rate-limits] unlimited beside a limited queue: ${mixedDone}/3000 when alone finished` +
+        ` in ${elapsed} ms; limited ran ${limited}`,
+    );
+    // Far behind if fetch waited for the limited queue's next token instead of serving on.
+    expect(mixedDone).toBeGreaterThanOrEqual(1500);
+    // The burst, then 5 a second.
+    const allowed = 5 + Math.ceil(((Date.now() - limitedFrom) / 1000) * 5) + 1;
+    expect(limited).toBeGreaterThan(0);
+    expect(limited).toBeLessThanOrEqual(allowed);
+  }, 60_000);
+
   it('holds three processes at concurrency 50 to 100 jobs a second, other queues unslowed', async () => {
     const keyPrefix = uniquePrefix('rate');
     const options = { redis: { keyPrefix }, worker: { workerCount: 50 } };
