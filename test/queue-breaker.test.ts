@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueHealthIndicator } from '../libs/queue-system/src/health/index.js';
-import { Processor } from '../libs/queue-system/src/index.js';
+import { Processor, QueueConfigError } from '../libs/queue-system/src/index.js';
 import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
 @Injectable()
@@ -27,6 +27,25 @@ class TrialJobs {
     this.calls++;
     if (this.failing) throw new Error('dependency down');
   }
+}
+
+/** Fails every other job: never two failures in a row, half of them in all. */
+@Injectable()
+class HalfFailingJobs {
+  calls = 0;
+
+  @Processor('halves', {
+    breaker: { failureRate: 0.5, window: 60_000, minJobs: 6, coolDown: 60_000 },
+  })
+  halves() {
+    if (++this.calls % 2 === 1) throw new Error('dependency flaky');
+  }
+}
+
+@Injectable()
+class BadRateJobs {
+  @Processor('bad', { breaker: { failureRate: 1.5, window: 1000, coolDown: 1000 } })
+  bad() {}
 }
 
 describe('breaker on a failing processor', () => {
@@ -94,5 +113,32 @@ describe('breaker on a failing processor', () => {
     // Each job ran once: the failed ones before the trial's success, and the rest after it.
     expect(jobs.calls).toBe(20);
     expect((await app.queue.getJobCounts()).failures).toBe(before + 1);
+  });
+
+  it('opens on a failure rate over a window, where no two failures come in a row', async () => {
+    t = await createQueueApp([HalfFailingJobs], {
+      worker: { workerCount: 1 },
+      retry: { maxAttempts: 1 },
+    });
+    const jobs = t.app.get(HalfFailingJobs);
+    await t.queue.enqueueBatch({
+      entities: Array.from({ length: 20 }, () => ({})),
+      processor: 'halves',
+    });
+    await waitFor(
+      async () => (await t!.queue.getQueueGates()).halves?.breaker?.state === 'open',
+      'the rate to open it',
+    );
+    // Four failures of seven jobs, the first failure with six or more jobs ended in the window;
+    // one more job may have been leased meanwhile.
+    expect(jobs.calls).toBeGreaterThanOrEqual(7);
+    expect(jobs.calls).toBeLessThanOrEqual(8);
+    expect((await t.queue.getJobCounts()).waiting).toBeGreaterThanOrEqual(12);
+  });
+
+  it('refuses a failure rate above 1 at boot, naming the field', async () => {
+    const booting = createQueueApp([BadRateJobs], { worker: { autoStart: false } });
+    await expect(booting).rejects.toBeInstanceOf(QueueConfigError);
+    await expect(booting).rejects.toMatchObject({ field: 'BadRateJobs.bad: breaker.failureRate' });
   });
 });

@@ -9,9 +9,15 @@ export interface RateLimit {
   burst?: number;
 }
 
-/** What a breaker needs to record an outcome. */
+/** What a breaker needs to record an outcome: a threshold of failures, a rate, or both. */
 export interface BreakerPolicy {
-  failures: number;
+  /** Consecutive failures that open it. */
+  failures?: number;
+  /** The share of failures (0 to 1) among the jobs ended in `window` ms that opens it. */
+  failureRate?: number;
+  window?: number;
+  /** The fewest jobs ended in the window the rate counts on (default 10). */
+  minJobs?: number;
   coolDown: number;
 }
 
@@ -64,7 +70,17 @@ export class GateScripts {
       client,
       'record-breaker',
       [k.gates, k.breakers, k.wake],
-      [k.base, queue, succeeded ? 1 : 0, now, policy.failures, policy.coolDown],
+      [
+        k.base,
+        queue,
+        succeeded ? 1 : 0,
+        now,
+        policy.failures ?? '',
+        policy.coolDown,
+        policy.failureRate ?? '',
+        policy.window ?? 0,
+        policy.minJobs ?? 0,
+      ],
     )) as BreakerState;
   }
 
