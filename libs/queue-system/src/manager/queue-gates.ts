@@ -31,7 +31,7 @@ export function checkBreaker(field: string, breaker: unknown): BreakerPolicy {
   }
   const { failures, coolDown, failureRate, window, minJobs } = breaker as Partial<BreakerPolicy>;
   if (failures === undefined && failureRate === undefined) {
-    throw new QueueConfigError(`${field}.failures`, failures, 'or failureRate must be set');
+    throw new QueueConfigError(`${field}.failures`, failures, 'must be set, or failureRate');
   }
   const positive = { min: 1, integer: true };
   const checked: BreakerPolicy = {
