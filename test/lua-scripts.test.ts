@@ -296,6 +296,7 @@ describe('Lua script callers', () => {
       weight: 2,
       rateLimit: { max: 5, duration: 1000 },
     });
+    await scripts.gates.declareRateLimit(redis, 'q', { max: 2, duration: 1000 });
     await scripts.tenants.counts(redis, undefined);
     await scripts.schedules.upsert(redis, 's', '{"cron":"* * * * * *","timeZone":""}', Date.now());
     await scripts.schedules.tick(redis, [{ name: 's', dueAt: 0, nextDueAt: 1 }], Date.now());

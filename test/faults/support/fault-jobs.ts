@@ -29,6 +29,9 @@ export interface FaultJobsOptions {
 
 export const FAULT_JOBS_OPTIONS = Symbol('FAULT_JOBS_OPTIONS');
 
+/** The breaker of `fault.fail`: long enough to outlast the kills of a scenario. */
+export const FAIL_BREAKER = { failures: 2, coolDown: 60_000 };
+
 /** `FaultJobs` with its options: what every app of the fault suite registers. */
 export function faultJobProviders(options: FaultJobsOptions): Provider[] {
   return [FaultJobs, { provide: FAULT_JOBS_OPTIONS, useValue: options }];
@@ -85,6 +88,12 @@ export class FaultJobs implements OnApplicationShutdown {
       // busy: a stuck synchronous computation
     }
     return { by: this.worker.id };
+  }
+
+  /** Always fails: its queue's breaker opens after two failures, for a minute. */
+  @Processor('fault.fail', { breaker: FAIL_BREAKER })
+  fail(): never {
+    throw new Error('dependency down');
   }
 
   /** Kills the process that runs it, like a native crash or an out-of-memory kill would. */

@@ -8,6 +8,8 @@ export interface ProcessorMetadata extends ProcessorOptions {
   name?: string;
   /** The contract's schema: the worker checks each job's entity with it before the processor runs. */
   schema?: StandardSchemaV1;
+  /** The contract's `queueName`: the queue its declared rate limit applies to. */
+  queueName?: string;
 }
 
 /** A processor of a contract's jobs: takes its entity (and the context), returns its result. */
@@ -46,6 +48,12 @@ export function Processor(
       ...options,
     });
   }
-  const { name, schema } = nameOrContract;
-  return SetMetadata<string, ProcessorMetadata>(PROCESSOR_METADATA, { name, schema, ...options });
+  const { name, schema, defaults } = nameOrContract;
+  const queueName = defaults.queueName;
+  return SetMetadata<string, ProcessorMetadata>(PROCESSOR_METADATA, {
+    name,
+    schema,
+    queueName,
+    ...options,
+  });
 }

@@ -30,7 +30,21 @@ export interface ProcessorOptions {
   concurrency?: number;
   /**
    * Stops every process from fetching the job's queue for `coolDown` ms after `failures`
-   * consecutive failed attempts, then lets one trial job through; its success closes it.
+   * consecutive failed attempts, or once the failures reach `failureRate` (0 to 1) of the
+   * jobs ended in `window` ms (counted from `minJobs` jobs, default 10), then lets one trial
+   * job through; its success closes it.
    */
-  breaker?: { failures: number; coolDown: number };
+  breaker?: {
+    failures?: number;
+    failureRate?: number;
+    window?: number;
+    minJobs?: number;
+    coolDown: number;
+  };
+  /**
+   * The rate limit of the processor's queue across all processes (`max` job starts every
+   * `duration` ms, a bucket of `burst`, default `max`), applied at boot. A boot with the same
+   * limit changes nothing, so a limit set at run time holds until this one changes.
+   */
+  rateLimit?: { max: number; duration: number; burst?: number };
 }

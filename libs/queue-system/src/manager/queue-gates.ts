@@ -21,15 +21,34 @@ export function checkRateLimit(field: string, limit: unknown): RateLimit {
   };
 }
 
-/** Checks a breaker: `failures` a positive integer, `coolDown` a positive number of ms. */
+/**
+ * Checks a breaker: a positive integer `failures`, or a `failureRate` in (0, 1] with its
+ * `window` (ms) and `minJobs` (default 10), or both; `coolDown` a positive number of ms.
+ */
 export function checkBreaker(field: string, breaker: unknown): BreakerPolicy {
   if (typeof breaker !== 'object' || breaker === null) {
     throw new QueueConfigError(field, breaker, 'must be an object { failures, coolDown }');
   }
-  const { failures, coolDown } = breaker as Partial<BreakerPolicy>;
+  const { failures, coolDown, failureRate, window, minJobs } = breaker as Partial<BreakerPolicy>;
+  if (failures === undefined && failureRate === undefined) {
+    throw new QueueConfigError(`${field}.failures`, failures, 'must be set, or failureRate');
+  }
+  const positive = { min: 1, integer: true };
+  const checked: BreakerPolicy = {
+    failures:
+      failures === undefined ? undefined : checkNumber(`${field}.failures`, failures, positive),
+    coolDown: checkNumber(`${field}.coolDown`, coolDown, positive),
+  };
+  if (failureRate === undefined) return checked;
   return {
-    failures: checkNumber(`${field}.failures`, failures, { min: 1, integer: true }),
-    coolDown: checkNumber(`${field}.coolDown`, coolDown, { min: 1, integer: true }),
+    ...checked,
+    failureRate: checkNumber(`${field}.failureRate`, failureRate, {
+      min: 0,
+      minExclusive: true,
+      max: 1,
+    }),
+    window: checkNumber(`${field}.window`, window, positive),
+    minJobs: minJobs === undefined ? 10 : checkNumber(`${field}.minJobs`, minJobs, positive),
   };
 }
 
@@ -116,6 +135,18 @@ export abstract class QueueGateAdmin {
 
   async removeRateLimit(queue: string): Promise<void> {
     await this.gateCall('removeRateLimit', (client, gates) => gates.setRateLimit(client, queue));
+  }
+
+  /**
+   * Applies a limit declared with `@Processor(name, { rateLimit })`; the orchestrator calls it
+   * at boot. Writes nothing when the same declaration was applied before, so a run-time
+   * `setRateLimit` or `removeRateLimit` holds until the declaration changes. True if written.
+   * @internal
+   */
+  declareRateLimit(queue: string, limit: RateLimit): Promise<boolean> {
+    return this.gateCall('declareRateLimit', (client, gates) =>
+      gates.declareRateLimit(client, queue, limit),
+    );
   }
 
   /** Each queue that has a gate: paused, its breaker, its rate limit and tokens left. */

@@ -3,6 +3,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { isJobContract, type AnyJobContract } from '../contracts/job-contract.js';
 import { DuplicateCallableError, QueueConfigError, UnknownCallableError } from '../errors.js';
 import type { CallableReference } from '../interfaces/job-options.interface.js';
+import type { BreakerPolicy } from '../redis/scripts/gate-scripts.js';
 
 export type CallableKind = 'processor' | 'onSuccess' | 'onFailure';
 
@@ -16,8 +17,12 @@ export interface RegisteredCallable {
   /** `ClassName.method`, for error messages. */
   place: string;
   concurrency?: number;
-  /** Its queue's breaker: consecutive failures that open it, and its cool-down (ms). */
-  breaker?: { failures: number; coolDown: number };
+  /** Its queue's breaker: what opens it (failures, a failure rate), and its cool-down (ms). */
+  breaker?: BreakerPolicy;
+  /** Its queue's rate limit as declared, applied at boot by the orchestrator. */
+  rateLimit?: { max: number; duration: number; burst?: number };
+  /** The queue its jobs go to unless a job says otherwise, when not named after it. */
+  queueName?: string;
   /** Runs in the worker-thread pool rather than on the main thread. */
   thread?: boolean;
   /** Its contract's schema, checked on each entity before the processor runs. */

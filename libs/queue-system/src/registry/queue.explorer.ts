@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { checkBreaker } from '../manager/queue-gates.js';
+import { checkBreaker, checkRateLimit } from '../manager/queue-gates.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
@@ -66,6 +66,8 @@ export class QueueExplorer implements OnModuleInit {
         place,
         concurrency: metadata?.concurrency,
         breaker: metadata?.breaker && checkBreaker(`${place}: breaker`, metadata.breaker),
+        rateLimit: metadata?.rateLimit && checkRateLimit(`${place}: rateLimit`, metadata.rateLimit),
+        queueName: metadata?.queueName,
         schema: metadata?.schema,
       });
 

@@ -7,6 +7,7 @@ import {
 import type { QueueConfig } from '../config/index.js';
 import type { QueueManager } from '../manager/queue-manager.js';
 import { QUEUE_CONFIG } from '../queue.constants.js';
+import { CallableRegistry } from '../registry/callable-registry.js';
 import { LayoutChecks, type LayoutCheck } from '../redis/layout-check.js';
 import type { QueueKeys } from '../redis/queue-keys.js';
 import { RedisConnection } from '../redis/redis-connection.js';
@@ -14,8 +15,8 @@ import { ScheduleDeclarations, storeSchedules } from '../schedules/schedule-decl
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import type { QueueWorker } from './queue-worker.js';
 
-/** How often declared schedules that could not be stored at boot (Redis down) are tried again. */
-const SCHEDULE_RETRY_MS = 5_000;
+/** How often declarations that could not be stored at boot (Redis down) are tried again. */
+const DECLARATION_RETRY_MS = 5_000;
 
 /** One namespace the app registered: its manager, its worker, and whether that should run. */
 export interface RegisteredNamespace {
@@ -27,8 +28,8 @@ export interface RegisteredNamespace {
 
 /**
  * Once the whole application has booted (never at module init, so no job runs against a
- * half-built app), checks the data layout of every namespace and starts every worker; drains
- * them before connections close.
+ * half-built app), checks the data layout of every namespace, applies the declared rate limits
+ * and starts every worker; drains them before connections close.
  */
 @Injectable()
 export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,13 +38,14 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
   private readonly layouts = new LayoutChecks();
   private readonly logger: QueueLogger;
   private readonly rootNamespace: string;
-  private scheduleRetry?: NodeJS.Timeout;
+  private declarationRetry?: NodeJS.Timeout;
   private stopping = false;
 
   constructor(
     @Inject(RedisConnection) private readonly connection: RedisConnection,
     @Inject(QUEUE_CONFIG) config: QueueConfig,
     @Inject(ScheduleDeclarations) private readonly schedules: ScheduleDeclarations,
+    @Inject(CallableRegistry) private readonly registry: CallableRegistry,
   ) {
     this.rootNamespace = config.redis.namespace;
     this.logger = new QueueLogger('QueueOrchestrator', config.logging);
@@ -78,41 +80,59 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
         `Redis is unreachable: the data layout of namespace ${unchecked.join(', ')} is checked by its first call once Redis answers`,
       );
     }
-    await this.storeSchedules();
+    await this.storeDeclarations();
     for (const { worker, autoStart } of this.workers) if (autoStart) worker.start();
   }
 
   /**
-   * Stores the declared schedules before any worker starts (a refused one stops the app),
-   * and lets each manager tell its own worker when a schedule changes at run time.
+   * Stores the declared schedules and rate limits before any worker starts (a refused
+   * schedule stops the app), and lets each manager tell its own worker when a schedule
+   * changes at run time. Without Redis the app boots, and they are stored once it answers.
    */
-  private async storeSchedules(): Promise<void> {
+  private async storeDeclarations(): Promise<void> {
     for (const { manager, worker } of this.namespaces()) {
       manager.schedules.onChange = () => worker.refreshSchedules();
     }
     const checked = await this.schedules.check(this.managers, this.rootNamespace);
-    try {
+    const store = async () => {
       await storeSchedules(checked);
-    } catch (error) {
-      const retry = `tried again every ${SCHEDULE_RETRY_MS / 1000} s until Redis answers`;
-      this.logger.warn(`Declared schedules not stored (Redis): ${errorMessage(error)}; ${retry}`);
-      this.retryStoreSchedules(checked);
-    }
+      await this.declareRateLimits();
+    };
+    await store().catch((error: unknown) => {
+      const retry = `tried again every ${DECLARATION_RETRY_MS / 1000} s until Redis answers`;
+      this.logger.warn(
+        `Declared schedules and rate limits not stored: ${errorMessage(error)}; ${retry}`,
+      );
+      this.retryDeclarations(store);
+    });
   }
 
-  /** The app runs without Redis at boot; its declared schedules are stored once Redis is back. */
-  private retryStoreSchedules(checked: Parameters<typeof storeSchedules>[0]): void {
-    this.scheduleRetry = setTimeout(() => {
-      storeSchedules(checked).then(
-        () => this.logger.log('Declared schedules stored'),
-        () => !this.stopping && this.retryStoreSchedules(checked),
+  private retryDeclarations(store: () => Promise<void>): void {
+    this.declarationRetry = setTimeout(() => {
+      store().then(
+        () => this.logger.log('Declared schedules and rate limits stored'),
+        () => !this.stopping && this.retryDeclarations(store),
       );
-    }, SCHEDULE_RETRY_MS).unref();
+    }, DECLARATION_RETRY_MS).unref();
+  }
+
+  /**
+   * Applies each `@Processor(name, { rateLimit })` to its queue in every namespace; a boot with
+   * the same limits writes nothing.
+   */
+  private async declareRateLimits(): Promise<void> {
+    const declared = this.registry.processors().filter((processor) => processor.rateLimit);
+    const calls = [...this.managers.values()].flatMap((manager) =>
+      declared.map(({ name, queueName, rateLimit }) =>
+        manager.declareRateLimit(queueName ?? name, rateLimit!),
+      ),
+    );
+    await Promise.all(calls);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.scheduleRetry);
+    clearTimeout(this.declarationRetry);
     await Promise.all(this.workers.map(({ worker }) => worker.stop()));
   }
 }

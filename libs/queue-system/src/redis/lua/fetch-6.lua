@@ -97,10 +97,12 @@ if completed > 0 then
 end
 promoteDueJobs(prefix, KEYS[2], KEYS[4], batch.now)
 
-local gated = gateQueues(batch, prefix .. 'gates')
+-- Gates and tenants: a namespace with neither pays this one EXISTS per call, nothing more.
+local flowControl = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted') > 0
+local gated = flowControl and gateQueues(batch, prefix .. 'gates') or nil
 local reply = { -1, acks }
--- Tenants (see `includes/tenant-keys`): a namespace without any pays this EXISTS alone.
-batch.tenanted = redis.call('EXISTS', prefix .. 'tenanted') == 1
+-- Tenants (see `includes/tenant-keys`).
+batch.tenanted = flowControl and redis.call('EXISTS', prefix .. 'tenanted') == 1
 if batch.tenanted then
   batch.policies = redis.call('EXISTS', prefix .. 'tenant_policy') == 1
   batch.tenantShares, batch.tenantRoom, batch.tenantBuckets = {}, {}, {}

@@ -9,9 +9,15 @@ export interface RateLimit {
   burst?: number;
 }
 
-/** What a breaker needs to record an outcome. */
+/** What a breaker needs to record an outcome: a threshold of failures, a rate, or both. */
 export interface BreakerPolicy {
-  failures: number;
+  /** Consecutive failures that open it. */
+  failures?: number;
+  /** The share of failures (0 to 1) among the jobs ended in `window` ms that opens it. */
+  failureRate?: number;
+  window?: number;
+  /** The fewest jobs ended in the window the rate counts on (default 10). */
+  minJobs?: number;
   coolDown: number;
 }
 
@@ -19,7 +25,8 @@ export type BreakerState = 'closed' | 'open';
 
 /**
  * Calls the scripts of the queue gates: `pause-queue-2.lua`, `set-rate-limit-2.lua`,
- * `record-breaker-3.lua`, and the read `running-in-queue-2.lua` that drain waits on.
+ * `declare-rate-limit-2.lua`, `record-breaker-3.lua`, and the read `running-in-queue-2.lua`
+ * that drain waits on.
  */
 export class GateScripts {
   constructor(private readonly runner: ScriptRunner) {}
@@ -39,8 +46,15 @@ export class GateScripts {
   /** Sets the queue's limit, or removes it when `limit` is undefined. */
   async setRateLimit(client: RedisClient, queue: string, limit?: RateLimit): Promise<void> {
     const k = this.runner.keys;
-    const spec = limit ? `${limit.max}:${limit.duration}:${limit.burst ?? limit.max}` : '';
+    const spec = limit ? rateSpec(limit) : '';
     await this.runner.run(client, 'set-rate-limit', [k.gates, k.wake], [k.base, queue, spec]);
+  }
+
+  /** Applies a limit declared in code; false when that declaration was applied already. */
+  async declareRateLimit(client: RedisClient, queue: string, limit: RateLimit): Promise<boolean> {
+    const k = this.runner.keys;
+    const args = [k.base, queue, rateSpec(limit)];
+    return (await this.runner.run(client, 'declare-rate-limit', [k.gates, k.wake], args)) === 1;
   }
 
   /** Feeds the queue's breaker with one outcome; returns its state after it. */
@@ -56,7 +70,17 @@ export class GateScripts {
       client,
       'record-breaker',
       [k.gates, k.breakers, k.wake],
-      [k.base, queue, succeeded ? 1 : 0, now, policy.failures, policy.coolDown],
+      [
+        k.base,
+        queue,
+        succeeded ? 1 : 0,
+        now,
+        policy.failures ?? '',
+        policy.coolDown,
+        policy.failureRate ?? '',
+        policy.window ?? 0,
+        policy.minJobs ?? 0,
+      ],
     )) as BreakerState;
   }
 
@@ -75,4 +99,9 @@ export class GateScripts {
   read(client: RedisClient): Promise<Record<string, string>> {
     return client.hgetall(this.runner.keys.gates);
   }
+}
+
+/** A limit as the `gates` hash stores it: `<max>:<duration>:<burst>`. */
+function rateSpec(limit: RateLimit): string {
+  return `${limit.max}:${limit.duration}:${limit.burst ?? limit.max}`;
 }

@@ -2,10 +2,11 @@
 
 -- Queue gates: the conditions under which fetch leases none, or only some, of a queue's jobs:
 -- the queue is paused, the breaker on its processor is open, or its rate limit's bucket is
--- empty. Each is a field of the namespace's `gates` hash, so a namespace with no gate pays one
--- HGETALL of a missing key per fetch, nothing per job. Fields: `paused:<queue>` 1;
--- `breaker:<queue>` '<open|trial>:<until ms>:<cool-down ms>'; `rate:<queue>`
--- '<max>:<duration ms>:<burst>'; `tokens:<queue>` '<tokens>:<refilled at ms>'.
+-- empty. Each is a field of the namespace's `gates` hash, read only when it exists: fetch asks
+-- in the one EXISTS it makes for the tenants' switch, so a namespace with no gate pays nothing
+-- more. Fields: `paused:<queue>` 1; `breaker:<queue>` '<open|trial>:<until ms>:<cool-down ms>';
+-- `rate:<queue>` '<max>:<duration ms>:<burst>'; `tokens:<queue>` '<tokens>:<refilled at ms>';
+-- `declared:<queue>` the limit declared in code last applied (see `declare-rate-limit-2`).
 
 -- The gate of `queue` at `now`, or nil when it has none: `allow` jobs may be leased; `dueAt`
 -- is when a closed gate opens; a trial (`coolDown`) and a bucket (`tokens`, `at`, `perMs`)
