@@ -48,6 +48,9 @@ class ZeroRateJobs {
   run() {}
 }
 
+/** Options of the apps that serve one namespace side by side with another's. */
+const sideBySide = (keyPrefix: string) => ({ redis: { keyPrefix }, worker: { workerCount: 20 } });
+
 describe('rate limits', () => {
   const apps: QueueTestApp[] = [];
   afterEach(async () => {
@@ -100,17 +103,14 @@ describe('rate limits', () => {
     // Two namespaces side by side in the same processes, so they share the CPU: in `mixed` the
     // processes serve a queue limited to 5 jobs a second beside the unlimited one; in `alone`
     // only the unlimited one. The window ends when `alone` is done.
-    const options = (label: string) => ({
-      redis: { keyPrefix: uniquePrefix(label) },
-      worker: { workerCount: 20 },
-    });
+    const [mixedPrefix, alonePrefix] = [uniquePrefix('mixed'), uniquePrefix('alone')];
     const mixed = [
-      await createQueueApp([MeteredJobs], options('mixed')),
-      await createQueueApp([MeteredJobs], options('mixed')),
+      await createQueueApp([MeteredJobs], sideBySide(mixedPrefix)),
+      await createQueueApp([MeteredJobs], sideBySide(mixedPrefix)),
     ];
     const alone = [
-      await createQueueApp([MeteredJobs], options('alone')),
-      await createQueueApp([MeteredJobs], options('alone')),
+      await createQueueApp([MeteredJobs], sideBySide(alonePrefix)),
+      await createQueueApp([MeteredJobs], sideBySide(alonePrefix)),
     ];
     apps.push(...mixed, ...alone);
     const count = (processes: QueueTestApp[], of: (jobs: MeteredJobs) => number) =>
