@@ -109,18 +109,26 @@ function rateLimitRows(): RowSpec[] {
       `limiter { max: ${RATE_LIMIT.max}, duration: ${RATE_LIMIT.duration} } (a window); Bee-Queue ` +
       `has no limiter. A window of ${WINDOW_MS / 1000} s after ${WARMUP_MS / 1000} s of processing`,
   ];
-  const row = (metric: string, label: string, unit: string, better: 'higher' | 'lower') => ({
+  const row = (
+    metric: string,
+    label: string,
+    unit: string,
+    better: 'higher' | 'lower',
+    rowNotes: string[] = [],
+  ): RowSpec => ({
     caseId,
     metric,
     label: `${label}, ${where}`,
     unit,
     better,
     targets: [],
-    notes,
+    notes: rowNotes,
   });
   return [
-    row('jobsPerSec', 'process no-op jobs', 'jobs/s', 'higher'),
-    row('limitDeviationPct', 'distance of jobs/s from the limit', '%', 'lower'),
+    row('jobsPerSec', 'process no-op jobs', 'jobs/s', 'higher', notes),
+    row('limitDeviationPct', 'distance of jobs/s from the limit', '%', 'lower', [
+      '|jobs/s - limit| / limit: above or below it alike',
+    ]),
     row('redisCpuUsPerJob', 'Redis CPU per processed job', 'µs', 'lower'),
     row('commandsPerJob', 'Redis commands per processed job', 'commands', 'lower'),
     row('nodeCpuUsPerJob', 'Node CPU per processed job', 'µs', 'lower'),
