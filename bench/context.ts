@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { QueueAdapter, Retention, SystemName } from './adapters/adapter.js';
+import type { QueueAdapter, RateLimitOption, Retention, SystemName } from './adapters/adapter.js';
 import { createAdapter } from './adapters/index.js';
 import { withTimeout } from './util.js';
 
@@ -114,6 +114,8 @@ export interface RunOptions {
   retention?: Retention;
   /** Jobs spread over this many tenants (ours only); none when omitted. */
   tenants?: number;
+  /** The consumer's rate limit, with the system's own limiter; none when omitted. */
+  rateLimit?: RateLimitOption;
 }
 
 const DUMP_CHUNK = 1_000;
@@ -159,6 +161,7 @@ export class BenchContext {
           prefix,
           retention: options.retention ?? 'none',
           tenants: options.tenants,
+          rateLimit: options.rateLimit,
         }),
         15_000,
         `${system} setup`,

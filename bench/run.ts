@@ -15,7 +15,8 @@
  *
  * Options: --quick (small smoke run), --only <case id part>, --reps <n>, --systems a,b (the
  * reference loops are systems too); these write bench/results/partial.json instead of
- * latest.json.
+ * latest.json. An opt-in case (the rate-limited row) runs only when --only gives the start of
+ * its id.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -26,7 +27,7 @@ import { Redis } from 'ioredis';
 import { ALL_SYSTEMS, isReference, SYSTEMS, type SystemName } from './adapters/adapter.js';
 import { formatCount, type CaseRun } from './cases/case.js';
 import { COST_CONCURRENCY } from './cases/cost.js';
-import { caseRuns, CASES } from './cases/index.js';
+import { caseRuns, CASES, selectedRuns } from './cases/index.js';
 import { processCaseId } from './cases/processing.js';
 import { FULL, QUICK, type BenchConfig } from './context.js';
 import { README, updateReadme } from './readme-table.js';
@@ -111,7 +112,15 @@ function seconds(ms: number): string {
 
 async function report(state: RunState, outcome: Outcome): Promise<boolean> {
   const { config } = state;
-  const specs = CASES.flatMap((c) => c.rows(config));
+  // An opt-in case's rows only where it ran: never in the full run's table.
+  const optIn = new Set(
+    caseRuns(config)
+      .filter((run) => run.optIn)
+      .map((run) => run.id),
+  );
+  const specs = CASES.flatMap((c) => c.rows(config)).filter(
+    (spec) => !optIn.has(spec.caseId) || state.samples.some((s) => s.caseId === spec.caseId),
+  );
   const rows = buildRows(specs, state.samples);
   let reduced = false;
   for (const row of rows) {
@@ -226,9 +235,7 @@ async function report(state: RunState, outcome: Outcome): Promise<boolean> {
 async function runAll(state: RunState, processes: SystemProcesses, args: Args): Promise<void> {
   const { config } = state;
   const { only, systems } = args;
-  const runs: CaseRun[] = caseRuns(config)
-    .filter((run) => only === undefined || run.id.includes(only))
-    .sort((a, b) => a.priority - b.priority);
+  const runs: CaseRun[] = selectedRuns(config, only).sort((a, b) => a.priority - b.priority);
   const took = new Map<string, number>();
   const compared = systems.filter((s) => !isReference(s));
   const systemsOf = (run: CaseRun) =>

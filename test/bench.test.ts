@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEMS, type Retention, type SystemName } from '../bench/adapters/adapter.js';
 import { createAdapter } from '../bench/adapters/index.js';
 import type { RowSpec } from '../bench/cases/case.js';
-import { caseRuns, CASES } from '../bench/cases/index.js';
+import { caseRuns, CASES, selectedRuns } from '../bench/cases/index.js';
 import { warmupCapacity } from '../bench/cases/processing.js';
+import { rateLimitCaseId } from '../bench/cases/rate-limit.js';
 import { FULL, QUICK, type BenchConfig } from '../bench/context.js';
 import {
   BENCH_END,
@@ -221,6 +222,70 @@ describe('bench default retention', () => {
       // BullMQ and ours keep a hash per job (ours then has no compact-job hashes); Bee-Queue
       // keeps them all in its jobs hash and succeeded set.
       expect(kept).toBeGreaterThan(deleted + (system === 'bee-queue' ? 1 : jobs / 2));
+    },
+  );
+});
+
+/** The ids of the runs `--only <only>` selects in a full-size run. */
+function selectedIds(only?: string): string[] {
+  return selectedRuns(FULL, only).map((run) => run.id);
+}
+
+describe('bench rate limit', () => {
+  let server: ToolRedis;
+
+  beforeAll(async () => {
+    server = await startToolRedis('bench-rate-limit');
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('is left out of the full run and of `--only c50`, and runs for `--only ratelimit`', () => {
+    expect(rateLimitCaseId()).toBe('ratelimit2000-c50');
+    expect(caseRuns(FULL).map((run) => run.id)).toContain(rateLimitCaseId());
+    expect(selectedIds()).not.toContain(rateLimitCaseId());
+    expect(selectedIds()).toContain('process-c50');
+    expect(selectedIds('c50')).toEqual(expect.arrayContaining(['process-c50', 'tenants1000-c50']));
+    expect(selectedIds('c50')).not.toContain(rateLimitCaseId());
+    expect(selectedIds('ratelimit')).toEqual([rateLimitCaseId()]);
+  });
+
+  it('runs for ours and BullMQ only: Bee-Queue has no limiter', () => {
+    const run = caseRuns(FULL).find((r) => r.id === rateLimitCaseId());
+    expect(run?.systems).toEqual(['ours', 'bullmq']);
+  });
+
+  it.each(['ours', 'bullmq'] as const)(
+    '%s holds the jobs past the limit back, then completes them all',
+    async (system) => {
+      const jobs = 30;
+      const redis = new Redis(server.url, { maxRetriesPerRequest: 3 });
+      await redis.flushall();
+      redis.disconnect();
+      const adapter = await createAdapter(system);
+      const rateLimit = { max: 10, duration: 1000 };
+      const options = {
+        concurrency: 5,
+        consumer: true,
+        prefix: 'rate',
+        retention: 'none' as const,
+      };
+      await adapter.setup(server.url, { ...options, rateLimit });
+      try {
+        await adapter.enqueueBatch(Array.from({ length: jobs }, (_, n) => n));
+        await adapter.startProcessing();
+        await adapter.waitForProcessed(rateLimit.max, 20_000);
+        const firstBurst = performance.now();
+        await adapter.waitForProcessed(jobs, 20_000);
+        // Unlimited, the 20 jobs past the first 10 take milliseconds; held to 10 a second, at
+        // least one more duration. A lower bound only: a loaded machine makes it longer.
+        expect(performance.now() - firstBurst).toBeGreaterThanOrEqual(rateLimit.duration * 0.9);
+        expect(adapter.processed()).toBe(jobs);
+      } finally {
+        await adapter.close();
+      }
     },
   );
 });

@@ -37,6 +37,13 @@ export interface AdapterOptions {
   retention: Retention;
   /** Jobs spread over this many tenants, job n to tenant n mod tenants (ours only). */
   tenants?: number;
+  /** At most `max` job starts every `duration` ms, with the system's own limiter (not Bee-Queue). */
+  rateLimit?: RateLimitOption;
+}
+
+export interface RateLimitOption {
+  max: number;
+  duration: number;
 }
 
 export interface QueueAdapter {

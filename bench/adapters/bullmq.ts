@@ -25,7 +25,7 @@ export class BullmqAdapter extends CountingAdapter implements QueueAdapter {
 
   async setup(
     redisUrl: string,
-    { concurrency, consumer, prefix, retention }: AdapterOptions,
+    { concurrency, consumer, prefix, retention, rateLimit }: AdapterOptions,
   ): Promise<void> {
     const connection = { ...redisHostPort(redisUrl), maxRetriesPerRequest: null };
     const removeAtOnce = retention === 'none';
@@ -49,6 +49,8 @@ export class BullmqAdapter extends CountingAdapter implements QueueAdapter {
         prefix,
         concurrency,
         autorun: false,
+        // BullMQ's limiter: at most `max` jobs in each window of `duration` ms, for the queue.
+        ...(rateLimit ? { limiter: rateLimit } : {}),
         ...(removeAtOnce ? { removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } } : {}),
       },
     );

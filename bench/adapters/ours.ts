@@ -54,7 +54,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
 
   async setup(
     redisUrl: string,
-    { concurrency, prefix, retention, tenants }: AdapterOptions,
+    { concurrency, consumer, prefix, retention, tenants, rateLimit }: AdapterOptions,
   ): Promise<void> {
     this.tenants = tenants ?? 0;
     // Completed jobs deleted at once, as the peers run (removeOnComplete, removeOnSuccess).
@@ -81,6 +81,9 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
     this.jobs = this.app.get(BenchJobs);
     this.jobs.onDone = () => this.completions.increment();
     await this.queue.ping();
+    // Set by the consumer's run, after the dataset's restore: the queue of a processor is
+    // named after it, and the limit is a token bucket in Redis that every process obeys.
+    if (consumer && rateLimit) await this.queue.setRateLimit(PROCESSOR, rateLimit);
   }
 
   async enqueueOne(n: number): Promise<void> {

@@ -16,6 +16,11 @@ export interface CaseRun {
   references?: boolean;
   /** Only these systems run it (a feature the peers' free editions lack); all when absent. */
   systems?: readonly SystemName[];
+  /**
+   * Left out of the full run (and so of the README's table): runs only when `--only` gives
+   * the start of its id.
+   */
+  optIn?: boolean;
   run(ctx: BenchContext, system: SystemName): Promise<Measurement>;
   /** How to print its main value in a progress line. */
   summary(measurement: Measurement): string;

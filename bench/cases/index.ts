@@ -6,12 +6,14 @@ import { enqueueSingle } from './enqueue-single.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { processing } from './processing.js';
+import { rateLimit } from './rate-limit.js';
 import { tenants } from './tenants.js';
 
 /** Every case, in the order of the table. */
 export const CASES: readonly BenchCase[] = [
   processing,
   tenants,
+  rateLimit,
   enqueueBatch,
   enqueueSingle,
   latency,
@@ -22,4 +24,16 @@ export const CASES: readonly BenchCase[] = [
 /** Every run of every case for a config. */
 export function caseRuns(config: BenchConfig): CaseRun[] {
   return CASES.flatMap((c) => c.runs(config));
+}
+
+/**
+ * The runs `--only` selects (every run but the opt-in ones when it is absent): a run whose id
+ * contains it, an opt-in run only when its id starts with it.
+ */
+export function selectedRuns(config: BenchConfig, only: string | undefined): CaseRun[] {
+  return caseRuns(config).filter((run) =>
+    run.optIn
+      ? only !== undefined && run.id.startsWith(only)
+      : only === undefined || run.id.includes(only),
+  );
 }
