@@ -53,8 +53,9 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   end
   local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, true)
   if leased > 0 then
-    redis.call('HINCRBY', batch.prefix .. 'tenant_active', tenant, leased)
     if capRoom then
+      -- Only a capped tenant's running jobs are counted (see `release-tenant-slot`).
+      redis.call('HINCRBY', batch.prefix .. 'tenant_active', tenant, leased)
       batch.tenantRoom[tenant] = capRoom - leased
     end
     if bucket then
