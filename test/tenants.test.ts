@@ -130,6 +130,27 @@ describe('fair tenants', () => {
     expect(await a.queue.getTenantCounts()).toEqual({});
   });
 
+  it("counts an uncapped tenant's running jobs, and a cap set then starts from them", async () => {
+    const a = await app({ worker: { workerCount: 8 } });
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const recorder = a.app.get(Recorder);
+    recorder.hold = hold;
+    await enqueueMany(a, 'late', 6);
+    await waitFor(() => recorder.running.get('late') === 6, 'six uncapped jobs running');
+    expect((await a.queue.getTenantCounts())['late']).toEqual({ waiting: 0, active: 6 });
+    // Two slots are free: a cap that forgot the six running would let both take a job.
+    await a.queue.setTenantPolicy('late', { concurrency: 7 });
+    await enqueueMany(a, 'late', 4);
+    await waitFor(() => recorder.running.get('late') === 7, 'one more job under the cap');
+    expect((await a.queue.getTenantCounts())['late']).toEqual({ waiting: 3, active: 7 });
+    recorder.hold = undefined;
+    release();
+    await a.queue.waitUntilEmpty(30_000);
+    expect(recorder.maxRunning.get('late')).toBe(7);
+    expect(await a.queue.getTenantCounts()).toEqual({});
+  });
+
   it("takes its preferred tenant's jobs first, and others' when those have none", async () => {
     const t = await app({
       worker: { workerCount: 1, autoStart: false, preferredTenants: ['mine'] },

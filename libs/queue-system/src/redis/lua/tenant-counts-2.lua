@@ -1,18 +1,19 @@
 --[[
   Tenant counts: the waiting jobs of each tenant (of one queue, or of every queue) and the
-  running jobs of each tenant across every process. Read only.
+  running jobs of each tenant across every process (counted from `active`). Read only.
 
   Input:
-    KEYS[1] queues set   KEYS[2] tenant_active hash
+    KEYS[1] queues set   KEYS[2] active zset
     ARGV[1] key prefix
     ARGV[2] queue name, '' for every queue
   Built from the prefix:
-    rotations `rotation:<priority>:<queue>`, tenants' ready lists
+    job hashes `job:<id>` (of the running jobs), rotations `rotation:<priority>:<queue>`, tenants' ready lists
     `ready:<priority>:<queue>:t:<tenant>`
 
   Output:
-    { { tenant, waiting, ... }, tenant_active HGETALL }
+    { { tenant, waiting, ... }, { tenant, running, ... } }
 ]]
+--- @include "includes/running-tenants"
 --- @include "includes/tenants-waiting"
 
 local prefix = ARGV[1]
@@ -23,8 +24,11 @@ for _, queue in ipairs(queues) do
     tenantsWaiting(prefix, queue, priority, counts)
   end
 end
-local flat = {}
-for tenant, waiting in pairs(counts) do
-  flat[#flat + 1], flat[#flat + 2] = tenant, waiting
+local function flatten(map)
+  local flat = {}
+  for tenant, count in pairs(map) do
+    flat[#flat + 1], flat[#flat + 2] = tenant, count
+  end
+  return flat
 end
-return { flat, redis.call('HGETALL', KEYS[2]) }
+return { flatten(counts), flatten(runningTenants(KEYS[2], prefix .. 'job:', {})) }

@@ -9,7 +9,7 @@ export interface StoredTenantPolicy {
   rateLimit?: RateLimit;
 }
 
-/** Calls the tenant scripts: `tenant-policy-3.lua` and `tenant-counts-2.lua`. */
+/** Calls the tenant scripts: `tenant-policy-5.lua` and `tenant-counts-2.lua`. */
 export class TenantScripts {
   constructor(private readonly runner: ScriptRunner) {}
 
@@ -21,8 +21,8 @@ export class TenantScripts {
     await this.runner.run(
       client,
       'tenant-policy',
-      [k.tenantPolicy, k.tenantTokens, k.wake],
-      [tenant, policy.weight ?? '', policy.concurrency ?? '', bucket],
+      [k.tenantPolicy, k.tenantTokens, k.wake, k.active, k.tenantActive],
+      [k.base, tenant, policy.weight ?? '', policy.concurrency ?? '', bucket],
     );
   }
 
@@ -32,7 +32,7 @@ export class TenantScripts {
     const [waiting, active] = (await this.runner.run(
       client,
       'tenant-counts',
-      [k.queues, k.tenantActive],
+      [k.queues, k.active],
       [k.base, queue ?? ''],
     )) as [(string | number)[], (string | number)[]];
     const counts: Record<string, { waiting: number; active: number }> = {};

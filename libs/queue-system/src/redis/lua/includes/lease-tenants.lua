@@ -53,8 +53,9 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   end
   local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, true)
   if leased > 0 then
-    redis.call('HINCRBY', batch.prefix .. 'tenant_active', tenant, leased)
     if capRoom then
+      -- Only a capped tenant's running jobs are counted (see `release-tenant-slot`).
+      redis.call('HINCRBY', batch.prefix .. 'tenant_active', tenant, leased)
       batch.tenantRoom[tenant] = capRoom - leased
     end
     if bucket then
@@ -64,10 +65,75 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   return leased, rests, #ids < take and not rests
 end
 
+-- The rotation's next tenant: from the right end, taken a few at a time with one RPOP (as
+-- many as the fetch may still lease, since each turn leases at least one job or ends), so
+-- that a fetch moves the rotation in one RPOP and one LPUSH instead of one LMOVE per turn.
+-- `turns.again` is a tenant whose weighted turn was cut short: first in line again.
+local function nextTenant(turns, want)
+  local tenant = turns.again
+  if tenant then
+    turns.again = nil
+    return tenant
+  end
+  if turns.at > #turns.taken then
+    turns.taken = redis.call('RPOP', turns.rotation, math.min(want, turns.left)) or {}
+    turns.at, turns.left = 1, turns.left - #turns.taken
+  end
+  tenant = turns.taken[turns.at]
+  turns.at = turns.at + 1
+  return tenant
+end
+
+-- Puts the tenants a fetch took back in the rotation where one LMOVE per turn would have left
+-- them: those that had their turn at the left end (last one leftmost), those not reached back
+-- at the right end in their order, and a cut-short turn rightmost.
+local function settleRotation(turns)
+  if #turns.back > 0 then
+    redis.call('LPUSH', turns.rotation, unpack(turns.back))
+  end
+  local ahead = {}
+  for n = #turns.taken, turns.at, -1 do
+    ahead[#ahead + 1] = turns.taken[n]
+  end
+  ahead[#ahead + 1] = turns.again
+  if #ahead > 0 then
+    redis.call('RPUSH', turns.rotation, unpack(ahead))
+  end
+end
+
+-- One turn of the rotation's next tenant; a tenant whose list is found empty leaves the
+-- rotation, one whose weighted turn `room` cut short goes on first at the next fetch (what is
+-- left of it in `tenant_turn`). Returns what `tenantTurn` returns, less the exhausted flag.
+local function rotationTurn(batch, reply, queue, priority, turns, room)
+  local tenant = nextTenant(turns, room)
+  local share = tenantShare(batch, tenant)
+  local turnKey = share > 1 and (turns.rotation .. ':' .. tenant)
+  if turnKey then
+    batch.tenantShares[tenant] = tonumber(redis.call('HGET', batch.prefix .. 'tenant_turn',
+      turnKey)) or share
+  end
+  local got, rests, exhausted = tenantTurn(batch, reply, queue, priority, tenant, room)
+  if exhausted then
+    return got, rests
+  elseif turnKey and got > 0 and got < batch.tenantShares[tenant] then
+    redis.call('HSET', batch.prefix .. 'tenant_turn', turnKey, batch.tenantShares[tenant] - got)
+    turns.again = tenant
+  else
+    turns.back[#turns.back + 1] = tenant
+    if turnKey then
+      redis.call('HDEL', batch.prefix .. 'tenant_turn', turnKey)
+    end
+  end
+  if turnKey then
+    batch.tenantShares[tenant] = share
+  end
+  return got, rests
+end
+
 -- Leases up to `room` jobs of a queue and priority from its tenants: the worker's preferred
 -- tenants first, then the others in rotation (work stealing: a worker takes others' jobs only
--- when its own have none). Each turn moves the tenant to the back of the rotation; a tenant
--- whose list is found empty leaves it. Returns how many were leased and whether the queue rests.
+-- when its own have none). Each turn moves the tenant to the back of the rotation (see
+-- `settleRotation`). Returns how many were leased and whether the queue rests.
 local function leaseTenants(batch, reply, queue, priority, room)
   local leased = 0
   for _, tenant in ipairs(batch.preferred) do
@@ -83,35 +149,17 @@ local function leaseTenants(batch, reply, queue, priority, room)
     return leased, false
   end
   local rotation = tenantRotation(batch.prefix, queue, priority)
-  for _ = 1, redis.call('LLEN', rotation) do
-    if leased >= room or batch.slots == 0 then
+  local visits = redis.call('LLEN', rotation)
+  local turns = { rotation = rotation, taken = {}, at = 1, left = visits, back = {} }
+  local rests = false
+  for _ = 1, visits do
+    if leased >= room or batch.slots == 0 or rests then
       break
     end
-    local tenant = redis.call('LMOVE', rotation, rotation, 'RIGHT', 'LEFT')
-    local share = tenantShare(batch, tenant)
-    local turnKey = share > 1 and (rotation .. ':' .. tenant)
-    if turnKey then
-      -- A weighted turn cut short by the room of a fetch goes on at the next fetch.
-      batch.tenantShares[tenant] = tonumber(redis.call('HGET', batch.prefix .. 'tenant_turn',
-        turnKey)) or share
-    end
-    local got, rests, exhausted = tenantTurn(batch, reply, queue, priority, tenant, room - leased)
+    local got
+    got, rests = rotationTurn(batch, reply, queue, priority, turns, room - leased)
     leased = leased + got
-    if exhausted then
-      -- The tenant just moved to the left end: no push happened since.
-      redis.call('LPOP', rotation)
-    elseif turnKey and got > 0 and got < batch.tenantShares[tenant] then
-      redis.call('HSET', batch.prefix .. 'tenant_turn', turnKey, batch.tenantShares[tenant] - got)
-      redis.call('LMOVE', rotation, rotation, 'LEFT', 'RIGHT')
-    elseif turnKey then
-      redis.call('HDEL', batch.prefix .. 'tenant_turn', turnKey)
-    end
-    if turnKey then
-      batch.tenantShares[tenant] = share
-    end
-    if rests then
-      return leased, true
-    end
   end
-  return leased, false
+  settleRotation(turns)
+  return leased, rests
 end
