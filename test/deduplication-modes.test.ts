@@ -6,7 +6,7 @@ import {
   type EnqueueOptions,
   type EnqueueResult,
 } from '../libs/queue-system/src/index.js';
-import { createQueueApp, type QueueTestApp } from './support/queue-test-app.js';
+import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
 @Injectable()
 class EditJobs {
@@ -18,17 +18,6 @@ class EditJobs {
   async reindex(entity: { doc: string; version: number }) {
     await this.gate;
     this.runs.push(`${entity.doc}@v${entity.version}`);
-  }
-}
-
-/** Polls `probe` until it returns a value, or fails after `timeout` ms. */
-async function until<T>(probe: () => Promise<T | undefined>, timeout = 5_000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -71,12 +60,13 @@ describe('deduplication modes', () => {
     t = await createQueueApp([EditJobs]);
     const first = await edit(1, { key: 'doc-b', ttl: 150 });
     // Each probe is an enqueue: deduplicated to the first job until the window closes.
-    const next = await until(async () => {
-      const result = await edit(2, { key: 'doc-b', ttl: 60_000 });
-      if (result.created) return result;
-      expect(result.operationId).toBe(first.operationId);
-      return undefined;
-    });
+    const probes: EnqueueResult[] = [];
+    await waitFor(async () => {
+      probes.push(await edit(2, { key: 'doc-b', ttl: 60_000 }));
+      return probes.at(-1)!.created;
+    }, 'the throttle window to close');
+    const next = probes.pop()!;
+    expect(probes.map((probe) => probe.operationId)).toEqual(probes.map(() => first.operationId));
     expect(next.operationId).not.toBe(first.operationId);
     await t.queue.waitUntilEmpty(5_000);
     expect(t.app.get(EditJobs).runs).toEqual(['a@v1', 'a@v2']);
@@ -137,8 +127,9 @@ describe('deduplication modes', () => {
     await edit(2, { key: 'kept', mode: 'debounce', ttl: 60_000 });
     await edit(2, { key: 'moved', mode: 'debounce', ttl: 60_000, extend: true });
 
-    await until(async () =>
-      (await t!.queue.getJob(moved.operationId))?.state === 'completed' ? true : undefined,
+    await waitFor(
+      async () => (await t!.queue.getJob(moved.operationId))?.state === 'completed',
+      'the extended job to complete',
     );
     expect(t.app.get(EditJobs).runs).toEqual(['a@v2']);
     const stillDelayed = await t.queue.getJob(kept.operationId);
@@ -153,8 +144,9 @@ describe('deduplication modes', () => {
     jobs.gate = new Promise((resolve) => (release = resolve));
     const debounce = { key: 'doc-a', mode: 'debounce', ttl: 60_000 } as const;
     const first = await edit(1, debounce);
-    await until(async () =>
-      (await t!.queue.getJob(first.operationId))?.state === 'active' ? true : undefined,
+    await waitFor(
+      async () => (await t!.queue.getJob(first.operationId))?.state === 'active',
+      'the first job to start',
     );
 
     const during = await edit(2, debounce);

@@ -1,15 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaultRig } from './support/fault-rig.js';
 import type { EnqueueResult } from '../../libs/queue-system/src/index.js';
-import {
-  createQueueApp,
-  sleep,
-  uniquePrefix,
-  waitFor,
-  type QueueTestApp,
-} from '../support/queue-test-app.js';
-import { faultJobProviders } from './support/fault-jobs.js';
-import { OwnRedis, doneStats, leasesHeldBy, tally } from './support/fault-redis.js';
+import { sleep, uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
+import { doneStats, leasesHeldBy, tally } from './support/fault-redis.js';
 import { jobStates } from './support/job-info.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
@@ -18,36 +12,22 @@ const KEYS_PER_TRANCHE = 150;
 const FLEET_SIZE = 3;
 
 describe('fault: deduplication windows under kill -9', () => {
-  const redis = new OwnRedis();
-  const keyPrefix = uniquePrefix('dedup-kill9');
+  const rig = new FaultRig({
+    keyPrefix: uniquePrefix('dedup-kill9'),
+    jobMs: [5, 25],
+    fleet: { WORKER_COUNT: 8, LEASE_MS: 1500, HEARTBEAT_MS: 300, MAX_STALLS: 20 },
+    ownRedis: true,
+  });
   let producer: QueueTestApp;
   let raw: Redis;
   let fleet: ProcessFleet;
+  let keyPrefix: string;
 
   beforeAll(async () => {
-    await redis.start();
-    raw = new Redis(redis.url);
-    producer = await createQueueApp(
-      faultJobProviders({ redisUrl: redis.url, keyPrefix, jobMs: [5, 25], freezeMs: 0 }),
-      { redis: { url: redis.url, keyPrefix }, worker: { autoStart: false } },
-    );
-    fleet = new ProcessFleet({
-      REDIS_URL: redis.url,
-      KEY_PREFIX: keyPrefix,
-      WORKER_COUNT: 8,
-      LEASE_MS: 1500,
-      HEARTBEAT_MS: 300,
-      MAX_STALLS: 20,
-      JOB_MS: '5-25',
-    });
+    ({ producer, raw, fleet, keyPrefix } = await rig.start());
   });
 
-  afterAll(async () => {
-    await fleet?.killAll();
-    await producer?.close();
-    raw?.disconnect();
-    await redis.destroy();
-  });
+  afterAll(() => rig.close());
 
   it(
     'throttled and debounced keys each run exactly one job while worker processes are SIGKILLed; none lost, duplicates bounded by the leases the killed workers held',

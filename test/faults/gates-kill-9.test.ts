@@ -1,20 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createQueueApp,
-  redisUrl,
-  sleep,
-  uniquePrefix,
-  waitFor,
-  type QueueTestApp,
-} from '../support/queue-test-app.js';
-import {
-  doneKeys,
-  faultJobProviders,
-  RUN_SEPARATOR,
-  START_SEPARATOR,
-} from './support/fault-jobs.js';
-import { deleteKeys, doneStats } from './support/fault-redis.js';
+import { FaultRig } from './support/fault-rig.js';
+import { doneStats, runStarts } from './support/fault-redis.js';
+import { sleep, uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
+import { doneKeys } from './support/fault-jobs.js';
 import { jobStates } from './support/job-info.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
@@ -27,41 +16,25 @@ const PLAIN = 400;
 const LIMIT = { max: 20, duration: 1000 };
 
 describe('fault: kill -9 with queue gates', () => {
-  const keyPrefix = uniquePrefix('gates9');
+  const rig = new FaultRig({
+    keyPrefix: uniquePrefix('gates9'),
+    jobMs: [5, 15],
+    fleet: { WORKER_COUNT: 8, LEASE_MS: 1000, HEARTBEAT_MS: 200 },
+  });
+  const { keyPrefix } = rig;
   let raw: Redis;
   let admin: QueueTestApp;
   let fleet: ProcessFleet;
 
   beforeAll(async () => {
-    raw = new Redis(redisUrl());
-    admin = await createQueueApp(
-      faultJobProviders({ redisUrl: redisUrl(), keyPrefix, jobMs: [5, 15], freezeMs: 0 }),
-      { redis: { keyPrefix }, worker: { autoStart: false } },
-    );
-    fleet = new ProcessFleet({
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: keyPrefix,
-      WORKER_COUNT: 8,
-      JOB_MS: '5-15',
-      LEASE_MS: 1000,
-      HEARTBEAT_MS: 200,
-    });
+    ({ raw, producer: admin, fleet } = await rig.start());
   });
 
-  afterAll(async () => {
-    await fleet?.killAll();
-    await admin?.close();
-    await deleteKeys(raw, keyPrefix);
-    raw?.disconnect();
-  });
+  afterAll(() => rig.close());
 
-  /** When each run of the given jobs started, from the done list (ms since the epoch). */
-  async function runStarts(ids: ReadonlySet<string>): Promise<number[]> {
-    const list = await raw.lrange(doneKeys(keyPrefix).list, 0, -1);
-    return [...new Set(list)]
-      .filter((run) => ids.has(run.slice(0, run.lastIndexOf(RUN_SEPARATOR))))
-      .map((run) => Number(run.slice(run.lastIndexOf(START_SEPARATOR) + 1)));
-  }
+  /** When each run of the given jobs started (ms since the epoch). */
+  const startsOf = async (ids: ReadonlySet<string>) =>
+    (await runStarts(raw, keyPrefix)).filter((run) => ids.has(run.id)).map((run) => run.startedAt);
 
   it(
     `${KILLS} SIGKILLs of ${FLEET_SIZE} workers: a paused queue stays held, a limited one keeps its rate, an open breaker stays open, nothing is lost`,
@@ -107,7 +80,7 @@ describe('fault: kill -9 with queue gates', () => {
 
       // The gates are in Redis: the replacements see them as the dead workers did.
       expect((await jobStates(queue, held)).every((state) => state === 'waiting')).toBe(true);
-      expect(await runStarts(new Set(held))).toEqual([]);
+      expect(await startsOf(new Set(held))).toEqual([]);
       expect(await breaker()).toEqual(opened);
       expect((await jobStates(queue, blocked)).every((state) => state === 'waiting')).toBe(true);
       await waitFor(
@@ -124,7 +97,7 @@ describe('fault: kill -9 with queue gates', () => {
         'the metered jobs',
         60_000,
       );
-      const starts = (await runStarts(new Set(metered))).sort((a, b) => a - b);
+      const starts = (await startsOf(new Set(metered))).sort((a, b) => a - b);
       const span = starts.at(-1)! - starts[0]!;
       const allowed = LIMIT.max + Math.ceil(((span + 250) * LIMIT.max) / LIMIT.duration) + 1;
       expect(starts.length).toBeLessThanOrEqual(allowed);

@@ -1,46 +1,30 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createQueueApp,
-  uniquePrefix,
-  waitFor,
-  type QueueTestApp,
-} from '../support/queue-test-app.js';
-import { START_SEPARATOR, doneKeys, faultJobProviders } from './support/fault-jobs.js';
-import { OwnRedis } from './support/fault-redis.js';
+import { FaultRig } from './support/fault-rig.js';
+import { runStarts } from './support/fault-redis.js';
+import { uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
+import { doneKeys } from './support/fault-jobs.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 const JOBS = 1_300;
 const RATE = 100;
 
 describe('rate limit across worker processes', () => {
-  const redis = new OwnRedis();
-  const keyPrefix = uniquePrefix('rate-fleet');
+  const rig = new FaultRig({
+    keyPrefix: uniquePrefix('rate-fleet'),
+    jobMs: [1, 3],
+    fleet: { WORKER_COUNT: 50 },
+    ownRedis: true,
+  });
   let producer: QueueTestApp;
   let raw: Redis;
   let fleet: ProcessFleet;
 
   beforeAll(async () => {
-    await redis.start();
-    raw = new Redis(redis.url);
-    producer = await createQueueApp(
-      faultJobProviders({ redisUrl: redis.url, keyPrefix, jobMs: [1, 3], freezeMs: 0 }),
-      { redis: { url: redis.url, keyPrefix }, worker: { autoStart: false } },
-    );
-    fleet = new ProcessFleet({
-      REDIS_URL: redis.url,
-      KEY_PREFIX: keyPrefix,
-      WORKER_COUNT: 50,
-      JOB_MS: '1-3',
-    });
+    ({ producer, raw, fleet } = await rig.start());
   });
 
-  afterAll(async () => {
-    await fleet?.killAll();
-    await producer?.close();
-    raw?.disconnect();
-    await redis.destroy();
-  });
+  afterAll(() => rig.close());
 
   it(
     `three worker processes at concurrency 50 start ${RATE} +- 5% jobs a second over 10 s under a ${RATE} jobs/s limit`,
@@ -53,13 +37,11 @@ describe('rate limit across worker processes', () => {
         entities: Array.from({ length: JOBS }, () => ({})),
         processor: 'fault.record',
       });
-      const { list } = doneKeys(keyPrefix);
+      const { list } = doneKeys(rig.keyPrefix);
       await waitFor(async () => (await raw.llen(list)) >= 1_250, 'the limited jobs', 40_000);
 
-      // Each run's entry ends with the time its processor started, and names its process.
-      const runs = (await raw.lrange(list, 0, -1)).map((entry) =>
-        Number(entry.slice(entry.lastIndexOf(START_SEPARATOR) + 1)),
-      );
+      // Each run's entry holds the time its processor started.
+      const runs = (await runStarts(raw, rig.keyPrefix)).map((run) => run.startedAt);
       const times = runs.toSorted((x, y) => x - y);
       // The first second spends the full bucket; from then on only the refill counts.
       const from = times[0]! + 1_000;

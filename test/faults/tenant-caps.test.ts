@@ -1,14 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createQueueApp,
-  redisUrl,
-  uniquePrefix,
-  waitFor,
-  type QueueTestApp,
-} from '../support/queue-test-app.js';
-import { faultJobProviders } from './support/fault-jobs.js';
-import { deleteKeys, doneStats, leasesHeldBy } from './support/fault-redis.js';
+import { FaultRig } from './support/fault-rig.js';
+import { uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
+import { doneStats, leasesHeldBy } from './support/fault-redis.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 const TENANTS = ['acme', 'globex', 'initech'];
@@ -17,34 +11,21 @@ const JOBS_PER_TENANT = 200;
 const LEASE_MS = 1500;
 
 describe('fault: kill -9 of a worker running capped tenants', () => {
-  const keyPrefix = uniquePrefix('tenant-kill9');
+  const rig = new FaultRig({
+    keyPrefix: uniquePrefix('tenant-kill9'),
+    jobMs: [20, 60],
+    fleet: { WORKER_COUNT: 8, LEASE_MS, HEARTBEAT_MS: 300, MAX_STALLS: 20 },
+  });
+  const { keyPrefix } = rig;
   let raw: Redis;
   let producer: QueueTestApp;
   let fleet: ProcessFleet;
 
   beforeAll(async () => {
-    raw = new Redis(redisUrl());
-    producer = await createQueueApp(
-      faultJobProviders({ redisUrl: redisUrl(), keyPrefix, jobMs: [20, 60], freezeMs: 0 }),
-      { redis: { keyPrefix }, worker: { autoStart: false } },
-    );
-    fleet = new ProcessFleet({
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: keyPrefix,
-      WORKER_COUNT: 8,
-      LEASE_MS,
-      HEARTBEAT_MS: 300,
-      MAX_STALLS: 20,
-      JOB_MS: '20-60',
-    });
+    ({ raw, producer, fleet } = await rig.start());
   });
 
-  afterAll(async () => {
-    await fleet?.killAll();
-    await producer?.close();
-    await deleteKeys(raw, keyPrefix);
-    raw?.disconnect();
-  });
+  afterAll(() => rig.close());
 
   it(
     "loses no job, and the killed worker's tenant slots come back once its leases are recovered",

@@ -1,66 +1,38 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createQueueApp,
-  redisUrl,
-  uniquePrefix,
-  waitFor,
-  type QueueTestApp,
-} from '../support/queue-test-app.js';
-import {
-  RUN_SEPARATOR,
-  START_SEPARATOR,
-  doneKeys,
-  faultJobProviders,
-} from './support/fault-jobs.js';
-import { deleteKeys } from './support/fault-redis.js';
+import { FaultRig } from './support/fault-rig.js';
+import { runStarts, type RunStart } from './support/fault-redis.js';
+import { uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 const RATE = 20;
 const LIMITED_JOBS = 150;
 const FREE_JOBS = 2000;
 
-/** When each job's run started (ms since the epoch), read from the done list. */
-async function startTimes(raw: Redis, keyPrefix: string): Promise<Map<string, number>> {
-  const starts = new Map<string, number>();
-  for (const run of await raw.lrange(doneKeys(keyPrefix).list, 0, -1)) {
-    const id = run.slice(0, run.lastIndexOf(RUN_SEPARATOR));
-    starts.set(id, Number(run.slice(run.lastIndexOf(START_SEPARATOR) + 1)));
-  }
-  return starts;
-}
-
-/** The start times of the jobs `ids` among `starts`. */
-function of(ids: Set<string>, starts: Map<string, number>): number[] {
-  return [...starts].filter(([id]) => ids.has(id)).map(([, at]) => at);
+/** The start times of the jobs `ids` among `runs`, one per job (its last run). */
+function of(ids: Set<string>, runs: RunStart[]): number[] {
+  const starts = new Map(
+    runs.filter((run) => ids.has(run.id)).map((run) => [run.id, run.startedAt]),
+  );
+  return [...starts.values()];
 }
 
 describe('per-tenant rate limit across worker processes', () => {
-  const keyPrefix = uniquePrefix('tenant-rate');
+  const rig = new FaultRig({
+    keyPrefix: uniquePrefix('tenant-rate'),
+    jobMs: [1, 2],
+    fleet: { WORKER_COUNT: 10 },
+  });
+  const { keyPrefix } = rig;
   let raw: Redis;
   let producer: QueueTestApp;
   let fleet: ProcessFleet;
 
   beforeAll(async () => {
-    raw = new Redis(redisUrl());
-    producer = await createQueueApp(
-      faultJobProviders({ redisUrl: redisUrl(), keyPrefix, jobMs: [1, 2], freezeMs: 0 }),
-      { redis: { keyPrefix }, worker: { autoStart: false } },
-    );
-    fleet = new ProcessFleet({
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: keyPrefix,
-      WORKER_COUNT: 10,
-      JOB_MS: '1-2',
-    });
+    ({ raw, producer, fleet } = await rig.start());
   });
 
-  afterAll(async () => {
-    await fleet?.killAll();
-    await producer?.close();
-    await deleteKeys(raw, keyPrefix);
-    raw?.disconnect();
-  });
+  afterAll(() => rig.close());
 
   it(
     `two processes start a tenant limited to ${RATE}/s at that rate; another tenant is not slowed`,
@@ -85,13 +57,13 @@ describe('per-tenant rate limit across worker processes', () => {
 
       let limitedWhenFreeDone = 0;
       await waitFor(async () => {
-        const starts = await startTimes(raw, keyPrefix);
+        const starts = await runStarts(raw, keyPrefix);
         limitedWhenFreeDone = of(limited, starts).length;
         return of(free, starts).length === FREE_JOBS;
       }, 'the unlimited tenant done');
-      const first = async () => Math.min(...of(limited, await startTimes(raw, keyPrefix)));
+      const first = async () => Math.min(...of(limited, await runStarts(raw, keyPrefix)));
       await waitFor(async () => Date.now() - (await first()) > 4500, 'four seconds of limited');
-      const starts = of(limited, await startTimes(raw, keyPrefix));
+      const starts = of(limited, await runStarts(raw, keyPrefix));
       const t0 = Math.min(...starts);
       // After the first burst (the bucket starts full), three seconds at RATE a second.
       const steady = starts.filter((at) => at >= t0 + 1000 && at < t0 + 4000).length;

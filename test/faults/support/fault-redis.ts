@@ -97,6 +97,22 @@ export interface DoneStats {
   members: Set<string>;
 }
 
+/** A run that reached its end: its job id and when its processor started (ms since the epoch). */
+export interface RunStart {
+  id: string;
+  startedAt: number;
+}
+
+/** Every run that reached its end, from the done list. */
+export async function runStarts(client: Redis, keyPrefix: string): Promise<RunStart[]> {
+  // Distinct entries: a MULTI resent by ioredis after a lost connection repeats its nonce.
+  const runs = new Set(await client.lrange(doneKeys(keyPrefix).list, 0, -1));
+  return [...runs].map((run) => ({
+    id: run.slice(0, run.lastIndexOf(RUN_SEPARATOR)),
+    startedAt: Number(run.slice(run.lastIndexOf(START_SEPARATOR) + 1)),
+  }));
+}
+
 export async function doneStats(client: Redis, keyPrefix: string): Promise<DoneStats> {
   const keys = doneKeys(keyPrefix);
   const [members, list] = await Promise.all([

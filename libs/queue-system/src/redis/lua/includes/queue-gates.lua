@@ -1,16 +1,16 @@
 --- @include "includes/ready-list"
+--- @include "includes/token-bucket"
 
 -- Queue gates: the conditions under which fetch leases none, or only some, of a queue's jobs:
 -- the queue is paused, the breaker on its processor is open, or its rate limit's bucket is
 -- empty. Each is a field of the namespace's `gates` hash, read only when it exists: fetch asks
 -- in the one EXISTS it makes for the tenants' switch, so a namespace with no gate pays nothing
 -- more. Fields: `paused:<queue>` 1; `breaker:<queue>` '<open|trial>:<until ms>:<cool-down ms>';
--- `rate:<queue>` '<max>:<duration ms>:<burst>'; `tokens:<queue>` '<tokens>:<refilled at ms>';
+-- `rate:<queue>` and `tokens:<queue>` a token bucket's rate and state (see `token-bucket`);
 -- `declared:<queue>` the limit declared in code last applied (see `declare-rate-limit-2`).
 
 -- The gate of `queue` at `now`, or nil when it has none: `allow` jobs may be leased; `dueAt`
--- is when a closed gate opens; a trial (`coolDown`) and a bucket (`tokens`, `at`, `perMs`)
--- are settled after leasing. A bucket refills by `perMs` tokens a millisecond up to its burst.
+-- is when a closed gate opens; a trial (`coolDown`) and a `bucket` are settled after leasing.
 local function queueGate(fields, queue, now)
   if fields['paused:' .. queue] then
     return { allow = 0 }
@@ -28,21 +28,10 @@ local function queueGate(fields, queue, now)
   end
   local rate = fields['rate:' .. queue]
   if rate then
-    local max, duration, burst = string.match(rate, '^(%d+):(%d+):(%d+)$')
-    local perMs, capacity = tonumber(max) / tonumber(duration), tonumber(burst)
-    local tokens, at = capacity, now
-    local state = fields['tokens:' .. queue]
-    if state then
-      local stored, storedAt = string.match(state, '^([%d.]+):(%d+)$')
-      tokens, at = tonumber(stored), tonumber(storedAt)
-      -- A clock behind the last refill adds nothing: the bucket never fills twice.
-      if now > at then
-        tokens, at = math.min(capacity, tokens + (now - at) * perMs), now
-      end
-    end
+    local bucket = refillBucket(rate, fields['tokens:' .. queue], now)
     gate = gate or { allow = math.huge }
-    gate.allow = math.min(gate.allow, math.floor(tokens))
-    gate.tokens, gate.at, gate.perMs = tokens, at, perMs
+    gate.allow = math.min(gate.allow, math.floor(bucket.tokens))
+    gate.bucket = bucket
   end
   return gate
 end
@@ -83,15 +72,16 @@ local function settleGates(batch, gated, reply)
       writes[length + 2] = string.format('trial:%d:%d', batch.now + gate.coolDown, gate.coolDown)
       length = length + 2
     end
-    if gate.perMs then
-      local tokens = gate.tokens - leased
+    local bucket = gate.bucket
+    if bucket then
+      bucket.tokens = bucket.tokens - leased
       if leased > 0 then
         writes[length + 1] = 'tokens:' .. queue
-        writes[length + 2] = string.format('%.6f:%d', tokens, gate.at)
+        writes[length + 2] = bucketState(bucket)
         length = length + 2
       end
-      if tokens < 1 then
-        dueAt = math.max(dueAt or 0, gate.at + math.ceil((1 - tokens) / gate.perMs))
+      if bucket.tokens < 1 then
+        dueAt = math.max(dueAt or 0, nextTokenAt(bucket))
       end
     end
     if dueAt and (reply[1] == -1 or dueAt < reply[1]) then

@@ -1,0 +1,62 @@
+import { Redis } from 'ioredis';
+import { createQueueApp, redisUrl, type QueueTestApp } from '../../support/queue-test-app.js';
+import { faultJobProviders } from './fault-jobs.js';
+import { deleteKeys, OwnRedis } from './fault-redis.js';
+import { ProcessFleet, type WorkerEnv } from './process-fleet.js';
+
+export interface FaultRigOptions {
+  keyPrefix: string;
+  /** Duration of a `fault.record` job, in [min, max] ms, in the test process and the fleet. */
+  jobMs: readonly [number, number];
+  /** The fleet's environment besides Redis, prefix and job duration (WORKER_COUNT, LEASE_MS...). */
+  fleet: WorkerEnv;
+  /** A redis-server of the test's own, destroyed at `close()`; else the suite's shared one. */
+  ownRedis?: boolean;
+}
+
+/**
+ * What most fault tests set up: a raw client, a producer app that does not consume, and a
+ * fleet of worker processes, all on one key prefix; `close()` undoes it all, in afterAll.
+ */
+export class FaultRig {
+  raw!: Redis;
+  producer!: QueueTestApp;
+  fleet!: ProcessFleet;
+  private server?: OwnRedis;
+
+  constructor(readonly options: FaultRigOptions) {}
+
+  get keyPrefix(): string {
+    return this.options.keyPrefix;
+  }
+
+  async start(): Promise<this> {
+    const { keyPrefix, jobMs, fleet, ownRedis } = this.options;
+    this.server = ownRedis ? await new OwnRedis().start() : undefined;
+    const url = this.server?.url ?? redisUrl();
+    this.raw = new Redis(url);
+    this.producer = await createQueueApp(
+      faultJobProviders({ redisUrl: url, keyPrefix, jobMs, freezeMs: 0 }),
+      { redis: { url, keyPrefix }, worker: { autoStart: false } },
+    );
+    this.fleet = new ProcessFleet({
+      REDIS_URL: url,
+      KEY_PREFIX: keyPrefix,
+      JOB_MS: `${jobMs[0]}-${jobMs[1]}`,
+      ...fleet,
+    });
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.fleet?.killAll();
+    await this.producer?.close();
+    if (this.server) {
+      this.raw?.disconnect();
+      await this.server.destroy();
+      return;
+    }
+    if (this.raw) await deleteKeys(this.raw, this.keyPrefix);
+    this.raw?.disconnect();
+  }
+}
