@@ -1,6 +1,7 @@
 import type { FactoryProvider, Provider } from '@nestjs/common';
 import { QueueConfig } from './config/index.js';
 import type { AnyJobContract } from './contracts/job-contract.js';
+import { QueueEvents } from './events/queue-events.js';
 import { QueueManager } from './manager/queue-manager.js';
 import { QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './queue-module-definition.js';
 import { QUEUE_CONFIG } from './queue.constants.js';
@@ -67,6 +68,7 @@ export const coreProviders: Provider[] = [
     inject: [QUEUE_MODULE_OPTIONS],
   },
   QueueOrchestrator,
+  QueueEvents,
 ];
 
 function declaring(registry: CallableRegistry, jobs: readonly AnyJobContract[] = []) {
@@ -81,6 +83,7 @@ export const coreExports = [
   CallableRegistry,
   QueueOrchestrator,
   ThreadPool,
+  QueueEvents,
 ];
 
 /** What the providers of a namespace inject, in their factories' order. */
@@ -91,6 +94,7 @@ const NAMESPACE_INJECT = [
   SerializerRegistry,
   ThreadPool,
   QueueOrchestrator,
+  QueueEvents,
 ];
 
 /** The scripts of a namespace; its manager and worker share its layout check, run at bootstrap. */
@@ -116,10 +120,19 @@ export function createNamespaceProviders(
         serializers: SerializerRegistry,
         pool: ThreadPool,
         orchestrator: QueueOrchestrator,
+        events: QueueEvents,
       ) => {
         const scripts = namespaceScripts(config, orchestrator, options.name);
         declaring(registry, options.jobs);
-        const manager = new QueueManager(config, connection, scripts, registry, serializers, pool);
+        const manager = new QueueManager(
+          config,
+          connection,
+          scripts,
+          registry,
+          serializers,
+          pool,
+          events,
+        );
         orchestrator.addManager(manager);
         return manager;
       },
@@ -134,6 +147,7 @@ export function createNamespaceProviders(
         serializers: SerializerRegistry,
         threadPool: ThreadPool,
         orchestrator: QueueOrchestrator,
+        events: QueueEvents,
       ) => {
         const worker = new QueueWorker({
           config,
@@ -142,6 +156,7 @@ export function createNamespaceProviders(
           registry,
           serializers,
           threadPool,
+          events,
         });
         orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
         return worker;

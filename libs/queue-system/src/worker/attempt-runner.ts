@@ -2,6 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import type { QueueConfig, QueueRetryConfig } from '../config/index.js';
 import { checkSchema, issuesText, type SchemaVerdict } from '../contracts/schema-check.js';
+import type { JobEvents } from '../events/job-events.js';
+import type { JobProgress } from '../events/queue-event.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
@@ -29,6 +31,7 @@ export class AttemptRunner {
     private readonly recorder: OutcomeRecorder,
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
+    private readonly events: JobEvents,
   ) {}
 
   start(attempt: JobAttempt): void {
@@ -68,6 +71,8 @@ export class AttemptRunner {
     }
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
     attempt.context.maxAttempts = retry.maxAttempts;
+    attempt.onProgress = this.reportProgress;
+    if (this.events.observed) this.events.attempt('active', attempt);
     attempt.run(this.invokeProcessor, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }
@@ -99,6 +104,11 @@ export class AttemptRunner {
     }
     return attempt.retry;
   }
+
+  private readonly reportProgress = (attempt: JobAttempt, progress: JobProgress): Promise<void> => {
+    this.events.attempt('progress', attempt, { progress });
+    return Promise.resolve();
+  };
 
   private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
     this.lifecycle.slotFreed(attempt);

@@ -1,5 +1,6 @@
 import type { QueueConfig } from '../config/index.js';
 import { QueueUnavailableError, isPermanentError } from '../errors.js';
+import type { JobEvents } from '../events/job-events.js';
 import type {
   FailureCallbackPayload,
   SuccessCallbackPayload,
@@ -39,6 +40,7 @@ export class OutcomeRecorder implements AckHandlers {
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
     private readonly stats: WorkerStats,
+    private readonly events: JobEvents,
   ) {
     const { scripts } = transitions;
     this.acks = new AckBatcher(connection, connections, scripts, this, config.redis.backupTtl);
@@ -74,6 +76,7 @@ export class OutcomeRecorder implements AckHandlers {
     }
     attempt.recorded = true;
     this.stats.processed++;
+    if (this.events.observed) this.events.attempt('completed', attempt, { result: attempt.result });
     if (!job.onSuccess) return this.settle(attempt);
     const payload: SuccessCallbackPayload = {
       entity: attempt.entity,
@@ -122,9 +125,11 @@ export class OutcomeRecorder implements AckHandlers {
       return this.logger.warn(`Job ${job.id}: lease lost while running; attempt abandoned`);
     }
     if (outcome.kind === 'shutdown') {
-      return this.transitions.run(job, 'requeue', (client) =>
+      const requeued = await this.transitions.run(job, 'requeue', (client) =>
         scripts.requeue(client, job.id, lease, job.priority, job.queue),
       );
+      if (requeued) this.events.attempt('requeued', attempt);
+      return;
     }
     if (outcome.kind !== 'failed') return;
     if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
@@ -137,10 +142,13 @@ export class OutcomeRecorder implements AckHandlers {
       isPermanentError(outcome.error) ||
       job.attempts >= retry.maxAttempts ||
       retry.wouldExceedTimeout(attempt.firstAttemptAt, now, delay);
-    if (exhausted) return this.failAndCallBack(attempt, message, outcome.timedOut);
-    return this.transitions.run(job, 'retry', (client) =>
-      scripts.retry(client, job.id, lease, message, now + delay, outcome.timedOut),
+    const { timedOut } = outcome;
+    this.events.attempt('failed', attempt, { error: message, timedOut });
+    if (exhausted) return this.failAndCallBack(attempt, message, timedOut);
+    const retried = await this.transitions.run(job, 'retry', (client) =>
+      scripts.retry(client, job.id, lease, message, now + delay, timedOut),
     );
+    if (retried) this.events.attempt('retrying', attempt, { error: message, runAt: now + delay });
   }
 
   /** The pool was full: back to Redis for a short while without spending an attempt. */
@@ -195,6 +203,8 @@ export class OutcomeRecorder implements AckHandlers {
         ),
     );
     attempt.recorded = true;
+    if (accepted)
+      this.events.attempt('dead-lettered', attempt, { error: reason, deadLetter: target });
     return accepted;
   }
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { QueueConfig } from '../config/index.js';
 import { WorkerShutdownError } from '../errors.js';
+import { JobEvents } from '../events/job-events.js';
+import type { QueueEvents } from '../events/queue-events.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
@@ -28,6 +30,8 @@ export interface WorkerDependencies {
   registry: CallableRegistry;
   serializers: SerializerRegistry;
   threadPool: ThreadPool;
+  /** The application's event stream; absent, the worker emits none. */
+  events?: QueueEvents;
 }
 
 /**
@@ -58,6 +62,7 @@ export class QueueWorker {
     this.scripts = scripts;
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
     this.connections = new WorkerConnections(connection);
+    const events = new JobEvents(deps.events, scripts.keys.namespace);
     const transitions = new TransitionRunner(config, connection, scripts, this.logger);
     this.callbacks = new CallbackRunner(
       registry,
@@ -87,6 +92,7 @@ export class QueueWorker {
       this.scheduler,
       this.logger,
       this.stats,
+      events,
     );
     this.runner = new AttemptRunner(
       config,
@@ -96,6 +102,7 @@ export class QueueWorker {
       this.recorder,
       this.scheduler,
       this.logger,
+      events,
     );
     this.leases = new LeaseKeeper(
       config,
@@ -106,11 +113,16 @@ export class QueueWorker {
       (now) => this.stats.report(now),
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
-    const bounds = scalingBounds(config.worker);
-    if (bounds) {
-      scheduler.resize(Math.min(Math.max(config.worker.workerCount, bounds.min), bounds.max));
-      this.autoscaler = new Autoscaler(bounds, scheduler, this.logger);
-    }
+    this.autoscaler = this.autoscaling();
+  }
+
+  /** With `worker.maxConcurrency`, slots start within the bounds and follow the load. */
+  private autoscaling(): Autoscaler | undefined {
+    const bounds = scalingBounds(this.config.worker);
+    if (!bounds) return undefined;
+    const { workerCount } = this.config.worker;
+    this.scheduler.resize(Math.min(Math.max(workerCount, bounds.min), bounds.max));
+    return new Autoscaler(bounds, this.scheduler, this.logger);
   }
 
   get namespace(): string {
