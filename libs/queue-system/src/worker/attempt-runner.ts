@@ -12,6 +12,7 @@ import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { DeadlineWatch } from './deadline-watch.js';
 import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
+import type { ProgressWriter } from './progress-writer.js';
 import { RetryPlans } from './retry-plans.js';
 
 /**
@@ -32,6 +33,7 @@ export class AttemptRunner {
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
     private readonly events: JobEvents,
+    private readonly progress: ProgressWriter,
   ) {}
 
   start(attempt: JobAttempt): void {
@@ -105,9 +107,13 @@ export class AttemptRunner {
     return attempt.retry;
   }
 
-  private readonly reportProgress = (attempt: JobAttempt, progress: JobProgress): Promise<void> => {
+  private readonly reportProgress = (
+    attempt: JobAttempt,
+    progress: JobProgress,
+    json: string,
+  ): Promise<void> => {
     this.events.attempt('progress', attempt, { progress });
-    return Promise.resolve();
+    return this.progress.write(attempt, json);
   };
 
   private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {

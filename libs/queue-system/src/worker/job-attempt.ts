@@ -13,7 +13,7 @@ import type { FetchedJob } from '../redis/job-spec.js';
 import type { RegisteredCallable } from '../registry/callable-registry.js';
 
 /** Receives an attempt's progress reports, checked and while the attempt runs. */
-export type ProgressSink = (attempt: JobAttempt, value: JobProgress) => Promise<void>;
+export type ProgressSink = (attempt: JobAttempt, value: JobProgress, json: string) => Promise<void>;
 
 export type AttemptOutcome =
   | { kind: 'succeeded'; result: unknown }
@@ -159,12 +159,23 @@ class AttemptContext implements JobContext {
 
   progress(value: JobProgress): Promise<void> {
     const owner = this.#owner;
-    if (!isProgress(value)) {
-      const why = `must be a finite number or a plain object, got ${typeOf(value)}`;
-      return Promise.reject(new JobProgressError(why));
-    }
+    const json = progressJson(value);
+    if (json instanceof JobProgressError) return Promise.reject(json);
     if (owner.ended || !owner.onProgress) return Promise.resolve();
-    return owner.onProgress(owner, value);
+    return owner.onProgress(owner, value, json);
+  }
+}
+
+/** The progress as JSON, or why it cannot be reported (the value itself is withheld). */
+function progressJson(value: unknown): string | JobProgressError {
+  if (!isProgress(value)) {
+    return new JobProgressError(`must be a finite number or a plain object, got ${typeOf(value)}`);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    const kind = error instanceof Error ? error.name : typeof error;
+    return new JobProgressError(`must be JSON-serializable (${kind})`);
   }
 }
 

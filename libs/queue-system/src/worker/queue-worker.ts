@@ -17,6 +17,7 @@ import { CallbackRunner } from './callback-runner.js';
 import { FetchScheduler } from './fetch-scheduler.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { ProgressWriter } from './progress-writer.js';
 import { TransitionRunner } from './transition-runner.js';
 import { WakeWait } from './wake-wait.js';
 import { WorkerConnections } from './worker-connections.js';
@@ -103,6 +104,7 @@ export class QueueWorker {
       this.scheduler,
       this.logger,
       events,
+      new ProgressWriter(connection, scripts, this.logger),
     );
     this.leases = new LeaseKeeper(
       config,
