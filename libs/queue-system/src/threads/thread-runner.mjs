@@ -75,7 +75,8 @@ export default async function runThreadTask(task) {
     return { ok: false, error: serializeError(error) };
   } finally {
     // The last message on the port: the main thread stops listening once it arrives.
-    task.progressPort.postMessage({ end: true });
-    task.progressPort.close();
+    const port = task.progressPort;
+    port.postMessage({ end: true });
+    port.close();
   }
 }
