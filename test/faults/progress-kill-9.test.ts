@@ -2,8 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultRig } from './support/fault-rig.js';
 import { uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
-import { doneStats, leasesHeldBy } from './support/fault-redis.js';
-import { ProcessFleet } from './support/process-fleet.js';
+import { doneStats } from './support/fault-redis.js';
 
 const JOBS = 400;
 const LEASE_MS = 1500;
@@ -14,13 +13,11 @@ describe('fault: kill -9 of a worker whose jobs report progress', () => {
     jobMs: [20, 60],
     fleet: { WORKER_COUNT: 8, LEASE_MS, HEARTBEAT_MS: 300, MAX_STALLS: 20 },
   });
-  const { keyPrefix } = rig;
   let raw: Redis;
   let producer: QueueTestApp;
-  let fleet: ProcessFleet;
 
   beforeAll(async () => {
-    ({ raw, producer, fleet } = await rig.start());
+    ({ raw, producer } = await rig.start());
   });
 
   afterAll(() => rig.close());
@@ -34,24 +31,15 @@ describe('fault: kill -9 of a worker whose jobs report progress', () => {
         entities: Array.from({ length: JOBS }, () => ({})),
       });
       const ids = results.map((r) => r.operationId);
-      const victim = fleet.spawn();
-      const survivor = fleet.spawn();
-      await Promise.all([victim.awaitReady(), survivor.awaitReady()]);
-
       // Killed while it holds leases of jobs that already reported progress.
-      await waitFor(
-        async () => (await leasesHeldBy(raw, keyPrefix, victim.workerId!)).length >= 4,
-        'the victim running jobs',
-      );
-      const held = (await leasesHeldBy(raw, keyPrefix, victim.workerId!)).length;
-      expect((await victim.kill('SIGKILL')).signal).toBe('SIGKILL');
+      const held = await rig.killOneOfTwo(4);
 
       await waitFor(
         async () => (await producer.queue.getMetrics()).processed === JOBS,
         `all ${JOBS} jobs completed by the survivor`,
         90_000,
       );
-      const done = await doneStats(raw, keyPrefix);
+      const done = await doneStats(raw, rig.keyPrefix);
       const counters = await producer.queue.getMetrics();
       const lost = ids.filter((id) => !done.members.has(id)).length;
       console.log(
