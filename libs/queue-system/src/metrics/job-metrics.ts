@@ -1,5 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { QueueEvent, QueueEventType } from '../events/queue-event.js';
+import type { Metric, Registry } from 'prom-client';
+import type { QueueEvent } from '../events/queue-event.js';
+import { COUNTS, JobSeriesBook, type Buckets, type JobSeries } from './job-series.js';
 
 /** What the event-fed metrics are made from; names carry the prefix. */
 export interface MetricSettings {
@@ -9,125 +10,179 @@ export interface MetricSettings {
   buckets: readonly number[];
 }
 
-type Increment = { inc(value?: number): void };
-type Observe = { observe(value: number): void };
+type Labels = Record<string, string | number>;
+interface Sample {
+  labels: Labels;
+  value: number;
+  metricName?: string;
+}
 
-/** Each counter's name (after the prefix), help, and the event types it counts. */
-const COUNTED: readonly [string, string, QueueEventType[]][] = [
-  ['jobs_enqueued_total', 'Jobs stored by this process, ready or delayed', ['enqueued', 'delayed']],
-  ['jobs_deduplicated_total', 'Enqueues that returned an existing job', ['deduplicated']],
-  ['jobs_completed_total', 'Attempts that succeeded in this process', ['completed']],
-  ['job_attempts_failed_total', 'Attempts that failed (threw or timed out)', ['failed']],
-  ['jobs_retried_total', 'Failed attempts given another attempt', ['retrying']],
-  ['jobs_requeued_total', 'Jobs put back at shutdown, no attempt spent', ['requeued']],
+/** The shape prom-client's registry reads from a metric: name, help, type, and `get()`. */
+interface ExportedMetric {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  aggregator: 'sum';
+  get(): Promise<{ name: string; help: string; type: string; aggregator: 'sum'; values: Sample[] }>;
+  reset(): void;
+}
+
+/** Each counter's name (after the prefix), help, and the count it shows. */
+const COUNTERS: readonly [string, string, number][] = [
+  ['jobs_enqueued_total', 'Jobs stored by this process, ready or delayed', COUNTS.enqueued],
+  ['jobs_deduplicated_total', 'Enqueues that returned an existing job', COUNTS.deduplicated],
+  ['jobs_completed_total', 'Attempts that succeeded in this process', COUNTS.completed],
+  ['job_attempts_failed_total', 'Attempts that failed (threw or timed out)', COUNTS.failed],
+  ['job_attempts_timed_out_total', 'Attempts that hit their timeout', COUNTS.timedOut],
+  ['jobs_retried_total', 'Failed attempts given another attempt', COUNTS.retried],
+  ['jobs_requeued_total', 'Jobs put back at shutdown, no attempt spent', COUNTS.requeued],
 ];
 
 /**
  * The counters and histograms fed by this process's job events. Label values come from a
  * job's namespace, queue, processor, priority (and tenant when asked), never its operation
- * id, so the number of series stays bounded. Each series' child is looked up once per label
- * set and kept, so an event costs a map lookup rather than prom-client's label hashing.
+ * id, so the number of series stays bounded. An event adds to plain numbers of its series;
+ * prom-client reads the totals at scrape time, so no label hashing happens per job.
  */
 export class JobMetrics {
   readonly names: string[] = [];
-  private readonly counters = new Map<QueueEventType, [Counter, string]>();
-  private readonly timedOut: Counter;
-  private readonly deadLettered: Counter;
-  private readonly wait: Histogram;
-  private readonly run: Histogram;
-  private readonly children = new Map<string, Increment | Observe>();
-  private readonly tenant: boolean;
+  private readonly book: JobSeriesBook;
 
-  constructor(settings: MetricSettings) {
-    const { registry, prefix, buckets } = settings;
-    this.tenant = settings.tenantLabel;
-    const job = ['namespace', 'queue', 'processor', 'priority', ...this.tenantNames()];
-    const counter = (name: string, help: string, labelNames = job) => {
-      this.names.push(prefix + name);
-      return new Counter({ name: prefix + name, help, labelNames, registers: [registry] });
-    };
-    for (const [name, help, types] of COUNTED) {
-      const made = counter(name, help);
-      for (const type of types) this.counters.set(type, [made, name]);
+  constructor(private readonly settings: MetricSettings) {
+    this.book = new JobSeriesBook(settings.buckets, settings.tenantLabel);
+    for (const [name, help, index] of COUNTERS) {
+      this.register(name, help, 'counter', () => this.counterSamples(index));
     }
-    this.timedOut = counter('job_attempts_timed_out_total', 'Attempts that hit their timeout');
-    this.deadLettered = counter('jobs_dead_lettered_total', 'Jobs that failed for good, by list', [
-      ...job,
-      'list',
-    ]);
-    const histogram = (name: string, help: string, labelNames: string[]) => {
-      this.names.push(prefix + name);
-      const options = { name: prefix + name, help, labelNames, buckets: [...buckets] };
-      return new Histogram({ ...options, registers: [registry] });
-    };
-    this.wait = histogram('job_wait_seconds', 'From enqueue to first start (delay included)', job);
-    this.run = histogram('job_run_seconds', 'How long an attempt ran, by outcome', [
-      'namespace',
-      'queue',
-      'processor',
-      'outcome',
-      ...this.tenantNames(),
-    ]);
+    this.register(
+      'jobs_dead_lettered_total',
+      'Jobs that failed for good, by list',
+      'counter',
+      () => [
+        ...this.counterSamples(COUNTS.deadLetteredFailures, { list: 'failures' }),
+        ...this.counterSamples(COUNTS.deadLetteredSystemErrors, { list: 'system_errors' }),
+      ],
+    );
+    const wait = 'From enqueue to first start (delay included)';
+    this.register('job_wait_seconds', wait, 'histogram', (name) => this.waitSamples(name));
+    const run = 'How long an attempt ran, by outcome';
+    this.register('job_run_seconds', run, 'histogram', (name) => this.runSamples(name));
   }
 
-  /** Counts one event; an event no metric follows (progress, active of a retry) costs nothing. */
+  /** Counts one event; an event no metric follows (progress, active of a retry) costs a lookup. */
   readonly record = (event: QueueEvent): void => {
-    const { type } = event;
-    const counted = this.counters.get(type);
-    if (counted) this.increment(counted[0], counted[1], event);
-    if (type === 'active' && event.waitMs !== undefined) {
-      this.observe(this.wait, 'wait', event, event.waitMs);
-    } else if ((type === 'completed' || type === 'failed') && event.runMs !== undefined) {
-      this.observe(this.run, type, event, event.runMs);
-    }
-    if (type === 'failed' && event.timedOut === true) this.increment(this.timedOut, 'to', event);
-    if (type === 'dead-lettered') {
-      const list = event.deadLetter ?? 'failures';
-      this.increment(this.deadLettered, `dl:${list}`, event, { list });
+    const { counts, wait, runCompleted, runFailed } = this.book.of(event);
+    switch (event.type) {
+      case 'enqueued':
+      case 'delayed':
+        counts[COUNTS.enqueued]!++;
+        return;
+      case 'deduplicated':
+        counts[COUNTS.deduplicated]!++;
+        return;
+      case 'active':
+        if (event.waitMs !== undefined) wait.observe(event.waitMs / 1000);
+        return;
+      case 'completed':
+        counts[COUNTS.completed]!++;
+        if (event.runMs !== undefined) runCompleted.observe(event.runMs / 1000);
+        return;
+      case 'failed':
+        counts[COUNTS.failed]!++;
+        if (event.timedOut === true) counts[COUNTS.timedOut]!++;
+        if (event.runMs !== undefined) runFailed.observe(event.runMs / 1000);
+        return;
+      case 'retrying':
+        counts[COUNTS.retried]!++;
+        return;
+      case 'requeued':
+        counts[COUNTS.requeued]!++;
+        return;
+      case 'dead-lettered':
+        if (event.deadLetter === 'system_errors') counts[COUNTS.deadLetteredSystemErrors]!++;
+        else counts[COUNTS.deadLetteredFailures]!++;
+        return;
+      default:
+        return;
     }
   };
 
-  private increment(metric: Counter, series: string, event: QueueEvent, extra = {}): void {
-    const key = `${series}\0${this.jobKey(event)}`;
-    let child = this.children.get(key) as Increment | undefined;
-    if (!child) {
-      child = metric.labels({ ...this.jobLabels(event), ...extra });
-      this.children.set(key, child);
-    }
-    child.inc();
-  }
-
-  /** `series` is `wait` (job labels) or the outcome of a run (`completed`, `failed`). */
-  private observe(metric: Histogram, series: string, event: QueueEvent, ms: number): void {
-    const key = `${series}\0${this.jobKey(event)}`;
-    let child = this.children.get(key) as Observe | undefined;
-    if (!child) {
-      const { priority, ...labels } = this.jobLabels(event);
-      child = metric.labels(
-        series === 'wait' ? { ...labels, priority } : { ...labels, outcome: series },
-      );
-      this.children.set(key, child);
-    }
-    child.observe(ms / 1000);
-  }
-
-  private jobKey(event: QueueEvent): string {
-    const base = `${event.namespace}\0${event.queue}\0${event.processor ?? ''}\0${event.priority ?? 'normal'}`;
-    return this.tenant ? `${base}\0${event.tenant ?? ''}` : base;
-  }
-
-  private jobLabels(event: QueueEvent): Record<string, string> {
-    const labels: Record<string, string> = {
-      namespace: event.namespace,
-      queue: event.queue,
-      processor: event.processor ?? '',
-      priority: event.priority ?? 'normal',
+  private register(
+    name: string,
+    help: string,
+    type: ExportedMetric['type'],
+    samples: (name: string) => Sample[],
+  ): void {
+    const full = this.settings.prefix + name;
+    const metric: ExportedMetric = {
+      name: full,
+      help,
+      type,
+      aggregator: 'sum',
+      get: () =>
+        Promise.resolve({ name: full, help, type, aggregator: 'sum', values: samples(full) }),
+      reset: () => this.book.clear(),
     };
-    if (this.tenant) labels.tenant = event.tenant ?? '';
-    return labels;
+    // prom-client's registry takes any object with this shape; its types list only its own classes.
+    this.settings.registry.registerMetric(metric as unknown as Metric);
+    this.names.push(full);
   }
 
-  private tenantNames(): string[] {
-    return this.tenant ? ['tenant'] : [];
+  /** A counter's samples: the series that counted something (a series appears at its first). */
+  private counterSamples(index: number, extra: Labels = {}): Sample[] {
+    const samples: Sample[] = [];
+    for (const series of this.book.all.values()) {
+      const value = series.counts[index]!;
+      if (value > 0) samples.push({ labels: { ...series.labels, ...extra }, value });
+    }
+    return samples;
   }
+
+  private waitSamples(name: string): Sample[] {
+    const samples: Sample[] = [];
+    for (const series of this.book.all.values()) {
+      if (series.wait.count > 0) this.histogram(samples, name, series.labels, series.wait);
+    }
+    return samples;
+  }
+
+  /** Run times by outcome, priorities merged: the run of a job does not depend on its turn. */
+  private runSamples(name: string): Sample[] {
+    const merged = new Map<string, [Labels, Buckets]>();
+    for (const series of this.book.all.values()) {
+      for (const [outcome, buckets] of outcomes(series)) {
+        if (buckets.count === 0) continue;
+        const { priority: _priority, ...labels } = series.labels;
+        const key = JSON.stringify(labels) + outcome;
+        const entry = merged.get(key);
+        if (entry) entry[1].add(buckets);
+        else merged.set(key, [{ ...labels, outcome }, buckets.copy()]);
+      }
+    }
+    const samples: Sample[] = [];
+    for (const [labels, buckets] of merged.values()) this.histogram(samples, name, labels, buckets);
+    return samples;
+  }
+
+  private histogram(samples: Sample[], name: string, labels: Labels, buckets: Buckets): void {
+    let cumulative = 0;
+    this.settings.buckets.forEach((bound, i) => {
+      cumulative += buckets.counts[i]!;
+      samples.push({
+        metricName: `${name}_bucket`,
+        labels: { le: bound, ...labels },
+        value: cumulative,
+      });
+    });
+    const total = { metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels } };
+    samples.push({ ...total, value: buckets.count });
+    samples.push({ metricName: `${name}_sum`, labels, value: buckets.sum });
+    samples.push({ metricName: `${name}_count`, labels, value: buckets.count });
+  }
+}
+
+function outcomes(series: JobSeries): [string, Buckets][] {
+  return [
+    ['completed', series.runCompleted],
+    ['failed', series.runFailed],
+  ];
 }
