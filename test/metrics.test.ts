@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, Module, type Type } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import {
   PermanentError,
@@ -204,6 +204,14 @@ describe('Prometheus metrics', () => {
     ]);
     expect(metrics.contentType).toContain('text/plain');
     expect(await metrics.metrics()).toContain('nest_queue_thread_pool_utilization 0');
+  });
+
+  it('serves frequent and parallel scrapes from one read of Redis per namespace', async () => {
+    const { queue, registry } = await boot({ stateCacheMs: 60_000 });
+    const reads = vi.spyOn(queue, 'getQueueDepths');
+    await Promise.all([registry.metrics(), registry.metrics(), registry.metrics()]);
+    await registry.metrics();
+    expect(reads).toHaveBeenCalledTimes(1);
   });
 
   it('labels tenants only when asked to', async () => {
