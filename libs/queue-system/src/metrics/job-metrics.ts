@@ -118,8 +118,15 @@ export class JobMetrics {
       help,
       type,
       aggregator: 'sum',
+      // `metric.name`, read late: an OpenMetrics registry renames a counter (drops `_total`).
       get: () =>
-        Promise.resolve({ name: full, help, type, aggregator: 'sum', values: samples(full) }),
+        Promise.resolve({
+          name: metric.name,
+          help,
+          type,
+          aggregator: 'sum',
+          values: samples(full),
+        }),
       reset: () => this.book.clear(),
     };
     // prom-client's registry takes any object with this shape; its types list only its own classes.
