@@ -195,8 +195,9 @@ while i <= #argv do
     created = created + addGroupJobs(first, last, queue, group, readyIds)
   else
     -- Nothing to look up: every job is created and ready.
-    if compact and #fields == 0 then
-      -- No field of its own but the spec: compact jobs, their specs wait in `specs`.
+    if compact and #fields == (tenant and 2 or 0) then
+      -- No field of its own but the spec (a tenant's job has its tenant in the spec's header
+      -- too): compact jobs, their specs wait in `specs`.
       callChunked('HSET', prefix .. 'specs', argv, first, last)
     else
       for at = first, last, 2 do

@@ -16,11 +16,11 @@ local PRIORITIES = { 'high', 'normal', 'low' }
 -- queue, priority, count, then id, spec, attempt per job (a run of none is left out). Compact
 -- jobs have their spec in `specs`: one read for the run, and nothing else to read. Returns how
 -- many were leased, and true when the rest went back first in line (ready lists are consumed
--- from the right) and the queue rests for this priority. `hashed`: the jobs are known to have
--- a job hash (a tenant's: its tenant is a field of its own), so `specs` is not read.
-local function leaseRun(batch, reply, list, queue, priority, ids, hashed)
+-- from the right) and the queue rests for this priority. `capped`: the tenant of the run when
+-- it has a concurrency cap; its compact jobs get a job hash (see `hashCompactJob`).
+local function leaseRun(batch, reply, list, queue, priority, ids, capped)
   local count = #ids
-  local specs = hashed and {} or hmgetAll(batch.specsKey, ids, count)
+  local specs = hmgetAll(batch.specsKey, ids, count)
   local slots, deadline, firstLease = batch.slots, batch.deadline, batch.firstLease
   local deadlines, deadlinesLength = batch.deadlines, batch.deadlinesLength
   local compact, compactLength = batch.compact, batch.compactLength
@@ -30,8 +30,12 @@ local function leaseRun(batch, reply, list, queue, priority, ids, hashed)
   for n = 1, count do
     local jobId, spec, attempt, alone = ids[n], specs[n], 1, false
     if spec and slots > 0 then
-      compactLength = compactLength + 2
-      compact[compactLength - 1], compact[compactLength] = jobId, firstLease
+      if capped then
+        hashCompactJob(batch, jobId, spec, capped)
+      else
+        compactLength = compactLength + 2
+        compact[compactLength - 1], compact[compactLength] = jobId, firstLease
+      end
     else
       local stop
       spec, attempt, alone, stop = takeJobHash(batch, jobId, slots, batch.busy + deadlinesLength)

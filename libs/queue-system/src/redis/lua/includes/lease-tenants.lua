@@ -51,7 +51,7 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if not ids then
     return 0, false, true
   end
-  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, true)
+  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, capRoom and tenant)
   if leased > 0 then
     if capRoom then
       -- Only a capped tenant's running jobs are counted (see `release-tenant-slot`).
