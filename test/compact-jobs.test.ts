@@ -323,6 +323,23 @@ describe('compact jobs (backupTtl 0)', () => {
     expect(await leaseEntries(redis, keys)).toEqual({ active: [], leases: [] });
   });
 
+  it("waits for a stalled tenant's job that runs alone, and is taken at the next fetch", async () => {
+    const t = await app();
+    const { redis, scripts, take } = raw(t.keyPrefix);
+    const stalled = await t.queue.enqueue({ entity: {}, processor: 'compact.work', tenant: 'a' });
+    const fetchedAt = Date.now();
+    await take(1, fetchedAt, 1, 'dead-worker');
+    expect(await scripts.recoverStalled(redis, fetchedAt + 5, 5, 10)).toEqual([1, 0]);
+    // A weight of 2 lets tenant b ask for two jobs where it has one: its list is found
+    // exhausted in the same fetch that gives its job back, since the stalled job runs alone.
+    await t.queue.setTenantPolicy('b', { weight: 2 });
+    const other = await t.queue.enqueue({ entity: {}, processor: 'compact.work', tenant: 'b' });
+    const now = Date.now();
+    expect((await take(3, now)).map((job) => job.id)).toEqual([stalled.operationId]);
+    expect((await t.queue.getTenantCounts())['b']).toEqual({ waiting: 1, active: 0 });
+    expect((await take(3, now)).map((job) => job.id)).toEqual([other.operationId]);
+  });
+
   it('is deleted with its spec when its queue is purged', async () => {
     const t = await app();
     const { redis, scripts } = raw(t.keyPrefix);

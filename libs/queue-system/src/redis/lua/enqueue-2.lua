@@ -15,7 +15,8 @@
     KEYS[1] metrics hash   KEYS[2] wake list
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
-    ARGV[3] 1 when jobs with nothing of their own but a spec are compact jobs, else 0
+    ARGV[3] 1 when jobs with nothing of their own but a spec (and a tenant, which the spec's
+      header names) are compact jobs, else 0
     ARGV[4..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
       then '' for the usual placement (fresh random ids, due now, no deduplication key, queue
       named after the processor), or '1' followed by the due time (ms, 0 for now), the

@@ -17,10 +17,11 @@ local PRIORITIES = { 'high', 'normal', 'low' }
 -- jobs have their spec in `specs`: one read for the run, and nothing else to read. Returns how
 -- many were leased, and true when the rest went back first in line (ready lists are consumed
 -- from the right) and the queue rests for this priority. `capped`: the tenant of the run when
--- it has a concurrency cap; its compact jobs get a job hash (see `hashCompactJob`).
-local function leaseRun(batch, reply, list, queue, priority, ids, capped)
+-- it has a concurrency cap; its compact jobs get a job hash (see `hashCompactJob`). `specs`:
+-- the run's specs read already, from `specs[base + 1]` (see `leaseDeferred`).
+local function leaseRun(batch, reply, list, queue, priority, ids, capped, specs, base)
   local count = #ids
-  local specs = hmgetAll(batch.specsKey, ids, count)
+  specs, base = specs or hmgetAll(batch.specsKey, ids, count), base or 0
   local slots, deadline, firstLease = batch.slots, batch.deadline, batch.firstLease
   local deadlines, deadlinesLength = batch.deadlines, batch.deadlinesLength
   local compact, compactLength = batch.compact, batch.compactLength
@@ -28,7 +29,7 @@ local function leaseRun(batch, reply, list, queue, priority, ids, capped)
   reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
   local at, leased, rests = runAt + 3, 0, false
   for n = 1, count do
-    local jobId, spec, attempt, alone = ids[n], specs[n], 1, false
+    local jobId, spec, attempt, alone = ids[n], specs[base + n], 1, false
     if spec and slots > 0 then
       if capped then
         hashCompactJob(batch, jobId, spec, capped)

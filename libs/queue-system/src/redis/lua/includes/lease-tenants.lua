@@ -51,6 +51,14 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if not ids then
     return 0, false, true
   end
+  if not capRoom and not bucket then
+    -- Leased with the other such runs of the call at its end (see `leaseDeferred`): one read of
+    -- `specs` for all. Counted as leased until then.
+    local runs = batch.deferred
+    runs[#runs + 1] = { list = list, tenant = tenant, ids = ids }
+    batch.deferredJobs = batch.deferredJobs + #ids
+    return #ids, false, #ids < take
+  end
   local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, capRoom and tenant)
   if leased > 0 then
     if capRoom then
@@ -130,11 +138,36 @@ local function rotationTurn(batch, reply, queue, priority, turns, room)
   return got, rests
 end
 
--- Leases up to `room` jobs of a queue and priority from its tenants: the worker's preferred
--- tenants first, then the others in rotation (work stealing: a worker takes others' jobs only
--- when its own have none). Each turn moves the tenant to the back of the rotation (see
--- `settleRotation`). Returns how many were leased and whether the queue rests.
-local function leaseTenants(batch, reply, queue, priority, room)
+-- Leases the runs that `tenantTurn` put off, their specs read in one HMGET: most tenants
+-- take a job or two per turn, and one read per turn would cost as much as the lease itself.
+-- Returns how many were leased and whether some run's rest went back (see `leaseRun`); a
+-- tenant that left the rotation, its list found exhausted, joins it again with those jobs.
+local function leaseDeferred(batch, reply, queue, priority, rotation)
+  local runs, ids, count = batch.deferred, {}, 0
+  for _, run in ipairs(runs) do
+    for _, jobId in ipairs(run.ids) do
+      count = count + 1
+      ids[count] = jobId
+    end
+  end
+  local specs = count > 0 and hmgetAll(batch.specsKey, ids, count)
+  local leased, rests, base = 0, false, 0
+  for _, run in ipairs(runs) do
+    local got, back = leaseRun(batch, reply, run.list, queue, priority, run.ids, nil, specs, base)
+    leased, base = leased + got, base + #run.ids
+    if back then
+      rests = true
+      if not redis.call('LPOS', rotation, run.tenant) then
+        redis.call('LPUSH', rotation, run.tenant)
+      end
+    end
+  end
+  return leased, rests
+end
+
+-- The turns of `leaseTenants`: returns how many jobs they took (those put off included) and
+-- whether the queue rests.
+local function takeTurns(batch, reply, queue, priority, room, rotation)
   local leased = 0
   for _, tenant in ipairs(batch.preferred) do
     if leased < room and batch.slots > 0 then
@@ -148,7 +181,6 @@ local function leaseTenants(batch, reply, queue, priority, room)
   if leased > 0 then
     return leased, false
   end
-  local rotation = tenantRotation(batch.prefix, queue, priority)
   local visits = redis.call('LLEN', rotation)
   local turns = { rotation = rotation, taken = {}, at = 1, left = visits, back = {} }
   local rests = false
@@ -162,4 +194,16 @@ local function leaseTenants(batch, reply, queue, priority, room)
   end
   settleRotation(turns)
   return leased, rests
+end
+
+-- Leases up to `room` jobs of a queue and priority from its tenants: the worker's preferred
+-- tenants first, then the others in rotation (work stealing: a worker takes others' jobs only
+-- when its own have none). Each turn moves the tenant to the back of the rotation (see
+-- `settleRotation`). Returns how many were leased and whether the queue rests.
+local function leaseTenants(batch, reply, queue, priority, room)
+  local rotation = tenantRotation(batch.prefix, queue, priority)
+  batch.deferred, batch.deferredJobs = {}, 0
+  local taken, rests = takeTurns(batch, reply, queue, priority, room, rotation)
+  local leased, back = leaseDeferred(batch, reply, queue, priority, rotation)
+  return taken - batch.deferredJobs + leased, rests or back
 end
