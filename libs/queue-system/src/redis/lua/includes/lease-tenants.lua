@@ -30,6 +30,31 @@ local function tenantShare(batch, tenant)
   return share
 end
 
+-- The turn of a tenant without cap nor rate limit: up to `take` jobs of `list`, leased with the
+-- other such turns of the call at its end, as one run (see `leaseDeferred`), and counted as
+-- leased until then. Returns what `tenantTurn` returns.
+local function deferTurn(batch, list, take)
+  local deferred, lists, n = batch.deferred, batch.deferredLists, batch.deferredJobs
+  if take == 1 then
+    -- The usual turn: without a count, RPOP replies with a string instead of a table.
+    local jobId = redis.call('RPOP', list)
+    if not jobId then
+      return 0, false, true
+    end
+    deferred[n + 1], lists[n + 1], batch.deferredJobs = jobId, list, n + 1
+    return 1, false, false
+  end
+  local ids = redis.call('RPOP', list, take)
+  if not ids then
+    return 0, false, true
+  end
+  for k = 1, #ids do
+    deferred[n + k], lists[n + k] = ids[k], list
+  end
+  batch.deferredJobs = n + #ids
+  return #ids, false, #ids < take
+end
+
 -- One turn of `tenant`: up to its share of `room` jobs from its ready list. Returns how many
 -- were leased, whether the rest went back (the queue rests), and whether the list was found
 -- exhausted.
@@ -46,18 +71,13 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if take <= 0 then
     return 0, false, false
   end
-  local list = tenantReadyList(batch.prefix, queue, priority, tenant)
+  local list = batch.tenantLists .. tenant
+  if not capRoom and not bucket then
+    return deferTurn(batch, list, take)
+  end
   local ids = redis.call('RPOP', list, take)
   if not ids then
     return 0, false, true
-  end
-  if not capRoom and not bucket then
-    -- Leased with the other such runs of the call at its end (see `leaseDeferred`): one read of
-    -- `specs` for all. Counted as leased until then.
-    local runs = batch.deferred
-    runs[#runs + 1] = { list = list, tenant = tenant, ids = ids }
-    batch.deferredJobs = batch.deferredJobs + #ids
-    return #ids, false, #ids < take
   end
   local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, capRoom and tenant)
   if leased > 0 then
@@ -138,28 +158,22 @@ local function rotationTurn(batch, reply, queue, priority, turns, room)
   return got, rests
 end
 
--- Leases the runs that `tenantTurn` put off, their specs read in one HMGET: most tenants
--- take a job or two per turn, and one read per turn would cost as much as the lease itself.
--- Returns how many were leased and whether some run's rest went back (see `leaseRun`); a
--- tenant that left the rotation, its list found exhausted, joins it again with those jobs.
+-- Leases the jobs that `tenantTurn` put off as one run, their specs read in one HMGET: most
+-- tenants take a job or two per turn, and a read and a reply run per turn would cost as much
+-- as the lease itself. Returns how many were leased and whether the rest went back (see
+-- `leaseRun`); a tenant that left the rotation, its list found exhausted, joins it again with
+-- its jobs that went back.
 local function leaseDeferred(batch, reply, queue, priority, rotation)
-  local runs, ids, count = batch.deferred, {}, 0
-  for _, run in ipairs(runs) do
-    for _, jobId in ipairs(run.ids) do
-      count = count + 1
-      ids[count] = jobId
-    end
+  local ids, count, lists = batch.deferred, batch.deferredJobs, batch.deferredLists
+  if count == 0 then
+    return 0, false
   end
-  local specs = count > 0 and hmgetAll(batch.specsKey, ids, count)
-  local leased, rests, base = 0, false, 0
-  for _, run in ipairs(runs) do
-    local got, back = leaseRun(batch, reply, run.list, queue, priority, run.ids, nil, specs, base)
-    leased, base = leased + got, base + #run.ids
-    if back then
-      rests = true
-      if not redis.call('LPOS', rotation, run.tenant) then
-        redis.call('LPUSH', rotation, run.tenant)
-      end
+  local specs = hmgetAll(batch.specsKey, ids, count)
+  local leased, rests, stoppedAt = leaseRun(batch, reply, lists, queue, priority, ids, nil, specs)
+  for n = stoppedAt or count + 1, count do
+    local tenant = string.sub(lists[n], #batch.tenantLists + 1)
+    if not redis.call('LPOS', rotation, tenant) then
+      redis.call('LPUSH', rotation, tenant)
     end
   end
   return leased, rests
@@ -202,7 +216,8 @@ end
 -- `settleRotation`). Returns how many were leased and whether the queue rests.
 local function leaseTenants(batch, reply, queue, priority, room)
   local rotation = tenantRotation(batch.prefix, queue, priority)
-  batch.deferred, batch.deferredJobs = {}, 0
+  batch.tenantLists = tenantReadyList(batch.prefix, queue, priority, '')
+  batch.deferred, batch.deferredLists, batch.deferredJobs = {}, {}, 0
   local taken, rests = takeTurns(batch, reply, queue, priority, room, rotation)
   local leased, back = leaseDeferred(batch, reply, queue, priority, rotation)
   return taken - batch.deferredJobs + leased, rests or back
