@@ -251,6 +251,14 @@ describe.each(STORAGES)('fair tenants, $storage', ({ backupTtl }) => {
     await t.queue.waitUntilEmpty(1000, 20);
   });
 
+  it("runs tenants' jobs of a queue with a gate (its rate limit) as of any other", async () => {
+    const t = await app({ worker: { workerCount: 4 } });
+    await t.queue.setRateLimit('work', { max: 1000, duration: 1000 });
+    await enqueueMany(t, 'gated', 20);
+    await t.queue.waitUntilEmpty(20_000);
+    expect(t.app.get(Recorder).started.filter((s) => s.tenant === 'gated')).toHaveLength(20);
+  });
+
   it('refuses a weight or a cap below 1, naming the field', async () => {
     const t = await app({ worker: { autoStart: false } });
     await expect(t.queue.setTenantPolicy('x', { weight: 0 })).rejects.toMatchObject({

@@ -134,6 +134,14 @@ end
 -- left of it in `tenant_turn`). Returns what `tenantTurn` returns, less the exhausted flag.
 local function rotationTurn(batch, reply, queue, priority, turns, room)
   local tenant = nextTenant(turns, room)
+  if not batch.policies then
+    -- No tenant has a policy: every turn is one job, put off (see `deferTurn`).
+    local got, _, exhausted = deferTurn(batch, batch.tenantLists .. tenant, 1)
+    if not exhausted then
+      turns.back[#turns.back + 1] = tenant
+    end
+    return got, false
+  end
   local share = tenantShare(batch, tenant)
   local turnKey = share > 1 and (turns.rotation .. ':' .. tenant)
   if turnKey then
