@@ -96,7 +96,9 @@ end
 -- The rotation's next tenant: from the right end, taken a few at a time with one RPOP (as
 -- many as the fetch may still lease, since each turn leases at least one job or ends), so
 -- that a fetch moves the rotation in one RPOP and one LPUSH instead of one LMOVE per turn.
--- `turns.again` is a tenant whose weighted turn was cut short: first in line again.
+-- The tenants taken go back only at the end (see `settleRotation`): none comes twice, and nil
+-- once the rotation is drained. `turns.again` is a tenant whose weighted turn was cut short:
+-- first in line again.
 local function nextTenant(turns, want)
   local tenant = turns.again
   if tenant then
@@ -104,8 +106,11 @@ local function nextTenant(turns, want)
     return tenant
   end
   if turns.at > #turns.taken then
-    turns.taken = redis.call('RPOP', turns.rotation, math.min(want, turns.left)) or {}
-    turns.at, turns.left = 1, turns.left - #turns.taken
+    if turns.drained then
+      return nil
+    end
+    turns.taken = redis.call('RPOP', turns.rotation, want) or {}
+    turns.at, turns.drained = 1, #turns.taken < want
   end
   tenant = turns.taken[turns.at]
   turns.at = turns.at + 1
@@ -131,9 +136,13 @@ end
 
 -- One turn of the rotation's next tenant; a tenant whose list is found empty leaves the
 -- rotation, one whose weighted turn `room` cut short goes on first at the next fetch (what is
--- left of it in `tenant_turn`). Returns what `tenantTurn` returns, less the exhausted flag.
+-- left of it in `tenant_turn`). Returns what `tenantTurn` returns, less the exhausted flag;
+-- nil once the rotation is drained.
 local function rotationTurn(batch, reply, queue, priority, turns, room)
   local tenant = nextTenant(turns, room)
+  if not tenant then
+    return nil, false
+  end
   if not batch.policies then
     -- No tenant has a policy: every turn is one job, put off (see `deferTurn`).
     local got, _, exhausted = deferTurn(batch, batch.tenantLists .. tenant, 1)
@@ -203,15 +212,14 @@ local function takeTurns(batch, reply, queue, priority, room, rotation)
   if leased > 0 then
     return leased, false
   end
-  local visits = redis.call('LLEN', rotation)
-  local turns = { rotation = rotation, taken = {}, at = 1, left = visits, back = {} }
+  local turns = { rotation = rotation, taken = {}, at = 1, drained = false, back = {} }
   local rests = false
-  for _ = 1, visits do
-    if leased >= room or batch.slots == 0 or rests then
-      break
-    end
+  while leased < room and batch.slots > 0 and not rests do
     local got
     got, rests = rotationTurn(batch, reply, queue, priority, turns, room - leased)
+    if not got then
+      break
+    end
     leased = leased + got
   end
   settleRotation(turns)
