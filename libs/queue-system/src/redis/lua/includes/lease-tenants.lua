@@ -143,14 +143,6 @@ local function rotationTurn(batch, reply, queue, priority, turns, room)
   if not tenant then
     return nil, false
   end
-  if not batch.policies then
-    -- No tenant has a policy: every turn is one job, put off (see `deferTurn`).
-    local got, _, exhausted = deferTurn(batch, batch.tenantLists .. tenant, 1)
-    if not exhausted then
-      turns.back[#turns.back + 1] = tenant
-    end
-    return got, false
-  end
   local share = tenantShare(batch, tenant)
   local turnKey = share > 1 and (turns.rotation .. ':' .. tenant)
   if turnKey then
@@ -196,6 +188,38 @@ local function leaseDeferred(batch, reply, queue, priority, rotation)
   return leased, rests
 end
 
+-- The rotation's turns when no tenant has a policy, each one job: what `rotationTurn` does,
+-- in one loop. The tenants come a batch at a time in one RPOP, each turn's job is put off
+-- (see `leaseDeferred`), and the tenants that had one go back in one LPUSH, as
+-- `settleRotation` puts them; those found exhausted leave. Returns how many jobs were taken.
+local function plainTurns(batch, rotation, room)
+  local deferred, lists, n = batch.deferred, batch.deferredLists, batch.deferredJobs
+  local listPrefix, back, backLength, taken = batch.tenantLists, {}, 0, 0
+  while taken < room do
+    local want = room - taken
+    local tenants = redis.call('RPOP', rotation, want)
+    if not tenants then
+      break
+    end
+    for k = 1, #tenants do
+      local list = listPrefix .. tenants[k]
+      local jobId = redis.call('RPOP', list)
+      if jobId then
+        n, taken, backLength = n + 1, taken + 1, backLength + 1
+        deferred[n], lists[n], back[backLength] = jobId, list, tenants[k]
+      end
+    end
+    if #tenants < want then
+      break
+    end
+  end
+  batch.deferredJobs = n
+  if backLength > 0 then
+    redis.call('LPUSH', rotation, unpack(back))
+  end
+  return taken
+end
+
 -- The turns of `leaseTenants`: returns how many jobs they took (those put off included) and
 -- whether the queue rests.
 local function takeTurns(batch, reply, queue, priority, room, rotation)
@@ -211,6 +235,9 @@ local function takeTurns(batch, reply, queue, priority, room, rotation)
   end
   if leased > 0 then
     return leased, false
+  end
+  if not batch.policies then
+    return plainTurns(batch, rotation, room), false
   end
   local turns = { rotation = rotation, taken = {}, at = 1, drained = false, back = {} }
   local rests = false
