@@ -15,7 +15,8 @@
     KEYS[1] metrics hash   KEYS[2] wake list
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
-    ARGV[3] 1 when jobs with nothing of their own but a spec are compact jobs, else 0
+    ARGV[3] 1 when jobs with nothing of their own but a spec (and a tenant, which the spec's
+      header names) are compact jobs, else 0
     ARGV[4..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
       then '' for the usual placement (fresh random ids, due now, no deduplication key, queue
       named after the processor), or '1' followed by the due time (ms, 0 for now), the
@@ -195,8 +196,9 @@ while i <= #argv do
     created = created + addGroupJobs(first, last, queue, group, readyIds)
   else
     -- Nothing to look up: every job is created and ready.
-    if compact and #fields == 0 then
-      -- No field of its own but the spec: compact jobs, their specs wait in `specs`.
+    if compact and #fields == (tenant and 2 or 0) then
+      -- No field of its own but the spec (a tenant's job has its tenant in the spec's header
+      -- too): compact jobs, their specs wait in `specs`.
       callChunked('HSET', prefix .. 'specs', argv, first, last)
     else
       for at = first, last, 2 do

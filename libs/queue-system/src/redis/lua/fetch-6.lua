@@ -98,11 +98,12 @@ end
 promoteDueJobs(prefix, KEYS[2], KEYS[4], batch.now)
 
 -- Gates and tenants: a namespace with neither pays this one EXISTS per call, nothing more.
-local flowControl = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted') > 0
-local gated = flowControl and gateQueues(batch, prefix .. 'gates') or nil
+local flowKeys = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted')
+local gated = flowKeys > 0 and gateQueues(batch, prefix .. 'gates') or nil
 local reply = { -1, acks }
--- Tenants (see `includes/tenant-keys`).
-batch.tenanted = flowControl and redis.call('EXISTS', prefix .. 'tenanted') == 1
+-- Tenants (see `includes/tenant-keys`): when `gates` is absent (no gated queue read), the one
+-- key found is `tenanted`.
+batch.tenanted = flowKeys == 2 or (flowKeys == 1 and gated == nil)
 if batch.tenanted then
   batch.policies = redis.call('EXISTS', prefix .. 'tenant_policy') == 1
   batch.tenantShares, batch.tenantRoom, batch.tenantBuckets = {}, {}, {}
