@@ -29,6 +29,7 @@ export class EventStream {
   private client?: RedisClient;
   private renewal?: NodeJS.Timeout;
   private closed = false;
+  private renewalFailing = false;
   private lastId = '0-0';
   private readonly reached: { id: string; resolve: () => void }[] = [];
 
@@ -66,10 +67,14 @@ export class EventStream {
     );
   }
 
+  /** Renews the registration; an outage is logged once, not at every renewal. */
   private async renew(): Promise<void> {
     try {
       await this.register();
+      this.renewalFailing = false;
     } catch (error) {
+      if (this.renewalFailing) return;
+      this.renewalFailing = true;
       this.logger.warn(`Event listener registration not renewed: ${errorMessage(error)}`);
     }
   }

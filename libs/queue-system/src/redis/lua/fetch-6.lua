@@ -94,10 +94,12 @@ local batch = readFetchRequest()
 local prefix, now = batch.prefix, batch.nowArg
 -- Gates, tenants and listeners: a namespace with none pays this one EXISTS per call, nothing
 -- more.
-local flowControl = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted',
-  prefix .. 'events_listen') > 0
-local cap = flowControl and eventsCap(prefix)
+local switches = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted',
+  prefix .. 'events_listen')
+local cap = switches > 0 and eventsCap(prefix)
 local events = cap and {} or nil
+-- Listened to, with neither gates nor tenants: nothing more to look at.
+local flowControl = switches > (cap and 1 or 0)
 local acks, completed = completeJobs(prefix, now, batch.ttl, KEYS[1], KEYS[5], KEYS[6],
   batch.completionsAt, events)
 if completed > 0 then

@@ -46,11 +46,12 @@ local function completeJob(prefix, specsKey, holder, jobKey, jobId, token, resul
   redis.call('PEXPIRE', jobKey, ttl)
 end
 
--- Adds a completed job's event, read before the job is deleted: a compact job is always of the
--- queue named after its processor, normal priority, first attempt.
-local function addCompletedEvent(events, holder, specsKey, jobKey, jobId, result)
+-- Adds a completed job's event, read before the job is deleted: a compact job (its `spec` read
+-- with the call's others) is always of the queue named after its processor, normal priority,
+-- first attempt.
+local function addCompletedEvent(events, holder, spec, jobKey, jobId, result)
   if holder == 'compact' then
-    local processor = specProcessor(redis.call('HGET', specsKey, jobId))
+    local processor = specProcessor(spec)
     addEvent(events, 'completed', jobId, processor, processor, 'normal', nil, 1, nil, result)
   else
     addJobEvent(events, 'completed', jobKey, jobId, nil, result)
@@ -71,6 +72,7 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
     i = i + (i > pairsEnd and 3 or 2)
   end
   local compactTokens = hmgetAll(leasesKey, ids, count)
+  local eventSpecs = events and hmgetAll(specsKey, ids, count)
   local jobPrefix = prefix .. 'job:'
   -- A time to keep of 0 deletes the job at once: no hash write, no expiry to track.
   local keep = tonumber(ttl) > 0
@@ -88,7 +90,7 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
     local compactToken = not seen[jobId] and compactTokens[n]
     local holder, jobKey = leaseHolder(token, compactToken, jobPrefix, jobId)
     if events and holder then
-      addCompletedEvent(events, holder, specsKey, jobKey, jobId, result)
+      addCompletedEvent(events, holder, eventSpecs[n], jobKey, jobId, result)
     end
     if holder == 'compact' then
       seen[jobId] = true
