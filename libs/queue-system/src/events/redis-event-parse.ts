@@ -3,48 +3,59 @@ import type { DeadLetterTarget } from '../redis/queue-scripts.js';
 import { QUEUE_EVENT_TYPES, type QueueEvent, type QueueEventType } from './queue-event.js';
 
 const TYPES = new Set<string>(QUEUE_EVENT_TYPES);
-/** The separator of an event's fields in a stream entry (see `includes/job-events.lua`). */
-const SEPARATOR = '\x1f';
-/** Fields before the text, which alone may hold the separator. */
-const FIXED_FIELDS = 7;
+/** Separators of a stream entry's records and of a record's fields (`includes/job-events.lua`). */
+const RECORD_SEPARATOR = '\x1e';
+const FIELD_SEPARATOR = '\x1f';
+/** Fields before the text, which comes last. */
+const FIXED_FIELDS = 8;
 
 /** One stream entry as XREAD gives it: its id and its flat field-value list. */
 export type StreamEntry = [id: string, fields: string[]];
 
 /**
- * The events of one stream entry: per event a field, its type, and a value, its fields joined
- * by the separator: id, queue, processor, priority, tenant, attempt, a time or a list, a text.
- * A type this version does not know is skipped.
+ * The events of one stream entry: its field `e` holds a record per event, each record's
+ * fields type, id, queue, processor, priority, tenant, attempt, a time or a list, a text. A
+ * type this version does not know is skipped.
  */
 export function parseStreamEntry(namespace: string, [id, fields]: StreamEntry): QueueEvent[] {
   const at = Number(id.slice(0, id.indexOf('-')));
   const events: QueueEvent[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const type = fields[i]!;
-    if (!TYPES.has(type)) continue;
-    events.push(parseEvent(namespace, type as QueueEventType, fields[i + 1]!, at, id));
+    if (fields[i] !== 'e') continue;
+    for (const record of fields[i + 1]!.split(RECORD_SEPARATOR)) {
+      const event = parseRecord(namespace, record, at, id);
+      if (event) events.push(event);
+    }
   }
   return events;
 }
 
-function parseEvent(
+function parseRecord(
   namespace: string,
-  type: QueueEventType,
-  value: string,
+  record: string,
   at: number,
   streamId: string,
-): QueueEvent {
+): QueueEvent | undefined {
   const parts: string[] = [];
   let from = 0;
   for (let n = 0; n < FIXED_FIELDS; n++) {
-    const end = value.indexOf(SEPARATOR, from);
-    if (end < 0) break;
-    parts.push(value.slice(from, end));
+    const end = record.indexOf(FIELD_SEPARATOR, from);
+    if (end < 0) return undefined;
+    parts.push(record.slice(from, end));
     from = end + 1;
   }
-  const text = value.slice(from);
-  const [operationId = '', queue = '', processor, priority, tenant, attempt, extra] = parts;
-  const event: QueueEvent = { type, namespace, operationId, queue, at, streamId };
+  const text = record.slice(from);
+  const [type = '', operationId = '', queue = '', processor, priority, tenant, attempt, extra] =
+    parts;
+  if (!TYPES.has(type)) return undefined;
+  const event: QueueEvent = {
+    type: type as QueueEventType,
+    namespace,
+    operationId,
+    queue,
+    at,
+    streamId,
+  };
   if (processor) event.processor = processor;
   if (priority) event.priority = priority as JobPriority;
   if (tenant) event.tenant = tenant;

@@ -52,7 +52,7 @@ end
 local function addCompletedEvent(events, holder, spec, jobKey, jobId, result)
   if holder == 'compact' then
     local processor = specProcessor(spec)
-    addEvent(events, 'completed', jobId, processor, processor, 'normal', nil, 1, nil, result)
+    addEvent(events, 'completed', jobId, processor, processor, 'normal', nil, '1', nil, result)
   else
     addJobEvent(events, 'completed', jobKey, jobId, nil, result)
   end
