@@ -11,9 +11,12 @@ import {
   type QueueEvent,
   type QueueModuleOptions,
 } from '../libs/queue-system/src/index.js';
+import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
+import { QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
 import {
   createQueueApp,
   rawRedis,
+  takeJobsAndDie,
   uniquePrefix,
   waitFor,
   type QueueTestApp,
@@ -241,6 +244,38 @@ describe('job events across processes (the Redis stream)', () => {
       'done',
     );
     expect(await redis.xlen(`${base}events`)).toBe(before);
+  });
+
+  it("tells a dead worker's job stalled, and a job put back at shutdown requeued", async () => {
+    const { producer, worker, events, base } = await boot({
+      worker: { leaseDuration: 500, heartbeatInterval: 100, graceShutdownPeriod: 50 },
+    });
+    await worker.worker.stop();
+    const seen: QueueEvent[] = [];
+    events.fromRedis({ type: ['stalled', 'requeued'] }).subscribe((e) => seen.push(e));
+    await events.streamReady('default');
+    const lost = await producer.queue.enqueue({ processor: 'st.ok', entity: { n: 1 } });
+    const scripts = new QueueScripts(new QueueKeys(producer.keyPrefix, 'default'));
+    await takeJobsAndDie(redis, scripts, { leaseMs: 200 });
+    await worker.worker.start();
+    await waitFor(() => seen.some((e) => e.type === 'stalled'), 'the stalled event');
+    expect(seen[0]).toMatchObject({
+      type: 'stalled',
+      operationId: lost.operationId,
+      queue: 'st.ok',
+    });
+    const held = await producer.queue.enqueue({ processor: 'st.never', entity: {} });
+    await waitFor(
+      async () => (await producer.queue.getJob(held.operationId))?.state === 'active',
+      'the never-ending job to start',
+    );
+    await worker.worker.stop();
+    await waitFor(() => seen.some((e) => e.type === 'requeued'), 'the requeued event');
+    expect(seen.find((e) => e.type === 'requeued')).toMatchObject({
+      operationId: held.operationId,
+      processor: 'st.never',
+    });
+    expect(await redis.exists(`${base}events`)).toBe(1);
   });
 
   it('completes fromRedis subscribers at shutdown and leaves no reader behind', async () => {
