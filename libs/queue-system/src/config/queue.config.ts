@@ -1,4 +1,10 @@
 import {
+  EVENTS_SECTION,
+  QueueEventsConfig,
+  type QueueEventsConfigJSON,
+  type QueueEventsOptions,
+} from './queue-events.config.js';
+import {
   LOGGING_SECTION,
   QueueLoggingConfig,
   type QueueLoggingConfigJSON,
@@ -33,6 +39,8 @@ export interface QueueOptions {
   /** Defaults to exponential backoff, 5 attempts within one hour. */
   retry?: QueueRetryOptions | QueueRetryConfig;
   logging?: QueueLoggingOptions | QueueLoggingConfig;
+  /** The cross-process event stream (see `QueueEvents.fromRedis`). */
+  events?: QueueEventsOptions | QueueEventsConfig;
 }
 
 export interface QueueConfigJSON {
@@ -40,6 +48,7 @@ export interface QueueConfigJSON {
   worker: QueueWorkerConfigJSON;
   retry: QueueRetryPlan;
   logging: QueueLoggingConfigJSON;
+  events: QueueEventsConfigJSON;
 }
 
 /** Every section's declarations, in the order of the README's configuration table. */
@@ -48,6 +57,7 @@ export const CONFIG_SECTIONS: readonly { name: string; options: OptionDeclaratio
   WORKER_SECTION,
   RETRY_SECTION,
   LOGGING_SECTION,
+  EVENTS_SECTION,
 ];
 
 const SECTIONS = new Set(CONFIG_SECTIONS.map((section) => section.name));
@@ -57,6 +67,7 @@ export class QueueConfig {
   readonly worker: QueueWorkerConfig;
   readonly retry: QueueRetryConfig;
   readonly logging: QueueLoggingConfig;
+  readonly events: QueueEventsConfig;
 
   constructor(options: QueueOptions = {}) {
     rejectUnknownKeys(options, { section: '', expected: 'an object', allowed: SECTIONS });
@@ -78,6 +89,10 @@ export class QueueConfig {
       options.logging instanceof QueueLoggingConfig
         ? options.logging
         : new QueueLoggingConfig(options.logging);
+    this.events =
+      options.events instanceof QueueEventsConfig
+        ? options.events
+        : new QueueEventsConfig(options.events);
     Object.freeze(this);
   }
 
@@ -88,6 +103,7 @@ export class QueueConfig {
       worker: this.worker.toJSON(),
       retry: this.retry.toJSON(),
       logging: this.logging.toJSON(),
+      events: this.events.toJSON(),
     };
   }
 }
