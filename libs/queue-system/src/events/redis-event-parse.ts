@@ -64,10 +64,11 @@ function parseRecord(
   if (type === 'dead-lettered') event.deadLetter = extra as DeadLetterTarget;
   if (type === 'retrying' || type === 'dead-lettered') event.error = text;
   if (type === 'completed' && text !== '') event.result = parseResult(text);
+  if (type === 'progress') event.progress = parseResult(text) as QueueEvent['progress'];
   return event;
 }
 
-/** A stored result as `getJob` shows it: JSON, or undefined when it cannot be read. */
+/** A stored result or progress as `getJob` shows it: JSON, or undefined when unreadable. */
 function parseResult(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
