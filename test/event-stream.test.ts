@@ -186,7 +186,7 @@ describe('job events across processes (the Redis stream)', () => {
   });
 
   it('waitForResult rejects at its timeout, and an unknown id at once; many waiters share one reader', async () => {
-    const { producer } = await boot();
+    const { producer } = await boot({ events: { listenerTtl: 1_500 } });
     const stuck = await producer.queue.enqueue({ processor: 'st.never', entity: {} });
     const waits = Array.from({ length: 20 }, () =>
       producer.queue.waitForResult(stuck.operationId, { timeout: 300 }).catch((e: unknown) => e),
@@ -202,7 +202,14 @@ describe('job events across processes (the Redis stream)', () => {
       .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(JobNotFoundError);
     expect(() => producer.queue.waitForResult('x', { timeout: -1 })).toThrow(/"timeout"/);
-    // The last waiter gone, the reader closed.
+    // Waits one after another keep the one reader; it closes a listener TTL after the last.
+    const reader = await readerIds();
+    expect(reader).toHaveLength(1);
+    const again = await producer.queue
+      .waitForResult(stuck.operationId, { timeout: 100 })
+      .catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(JobResultTimeoutError);
+    expect(await readerIds()).toEqual(reader);
     await waitFor(async () => (await readersBlocked()) === 0, 'the reader to close');
   });
 
@@ -291,8 +298,13 @@ describe('job events across processes (the Redis stream)', () => {
   });
 });
 
-/** Connections blocked in XREAD on the suite's redis-server: the stream readers. */
-async function readersBlocked(): Promise<number> {
+/** The ids of the connections blocked in XREAD on the suite's redis-server: the readers. */
+async function readerIds(): Promise<string[]> {
   const list = (await redis.client('LIST')) as string;
-  return list.split('\n').filter((line) => / cmd=xread\b/.test(line)).length;
+  const readers = list.split('\n').filter((line) => / cmd=xread\b/.test(line));
+  return readers.map((line) => /\bid=(\d+)/.exec(line)![1]!);
+}
+
+async function readersBlocked(): Promise<number> {
+  return (await readerIds()).length;
 }

@@ -4,12 +4,20 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import { QueueLogger } from '../utils/queue-logger.js';
 import { EventStream } from './event-stream.js';
 
+interface OpenStream {
+  stream: EventStream;
+  users: number;
+  /** Set while nobody uses it: the reader closes when it fires. */
+  closing?: NodeJS.Timeout;
+}
+
 /**
  * This process's readers of the namespaces' event streams: one per namespace, opened by its
- * first subscriber and closed when its last one leaves, or at shutdown.
+ * first subscriber, kept `events.listenerTtl` after its last one left (a process awaiting one
+ * result after another keeps one reader and one registration), closed then or at shutdown.
  */
 export class EventStreams {
-  private readonly open = new Map<string, { stream: EventStream; users: number }>();
+  private readonly open = new Map<string, OpenStream>();
   private readonly logger: QueueLogger;
 
   constructor(
@@ -32,6 +40,8 @@ export class EventStreams {
       entry = { stream, users: 0 };
       this.open.set(namespace, entry);
     }
+    clearTimeout(entry.closing);
+    entry.closing = undefined;
     entry.users++;
     return entry.stream;
   }
@@ -39,12 +49,18 @@ export class EventStreams {
   release(namespace: string): void {
     const entry = this.open.get(namespace);
     if (!entry || --entry.users > 0) return;
-    this.open.delete(namespace);
-    entry.stream.close();
+    entry.closing = setTimeout(() => {
+      this.open.delete(namespace);
+      entry.stream.close();
+    }, this.config.events.listenerTtl);
+    entry.closing.unref();
   }
 
   closeAll(): void {
-    for (const { stream } of this.open.values()) stream.close();
+    for (const { stream, closing } of this.open.values()) {
+      clearTimeout(closing);
+      stream.close();
+    }
     this.open.clear();
   }
 }
