@@ -185,6 +185,24 @@ describe('job events across processes (the Redis stream)', () => {
     expect(await producer.queue.getJob(jobs[0]!.operationId)).toBeUndefined();
   });
 
+  it("names a tenant's compact job's tenant in every event of the stream", async () => {
+    const { producer, events } = await boot({ redis: { backupTtl: 0 } });
+    const seen: QueueEvent[] = [];
+    events.fromRedis({ queue: 'st.ok' }).subscribe((e) => seen.push(e));
+    await events.streamReady('default');
+    const { operationId } = await producer.queue.enqueue({
+      processor: 'st.ok',
+      entity: { n: 1 },
+      tenant: 'acme',
+    });
+    await waitFor(() => seen.some((e) => e.type === 'completed'), 'the completed event');
+    expect(seen.map((e) => [e.type, e.operationId, e.tenant])).toEqual([
+      ['enqueued', operationId, 'acme'],
+      ['active', operationId, 'acme'],
+      ['completed', operationId, 'acme'],
+    ]);
+  });
+
   it('waitForResult rejects at its timeout, and an unknown id at once; many waiters share one reader', async () => {
     const { producer } = await boot({ events: { listenerTtl: 1_500 } });
     const stuck = await producer.queue.enqueue({ processor: 'st.never', entity: {} });

@@ -5,6 +5,7 @@
 --- @include "includes/lease-holder"
 --- @include "includes/release-dedup"
 --- @include "includes/release-tenant-slot"
+--- @include "includes/spec-tenant"
 
 -- Acks: completes the jobs listed from ARGV[first] (a number k, then k (id, lease token) pairs
 -- of jobs without a result, then (id, lease token, serialized result) triples), each only if
@@ -48,11 +49,12 @@ end
 
 -- Adds a completed job's event, read before the job is deleted: a compact job (its `spec` read
 -- with the call's others) is always of the queue named after its processor, normal priority,
--- first attempt.
+-- first attempt; its tenant is in its spec, decoded only in a namespace with tenants.
 local function addCompletedEvent(events, holder, spec, jobKey, jobId, result)
   if holder == 'compact' then
     local processor = specProcessor(spec)
-    addEvent(events, 'completed', jobId, processor, processor, 'normal', nil, '1', nil, result)
+    local tenant = events.tenants and specTenant(spec)
+    addEvent(events, 'completed', jobId, processor, processor, 'normal', tenant, '1', nil, result)
   else
     addJobEvent(events, 'completed', jobKey, jobId, nil, result)
   end
@@ -73,6 +75,10 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
   end
   local compactTokens = hmgetAll(leasesKey, ids, count)
   local eventSpecs = events and hmgetAll(specsKey, ids, count)
+  if events then
+    -- Kept on the table for the call's other events (fetch's `active` ones).
+    events.tenants = redis.call('EXISTS', prefix .. 'tenanted') == 1
+  end
   local jobPrefix = prefix .. 'job:'
   -- A time to keep of 0 deletes the job at once: no hash write, no expiry to track.
   local keep = tonumber(ttl) > 0
