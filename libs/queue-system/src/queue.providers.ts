@@ -12,6 +12,7 @@ import { ScheduleDeclarations } from './schedules/schedule-declarations.js';
 import { SerializerRegistry } from './serialization/serializer-registry.js';
 import { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
 import { ThreadPool } from './threads/thread-pool.js';
+import { QueueTracing } from './tracing/queue-tracing.js';
 import {
   ThreadProcessorRegistrar,
   type ThreadProcessorDefinition,
@@ -66,6 +67,12 @@ export const coreProviders: Provider[] = [
     useFactory: (options: QueueModuleOptions) => new ScheduleDeclarations(options.schedules),
     inject: [QUEUE_MODULE_OPTIONS],
   },
+  {
+    // Async: `@opentelemetry/api` is imported at boot, and only when tracing is enabled.
+    provide: QueueTracing,
+    useFactory: (config: QueueConfig) => QueueTracing.load(config),
+    inject: [QUEUE_CONFIG],
+  },
   QueueOrchestrator,
 ];
 
@@ -81,6 +88,7 @@ export const coreExports = [
   CallableRegistry,
   QueueOrchestrator,
   ThreadPool,
+  QueueTracing,
 ];
 
 /** What the providers of a namespace inject, in their factories' order. */
@@ -91,6 +99,7 @@ const NAMESPACE_INJECT = [
   SerializerRegistry,
   ThreadPool,
   QueueOrchestrator,
+  QueueTracing,
 ];
 
 /** The scripts of a namespace; its manager and worker share its layout check, run at bootstrap. */
@@ -116,10 +125,19 @@ export function createNamespaceProviders(
         serializers: SerializerRegistry,
         pool: ThreadPool,
         orchestrator: QueueOrchestrator,
+        tracing: QueueTracing | undefined,
       ) => {
         const scripts = namespaceScripts(config, orchestrator, options.name);
         declaring(registry, options.jobs);
-        const manager = new QueueManager(config, connection, scripts, registry, serializers, pool);
+        const manager = new QueueManager(
+          config,
+          connection,
+          scripts,
+          registry,
+          serializers,
+          pool,
+          tracing,
+        );
         orchestrator.addManager(manager);
         return manager;
       },
@@ -134,6 +152,7 @@ export function createNamespaceProviders(
         serializers: SerializerRegistry,
         threadPool: ThreadPool,
         orchestrator: QueueOrchestrator,
+        tracing: QueueTracing | undefined,
       ) => {
         const worker = new QueueWorker({
           config,
@@ -142,6 +161,7 @@ export function createNamespaceProviders(
           registry,
           serializers,
           threadPool,
+          tracing,
         });
         orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
         return worker;

@@ -23,6 +23,12 @@ import {
   type QueueWorkerConfigJSON,
   type QueueWorkerOptions,
 } from './queue-worker.config.js';
+import {
+  QueueTracingConfig,
+  TRACING_SECTION,
+  type QueueTracingConfigJSON,
+  type QueueTracingOptions,
+} from './queue-tracing.config.js';
 import type { OptionDeclarations } from './config-section.js';
 import { rejectUnknownKeys } from './validate.js';
 
@@ -33,6 +39,8 @@ export interface QueueOptions {
   /** Defaults to exponential backoff, 5 attempts within one hour. */
   retry?: QueueRetryOptions | QueueRetryConfig;
   logging?: QueueLoggingOptions | QueueLoggingConfig;
+  /** `true` is short for `{ enabled: true }`. */
+  tracing?: boolean | QueueTracingOptions | QueueTracingConfig;
 }
 
 export interface QueueConfigJSON {
@@ -40,6 +48,7 @@ export interface QueueConfigJSON {
   worker: QueueWorkerConfigJSON;
   retry: QueueRetryPlan;
   logging: QueueLoggingConfigJSON;
+  tracing: QueueTracingConfigJSON;
 }
 
 /** Every section's declarations, in the order of the README's configuration table. */
@@ -48,6 +57,7 @@ export const CONFIG_SECTIONS: readonly { name: string; options: OptionDeclaratio
   WORKER_SECTION,
   RETRY_SECTION,
   LOGGING_SECTION,
+  TRACING_SECTION,
 ];
 
 const SECTIONS = new Set(CONFIG_SECTIONS.map((section) => section.name));
@@ -57,6 +67,7 @@ export class QueueConfig {
   readonly worker: QueueWorkerConfig;
   readonly retry: QueueRetryConfig;
   readonly logging: QueueLoggingConfig;
+  readonly tracing: QueueTracingConfig;
 
   constructor(options: QueueOptions = {}) {
     rejectUnknownKeys(options, { section: '', expected: 'an object', allowed: SECTIONS });
@@ -78,6 +89,7 @@ export class QueueConfig {
       options.logging instanceof QueueLoggingConfig
         ? options.logging
         : new QueueLoggingConfig(options.logging);
+    this.tracing = tracingConfig(options.tracing);
     Object.freeze(this);
   }
 
@@ -88,6 +100,12 @@ export class QueueConfig {
       worker: this.worker.toJSON(),
       retry: this.retry.toJSON(),
       logging: this.logging.toJSON(),
+      tracing: this.tracing.toJSON(),
     };
   }
+}
+
+function tracingConfig(given: QueueOptions['tracing']): QueueTracingConfig {
+  if (given instanceof QueueTracingConfig) return given;
+  return new QueueTracingConfig(typeof given === 'boolean' ? { enabled: given } : given);
 }

@@ -7,6 +7,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
+import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { ScheduleTicker } from '../schedules/schedule-ticker.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { AttemptRunner } from './attempt-runner.js';
@@ -28,6 +29,8 @@ export interface WorkerDependencies {
   registry: CallableRegistry;
   serializers: SerializerRegistry;
   threadPool: ThreadPool;
+  /** Set when `tracing.enabled`: each attempt runs in a span. */
+  tracing?: QueueTracing;
 }
 
 /**
@@ -87,6 +90,7 @@ export class QueueWorker {
       this.scheduler,
       this.logger,
       this.stats,
+      deps.tracing,
     );
     this.runner = new AttemptRunner(
       config,
@@ -96,6 +100,7 @@ export class QueueWorker {
       this.recorder,
       this.scheduler,
       this.logger,
+      deps.tracing,
     );
     this.leases = new LeaseKeeper(
       config,
@@ -106,11 +111,16 @@ export class QueueWorker {
       (now) => this.stats.report(now),
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
-    const bounds = scalingBounds(config.worker);
-    if (bounds) {
-      scheduler.resize(Math.min(Math.max(config.worker.workerCount, bounds.min), bounds.max));
-      this.autoscaler = new Autoscaler(bounds, scheduler, this.logger);
-    }
+    this.autoscaler = this.autoscale();
+  }
+
+  /** With scaling bounds, the starting size within them and the autoscaler that moves it. */
+  private autoscale(): Autoscaler | undefined {
+    const { worker } = this.config;
+    const bounds = scalingBounds(worker);
+    if (!bounds) return undefined;
+    this.scheduler.resize(Math.min(Math.max(worker.workerCount, bounds.min), bounds.max));
+    return new Autoscaler(bounds, this.scheduler, this.logger);
   }
 
   get namespace(): string {
