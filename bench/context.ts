@@ -116,6 +116,8 @@ export interface RunOptions {
   tenants?: number;
   /** The consumer's rate limit, with the system's own limiter; none when omitted. */
   rateLimit?: RateLimitOption;
+  /** OpenTelemetry tracing on, with an SDK that discards its spans (ours only). */
+  tracing?: boolean;
 }
 
 const DUMP_CHUNK = 1_000;
@@ -162,6 +164,7 @@ export class BenchContext {
           retention: options.retention ?? 'none',
           tenants: options.tenants,
           rateLimit: options.rateLimit,
+          tracing: options.tracing,
         }),
         15_000,
         `${system} setup`,

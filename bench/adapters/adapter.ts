@@ -39,6 +39,8 @@ export interface AdapterOptions {
   tenants?: number;
   /** At most `max` job starts every `duration` ms, with the system's own limiter (not Bee-Queue). */
   rateLimit?: RateLimitOption;
+  /** OpenTelemetry tracing on, spans to an SDK that discards them (ours only). */
+  tracing?: boolean;
 }
 
 export interface RateLimitOption {

@@ -8,12 +8,14 @@ import { memory } from './memory.js';
 import { processing } from './processing.js';
 import { rateLimit } from './rate-limit.js';
 import { tenants } from './tenants.js';
+import { tracing } from './tracing.js';
 
 /** Every case, in the order of the table. */
 export const CASES: readonly BenchCase[] = [
   processing,
   tenants,
   rateLimit,
+  tracing,
   enqueueBatch,
   enqueueSingle,
   latency,
