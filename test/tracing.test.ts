@@ -284,6 +284,43 @@ describe('tracing: retries, timeouts and dead letters on the attempt spans', () 
   });
 });
 
+describe('tracing: a batch', () => {
+  let t: QueueTestApp | undefined;
+  afterEach(() => t?.close());
+
+  it('is one send span whose context every job carries; a tenant is named on its attempts', async () => {
+    t = await createQueueApp([ShipJobs], { tracing: true });
+    const queue = t.queue;
+    const results = await queue.enqueueBatch({
+      processor: 'ship',
+      entities: [{ order: 'C-1' }, { order: 'C-2' }, { order: 'C-3' }],
+      tenant: 'acme',
+    });
+    await waitFor(() => sdk.named('print label').length >= 3, 'three processor spans');
+    await waitFor(
+      () => results.every(({ operationId }) => processSpanOf(operationId) !== undefined),
+      'the three process spans',
+    );
+    const sends = sdk
+      .named('send ship')
+      .filter((span) => span.attributes['messaging.batch.message_count'] === 3);
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.attributes['messaging.message.id']).toBeUndefined();
+    for (const { operationId } of results) {
+      const span = processSpanOf(operationId)!;
+      expect(parentId(span)).toBe(sends[0]!.spanContext().spanId);
+      expect(span.spanContext().traceId).toBe(sends[0]!.spanContext().traceId);
+      expect(span.attributes['messaging.nest_queue.tenant']).toBe('acme');
+    }
+  });
+});
+
+function processSpanOf(operationId: string) {
+  return sdk
+    .named('process ship')
+    .find((span) => span.attributes['messaging.message.id'] === operationId);
+}
+
 describe('tracing off', () => {
   let t: QueueTestApp | undefined;
   afterEach(() => t?.close());

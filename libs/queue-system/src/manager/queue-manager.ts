@@ -36,7 +36,7 @@ export type { JobCounts } from './queue-inspector.js';
 /** What an enqueue reads beside its template. */
 type JobOptions = Pick<
   EnqueueOptions,
-  'entity' | 'operationId' | 'delay' | 'runAt' | 'deduplication'
+  'entity' | 'operationId' | 'delay' | 'runAt' | 'deduplication' | 'deduplicationKey'
 >;
 
 export interface RetryDeadLettersOptions {
