@@ -282,6 +282,7 @@ describe('Lua script callers', () => {
     await scripts.requeue(redis, 'a', 'stale', 'normal', 'q');
     await scripts.extendLeases(redis, new Map([['a', 'stale']]), Date.now());
     await scripts.recoverStalled(redis, Date.now(), 5, 10);
+    await scripts.progress(redis, 'a', 'stale', '50');
     await scripts.readJob(redis, 'a');
     await scripts.status(redis);
     await scripts.backlog(redis, Date.now());

@@ -81,6 +81,24 @@ describe('pause, resume and drain', () => {
     expect((await a.queue.getQueueStatus()).gates).toEqual({});
   });
 
+  it("wakes idle workers on resume for tenants' jobs too", async () => {
+    const [a, b] = await twoProcesses();
+    await a.queue.pauseQueue('report');
+    for (const tenant of ['acme', 'globex']) {
+      await a.queue.enqueueBatch({
+        entities: Array.from({ length: 10 }, () => ({})),
+        processor: 'report',
+        tenant,
+      });
+    }
+    // Both workers go idle on the wake list: the paused queue is all there is.
+    await b.queue.enqueue({ entity: {}, processor: 'ping' });
+    await waitFor(() => ran([a, b], 'ping:') === 1, 'a fetch past the paused queue');
+    expect(ran([a, b], 'report:')).toBe(0);
+    expect(await b.queue.resumeQueue('report')).toBe(true);
+    await waitFor(() => ran([a, b], 'report:') === 20, "the resumed tenants' jobs");
+  });
+
   it('drains a queue: pauses it and resolves once its running jobs finished', async () => {
     const [a, b] = await twoProcesses();
     const { operationId } = await a.queue.enqueue({ entity: {}, processor: 'export' });

@@ -49,6 +49,12 @@ class KitJobs {
     });
   }
 
+  @Processor('kit.steps')
+  async steps(entity: { steps: number }, ctx: JobContext) {
+    for (let step = 1; step <= entity.steps; step++) await ctx.progress({ step });
+    return 'stepped';
+  }
+
   @Processor('kit.ignoreSignal')
   ignoreSignal(_entity: unknown, ctx: JobContext) {
     this.contexts.push(ctx);
@@ -236,6 +242,20 @@ describe('runProcessor', () => {
     ).rejects.toBeInstanceOf(JobTimeoutError);
     const [ctx] = moduleRef.get(KitJobs).contexts;
     expect(ctx!.signal.reason).toBeInstanceOf(JobTimeoutError);
+    await moduleRef.close();
+  });
+
+  it('hands each progress report to onProgress', async () => {
+    const moduleRef = await Test.createTestingModule({ providers: [KitJobs] }).compile();
+    const reports: unknown[] = [];
+    const result = await runProcessor(
+      moduleRef,
+      'kit.steps',
+      { steps: 3 },
+      { onProgress: (progress) => reports.push(progress) },
+    );
+    expect(result).toBe('stepped');
+    expect(reports).toEqual([{ step: 1 }, { step: 2 }, { step: 3 }]);
     await moduleRef.close();
   });
 

@@ -3,9 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   OnFailure,
   Processor,
+  QueueEvents,
   QueueModule,
   QueueRetryConfig,
   type FailureCallbackPayload,
+  type QueueEvent,
 } from '../libs/queue-system/src/index.js';
 import { ThreadPool } from '../libs/queue-system/src/threads/thread-pool.js';
 import { createQueueApp, type QueueTestApp, waitFor } from './support/queue-test-app.js';
@@ -18,6 +20,7 @@ const thread = (file: string) => new URL(`./support/threads/${file}`, import.met
       { name: 'cpu.burn', file: thread('cpu-burn.thread.mjs') },
       { name: 'cpu.stuck', file: thread('stuck.thread.mjs') },
       { name: 'cpu.throws', file: thread('throws.thread.mjs') },
+      { name: 'cpu.progress', file: thread('progress.thread.mjs') },
       // More at once than one thread (and its one waiting task) can take: the pool saturates.
       { name: 'cpu.flood', file: thread('cpu-burn.thread.mjs'), concurrency: 10 },
     ),
@@ -48,6 +51,29 @@ describe('thread processors', () => {
   afterEach(async () => {
     await t?.close();
     t = undefined;
+  });
+
+  it('carries progress reports from the thread: events and getJob, a bad one refused there', async () => {
+    t = await createQueueApp([Callbacks], { worker: { threadPoolSize: 1 } }, [ThreadJobsModule]);
+    const reports: QueueEvent[] = [];
+    t.app
+      .get(QueueEvents)
+      .select({ type: 'progress' })
+      .subscribe((event) => reports.push(event));
+    const { operationId } = await t.queue.enqueue({
+      entity: { steps: 3 },
+      processor: 'cpu.progress',
+    });
+    await waitFor(
+      async () => (await t!.queue.getJob(operationId))?.state === 'completed',
+      'the thread job to complete',
+    );
+    const job = await t.queue.getJob(operationId);
+    expect(job?.progress).toEqual({ done: 3 });
+    expect(job?.result).toBe(
+      'Invalid job progress "progress": must be a finite number or a plain object',
+    );
+    expect(reports.map((event) => event.progress)).toEqual([{ done: 1 }, { done: 2 }, { done: 3 }]);
   });
 
   it('runs CPU-bound jobs in parallel threads while the main event loop stays responsive', async () => {

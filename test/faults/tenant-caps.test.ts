@@ -2,8 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultRig } from './support/fault-rig.js';
 import { uniquePrefix, waitFor, type QueueTestApp } from '../support/queue-test-app.js';
-import { doneStats, leasesHeldBy } from './support/fault-redis.js';
-import { ProcessFleet } from './support/process-fleet.js';
+import { doneStats } from './support/fault-redis.js';
 
 const TENANTS = ['acme', 'globex', 'initech'];
 const CAP = 3;
@@ -19,10 +18,9 @@ describe('fault: kill -9 of a worker running capped tenants', () => {
   const { keyPrefix } = rig;
   let raw: Redis;
   let producer: QueueTestApp;
-  let fleet: ProcessFleet;
 
   beforeAll(async () => {
-    ({ raw, producer, fleet } = await rig.start());
+    ({ raw, producer } = await rig.start());
   });
 
   afterAll(() => rig.close());
@@ -43,19 +41,12 @@ describe('fault: kill -9 of a worker running capped tenants', () => {
         });
         ids.push(...results.map((r) => r.operationId));
       }
-      const victim = fleet.spawn();
-      const survivor = fleet.spawn();
-      await Promise.all([victim.awaitReady(), survivor.awaitReady()]);
-
       // Killed while it holds some tenant's slots, which only stalled recovery gives back.
       let peak = 0;
-      await waitFor(async () => {
+      const held = await rig.killOneOfTwo(CAP, async () => {
         const counts = await producer.queue.getTenantCounts();
         for (const tenant of TENANTS) peak = Math.max(peak, counts[tenant]?.active ?? 0);
-        return (await leasesHeldBy(raw, keyPrefix, victim.workerId!)).length >= CAP;
-      }, 'the victim running jobs');
-      const held = (await leasesHeldBy(raw, keyPrefix, victim.workerId!)).length;
-      expect((await victim.kill('SIGKILL')).signal).toBe('SIGKILL');
+      });
 
       const expected = TENANTS.length * JOBS_PER_TENANT;
       await waitFor(

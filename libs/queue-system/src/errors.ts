@@ -41,6 +41,15 @@ export class QueueInputError extends QueueError {
   }
 }
 
+/** `ctx.progress()` got a value it cannot report; the value itself is withheld. */
+export class JobProgressError extends QueueError {
+  readonly field = 'progress';
+
+  constructor(readonly reason: string) {
+    super(`Invalid job progress "progress": ${reason}`);
+  }
+}
+
 /**
  * A schedule is refused (a cron that does not parse, an unknown time zone, a processor not
  * registered, ...); `field` names the option, `schedule` the schedule's name when it has one.

@@ -44,3 +44,11 @@ export { QueueWorker } from './worker/queue-worker.js';
 export { ThreadPoolExhaustedError } from './threads/thread-pool.js';
 export type { ThreadProcessorDefinition } from './threads/thread-processor.registrar.js';
 export type { ThreadJobContext } from './threads/thread-task.js';
+export {
+  QUEUE_EVENT_TYPES,
+  type JobProgress,
+  type QueueEvent,
+  type QueueEventFilter,
+  type QueueEventType,
+} from './events/queue-event.js';
+export { QueueEvents } from './events/queue-events.js';

@@ -1,6 +1,7 @@
 import type { FactoryProvider, Provider } from '@nestjs/common';
 import { QueueConfig } from './config/index.js';
 import type { AnyJobContract } from './contracts/job-contract.js';
+import { QueueEvents } from './events/queue-events.js';
 import { QueueManager } from './manager/queue-manager.js';
 import { QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './queue-module-definition.js';
 import { QUEUE_CONFIG } from './queue.constants.js';
@@ -74,6 +75,7 @@ export const coreProviders: Provider[] = [
     inject: [QUEUE_CONFIG],
   },
   QueueOrchestrator,
+  QueueEvents,
 ];
 
 function declaring(registry: CallableRegistry, jobs: readonly AnyJobContract[] = []) {
@@ -88,6 +90,7 @@ export const coreExports = [
   CallableRegistry,
   QueueOrchestrator,
   ThreadPool,
+  QueueEvents,
   QueueTracing,
 ];
 
@@ -99,6 +102,7 @@ const NAMESPACE_INJECT = [
   SerializerRegistry,
   ThreadPool,
   QueueOrchestrator,
+  QueueEvents,
   QueueTracing,
 ];
 
@@ -115,60 +119,69 @@ function namespaceScripts(config: QueueConfig, orchestrator: QueueOrchestrator, 
 export function createNamespaceProviders(
   options: Partial<RegisterQueueOptions> = {},
 ): [FactoryProvider<QueueManager>, FactoryProvider<QueueWorker>] {
-  return [
-    {
-      provide: getQueueToken(options.name),
-      useFactory: (
-        config: QueueConfig,
-        connection: RedisConnection,
-        registry: CallableRegistry,
-        serializers: SerializerRegistry,
-        pool: ThreadPool,
-        orchestrator: QueueOrchestrator,
-        tracing: QueueTracing | undefined,
-      ) => {
-        const scripts = namespaceScripts(config, orchestrator, options.name);
-        declaring(registry, options.jobs);
-        const manager = new QueueManager(
-          config,
-          connection,
-          scripts,
-          registry,
-          serializers,
-          pool,
-          tracing,
-        );
-        orchestrator.addManager(manager);
-        return manager;
-      },
-      inject: NAMESPACE_INJECT,
+  return [managerProvider(options), workerProvider(options)];
+}
+
+function managerProvider(options: Partial<RegisterQueueOptions>): FactoryProvider<QueueManager> {
+  return {
+    provide: getQueueToken(options.name),
+    useFactory: (
+      config: QueueConfig,
+      connection: RedisConnection,
+      registry: CallableRegistry,
+      serializers: SerializerRegistry,
+      pool: ThreadPool,
+      orchestrator: QueueOrchestrator,
+      events: QueueEvents,
+      tracing: QueueTracing | undefined,
+    ) => {
+      const scripts = namespaceScripts(config, orchestrator, options.name);
+      declaring(registry, options.jobs);
+      const manager = new QueueManager(
+        config,
+        connection,
+        scripts,
+        registry,
+        serializers,
+        pool,
+        events,
+        tracing,
+      );
+      orchestrator.addManager(manager);
+      return manager;
     },
-    {
-      provide: getWorkerToken(options.name),
-      useFactory: (
-        config: QueueConfig,
-        connection: RedisConnection,
-        registry: CallableRegistry,
-        serializers: SerializerRegistry,
-        threadPool: ThreadPool,
-        orchestrator: QueueOrchestrator,
-        tracing: QueueTracing | undefined,
-      ) => {
-        const worker = new QueueWorker({
-          config,
-          connection,
-          scripts: namespaceScripts(config, orchestrator, options.name),
-          registry,
-          serializers,
-          threadPool,
-          tracing,
-        });
-        orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
-        return worker;
-      },
-      inject: NAMESPACE_INJECT,
+    inject: NAMESPACE_INJECT,
+  };
+}
+
+function workerProvider(options: Partial<RegisterQueueOptions>): FactoryProvider<QueueWorker> {
+  return {
+    provide: getWorkerToken(options.name),
+    useFactory: (
+      config: QueueConfig,
+      connection: RedisConnection,
+      registry: CallableRegistry,
+      serializers: SerializerRegistry,
+      threadPool: ThreadPool,
+      orchestrator: QueueOrchestrator,
+      events: QueueEvents,
+      tracing: QueueTracing | undefined,
+    ) => {
+      const worker = new QueueWorker({
+        config,
+        connection,
+        scripts: namespaceScripts(config, orchestrator, options.name),
+        registry,
+        serializers,
+        threadPool,
+        events,
+        tracing,
+      });
+      orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
+      return worker;
     },
-  ];
+    inject: NAMESPACE_INJECT,
+  };
 }
 
 /** Thread processors of one `registerThreadProcessors` call, registered at module init. */

@@ -79,6 +79,15 @@ export class FaultJobs implements OnApplicationShutdown {
     return { by: this.worker.id };
   }
 
+  /** A `fault.record` that reports its progress before and after its sleep. */
+  @Processor('fault.progress')
+  async progress(entity: RecordEntity | null, ctx: JobContext): Promise<RecordResult> {
+    await ctx.progress({ step: 'started', attempt: ctx.attempt });
+    const result = await this.record(entity, ctx);
+    await ctx.progress(100);
+    return result;
+  }
+
   /** Blocks the event loop for `freezeMs` (no heartbeat, no I/O), then answers without recording. */
   @Processor('fault.freeze')
   async freeze(entity: RecordEntity | null, ctx: JobContext): Promise<RecordResult> {

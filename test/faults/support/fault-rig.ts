@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { createQueueApp, redisUrl, type QueueTestApp } from '../../support/queue-test-app.js';
 import { faultJobProviders } from './fault-jobs.js';
-import { deleteKeys, OwnRedis } from './fault-redis.js';
+import { waitFor } from '../../support/queue-test-app.js';
+import { deleteKeys, leasesHeldBy, OwnRedis } from './fault-redis.js';
 import { ProcessFleet, type WorkerEnv } from './process-fleet.js';
 
 export interface FaultRigOptions {
@@ -46,6 +47,31 @@ export class FaultRig {
       ...fleet,
     });
     return this;
+  }
+
+  /**
+   * Two worker processes; the victim is SIGKILLed once it holds at least `leases` leases
+   * (`probe` runs at each look, for what the test watches meanwhile). Resolves with the
+   * leases it held, the most runs the kill can duplicate.
+   */
+  async killOneOfTwo(leases: number, probe?: () => Promise<void>): Promise<number> {
+    const victim = this.fleet.spawn();
+    const survivor = this.fleet.spawn();
+    await Promise.all([victim.awaitReady(), survivor.awaitReady()]);
+    const held = () => leasesHeldBy(this.raw, this.keyPrefix, victim.workerId!);
+    // The survivor may take most jobs while the victim boots on a loaded machine: wait long.
+    await waitFor(
+      async () => {
+        await probe?.();
+        return (await held()).length >= leases;
+      },
+      'the victim running jobs',
+      30_000,
+    );
+    const count = (await held()).length;
+    const { signal } = await victim.kill('SIGKILL');
+    if (signal !== 'SIGKILL') throw new Error(`the victim ended by ${signal}, not SIGKILL`);
+    return count;
   }
 
   async close(): Promise<void> {

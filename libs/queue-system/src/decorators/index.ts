@@ -3,3 +3,4 @@ export * from './on-failure.decorator.js';
 export * from './on-success.decorator.js';
 export * from './processor.decorator.js';
 export * from './scheduled.decorator.js';
+export * from './on-queue-event.decorator.js';

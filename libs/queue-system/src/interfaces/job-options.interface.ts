@@ -1,3 +1,4 @@
+import type { JobProgress } from '../events/queue-event.js';
 import type { QueueRetryConfig, QueueRetryOptions } from '../config/index.js';
 import type { AnyJobContract, JobInput } from '../contracts/job-contract.js';
 
@@ -112,6 +113,8 @@ export interface JobInfo<TEntity = unknown, TResult = unknown> {
   entity?: TEntity;
   result?: TResult;
   lastError?: string;
+  /** The last value its processor passed to `ctx.progress()`, kept after it ended. */
+  progress?: JobProgress;
   enqueuedAt: number;
   firstAttemptAt?: number;
   finishedAt?: number;

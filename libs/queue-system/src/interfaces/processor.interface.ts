@@ -1,3 +1,4 @@
+import type { JobProgress } from '../events/queue-event.js';
 import type { JobPriority } from './job-options.interface.js';
 
 /** What a processor receives beside its entity. */
@@ -11,6 +12,11 @@ export interface JobContext {
   queueName: string;
   priority: JobPriority;
   tenant?: string;
+  /**
+   * Reports how far the attempt got (a number or a JSON object): a `progress` event, and the
+   * job's `progress` in `getJob`. Reports after the attempt ended are ignored.
+   */
+  progress(value: JobProgress): Promise<void>;
 }
 
 export interface SuccessCallbackPayload<TEntity = unknown, TResult = unknown> {

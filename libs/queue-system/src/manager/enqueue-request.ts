@@ -48,7 +48,7 @@ export class EnqueueTemplate {
   private readonly serializer: JobSerializer;
   /** The contract's schema: set, every entity is checked before its job is built. */
   readonly schema?: StandardSchemaV1;
-  private readonly processor: string;
+  readonly processor: string;
   /** What the header is made of, kept to write one that carries a trace context. */
   private readonly headerFields: Omit<JobSpec, 'payload' | 'enqueuedAt'>;
 

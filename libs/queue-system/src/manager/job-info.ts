@@ -1,3 +1,4 @@
+import type { JobProgress } from '../events/queue-event.js';
 import type { EnqueueResult, JobInfo } from '../interfaces/job-options.interface.js';
 import type { FetchedJob } from '../redis/job-spec.js';
 import type { NewJob, NotCreated } from '../redis/queue-scripts.js';
@@ -21,6 +22,7 @@ export function toJobInfo(
     entity: serializer ? tryParse(() => serializer.deserialize(job.payload)) : undefined,
     result: job.result ? tryParse(() => JSON.parse(job.result!)) : undefined,
     lastError: job.lastError,
+    progress: job.progress ? (tryParse(() => JSON.parse(job.progress!)) as JobProgress) : undefined,
     enqueuedAt: job.enqueuedAt,
     firstAttemptAt: job.firstAttemptAt,
     finishedAt: job.finishedAt,

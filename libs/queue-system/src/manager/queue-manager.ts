@@ -1,6 +1,8 @@
 import type { QueueConfig } from '../config/index.js';
 import type { AnyJobContract } from '../contracts/job-contract.js';
 import { QueueInputError } from '../errors.js';
+import { JobEvents } from '../events/job-events.js';
+import type { QueueEvents } from '../events/queue-events.js';
 import * as tenants from './tenant-policy.js';
 import {
   JOB_PRIORITIES,
@@ -58,6 +60,7 @@ const FIRST_BATCH_CHUNK = 100;
 export class QueueManager extends QueueInspector {
   private readonly enqueues: EnqueueBatcher;
   private readonly templates: EnqueueTemplates;
+  private readonly events: JobEvents;
   /** Schedules of the namespace: upsert, remove, list (see `schedules/`). */
   readonly schedules: ScheduleBook;
 
@@ -68,9 +71,11 @@ export class QueueManager extends QueueInspector {
     private readonly registry: CallableRegistry,
     protected readonly serializers: SerializerRegistry,
     protected readonly threadPool?: ThreadPool,
+    events?: QueueEvents,
     private readonly tracing?: QueueTracing,
   ) {
     super();
+    this.events = new JobEvents(events, scripts.keys.namespace);
     this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
     this.templates = new EnqueueTemplates({ registry, serializers });
     this.schedules = new ScheduleBook(connection, scripts, registry, serializers);
@@ -109,7 +114,9 @@ export class QueueManager extends QueueInspector {
     const job = template.build(options.entity, options.operationId, now, due, trace);
     if (options.deduplication !== undefined) Object.assign(job, checkDeduplication(options));
     const [operationId, outcome] = await this.enqueues.add(job);
-    return toResult(job, operationId, outcome, now);
+    const result = toResult(job, operationId, outcome, now);
+    if (this.events.observed) this.events.enqueued(template.processor, job, result);
+    return result;
   }
 
   /** Enqueues many entities with the same options: one script call per chunk of up to 500. */
@@ -170,7 +177,12 @@ export class QueueManager extends QueueInspector {
         ),
       ),
     );
-    return results.flat();
+    const flat = results.flat();
+    if (this.events.observed) {
+      for (const [i, result] of flat.entries())
+        this.events.enqueued(template.processor, jobs[i]!, result);
+    }
+    return flat;
   }
 
   /** Moves dead-lettered jobs back to their queue with fresh attempts; returns their ids. */

@@ -43,6 +43,8 @@ export interface FetchedJob extends JobSpec {
   stalls: number;
   lastError?: string;
   result?: string;
+  /** The last progress its processor reported (JSON). */
+  progress?: string;
   /** Set when the stored spec cannot be read; the worker sends such a job to system_errors. */
   specError?: string;
 }
@@ -206,6 +208,7 @@ export function parseJobHash(id: string, raw: Record<string, string>): FetchedJo
   job.stalls = Number(raw.stalls ?? 0);
   job.lastError = optional(raw.lastError);
   job.result = raw.result;
+  job.progress = raw.progress;
   applySpec(job, raw.spec);
   return job;
 }
@@ -240,6 +243,7 @@ function newJob(id: string, queue: string): FetchedJob {
     stalls: 0,
     lastError: undefined,
     result: undefined,
+    progress: undefined,
     specError: undefined,
   };
 }

@@ -116,6 +116,11 @@ export class QueueScripts {
     return this.leasing.recoverStalled(client, now, maxStalls, limit);
   }
 
+  /** Stores a running job's progress (JSON) if `token` holds its lease: 1, or -1 when not. */
+  progress(client: RedisClient, id: string, token: string, progress: string) {
+    return this.leasing.progress(client, id, token, progress);
+  }
+
   /** Writes this worker's entry in `workers` for `ttl` ms; `ttl` 0 removes it. */
   reportWorker(
     client: RedisClient,

@@ -1,16 +1,22 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { checkBreaker, checkRateLimit } from '../manager/queue-gates.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
+import { EventListeners } from '../events/event-listeners.js';
+import { QueueEvents } from '../events/queue-events.js';
 import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
 import { ScheduleDeclarations } from '../schedules/schedule-declarations.js';
 import { CallableRegistry, type CallableKind } from './callable-registry.js';
 import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
 
-/** Finds `@Processor`, `@Scheduled`, `@OnSuccess` and `@OnFailure` methods at module init and registers them. */
+/**
+ * Finds `@Processor`, `@Scheduled`, `@OnSuccess`, `@OnFailure` and `@OnQueueEvent` methods at
+ * module init and registers them.
+ */
 @Injectable()
 export class QueueExplorer implements OnModuleInit {
   private readonly logger = new Logger('QueueExplorer');
+  private readonly listeners?: EventListeners;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -19,7 +25,10 @@ export class QueueExplorer implements OnModuleInit {
     private readonly registry: CallableRegistry,
     private readonly enhancers: ProcessorEnhancers,
     private readonly schedules: ScheduleDeclarations,
-  ) {}
+    @Optional() events?: QueueEvents,
+  ) {
+    if (events) this.listeners = new EventListeners(events, new Logger('QueueEvents'));
+  }
 
   async onModuleInit(): Promise<void> {
     await this.enhancers.resolveGlobals();
@@ -42,7 +51,8 @@ export class QueueExplorer implements OnModuleInit {
     const processor = this.accessor.getProcessorMetadata(method) ?? (schedule && {});
     const onSuccess = this.accessor.getOnSuccessMetadata(method);
     const onFailure = this.accessor.getOnFailureMetadata(method);
-    if (!processor && !onSuccess && !onFailure) return;
+    const onEvent = this.accessor.getOnQueueEventMetadata(method);
+    if (!processor && !onSuccess && !onFailure && !onEvent) return;
 
     const place = `${instance.constructor.name}.${methodName}`;
     if (requestScoped) {
@@ -83,5 +93,6 @@ export class QueueExplorer implements OnModuleInit {
     }
     if (onSuccess) register('onSuccess', onSuccess.name, invoke);
     if (onFailure) register('onFailure', onFailure.name, invoke);
+    if (onEvent) this.listeners?.add(place, onEvent, invoke);
   }
 }

@@ -23,6 +23,7 @@ import { QueueMetadataAccessor } from '../registry/queue-metadata.accessor.js';
 import { QueueExplorer } from '../registry/queue.explorer.js';
 import { SerializerRegistry } from '../serialization/serializer-registry.js';
 import { JobAttempt } from '../worker/job-attempt.js';
+import type { JobProgress } from '../events/queue-event.js';
 import type { QueueAppRef } from './queue-inspection.js';
 
 export interface RunProcessorOptions {
@@ -40,6 +41,8 @@ export interface RunProcessorOptions {
   tenant?: string;
   /** The entity goes through it and back, as through Redis (default: JSON). */
   serializer?: JobSerializer;
+  /** Receives each value the processor passes to `context.progress()`, once checked. */
+  onProgress?: (progress: JobProgress) => void;
 }
 
 const scanned = new WeakMap<object, CallableRegistry>();
@@ -81,6 +84,10 @@ export async function runProcessor<TResult = unknown>(
   attempt.context.maxAttempts = options.maxAttempts ?? config.retry.maxAttempts;
   attempt.processor = callable;
   attempt.entity = serializer.deserialize(job.payload);
+  const { onProgress } = options;
+  if (onProgress) {
+    attempt.onProgress = (_, progress) => Promise.resolve(onProgress(progress));
+  }
   if (callable.schema) {
     // As in the worker: the processor gets the schema's output, and a misfit never runs.
     const verdict = await checkSchema(callable.schema, attempt.entity);

@@ -1,4 +1,6 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import type { JobProgress } from '../events/queue-event.js';
 import type { QueueConfig } from '../config/index.js';
 import { QueueError } from '../errors.js';
 import { reviveError } from './thread-error.js';
@@ -52,22 +54,31 @@ export class ThreadPool {
     return this.pool?.threads.length ?? 0;
   }
 
+  /** Runs a task in a thread; its progress reports reach `onProgress` before this resolves. */
   async run(
     moduleUrl: string,
     processor: string,
     entity: unknown,
-    context: ThreadJobContext,
+    context: Omit<ThreadJobContext, 'progress'>,
     signal: AbortSignal,
+    onProgress: (progress: JobProgress) => Promise<void>,
   ): Promise<unknown> {
     const pool = this.start();
     // Counted here rather than by piscina's maxQueue, which is not enforced while threads boot.
     if (this.inFlight >= this.capacity) throw new ThreadPoolExhaustedError(this.size);
     this.inFlight++;
+    const { port1, port2 } = new MessageChannel();
     let outcome: ThreadOutcome;
     try {
+      const ended = progressOf(port1, onProgress);
+      const task = { moduleUrl, processor, entity, context, progressPort: port2 };
       // An aborted task rejects with an AbortError; the caller already knows why it aborted.
-      outcome = await pool.run({ moduleUrl, processor, entity, context }, { signal });
+      outcome = await pool.run(task, { signal, transferList: [port2] });
+      // The thread's last message comes on another channel than its result: wait for it, and
+      // for its last report to be stored, so that the job's outcome comes after its progress.
+      await ended;
     } finally {
+      port1.close();
       this.inFlight--;
     }
     if (!outcome.ok) throw reviveError(outcome.error);
@@ -92,4 +103,18 @@ export class ThreadPool {
     });
     return this.pool;
   }
+}
+
+/**
+ * Hands each report on `port` to `onProgress`; resolves at the thread's end of progress, once
+ * the last report is handled (which settles after every earlier one).
+ */
+function progressOf(port: MessagePort, onProgress: (progress: JobProgress) => Promise<void>) {
+  let last: Promise<void> = Promise.resolve();
+  return new Promise<void>((resolve) => {
+    port.on('message', (message: { progress: JobProgress } | { end: true }) => {
+      if ('end' in message) resolve(last);
+      else last = onProgress(message.progress);
+    });
+  });
 }

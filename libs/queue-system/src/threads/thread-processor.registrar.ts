@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { JobProgress } from '../events/queue-event.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import { CallableRegistry } from '../registry/callable-registry.js';
 import { ThreadPool } from './thread-pool.js';
@@ -34,8 +35,12 @@ export class ThreadProcessorRegistrar implements OnModuleInit {
         kind: 'processor',
         name: definition.name,
         invoke: (entity: unknown, ctx: unknown) => {
-          const { signal, ...context } = ctx as JobContext;
-          return this.pool.run(moduleUrl, definition.name, entity, context, signal);
+          const jobContext = ctx as JobContext;
+          const { signal, ...context } = jobContext;
+          // Checked in the thread already; stored as a main-thread processor's report is.
+          const onProgress = (progress: JobProgress) =>
+            jobContext.progress(progress).catch(() => undefined);
+          return this.pool.run(moduleUrl, definition.name, entity, context, signal, onProgress);
         },
         method: definition,
         place: `thread module ${moduleUrl}`,

@@ -32,10 +32,35 @@ function serializeError(error) {
   return { name: 'Error', message: String(error), permanent: false };
 }
 
+// As on the main thread: a finite number or a plain object, which structured clone can send.
+function isProgress(value) {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function contextOf(task) {
+  const port = task.progressPort;
+  const progress = (value) => {
+    if (!isProgress(value)) {
+      const why = 'Invalid job progress "progress": must be a finite number or a plain object';
+      return Promise.reject(new TypeError(why));
+    }
+    try {
+      port.postMessage({ progress: value });
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return { ...task.context, progress };
+}
+
 export default async function runThreadTask(task) {
   try {
     const run = await load(task.moduleUrl);
-    const result = await run(task.entity, task.context);
+    const result = await run(task.entity, contextOf(task));
     try {
       // Checked here, inside the thread, so the main thread gets a readable error.
       structuredClone(result);
@@ -48,5 +73,10 @@ export default async function runThreadTask(task) {
     return { ok: true, result };
   } catch (error) {
     return { ok: false, error: serializeError(error) };
+  } finally {
+    // The last message on the port: the main thread stops listening once it arrives.
+    const port = task.progressPort;
+    port.postMessage({ end: true });
+    port.close();
   }
 }

@@ -2,6 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import type { QueueConfig, QueueRetryConfig } from '../config/index.js';
 import { checkSchema, issuesText, type SchemaVerdict } from '../contracts/schema-check.js';
+import type { JobEvents } from '../events/job-events.js';
+import type { JobProgress } from '../events/queue-event.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
@@ -11,6 +13,7 @@ import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { DeadlineWatch } from './deadline-watch.js';
 import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
+import type { ProgressWriter } from './progress-writer.js';
 import { RetryPlans } from './retry-plans.js';
 
 /**
@@ -32,6 +35,8 @@ export class AttemptRunner {
     private readonly recorder: OutcomeRecorder,
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
+    private readonly events: JobEvents,
+    private readonly progress: ProgressWriter,
     private readonly tracing?: QueueTracing,
   ) {
     this.invoke = tracing ? tracing.wrapInvoke(this.invokeProcessor) : this.invokeProcessor;
@@ -75,6 +80,8 @@ export class AttemptRunner {
     }
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
     attempt.context.maxAttempts = retry.maxAttempts;
+    attempt.onProgress = this.reportProgress;
+    if (this.events.observed) this.events.attempt('active', attempt);
     attempt.run(this.invoke, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }
@@ -106,6 +113,15 @@ export class AttemptRunner {
     }
     return attempt.retry;
   }
+
+  private readonly reportProgress = (
+    attempt: JobAttempt,
+    progress: JobProgress,
+    json: string,
+  ): Promise<void> => {
+    this.events.attempt('progress', attempt, { progress });
+    return this.progress.write(attempt, json);
+  };
 
   private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
     this.lifecycle.slotFreed(attempt);

@@ -1,10 +1,19 @@
 // Imported: the global `performance` is a getter, called on every use.
 import { performance } from 'node:perf_hooks';
-import { JobTimeoutError, LeaseLostError, WorkerShutdownError } from '../errors.js';
+import {
+  JobTimeoutError,
+  LeaseLostError,
+  JobProgressError,
+  WorkerShutdownError,
+} from '../errors.js';
+import type { JobProgress } from '../events/queue-event.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { QueueRetryConfig } from '../config/index.js';
 import type { FetchedJob } from '../redis/job-spec.js';
 import type { RegisteredCallable } from '../registry/callable-registry.js';
+
+/** Receives an attempt's progress reports, checked and while the attempt runs. */
+export type ProgressSink = (attempt: JobAttempt, value: JobProgress, json: string) => Promise<void>;
 
 export type AttemptOutcome =
   | { kind: 'succeeded'; result: unknown }
@@ -47,6 +56,10 @@ export class JobAttempt {
   result: unknown;
   retry?: QueueRetryConfig;
   firstAttemptAt = 0;
+  /** `performance.now()` time at which the processor was invoked; 0 before. */
+  startedAt = 0;
+  /** Where `context.progress()` goes; set by the runner, absent outside a worker. */
+  onProgress?: ProgressSink;
   /** Its index among the worker's running attempts (`RunningAttempts`), -1 when not there. */
   runningAt = -1;
 
@@ -77,7 +90,8 @@ export class JobAttempt {
     onOutcome: (attempt: JobAttempt, outcome: AttemptOutcome) => void,
   ): void {
     this.timeoutMs = timeoutMs;
-    this.deadline = performance.now() + Math.max(timeoutMs, 0);
+    this.startedAt = performance.now();
+    this.deadline = this.startedAt + Math.max(timeoutMs, 0);
     this.onOutcome = onOutcome;
     if (this.abortReason) return this.end(outcomeOfAbort(this.abortReason));
     let result: unknown;
@@ -142,6 +156,40 @@ class AttemptContext implements JobContext {
   get signal(): AbortSignal {
     return this.#owner.signal;
   }
+
+  progress(value: JobProgress): Promise<void> {
+    const owner = this.#owner;
+    const json = progressJson(value);
+    if (json instanceof JobProgressError) return Promise.reject(json);
+    if (owner.ended || !owner.onProgress) return Promise.resolve();
+    return owner.onProgress(owner, value, json);
+  }
+}
+
+/** The progress as JSON, or why it cannot be reported (the value itself is withheld). */
+function progressJson(value: unknown): string | JobProgressError {
+  if (!isProgress(value)) {
+    return new JobProgressError(`must be a finite number or a plain object, got ${typeOf(value)}`);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    const kind = error instanceof Error ? error.name : typeof error;
+    return new JobProgressError(`must be JSON-serializable (${kind})`);
+  }
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an instance of a class' : typeof value;
+}
+
+function isProgress(value: unknown): value is JobProgress {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function outcomeOfAbort(reason: Error): AttemptOutcome {

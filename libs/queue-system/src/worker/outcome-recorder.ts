@@ -1,5 +1,6 @@
 import type { QueueConfig } from '../config/index.js';
 import { QueueUnavailableError, isPermanentError } from '../errors.js';
+import type { JobEvents } from '../events/job-events.js';
 import type {
   FailureCallbackPayload,
   SuccessCallbackPayload,
@@ -40,6 +41,7 @@ export class OutcomeRecorder implements AckHandlers {
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
     private readonly stats: WorkerStats,
+    private readonly events: JobEvents,
     private readonly tracing?: QueueTracing,
   ) {
     const { scripts } = transitions;
@@ -77,6 +79,7 @@ export class OutcomeRecorder implements AckHandlers {
     }
     attempt.recorded = true;
     this.stats.processed++;
+    if (this.events.observed) this.events.attempt('completed', attempt, { result: attempt.result });
     if (!job.onSuccess) return this.settle(attempt);
     const payload: SuccessCallbackPayload = {
       entity: attempt.entity,
@@ -125,9 +128,11 @@ export class OutcomeRecorder implements AckHandlers {
       return this.logger.warn(`Job ${job.id}: lease lost while running; attempt abandoned`);
     }
     if (outcome.kind === 'shutdown') {
-      return this.transitions.run(job, 'requeue', (client) =>
+      const requeued = await this.transitions.run(job, 'requeue', (client) =>
         scripts.requeue(client, job.id, lease, job.priority, job.queue),
       );
+      if (requeued) this.events.attempt('requeued', attempt);
+      return;
     }
     if (outcome.kind !== 'failed') return;
     if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
@@ -140,11 +145,14 @@ export class OutcomeRecorder implements AckHandlers {
       isPermanentError(outcome.error) ||
       job.attempts >= retry.maxAttempts ||
       retry.wouldExceedTimeout(attempt.firstAttemptAt, now, delay);
-    if (exhausted) return this.failAndCallBack(attempt, message, outcome.timedOut);
+    const { timedOut } = outcome;
+    this.events.attempt('failed', attempt, { error: message, timedOut });
+    if (exhausted) return this.failAndCallBack(attempt, message, timedOut);
     this.tracing?.retrying(attempt, delay);
-    return this.transitions.run(job, 'retry', (client) =>
-      scripts.retry(client, job.id, lease, message, now + delay, outcome.timedOut),
+    const retried = await this.transitions.run(job, 'retry', (client) =>
+      scripts.retry(client, job.id, lease, message, now + delay, timedOut),
     );
+    if (retried) this.events.attempt('retrying', attempt, { error: message, runAt: now + delay });
   }
 
   /** The pool was full: back to Redis for a short while without spending an attempt. */
@@ -200,6 +208,8 @@ export class OutcomeRecorder implements AckHandlers {
         ),
     );
     attempt.recorded = true;
+    if (accepted)
+      this.events.attempt('dead-lettered', attempt, { error: reason, deadLetter: target });
     return accepted;
   }
 

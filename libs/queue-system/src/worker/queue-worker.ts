@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { QueueConfig } from '../config/index.js';
 import { WorkerShutdownError } from '../errors.js';
+import { JobEvents } from '../events/job-events.js';
+import type { QueueEvents } from '../events/queue-events.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
@@ -16,6 +18,7 @@ import { CallbackRunner } from './callback-runner.js';
 import { FetchScheduler } from './fetch-scheduler.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { ProgressWriter } from './progress-writer.js';
 import { TransitionRunner } from './transition-runner.js';
 import { WakeWait } from './wake-wait.js';
 import { WorkerConnections } from './worker-connections.js';
@@ -29,6 +32,8 @@ export interface WorkerDependencies {
   registry: CallableRegistry;
   serializers: SerializerRegistry;
   threadPool: ThreadPool;
+  /** The application's event stream; absent, the worker emits none. */
+  events?: QueueEvents;
   /** Set when `tracing.enabled`: each attempt runs in a span. */
   tracing?: QueueTracing;
 }
@@ -61,6 +66,7 @@ export class QueueWorker {
     this.scripts = scripts;
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
     this.connections = new WorkerConnections(connection);
+    const events = new JobEvents(deps.events, scripts.keys.namespace);
     const transitions = new TransitionRunner(config, connection, scripts, this.logger);
     this.callbacks = new CallbackRunner(
       registry,
@@ -77,10 +83,7 @@ export class QueueWorker {
       logger: this.logger,
     });
     const { scheduler } = this;
-    this.stats = new WorkerStats(this.id, config, connection, scripts, () => ({
-      slots: scheduler.gate.capacity,
-      running: scheduler.running.size,
-    }));
+    this.stats = this.workerStats(connection);
     this.recorder = new OutcomeRecorder(
       config,
       connection,
@@ -90,6 +93,7 @@ export class QueueWorker {
       this.scheduler,
       this.logger,
       this.stats,
+      events,
       deps.tracing,
     );
     this.runner = new AttemptRunner(
@@ -100,6 +104,8 @@ export class QueueWorker {
       this.recorder,
       this.scheduler,
       this.logger,
+      events,
+      new ProgressWriter(connection, scripts, this.logger),
       deps.tracing,
     );
     this.leases = new LeaseKeeper(
@@ -111,15 +117,24 @@ export class QueueWorker {
       (now) => this.stats.report(now),
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
-    this.autoscaler = this.autoscale();
+    this.autoscaler = this.autoscaling();
   }
 
-  /** With scaling bounds, the starting size within them and the autoscaler that moves it. */
-  private autoscale(): Autoscaler | undefined {
-    const { worker } = this.config;
-    const bounds = scalingBounds(worker);
+  /** The counts the heartbeat writes to the worker entry, with the slots as they are now. */
+  private workerStats(connection: RedisConnection): WorkerStats {
+    const { scheduler } = this;
+    return new WorkerStats(this.id, this.config, connection, this.scripts, () => ({
+      slots: scheduler.gate.capacity,
+      running: scheduler.running.size,
+    }));
+  }
+
+  /** With `worker.maxConcurrency`, slots start within the bounds and follow the load. */
+  private autoscaling(): Autoscaler | undefined {
+    const bounds = scalingBounds(this.config.worker);
     if (!bounds) return undefined;
-    this.scheduler.resize(Math.min(Math.max(worker.workerCount, bounds.min), bounds.max));
+    const { workerCount } = this.config.worker;
+    this.scheduler.resize(Math.min(Math.max(workerCount, bounds.min), bounds.max));
     return new Autoscaler(bounds, this.scheduler, this.logger);
   }
 

@@ -11,7 +11,7 @@
     ARGV[2] queue name
     ARGV[3] '<max>:<duration ms>:<burst>'
   Built from the prefix:
-    ready lists `ready:<priority>:<queue>` (counted to wake workers)
+    ready lists `ready:<priority>:<queue>` and rotations `rotation:<priority>:<queue>` (counted to wake workers)
 
   Output:
     1 when the limit was written, 0 when the declaration was already applied

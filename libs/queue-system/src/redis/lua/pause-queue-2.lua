@@ -9,7 +9,7 @@
     ARGV[2] queue name
     ARGV[3] 1 to pause, 0 to resume
   Built from the prefix:
-    ready lists `ready:<priority>:<queue>` (counted on resume)
+    ready lists `ready:<priority>:<queue>` and rotations `rotation:<priority>:<queue>` (counted on resume)
 
   Output:
     1 the state changed; 0 it already was so

@@ -20,7 +20,7 @@
     ARGV[8] the failure rate's window (ms)
     ARGV[9] the fewest outcomes in the window the failure rate counts on
   Built from the prefix:
-    ready lists `ready:<priority>:<queue>` (counted when the breaker closes)
+    ready lists `ready:<priority>:<queue>` and rotations `rotation:<priority>:<queue>` (counted when the breaker closes)
 
   Output:
     the breaker's state after this outcome: 'closed' or 'open'

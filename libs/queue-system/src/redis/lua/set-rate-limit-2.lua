@@ -10,7 +10,7 @@
     ARGV[2] queue name
     ARGV[3] '<max>:<duration ms>:<burst>', or '' to remove the limit
   Built from the prefix:
-    ready lists `ready:<priority>:<queue>` (counted to wake workers)
+    ready lists `ready:<priority>:<queue>` and rotations `rotation:<priority>:<queue>` (counted to wake workers)
 
   Output:
     1
