@@ -14,7 +14,8 @@
  * printed in a table of their own: what the design allows on this machine.
  *
  * Options: --quick (small smoke run), --only <case id part>, --reps <n>, --systems a,b (the
- * reference loops are systems too); these write bench/results/partial.json instead of
+ * reference loops are systems too), --metrics (ours with its Prometheus metrics on); these
+ * write bench/results/partial.json instead of
  * latest.json. An opt-in case (the rate-limited row) runs only when --only gives the start of
  * its id.
  */
@@ -329,6 +330,8 @@ interface Args {
   config: BenchConfig;
   only?: string;
   systems: readonly SystemName[];
+  /** `--metrics`: ours runs with `QueueMetricsModule` (a registry of its own), to price it. */
+  metrics: boolean;
 }
 
 /** `--quick`; for working on one case: `--only <case id part>`, `--reps <n>`, `--systems a,b`. */
@@ -347,7 +350,7 @@ function parseArgs(argv: readonly string[]): Args {
   const systems = (value('--systems')?.split(',') ?? ALL_SYSTEMS) as SystemName[];
   const unknown = systems.filter((s) => !known.includes(s));
   if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}`);
-  return { config, only: value('--only'), systems };
+  return { config, only: value('--only'), systems, metrics: argv.includes('--metrics') };
 }
 
 /** A read-only git command in the repository; its output. */
@@ -386,6 +389,8 @@ async function versions(): Promise<Record<string, string>> {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const { config, only } = args;
+  // Read by ours' adapter in the system processes, which inherit the environment.
+  if (args.metrics) process.env.BENCH_METRICS = '1';
   const state: RunState = {
     config,
     // From the process start: loading and compiling the bench count against the budget too.
@@ -396,6 +401,7 @@ async function main(): Promise<number> {
     meta: {},
     finished: false,
     partialSelection:
+      args.metrics ||
       config.quick ||
       only !== undefined ||
       config.reps !== FULL.reps ||

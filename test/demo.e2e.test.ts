@@ -210,6 +210,21 @@ describe('demo app (child process, real HTTP)', () => {
     });
   });
 
+  it('serves the queue metrics on GET /metrics in the Prometheus text format', async () => {
+    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    // The first test's order ran three jobs through this process: counted, timed, and gauged.
+    expect(text).toMatch(/^nest_queue_jobs_completed_total\{[^}]*processor="[^"]+"[^}]*\} [1-9]/m);
+    expect(text).toMatch(
+      /^nest_queue_job_run_seconds_count\{[^}]*outcome="completed"[^}]*\} [1-9]/m,
+    );
+    expect(text).toContain('# TYPE nest_queue_jobs_waiting gauge');
+    expect(text).toContain('nest_queue_state_up{namespace="default"} 1');
+    expect(text).toMatch(/^nest_queue_worker_slots\{namespace="default"\} [1-9]/m);
+  });
+
   it('answers 503 within the connection timeout while Redis is down, and 200 once it is back', async () => {
     await redis.kill();
 

@@ -1,5 +1,10 @@
 import 'reflect-metadata';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type INestApplicationContext,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   OnSuccess,
@@ -37,6 +42,16 @@ class BenchJobs {
   }
 }
 
+/** With `--metrics` (see run.ts), the Prometheus metrics in a registry of their own. */
+async function metricsModule(): Promise<DynamicModule[]> {
+  if (process.env.BENCH_METRICS !== '1') return [];
+  const [{ QueueMetricsModule }, { Registry }] = await Promise.all([
+    import('nest-queue-system/metrics'),
+    import('prom-client'),
+  ]);
+  return [QueueMetricsModule.forRoot({ registry: new Registry() })];
+}
+
 /**
  * nest-queue-system through Nest, with every safety on: leases and heartbeat, metrics in
  * Redis, retries configured (exponential, 5 attempts, 1 h budget), and an `onSuccess`
@@ -70,6 +85,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
           logging: { level: 'warn' },
           ...(tracing ? { tracing: true } : {}),
         }),
+        ...(await metricsModule()),
       ],
       providers: [BenchJobs],
     })

@@ -27,7 +27,7 @@ const RUN_TIMEOUT_MS = 60_000;
 /**
  * Each app as a user would have it: its own package.json (with its Nest version) and
  * tsconfig.json from fixtures/<name>/, and its source: fixtures/app/main.ts, which uses the
- * health entry, or one of its own. Each uses a Redis database of its own.
+ * health and metrics entries, or one of its own. Each uses a Redis database of its own.
  */
 const APPS = [
   { name: 'esm-nest12', what: 'Nest 12, ES modules, module nodenext', database: 1 },
@@ -195,6 +195,8 @@ describe('nest-queue-system packed and installed in apps outside the repository'
         'dist/index.js.map',
         'dist/health/index.js',
         'dist/health/index.d.ts',
+        'dist/metrics/index.js',
+        'dist/metrics/index.d.ts',
         'dist/threads/thread-runner.mjs',
         'dist/redis/lua/fetch-6.lua',
         'dist/redis/lua/includes/lease-jobs.lua',
@@ -238,6 +240,12 @@ describe('nest-queue-system packed and installed in apps outside the repository'
     );
     expect(loadsTerminus).toContain('dist/health/queue.health.js');
     expect(loadsTerminus.filter((f) => !f.startsWith('dist/health/'))).toEqual([]);
+    // And the optional peer prom-client by the `metrics` entry only.
+    const loadsPromClient = files.filter(
+      (f) => /\.m?js$/.test(f) && readFileSync(join(pkg, f), 'utf8').includes("'prom-client'"),
+    );
+    expect(loadsPromClient).toContain('dist/metrics/state-metrics.js');
+    expect(loadsPromClient.filter((f) => !f.startsWith('dist/metrics/'))).toEqual([]);
 
     // The optional peer @opentelemetry/api is imported by one module, at boot, only with tracing on.
     const loadsOtel = files.filter(
@@ -286,6 +294,7 @@ describe('nest-queue-system packed and installed in apps outside the repository'
           status: 'ok',
           details: { queue: expect.objectContaining({ status: 'up', workerRunning: true }) },
         }),
+        completedMetric: '1',
       });
     },
     STEP_TIMEOUT_MS * 2,

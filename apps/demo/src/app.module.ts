@@ -3,7 +3,9 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { QueueModule } from 'nest-queue-system';
 import { QueueHealthIndicator } from 'nest-queue-system/health';
+import { QueueMetricsModule } from 'nest-queue-system/metrics';
 import { HealthController } from './health/health.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { OrdersModule } from './orders/orders.module.js';
 
 @Module({
@@ -26,10 +28,12 @@ import { OrdersModule } from './orders/orders.module.js';
         },
       }),
     }),
+    // prom-client's global registry, served at GET /metrics.
+    QueueMetricsModule.forRoot({}),
     TerminusModule,
     OrdersModule,
   ],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
   // Terminus' HealthIndicatorService comes from TerminusModule; the queue, worker and config from QueueModule.
   providers: [QueueHealthIndicator],
 })

@@ -1,3 +1,6 @@
+import type { DeadLetterTarget } from '../redis/scripts/retry-scripts.js';
+import type { JobPriority } from './job-options.interface.js';
+
 /** The counters of `getQueueStatus().metrics`, named as in the original queue_system. */
 export interface QueueStatusMetrics {
   enqueued: number;
@@ -37,6 +40,18 @@ export interface QueueCounters {
   callback_errors: number;
   stalled: number;
   lease_lost: number;
+}
+
+/** A namespace's jobs by state, as `getQueueDepths()` reads them in one consistent snapshot. */
+export interface QueueDepths {
+  /** Ready jobs of each known queue and priority (a tenant's jobs count with their queue). */
+  waiting: { queue: string; priority: JobPriority; count: number }[];
+  delayed: number;
+  /** Jobs running in any process of the namespace. */
+  active: number;
+  deadLetters: Record<DeadLetterTarget, number>;
+  /** The namespace's counters kept in Redis. */
+  counters: QueueCounters;
 }
 
 /** What waits in a namespace's ready lists, as the health check reads it. */

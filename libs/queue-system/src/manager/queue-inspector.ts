@@ -5,6 +5,7 @@ import { JOB_PRIORITIES, type JobInfo } from '../interfaces/job-options.interfac
 import type {
   QueueBacklog,
   QueueCounters,
+  QueueDepths,
   QueueStatus,
 } from '../interfaces/queue-status.interface.js';
 import { parseJobHash } from '../redis/job-spec.js';
@@ -86,6 +87,19 @@ export abstract class QueueInspector extends QueueGateAdmin {
       waiting += Number(counts[i + 1]) + Number(counts[i + 2]) + Number(counts[i + 3]);
     }
     return { waiting, delayed, active, failures, system_errors: systemErrors };
+  }
+
+  /** Waiting jobs per queue and priority, delayed, active, dead letters and counters: one read. */
+  async getQueueDepths(): Promise<QueueDepths> {
+    const [failures, systemErrors, delayed, active, metrics, counts] = await this.status();
+    const waiting: QueueDepths['waiting'] = [];
+    for (let i = 0; i < counts.length; i += 4) {
+      JOB_PRIORITIES.forEach((priority, p) => {
+        waiting.push({ queue: String(counts[i]), priority, count: Number(counts[i + 1 + p]) });
+      });
+    }
+    const deadLetters = { failures, system_errors: systemErrors };
+    return { waiting, delayed, active, deadLetters, counters: toCounters(metrics) };
   }
 
   /** Waiting jobs and the oldest one's wait: reads the first in line of each ready list. */

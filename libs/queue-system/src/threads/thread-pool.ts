@@ -49,6 +49,11 @@ export class ThreadPool {
     return this.pool ? Math.round(this.pool.utilization * 10_000) / 100 : 0;
   }
 
+  /** Tasks waiting for a free thread. */
+  get queued(): number {
+    return this.pool?.queueSize ?? 0;
+  }
+
   /** Threads alive right now. */
   get threadCount(): number {
     return this.pool?.threads.length ?? 0;
