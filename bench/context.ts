@@ -116,6 +116,8 @@ export interface RunOptions {
   tenants?: number;
   /** The consumer's rate limit, with the system's own limiter; none when omitted. */
   rateLimit?: RateLimitOption;
+  /** The consumer listens to its namespace's event stream (ours only). */
+  listenEvents?: boolean;
   /** OpenTelemetry tracing on, with an SDK that discards its spans (ours only). */
   tracing?: boolean;
 }
@@ -164,6 +166,7 @@ export class BenchContext {
           retention: options.retention ?? 'none',
           tenants: options.tenants,
           rateLimit: options.rateLimit,
+          listenEvents: options.listenEvents,
           tracing: options.tracing,
         }),
         15_000,

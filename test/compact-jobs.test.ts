@@ -281,6 +281,65 @@ describe('compact jobs (backupTtl 0)', () => {
     expect(await redis.object('ENCODING', keys.active)).toBe('skiplist');
   });
 
+  it("is a tenant's job too: shown with its tenant, put back to its tenant when it stalls or retries", async () => {
+    const t = await app();
+    const jobs = t.app.get(CompactJobs);
+    const { redis, scripts, take } = raw(t.keyPrefix);
+    const { keys } = scripts;
+    const stalled = await t.queue.enqueue({
+      entity: {},
+      processor: 'compact.work',
+      tenant: 'acme',
+    });
+    expect(await redis.exists(keys.job(stalled.operationId))).toBe(0);
+    expect(await t.queue.getJob(stalled.operationId)).toMatchObject({
+      state: 'waiting',
+      tenant: 'acme',
+    });
+    const fetchedAt = Date.now();
+    expect((await take(1, fetchedAt, 1, 'dead-worker')).map((job) => job.id)).toEqual([
+      stalled.operationId,
+    ]);
+    expect(await redis.hexists(keys.leases, stalled.operationId)).toBe(1);
+    expect(await t.queue.getJob(stalled.operationId)).toMatchObject({
+      state: 'active',
+      tenant: 'acme',
+    });
+    expect(await t.queue.getTenantCounts()).toEqual({ acme: { waiting: 0, active: 1 } });
+    expect(await scripts.recoverStalled(redis, fetchedAt + 5, 5, 10)).toEqual([1, 0]);
+    // Back in its tenant's ready list, not in the queue's.
+    expect(await t.queue.getTenantCounts()).toEqual({ acme: { waiting: 1, active: 0 } });
+    const flaky = await t.queue.enqueue({ entity: {}, processor: 'compact.flaky', tenant: 'acme' });
+    t.worker.start();
+    await waitFor(
+      () => jobs.runs.filter((run) => run.id === flaky.operationId).length === 2,
+      'the flaky job retried',
+    );
+    await waitFor(async () => (await t.queue.getJobCounts()).active === 0, 'the completions');
+    expect(jobs.runs.filter((run) => run.id === stalled.operationId)).toHaveLength(1);
+    expect(await t.queue.getMetrics()).toMatchObject({ processed: 2, stalled: 1, retried: 1 });
+    expect(await t.queue.getTenantCounts()).toEqual({});
+    expect(await redis.hlen(keys.specs)).toBe(0);
+    expect(await leaseEntries(redis, keys)).toEqual({ active: [], leases: [] });
+  });
+
+  it("waits for a stalled tenant's job that runs alone, and is taken at the next fetch", async () => {
+    const t = await app();
+    const { redis, scripts, take } = raw(t.keyPrefix);
+    const stalled = await t.queue.enqueue({ entity: {}, processor: 'compact.work', tenant: 'a' });
+    const fetchedAt = Date.now();
+    await take(1, fetchedAt, 1, 'dead-worker');
+    expect(await scripts.recoverStalled(redis, fetchedAt + 5, 5, 10)).toEqual([1, 0]);
+    // A weight of 2 lets tenant b ask for two jobs where it has one: its list is found
+    // exhausted in the same fetch that gives its job back, since the stalled job runs alone.
+    await t.queue.setTenantPolicy('b', { weight: 2 });
+    const other = await t.queue.enqueue({ entity: {}, processor: 'compact.work', tenant: 'b' });
+    const now = Date.now();
+    expect((await take(3, now)).map((job) => job.id)).toEqual([stalled.operationId]);
+    expect((await t.queue.getTenantCounts())['b']).toEqual({ waiting: 1, active: 0 });
+    expect((await take(3, now)).map((job) => job.id)).toEqual([other.operationId]);
+  });
+
   it('is deleted with its spec when its queue is purged', async () => {
     const t = await app();
     const { redis, scripts } = raw(t.keyPrefix);

@@ -135,6 +135,7 @@ describe('defaults (DESIGN section 3)', () => {
       worker: new QueueWorkerConfig().toJSON(),
       retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3600_000 }).toJSON(),
       logging: { logger: 'default', level: 'log' },
+      events: { maxLength: 10_000, listenerTtl: 10_000 },
       tracing: { enabled: false },
     });
     expect(config.retry.timeout).toBe(3600_000);

@@ -7,7 +7,7 @@ import {
   type JobContext,
   type QueueEvent,
 } from '../libs/queue-system/src/index.js';
-import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
+import { createQueueApp, rawRedis, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
 let release: () => void = () => undefined;
 
@@ -89,6 +89,31 @@ describe('progress', () => {
     expect(seen.map((event) => event.progress)).toEqual(
       Array.from({ length: 1_000 }, (_, i) => i + 1),
     );
+  });
+
+  it('writes each stored report to the event stream, for other processes', async () => {
+    const t = await createQueueApp([ProgressJobs]);
+    apps.push(t);
+    const redis = rawRedis();
+    const seen: QueueEvent[] = [];
+    t.app
+      .get(QueueEvents)
+      .fromRedis({ type: 'progress' })
+      .subscribe((event) => seen.push(event));
+    await waitFor(
+      async () => (await redis.exists(`${t.keyPrefix}{default}:events_listen`)) === 1,
+      'the listener registration',
+    );
+    await redis.quit();
+    const { operationId } = await t.queue.enqueue({ processor: 'progress.halfway', entity: {} });
+    await waitFor(() => seen.length === 1, 'the first report from the stream');
+    release();
+    await waitFor(() => seen.length === 2, 'the second report from the stream');
+    expect(seen.map((e) => [e.operationId, e.queue, e.attempt, e.progress])).toEqual([
+      [operationId, 'progress.halfway', 1, { done: 5, of: 10 }],
+      [operationId, 'progress.halfway', 1, 100],
+    ]);
+    expect(seen.every((e) => e.streamId !== undefined)).toBe(true);
   });
 
   it('refuses a value JSON cannot write, without failing the job or quoting the value', async () => {

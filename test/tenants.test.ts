@@ -53,13 +53,23 @@ async function enqueueMany(t: QueueTestApp, tenant: string | undefined, count: n
   }
 }
 
-describe('fair tenants', () => {
+/** Job hashes (the default), or compact jobs (backupTtl 0): the same guarantees either way. */
+const STORAGES = [
+  { storage: 'job hashes', backupTtl: undefined },
+  { storage: 'compact jobs (backupTtl 0)', backupTtl: 0 },
+];
+
+describe.each(STORAGES)('fair tenants, $storage', ({ backupTtl }) => {
   const apps: QueueTestApp[] = [];
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
   });
   async function app(options: Parameters<typeof createQueueApp>[1] = {}) {
-    const t = await createQueueApp([Recorder], options);
+    const retention = backupTtl === undefined ? {} : { backupTtl };
+    const t = await createQueueApp([Recorder], {
+      ...options,
+      redis: { ...options.redis, ...retention },
+    });
     apps.push(t);
     return t;
   }
@@ -149,6 +159,15 @@ describe('fair tenants', () => {
     await a.queue.waitUntilEmpty(30_000);
     expect(recorder.maxRunning.get('late')).toBe(7);
     expect(await a.queue.getTenantCounts()).toEqual({});
+    // Every slot came back: the cap admits seven again.
+    const again = new Promise<void>((resolve) => (release = resolve));
+    recorder.hold = again;
+    await enqueueMany(a, 'late', 8);
+    await waitFor(() => recorder.running.get('late') === 7, 'seven running under the cap again');
+    expect((await a.queue.getTenantCounts())['late']).toEqual({ waiting: 1, active: 7 });
+    recorder.hold = undefined;
+    release();
+    await a.queue.waitUntilEmpty(30_000);
   });
 
   it("takes its preferred tenant's jobs first, and others' when those have none", async () => {
@@ -230,6 +249,14 @@ describe('fair tenants', () => {
     expect(await t.queue.getTenantCounts()).toEqual({});
     expect(await t.queue.listJobIds('waiting')).toEqual([]);
     await t.queue.waitUntilEmpty(1000, 20);
+  });
+
+  it("runs tenants' jobs of a queue with a gate (its rate limit) as of any other", async () => {
+    const t = await app({ worker: { workerCount: 4 } });
+    await t.queue.setRateLimit('work', { max: 1000, duration: 1000 });
+    await enqueueMany(t, 'gated', 20);
+    await t.queue.waitUntilEmpty(20_000);
+    expect(t.app.get(Recorder).started.filter((s) => s.tenant === 'gated')).toHaveLength(20);
   });
 
   it('refuses a weight or a cap below 1, naming the field', async () => {

@@ -39,6 +39,8 @@ export interface AdapterOptions {
   tenants?: number;
   /** At most `max` job starts every `duration` ms, with the system's own limiter (not Bee-Queue). */
   rateLimit?: RateLimitOption;
+  /** A consumer that also listens to its namespace's event stream (ours only). */
+  listenEvents?: boolean;
   /** OpenTelemetry tracing on, spans to an SDK that discards them (ours only). */
   tracing?: boolean;
 }

@@ -6,10 +6,12 @@ import {
   type INestApplicationContext,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Subscription } from 'rxjs';
 import {
   OnSuccess,
   Processor,
   QueueManager,
+  QueueEvents,
   QueueModule,
   QueueRetryConfig,
   QueueWorker,
@@ -67,10 +69,20 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
   private worker?: QueueWorker;
   private jobs?: BenchJobs;
   private tenants = 0;
+  private listener?: Subscription;
 
   async setup(
     redisUrl: string,
-    { concurrency, consumer, prefix, retention, tenants, rateLimit, tracing }: AdapterOptions,
+    {
+      concurrency,
+      consumer,
+      prefix,
+      retention,
+      tenants,
+      rateLimit,
+      listenEvents,
+      tracing,
+    }: AdapterOptions,
   ): Promise<void> {
     this.tenants = tenants ?? 0;
     if (tracing) registerBenchTracing();
@@ -103,6 +115,11 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
     // Set by the consumer's run, after the dataset's restore: the queue of a processor is
     // named after it, and the limit is a token bucket in Redis that every process obeys.
     if (consumer && rateLimit) await this.queue.setRateLimit(PROCESSOR, rateLimit);
+    if (consumer && listenEvents) {
+      const events = this.app.get(QueueEvents);
+      this.listener = events.fromRedis().subscribe(() => undefined);
+      await events.streamReady('default');
+    }
   }
 
   async enqueueOne(n: number): Promise<void> {
@@ -145,6 +162,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
   }
 
   async close(): Promise<void> {
+    this.listener?.unsubscribe();
     await this.worker?.stop();
     await this.app?.close();
   }

@@ -3,6 +3,7 @@ import type { BenchConfig } from '../context.js';
 import { cost } from './cost.js';
 import { enqueueBatch } from './enqueue-batch.js';
 import { enqueueSingle } from './enqueue-single.js';
+import { events } from './events.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { processing } from './processing.js';
@@ -15,6 +16,7 @@ export const CASES: readonly BenchCase[] = [
   processing,
   tenants,
   rateLimit,
+  events,
   tracing,
   enqueueBatch,
   enqueueSingle,

@@ -246,3 +246,31 @@ export class TenantPolicyError extends QueueError {
     super(`Invalid tenant policy "${field}"${describeValue(value)}: ${reason}`);
   }
 }
+
+/** `waitForResult` reached its timeout before the job's final outcome. */
+export class JobResultTimeoutError extends QueueError {
+  constructor(
+    readonly operationId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Job ${operationId} reached no final outcome within ${timeoutMs} ms`);
+  }
+}
+
+/** `waitForResult`: the job's final outcome is a dead letter; `error` is its last error. */
+export class JobFailedError extends QueueError {
+  constructor(
+    readonly operationId: string,
+    readonly error: string | undefined,
+    readonly deadLetter: 'failures' | 'system_errors',
+  ) {
+    super(`Job ${operationId} went to ${deadLetter}: ${error ?? 'no error recorded'}`);
+  }
+}
+
+/** `waitForResult`: no job has this id (never enqueued, or completed and deleted already). */
+export class JobNotFoundError extends QueueError {
+  constructor(readonly operationId: string) {
+    super(`No job ${operationId}: never enqueued, or completed and deleted before the wait`);
+  }
+}

@@ -51,4 +51,5 @@ export {
   type QueueEventFilter,
   type QueueEventType,
 } from './events/queue-event.js';
-export { QueueEvents } from './events/queue-events.js';
+export { QueueEvents, type RedisEventFilter } from './events/queue-events.js';
+export type { WaitForResultOptions } from './manager/wait-for-result.js';

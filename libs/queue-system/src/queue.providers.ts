@@ -1,6 +1,7 @@
 import type { FactoryProvider, Provider } from '@nestjs/common';
 import { QueueConfig } from './config/index.js';
 import type { AnyJobContract } from './contracts/job-contract.js';
+import { EventStreams } from './events/event-streams.js';
 import { QueueEvents } from './events/queue-events.js';
 import { QueueManager } from './manager/queue-manager.js';
 import { QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './queue-module-definition.js';
@@ -75,7 +76,12 @@ export const coreProviders: Provider[] = [
     inject: [QUEUE_CONFIG],
   },
   QueueOrchestrator,
-  QueueEvents,
+  {
+    provide: QueueEvents,
+    useFactory: (config: QueueConfig, connection: RedisConnection) =>
+      new QueueEvents(new EventStreams(config, connection)),
+    inject: [QUEUE_CONFIG, RedisConnection],
+  },
 ];
 
 function declaring(registry: CallableRegistry, jobs: readonly AnyJobContract[] = []) {

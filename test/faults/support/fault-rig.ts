@@ -13,6 +13,8 @@ export interface FaultRigOptions {
   fleet: WorkerEnv;
   /** A redis-server of the test's own, destroyed at `close()`; else the suite's shared one. */
   ownRedis?: boolean;
+  /** `redis.backupTtl` of the producer and the fleet (ms); 0 stores compact jobs. The default's if unset. */
+  backupTtl?: number;
 }
 
 /**
@@ -32,18 +34,22 @@ export class FaultRig {
   }
 
   async start(): Promise<this> {
-    const { keyPrefix, jobMs, fleet, ownRedis } = this.options;
+    const { keyPrefix, jobMs, fleet, ownRedis, backupTtl } = this.options;
     this.server = ownRedis ? await new OwnRedis().start() : undefined;
     const url = this.server?.url ?? redisUrl();
     this.raw = new Redis(url);
     this.producer = await createQueueApp(
       faultJobProviders({ redisUrl: url, keyPrefix, jobMs, freezeMs: 0 }),
-      { redis: { url, keyPrefix }, worker: { autoStart: false } },
+      {
+        redis: { url, keyPrefix, ...(backupTtl === undefined ? {} : { backupTtl }) },
+        worker: { autoStart: false },
+      },
     );
     this.fleet = new ProcessFleet({
       REDIS_URL: url,
       KEY_PREFIX: keyPrefix,
       JOB_MS: `${jobMs[0]}-${jobMs[1]}`,
+      ...(backupTtl === undefined ? {} : { BACKUP_TTL_MS: backupTtl }),
       ...fleet,
     });
     return this;

@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { QueueModule, QueueWorker } from '../../../libs/queue-system/src/index.js';
+import { QueueEvents, QueueModule, QueueWorker } from '../../../libs/queue-system/src/index.js';
 import { faultJobProviders, type FaultJobsOptions } from './fault-jobs.js';
 import { READY } from './worker-protocol.js';
 
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
           workTimeout: numberFromEnv('WORK_TIMEOUT_MS', 30_000),
         },
         logging: { level: 'log' },
+        events: { listenerTtl: numberFromEnv('EVENTS_TTL_MS', 10_000) },
         // One schedule of fault.record jobs when set (the schedule fault test).
         schedules: process.env.SCHEDULE_CRON
           ? [{ name: 'fault.tick', cron: process.env.SCHEDULE_CRON, processor: 'fault.record' }]
@@ -94,6 +95,13 @@ async function main(): Promise<void> {
   // SIGTERM drains the worker (graceShutdownPeriod), closes the connections and exits 0.
   app.enableShutdownHooks([], { useProcessExit: true });
   await app.init();
+  // LISTEN_EVENTS=1: this process also listens to the namespace's event stream, registered
+  // before it reports ready.
+  if (process.env.LISTEN_EVENTS === '1') {
+    const events = app.get(QueueEvents);
+    events.fromRedis().subscribe(() => undefined);
+    await events.streamReady('default');
+  }
   process.stdout.write(`${READY}${app.get(QueueWorker).id}\n`);
 }
 

@@ -1,4 +1,9 @@
 export {
+  QueueEventsConfig,
+  type QueueEventsConfigJSON,
+  type QueueEventsOptions,
+} from './queue-events.config.js';
+export {
   QueueLoggingConfig,
   type QueueLogLevel,
   type QueueLoggingConfigJSON,

@@ -1,4 +1,10 @@
 import {
+  EVENTS_SECTION,
+  QueueEventsConfig,
+  type QueueEventsConfigJSON,
+  type QueueEventsOptions,
+} from './queue-events.config.js';
+import {
   LOGGING_SECTION,
   QueueLoggingConfig,
   type QueueLoggingConfigJSON,
@@ -39,6 +45,8 @@ export interface QueueOptions {
   /** Defaults to exponential backoff, 5 attempts within one hour. */
   retry?: QueueRetryOptions | QueueRetryConfig;
   logging?: QueueLoggingOptions | QueueLoggingConfig;
+  /** The cross-process event stream (see `QueueEvents.fromRedis`). */
+  events?: QueueEventsOptions | QueueEventsConfig;
   /** `true` is short for `{ enabled: true }`. */
   tracing?: boolean | QueueTracingOptions | QueueTracingConfig;
 }
@@ -48,6 +56,7 @@ export interface QueueConfigJSON {
   worker: QueueWorkerConfigJSON;
   retry: QueueRetryPlan;
   logging: QueueLoggingConfigJSON;
+  events: QueueEventsConfigJSON;
   tracing: QueueTracingConfigJSON;
 }
 
@@ -57,6 +66,7 @@ export const CONFIG_SECTIONS: readonly { name: string; options: OptionDeclaratio
   WORKER_SECTION,
   RETRY_SECTION,
   LOGGING_SECTION,
+  EVENTS_SECTION,
   TRACING_SECTION,
 ];
 
@@ -67,6 +77,7 @@ export class QueueConfig {
   readonly worker: QueueWorkerConfig;
   readonly retry: QueueRetryConfig;
   readonly logging: QueueLoggingConfig;
+  readonly events: QueueEventsConfig;
   readonly tracing: QueueTracingConfig;
 
   constructor(options: QueueOptions = {}) {
@@ -89,6 +100,10 @@ export class QueueConfig {
       options.logging instanceof QueueLoggingConfig
         ? options.logging
         : new QueueLoggingConfig(options.logging);
+    this.events =
+      options.events instanceof QueueEventsConfig
+        ? options.events
+        : new QueueEventsConfig(options.events);
     this.tracing = tracingConfig(options.tracing);
     Object.freeze(this);
   }
@@ -100,6 +115,7 @@ export class QueueConfig {
       worker: this.worker.toJSON(),
       retry: this.retry.toJSON(),
       logging: this.logging.toJSON(),
+      events: this.events.toJSON(),
       tracing: this.tracing.toJSON(),
     };
   }

@@ -54,6 +54,11 @@ export interface QueueEvent {
   progress?: JobProgress;
   /** `completed`: the processor's result. */
   result?: unknown;
+  /**
+   * Set on events read from the namespace's Redis stream (`QueueEvents.fromRedis`): the
+   * entry's id, which orders them. Absent on this process's own events (`events$`).
+   */
+  streamId?: string;
 }
 
 /** Which events a subscription wants; every given field must match. */

@@ -1,6 +1,14 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Subject, filter, type Observable } from 'rxjs';
+import { Observable, Subject, filter } from 'rxjs';
+import { QueueError } from '../errors.js';
+import type { EventStreams } from './event-streams.js';
 import type { QueueEvent, QueueEventFilter } from './queue-event.js';
+
+/** Which events of one namespace's Redis stream a subscription wants. */
+export interface RedisEventFilter extends Omit<QueueEventFilter, 'namespace'> {
+  /** Default: the root namespace (`redis.namespace`). */
+  namespace?: string;
+}
 
 /**
  * The job events of this process, as an RxJS stream: what its managers enqueued and what its
@@ -10,6 +18,9 @@ import type { QueueEvent, QueueEventFilter } from './queue-event.js';
 @Injectable()
 export class QueueEvents implements OnApplicationShutdown {
   private readonly subject = new Subject<QueueEvent>();
+
+  /** `streams`: the readers of the namespaces' Redis streams (absent: `fromRedis` refuses). */
+  constructor(private readonly streams?: EventStreams) {}
 
   /** Every event of this process; a subscriber's own errors are its own to catch. */
   readonly events$: Observable<QueueEvent> = this.subject.asObservable();
@@ -25,6 +36,44 @@ export class QueueEvents implements OnApplicationShutdown {
     return this.events$.pipe(filter(matches));
   }
 
+  /**
+   * The events of every process on one namespace, read from its Redis stream: each carries
+   * `streamId`. While subscribed, this process keeps a listener registered, without which no
+   * script writes events; its subscribers share one reader per namespace, which starts at the
+   * stream's end (no history) and closes with the last of them. The stream keeps about
+   * `events.maxLength` entries: a reader that falls further behind misses the oldest.
+   */
+  fromRedis(wanted: RedisEventFilter = {}): Observable<QueueEvent> {
+    const streams = this.streams;
+    if (!streams) throw new QueueError('QueueEvents was made without a Redis connection');
+    const namespace = wanted.namespace ?? streams.defaultNamespace;
+    const matches = eventMatcher({ ...wanted, namespace });
+    return new Observable<QueueEvent>((subscriber) => {
+      const stream = streams.acquire(namespace);
+      stream.ready.catch((error: unknown) => subscriber.error(error));
+      const subscription = stream.events$.pipe(filter(matches)).subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        streams.release(namespace);
+      };
+    });
+  }
+
+  /**
+   * Internal to `waitForResult`, beside a `fromRedis` subscription on `namespace`: resolves
+   * once its reader is registered, or with `caughtUp` once it delivered every event the
+   * stream holds now.
+   */
+  async streamReady(namespace: string, caughtUp = false): Promise<void> {
+    const stream = this.streams?.acquire(namespace);
+    if (!stream) return;
+    try {
+      await (caughtUp ? stream.caughtUp() : stream.ready);
+    } finally {
+      this.streams!.release(namespace);
+    }
+  }
+
   /** Emits one event; internal to the library's emitters. */
   emit(event: QueueEvent): void {
     this.subject.next(event);
@@ -32,6 +81,7 @@ export class QueueEvents implements OnApplicationShutdown {
 
   /** Completes every subscription once the workers drained. */
   onApplicationShutdown(): void {
+    this.streams?.closeAll();
     this.subject.complete();
   }
 }

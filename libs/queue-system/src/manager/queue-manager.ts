@@ -32,6 +32,7 @@ import {
 } from './enqueue-request.js';
 import { toResult } from './job-info.js';
 import { QueueInspector } from './queue-inspector.js';
+import { waitForResult, type WaitForResultOptions } from './wait-for-result.js';
 
 export type { JobCounts } from './queue-inspector.js';
 
@@ -71,11 +72,11 @@ export class QueueManager extends QueueInspector {
     private readonly registry: CallableRegistry,
     protected readonly serializers: SerializerRegistry,
     protected readonly threadPool?: ThreadPool,
-    events?: QueueEvents,
+    private readonly queueEvents?: QueueEvents,
     private readonly tracing?: QueueTracing,
   ) {
     super();
-    this.events = new JobEvents(events, scripts.keys.namespace);
+    this.events = new JobEvents(queueEvents, scripts.keys.namespace);
     this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
     this.templates = new EnqueueTemplates({ registry, serializers });
     this.schedules = new ScheduleBook(connection, scripts, registry, serializers);
@@ -183,6 +184,27 @@ export class QueueManager extends QueueInspector {
         this.events.enqueued(template.processor, jobs[i]!, result);
     }
     return flat;
+  }
+
+  /**
+   * The result of the job's final outcome, whichever process runs it, without polling:
+   * resolves with its result as `getJob` shows it, or rejects with `JobFailedError` (its last
+   * error) when it was dead-lettered, `JobResultTimeoutError` at `timeout`, `JobNotFoundError`
+   * for an id with no job. Waiters share the namespace's one event-stream reader.
+   */
+  waitForResult<TResult = unknown>(
+    operationId: string,
+    options: WaitForResultOptions,
+  ): Promise<TResult> {
+    const namespace = this.scripts.keys.namespace;
+    const read = (id: string) => this.getJob(id);
+    return waitForResult(
+      this.queueEvents,
+      namespace,
+      operationId,
+      options,
+      read,
+    ) as Promise<TResult>;
   }
 
   /** Moves dead-lettered jobs back to their queue with fresh attempts; returns their ids. */

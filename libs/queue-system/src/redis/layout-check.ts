@@ -9,17 +9,18 @@ import { runScript } from './script-loader.js';
  * change of a script's arguments alone needs no bump, since each process calls its own scripts
  * by the SHA1 of their text. `docs/upgrading.md` lists the versions.
  */
-export const LAYOUT_VERSION = '5';
+export const LAYOUT_VERSION = '6';
 
 /** The layout of data written before namespaces stored their version. */
 export const UNVERSIONED_LAYOUT = '4';
 
 /**
  * Older layouts whose data this version reads as is: the layout check restamps such a
- * namespace with LAYOUT_VERSION, so that a process of the older layout, which would not read
- * the tenants' ready lists that 5 added, refuses it from then on (see `docs/upgrading.md`).
+ * namespace with LAYOUT_VERSION, so that a process of an older layout, which would not read
+ * the tenants' ready lists that 5 added nor the compact tenants' jobs that 6 added, refuses it
+ * from then on (see `docs/upgrading.md`).
  */
-export const UPGRADABLE_LAYOUTS: readonly string[] = ['4'];
+export const UPGRADABLE_LAYOUTS: readonly string[] = ['4', '5'];
 
 /**
  * The layout check of one namespace: `check-layout-1.lua` stamps a new namespace with

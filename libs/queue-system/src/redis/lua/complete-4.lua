@@ -12,7 +12,7 @@
     ARGV[5..4+2k] job id, lease token, ... of those
     ARGV[5+2k..] job id, lease token, serialized result, ... of the others
   Built from the prefix:
-    job hashes `job:<id>`, `dedup` (a job with a deduplication key); `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped
+    job hashes `job:<id>`, `events_listen` and `events` (see the include job-events), `dedup` (a job with a deduplication key); `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped
     tenant's job)
 
   Output:
@@ -21,8 +21,15 @@
 ]]
 --- @include "includes/complete-jobs"
 
-local replies, completed = completeJobs(ARGV[1], ARGV[2], ARGV[3], KEYS[1], KEYS[3], KEYS[4], 4)
+local prefix = ARGV[1]
+local cap = eventsCap(prefix)
+local events = cap and {} or nil
+local replies, completed = completeJobs(prefix, ARGV[2], ARGV[3], KEYS[1], KEYS[3], KEYS[4], 4,
+  events)
 if completed > 0 then
   redis.call('HINCRBY', KEYS[2], 'processed', completed)
+end
+if events then
+  appendEvents(prefix, cap, events)
 end
 return replies

@@ -15,7 +15,8 @@
     ARGV[7] metrics counter to increment: 'failed' or 'system_errors'
     ARGV[8] 1 when the last attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`, `dedup` (a job with a deduplication key); `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped
+    the job hash `job:<id>`, `dedup` (a job with a deduplication key), `events_listen` and
+    `events` (see the include job-events); `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped
     tenant's job)
 
   Output:
@@ -23,6 +24,7 @@
 ]]
 --- @include "includes/release-lease"
 --- @include "includes/dead-letter-job"
+--- @include "includes/job-hash-event"
 
 local prefix, jobId = ARGV[1], ARGV[2]
 local jobKey = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[4], KEYS[5], prefix .. 'wake')
@@ -32,5 +34,12 @@ end
 deadLetterJob(prefix, jobKey, jobId, KEYS[2], KEYS[3], ARGV[6], ARGV[7], ARGV[4], ARGV[5])
 if ARGV[8] == '1' then
   redis.call('HINCRBY', KEYS[3], 'timeouts', 1)
+end
+local cap = eventsCap(prefix)
+if cap then
+  local events = {}
+  local list = ARGV[6] == 'failed' and 'failures' or 'system_errors'
+  addJobEvent(events, 'dead-lettered', jobKey, jobId, list, ARGV[4])
+  appendEvents(prefix, cap, events)
 end
 return 1

@@ -15,7 +15,8 @@
     KEYS[1] metrics hash   KEYS[2] wake list
     ARGV[1] key prefix (e.g. 'queue:{default}:')
     ARGV[2] now (ms since epoch)
-    ARGV[3] 1 when jobs with nothing of their own but a spec are compact jobs, else 0
+    ARGV[3] 1 when jobs with nothing of their own but a spec (and a tenant, which the spec's
+      header names) are compact jobs, else 0
     ARGV[4..] groups of jobs sharing their placement: number n of jobs, queue name, priority,
       then '' for the usual placement (fresh random ids, due now, no deduplication key, queue
       named after the processor), or '1' followed by the due time (ms, 0 for now), the
@@ -27,7 +28,8 @@
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `specs` (a compact job, or
     an id that may exist), `delayed` (a delayed job), `dedup` (a deduplicated job), `queues`
-    (the first job of a queue), `dedup_window:<key>` (a key with a window); with a tenant: its
+    (the first job of a queue), `dedup_window:<key>` (a key with a window), `events_listen`
+    and `events` (see the include job-events); with a tenant: its
     ready list `ready:<priority>:<queue>:t:<tenant>`, `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
@@ -41,12 +43,16 @@
 --- @include "includes/wake-workers"
 --- @include "includes/ready-list"
 --- @include "includes/tenant-ready"
+--- @include "includes/job-events"
 
 -- A local: ARGV is a global, a table lookup at each use.
 local argv = ARGV
 local prefix, now, compact = argv[1], tonumber(argv[2]), argv[3] == '1'
 local jobPrefix = prefix .. 'job:'
 local reply, position, created = {}, 0, 0
+-- This call's events, while some process listens (see `job-events`).
+local cap = eventsCap(prefix)
+local events = cap and {} or nil
 
 -- The job that a deduplication key or the id turns this one into, and why (the reply's
 -- code), or nothing when it is to be created.
@@ -125,6 +131,10 @@ local function addJob(jobId, spec, group, readyIds)
   else
     readyIds[#readyIds + 1] = jobId
   end
+  if events then
+    addEvent(events, delayed and 'delayed' or 'enqueued', jobId, group.queue,
+      specProcessor(spec), group.priority, group.tenant, nil, delayed and group.dueAt or nil)
+  end
 end
 
 -- Reads the group header at ARGV[i]: the number of jobs, queue, priority, the fields each
@@ -146,7 +156,7 @@ local function readGroup(i)
     if dueAt > now or dedupKey ~= '' or mayExist then
       group = { dueAt = dueAt, dedupKey = dedupKey, mayExist = mayExist, window = window,
         windowKey = window and prefix .. 'dedup_window:' .. dedupKey, queue = queue,
-        priority = priority }
+        priority = priority, tenant = tenant }
     end
   end
   -- Defaults are not stored, which keeps waiting jobs small: no `priority` means normal, no
@@ -174,6 +184,10 @@ local function addGroupJobs(first, last, queue, group, readyIds)
       reply[#reply + 1] = position + (at - first) / 2 + 1
       reply[#reply + 1] = existing
       reply[#reply + 1] = code
+      if events then
+        addEvent(events, 'deduplicated', existing, queue, specProcessor(argv[at + 1]),
+          group.priority, group.tenant)
+      end
     else
       groupCreated = groupCreated + 1
     end
@@ -195,8 +209,9 @@ while i <= #argv do
     created = created + addGroupJobs(first, last, queue, group, readyIds)
   else
     -- Nothing to look up: every job is created and ready.
-    if compact and #fields == 0 then
-      -- No field of its own but the spec: compact jobs, their specs wait in `specs`.
+    if compact and #fields == (tenant and 2 or 0) then
+      -- No field of its own but the spec (a tenant's job has its tenant in the spec's header
+      -- too): compact jobs, their specs wait in `specs`.
       callChunked('HSET', prefix .. 'specs', argv, first, last)
     else
       for at = first, last, 2 do
@@ -205,6 +220,10 @@ while i <= #argv do
     end
     for n = 1, count do
       readyIds[n] = argv[first + 2 * n - 2]
+      if events then
+        addEvent(events, 'enqueued', readyIds[n], queue, specProcessor(argv[first + 2 * n - 1]),
+          priority, tenant)
+      end
     end
     created = created + count
   end
@@ -227,5 +246,8 @@ end
 if created > 0 then
   redis.call('HINCRBY', KEYS[1], 'enqueued', created)
   wakeWorkers(KEYS[2], created)
+end
+if events then
+  appendEvents(prefix, cap, events)
 end
 return reply

@@ -29,7 +29,8 @@
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
     deduplication key), `system_errors` (a due delayed job with no queue), `gates` (the
-    queue gates: paused, breaker, rate limit; see the include queue-gates); with tenants:
+    queue gates: paused, breaker, rate limit; see the include queue-gates), `events_listen`
+    and `events` (while a process listens: see the include job-events); with tenants:
     `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `tenant_tokens`, `wake`,
     tenants' ready lists `ready:<priority>:<queue>:t:<tenant>`, rotations
     `rotation:<priority>:<queue>`
@@ -48,6 +49,7 @@
 --- @include "includes/promote-due-jobs"
 --- @include "includes/lease-jobs"
 --- @include "includes/queue-gates"
+--- @include "includes/active-events"
 
 -- Reads the request (see Input) into the call's lease batch: the queues served, what each may
 -- take (`free`: its own limit, else every free slot), where the completions start in ARGV, and
@@ -90,24 +92,35 @@ end
 
 local batch = readFetchRequest()
 local prefix, now = batch.prefix, batch.nowArg
+-- Gates, tenants and listeners: a namespace with none pays this one EXISTS per call, nothing
+-- more.
+local switches = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted',
+  prefix .. 'events_listen')
+local cap = switches > 0 and eventsCap(prefix)
+local events = cap and {} or nil
+-- Besides the listeners' key: 0, `gates` or `tenanted`, or both.
+local flowKeys = switches - (cap and 1 or 0)
 local acks, completed = completeJobs(prefix, now, batch.ttl, KEYS[1], KEYS[5], KEYS[6],
-  batch.completionsAt)
+  batch.completionsAt, events)
 if completed > 0 then
   redis.call('HINCRBY', KEYS[4], 'processed', completed)
 end
 promoteDueJobs(prefix, KEYS[2], KEYS[4], batch.now)
 
--- Gates and tenants: a namespace with neither pays this one EXISTS per call, nothing more.
-local flowControl = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted') > 0
-local gated = flowControl and gateQueues(batch, prefix .. 'gates') or nil
+local gated = flowKeys > 0 and gateQueues(batch, prefix .. 'gates') or nil
 local reply = { -1, acks }
--- Tenants (see `includes/tenant-keys`).
-batch.tenanted = flowControl and redis.call('EXISTS', prefix .. 'tenanted') == 1
+-- Tenants (see `includes/tenant-keys`): when `gates` is absent (no gated queue read), the one
+-- key found is `tenanted`.
+batch.tenanted = flowKeys == 2 or (flowKeys == 1 and gated == nil)
 if batch.tenanted then
   batch.policies = redis.call('EXISTS', prefix .. 'tenant_policy') == 1
   batch.tenantShares, batch.tenantRoom, batch.tenantBuckets = {}, {}, {}
 end
 leaseJobs(batch, reply, KEYS[1], KEYS[6])
+if events then
+  addActiveEvents(events, reply)
+  appendEvents(prefix, cap, events)
+end
 
 local nextDue = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if nextDue[2] then

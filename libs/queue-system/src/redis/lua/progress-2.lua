@@ -9,12 +9,13 @@
     ARGV[3] lease token
     ARGV[4] the progress, as JSON
   Built from the prefix:
-    the job hash `job:<id>`
+    the job hash `job:<id>`; `events_listen` and `events` (see the include job-events)
 
   Output:
     1 stored; -1 the lease is not held (nothing changed)
 ]]
 --- @include "includes/expand-compact-job"
+--- @include "includes/job-hash-event"
 --- @include "includes/lease-holder"
 
 local prefix = ARGV[1]
@@ -28,4 +29,10 @@ if holder == 'compact' then
   expandCompactJob(jobKey, jobId, KEYS[1], KEYS[2])
 end
 redis.call('HSET', jobKey, 'progress', ARGV[4])
+local cap = eventsCap(prefix)
+if cap then
+  local events = {}
+  addJobEvent(events, 'progress', jobKey, jobId, nil, ARGV[4])
+  appendEvents(prefix, cap, events)
+end
 return 1

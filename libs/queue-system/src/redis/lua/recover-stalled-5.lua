@@ -13,7 +13,8 @@
     ARGV[4] the most jobs to recover in this call
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `failures` (a job past
-    maxStalls or with no queue), `dedup` (such a job with a deduplication key); with a tenant's job: `tenant_active`, `tenant_policy`,
+    maxStalls or with no queue), `dedup` (such a job with a deduplication key), `events_listen`
+    and `events` (see the include job-events); with a tenant's job: `tenant_active`, `tenant_policy`,
     its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
@@ -25,8 +26,11 @@
 --- @include "includes/release-tenant-slot"
 --- @include "includes/push-ready"
 --- @include "includes/wake-workers"
+--- @include "includes/job-hash-event"
 
 local prefix, now, maxStalls = ARGV[1], ARGV[2], tonumber(ARGV[3])
+-- The events of this call, read only when some job stalled (see `job-events`).
+local cap, events = false, nil
 
 -- Puts back or fails one stalled job; returns 'requeued', 'failed', or nothing for a job no
 -- longer active.
@@ -50,16 +54,26 @@ local function recoverStalled(jobId)
       or 'stalled, and no queue to put it back in: no queue field and no readable spec header'
     deadLetterJob(prefix, jobKey, jobId, prefix .. 'failures', KEYS[2], 'failed', 'failed', reason,
       now)
+    if events then
+      addJobEvent(events, 'dead-lettered', jobKey, jobId, 'failures', reason)
+    end
     return 'failed'
   end
   redis.call('HINCRBY', jobKey, 'attempts', -1)
   redis.call('HSET', jobKey, 'state', 'waiting')
   pushReady(prefix, queue, job[3], job[5], 'RPUSH', jobId)
+  if events then
+    addJobEvent(events, 'stalled', jobKey, jobId)
+  end
   return 'requeued'
 end
 
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
 local counts = { requeued = 0, failed = 0 }
+if expired[1] then
+  cap = eventsCap(prefix)
+  events = cap and {} or nil
+end
 for _, jobId in ipairs(expired) do
   local outcome = recoverStalled(jobId)
   if outcome then
@@ -68,5 +82,8 @@ for _, jobId in ipairs(expired) do
 end
 if counts.requeued > 0 then
   wakeWorkers(KEYS[3])
+end
+if events then
+  appendEvents(prefix, cap, events)
 end
 return { counts.requeued, counts.failed }

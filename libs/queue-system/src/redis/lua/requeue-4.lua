@@ -10,7 +10,8 @@
     ARGV[4] the job's priority
     ARGV[5] the job's queue
   Built from the prefix:
-    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`; with a tenant's job:
+    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`, `events_listen` and
+    `events` (see the include job-events); with a tenant's job:
     `tenant_active`, `tenant_policy`, its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
@@ -19,6 +20,7 @@
 --- @include "includes/release-lease"
 --- @include "includes/push-ready"
 --- @include "includes/wake-workers"
+--- @include "includes/job-hash-event"
 
 local prefix, jobId = ARGV[1], ARGV[2]
 local jobKey, tenant = releaseLease(prefix, jobId, ARGV[3], KEYS[1], KEYS[3], KEYS[4], KEYS[2])
@@ -30,4 +32,10 @@ redis.call('HSET', jobKey, 'state', 'waiting')
 -- Ready lists are consumed from the right: RPUSH puts the job first in line.
 pushReady(prefix, ARGV[5], ARGV[4], tenant, 'RPUSH', jobId)
 wakeWorkers(KEYS[2])
+local cap = eventsCap(prefix)
+if cap then
+  local events = {}
+  addJobEvent(events, 'requeued', jobKey, jobId)
+  appendEvents(prefix, cap, events)
+end
 return 1

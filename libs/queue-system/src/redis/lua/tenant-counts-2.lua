@@ -7,7 +7,7 @@
     ARGV[1] key prefix
     ARGV[2] queue name, '' for every queue
   Built from the prefix:
-    job hashes `job:<id>` (of the running jobs), rotations `rotation:<priority>:<queue>`, tenants' ready lists
+    job hashes `job:<id>` and `specs` (of the running jobs), rotations `rotation:<priority>:<queue>`, tenants' ready lists
     `ready:<priority>:<queue>:t:<tenant>`
 
   Output:
@@ -31,4 +31,4 @@ local function flatten(map)
   end
   return flat
 end
-return { flatten(counts), flatten(runningTenants(KEYS[2], prefix .. 'job:', {})) }
+return { flatten(counts), flatten(runningTenants(KEYS[2], prefix, {})) }

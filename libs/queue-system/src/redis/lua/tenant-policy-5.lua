@@ -6,7 +6,8 @@
   rate keeps the tokens left (capped at its burst); a cleared one forgets them. A changed rate
   wakes idle workers, which may wait for a far token. Only a tenant with a cap has its running
   jobs counted in `tenant_active`: a new cap starts from the jobs of the tenant running now
-  (counted from `active`), and a cleared one forgets the count.
+  (counted from `active`), whose compact jobs get their job hash so that their ends free their
+  slots, and a cleared one forgets the count.
 
   Input:
     KEYS[1] tenant_policy hash   KEYS[2] tenant_tokens hash   KEYS[3] wake list
@@ -17,7 +18,8 @@
     ARGV[4] concurrency cap, '' to clear it (no cap)
     ARGV[5] rate limit '<max>:<duration ms>:<burst>', '' to clear it (no limit)
   Built from the prefix:
-    job hashes `job:<id>` (of the running jobs, when a cap is set where there was none)
+    job hashes `job:<id>`, `specs` and `leases` (of the running jobs, when a cap is set where
+    there was none)
 
   Output:
     1
@@ -40,7 +42,7 @@ end
 if ARGV[4] == '' then
   redis.call('HDEL', KEYS[5], tenant)
 elseif not capped then
-  local running = runningTenants(KEYS[4], prefix .. 'job:', {}, tenant)[tenant]
+  local running = runningTenants(KEYS[4], prefix, {}, tenant, prefix .. 'leases')[tenant]
   if running then
     redis.call('HSET', KEYS[5], tenant, running)
   else

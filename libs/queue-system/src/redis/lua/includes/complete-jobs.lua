@@ -1,6 +1,7 @@
 --- @include "includes/call-chunked"
 --- @include "includes/compact-job-fields"
 --- @include "includes/hmget-all"
+--- @include "includes/job-hash-event"
 --- @include "includes/lease-holder"
 --- @include "includes/release-dedup"
 --- @include "includes/release-tenant-slot"
@@ -45,9 +46,22 @@ local function completeJob(prefix, specsKey, holder, jobKey, jobId, token, resul
   redis.call('PEXPIRE', jobKey, ttl)
 end
 
+-- Adds a completed job's event, read before the job is deleted: a compact job (its `spec` read
+-- with the call's others) is always of the queue named after its processor, normal priority,
+-- first attempt.
+local function addCompletedEvent(events, holder, spec, jobKey, jobId, result)
+  if holder == 'compact' then
+    local processor = specProcessor(spec)
+    addEvent(events, 'completed', jobId, processor, processor, 'normal', nil, '1', nil, result)
+  else
+    addJobEvent(events, 'completed', jobKey, jobId, nil, result)
+  end
+end
+
 -- Returns one reply per job in the order listed (1 done, -1 lease not held) and how many
--- were completed. The completed ids leave `active` in one ZREM.
-local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, first)
+-- were completed. The completed ids leave `active` in one ZREM. `events`, given while some
+-- process listens (see `job-events`), gets each completed job's event.
+local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, first, events)
   -- A local: ARGV is a global, a table lookup at each use.
   local argv = ARGV
   local pairsEnd, argc = first + 2 * tonumber(argv[first] or 0), #argv
@@ -58,6 +72,7 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
     i = i + (i > pairsEnd and 3 or 2)
   end
   local compactTokens = hmgetAll(leasesKey, ids, count)
+  local eventSpecs = events and hmgetAll(specsKey, ids, count)
   local jobPrefix = prefix .. 'job:'
   -- A time to keep of 0 deletes the job at once: no hash write, no expiry to track.
   local keep = tonumber(ttl) > 0
@@ -74,6 +89,9 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
     -- An id twice in one call completes once: the second finds its lease gone.
     local compactToken = not seen[jobId] and compactTokens[n]
     local holder, jobKey = leaseHolder(token, compactToken, jobPrefix, jobId)
+    if events and holder then
+      addCompletedEvent(events, holder, eventSpecs[n], jobKey, jobId, result)
+    end
     if holder == 'compact' then
       seen[jobId] = true
       compactCount = compactCount + 1

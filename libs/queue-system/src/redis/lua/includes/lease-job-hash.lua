@@ -50,3 +50,12 @@ local function takeJobHash(batch, jobId, slots, running)
   end
   return spec, { attempts, firstAttemptAt, stalls or 0, requeues or 0 }, alone, false
 end
+
+-- Leases a capped tenant's compact job with the job hash it would have had: its ack then
+-- finds its tenant there and frees its slot in `tenant_active` (see `release-tenant-slot`),
+-- which a compact job's ack, reading only `leases`, could not.
+local function hashCompactJob(batch, jobId, spec, tenant)
+  redis.call('HSET', batch.jobPrefix .. jobId, 'spec', spec, 'tenant', tenant, 'state', 'active',
+    'lease', batch.firstLease, 'attempts', 1, 'firstAttemptAt', batch.nowArg)
+  redis.call('HDEL', batch.specsKey, jobId)
+end

@@ -16,30 +16,37 @@ local PRIORITIES = { 'high', 'normal', 'low' }
 -- queue, priority, count, then id, spec, attempt per job (a run of none is left out). Compact
 -- jobs have their spec in `specs`: one read for the run, and nothing else to read. Returns how
 -- many were leased, and true when the rest went back first in line (ready lists are consumed
--- from the right) and the queue rests for this priority. `hashed`: the jobs are known to have
--- a job hash (a tenant's: its tenant is a field of its own), so `specs` is not read.
-local function leaseRun(batch, reply, list, queue, priority, ids, hashed)
+-- from the right) and the queue rests for this priority, with where it stopped. `capped`: the
+-- tenant of the run when it has a concurrency cap; its compact jobs get a job hash (see
+-- `hashCompactJob`). The runs of several tenants' lists leased as one (see `leaseDeferred`)
+-- come with their specs read and `list`, a table, naming each job's list.
+local function leaseRun(batch, reply, list, queue, priority, ids, capped, specs)
   local count = #ids
-  local specs = hashed and {} or hmgetAll(batch.specsKey, ids, count)
+  specs = specs or hmgetAll(batch.specsKey, ids, count)
   local slots, deadline, firstLease = batch.slots, batch.deadline, batch.firstLease
   local deadlines, deadlinesLength = batch.deadlines, batch.deadlinesLength
   local compact, compactLength = batch.compact, batch.compactLength
   local runAt = batch.replyLength
   reply[runAt + 1], reply[runAt + 2], reply[runAt + 3] = queue, priority, 0
-  local at, leased, rests = runAt + 3, 0, false
+  local at, leased, rests, stoppedAt = runAt + 3, 0, false, nil
   for n = 1, count do
     local jobId, spec, attempt, alone = ids[n], specs[n], 1, false
     if spec and slots > 0 then
-      compactLength = compactLength + 2
-      compact[compactLength - 1], compact[compactLength] = jobId, firstLease
+      if capped then
+        hashCompactJob(batch, jobId, spec, capped)
+      else
+        compactLength = compactLength + 2
+        compact[compactLength - 1], compact[compactLength] = jobId, firstLease
+      end
     else
       local stop
       spec, attempt, alone, stop = takeJobHash(batch, jobId, slots, batch.busy + deadlinesLength)
       if stop then
+        local perJob = type(list) == 'table'
         for back = count, n, -1 do
-          redis.call('RPUSH', list, ids[back])
+          redis.call('RPUSH', perJob and list[back] or list, ids[back])
         end
-        rests = true
+        rests, stoppedAt = true, n
         break
       end
     end
@@ -57,7 +64,7 @@ local function leaseRun(batch, reply, list, queue, priority, ids, hashed)
     reply[runAt + 3], reply[runAt + 2], reply[runAt + 1] = nil, nil, nil
   end
   batch.slots, batch.deadlinesLength, batch.compactLength = slots, deadlinesLength, compactLength
-  return leased, rests
+  return leased, rests, stoppedAt
 end
 
 --- @include "includes/lease-tenants"

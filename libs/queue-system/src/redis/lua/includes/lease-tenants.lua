@@ -30,6 +30,31 @@ local function tenantShare(batch, tenant)
   return share
 end
 
+-- The turn of a tenant without cap nor rate limit: up to `take` jobs of `list`, leased with the
+-- other such turns of the call at its end, as one run (see `leaseDeferred`), and counted as
+-- leased until then. Returns what `tenantTurn` returns.
+local function deferTurn(batch, list, take)
+  local deferred, lists, n = batch.deferred, batch.deferredLists, batch.deferredJobs
+  if take == 1 then
+    -- The usual turn: without a count, RPOP replies with a string instead of a table.
+    local jobId = redis.call('RPOP', list)
+    if not jobId then
+      return 0, false, true
+    end
+    deferred[n + 1], lists[n + 1], batch.deferredJobs = jobId, list, n + 1
+    return 1, false, false
+  end
+  local ids = redis.call('RPOP', list, take)
+  if not ids then
+    return 0, false, true
+  end
+  for k = 1, #ids do
+    deferred[n + k], lists[n + k] = ids[k], list
+  end
+  batch.deferredJobs = n + #ids
+  return #ids, false, #ids < take
+end
+
 -- One turn of `tenant`: up to its share of `room` jobs from its ready list. Returns how many
 -- were leased, whether the rest went back (the queue rests), and whether the list was found
 -- exhausted.
@@ -46,12 +71,15 @@ local function tenantTurn(batch, reply, queue, priority, tenant, room)
   if take <= 0 then
     return 0, false, false
   end
-  local list = tenantReadyList(batch.prefix, queue, priority, tenant)
+  local list = batch.tenantLists .. tenant
+  if not capRoom and not bucket then
+    return deferTurn(batch, list, take)
+  end
   local ids = redis.call('RPOP', list, take)
   if not ids then
     return 0, false, true
   end
-  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, true)
+  local leased, rests = leaseRun(batch, reply, list, queue, priority, ids, capRoom and tenant)
   if leased > 0 then
     if capRoom then
       -- Only a capped tenant's running jobs are counted (see `release-tenant-slot`).
@@ -68,7 +96,9 @@ end
 -- The rotation's next tenant: from the right end, taken a few at a time with one RPOP (as
 -- many as the fetch may still lease, since each turn leases at least one job or ends), so
 -- that a fetch moves the rotation in one RPOP and one LPUSH instead of one LMOVE per turn.
--- `turns.again` is a tenant whose weighted turn was cut short: first in line again.
+-- The tenants taken go back only at the end (see `settleRotation`): none comes twice, and nil
+-- once the rotation is drained. `turns.again` is a tenant whose weighted turn was cut short:
+-- first in line again.
 local function nextTenant(turns, want)
   local tenant = turns.again
   if tenant then
@@ -76,8 +106,11 @@ local function nextTenant(turns, want)
     return tenant
   end
   if turns.at > #turns.taken then
-    turns.taken = redis.call('RPOP', turns.rotation, math.min(want, turns.left)) or {}
-    turns.at, turns.left = 1, turns.left - #turns.taken
+    if turns.drained then
+      return nil
+    end
+    turns.taken = redis.call('RPOP', turns.rotation, want) or {}
+    turns.at, turns.drained = 1, #turns.taken < want
   end
   tenant = turns.taken[turns.at]
   turns.at = turns.at + 1
@@ -103,9 +136,13 @@ end
 
 -- One turn of the rotation's next tenant; a tenant whose list is found empty leaves the
 -- rotation, one whose weighted turn `room` cut short goes on first at the next fetch (what is
--- left of it in `tenant_turn`). Returns what `tenantTurn` returns, less the exhausted flag.
+-- left of it in `tenant_turn`). Returns what `tenantTurn` returns, less the exhausted flag;
+-- nil once the rotation is drained.
 local function rotationTurn(batch, reply, queue, priority, turns, room)
   local tenant = nextTenant(turns, room)
+  if not tenant then
+    return nil, false
+  end
   local share = tenantShare(batch, tenant)
   local turnKey = share > 1 and (turns.rotation .. ':' .. tenant)
   if turnKey then
@@ -130,11 +167,62 @@ local function rotationTurn(batch, reply, queue, priority, turns, room)
   return got, rests
 end
 
--- Leases up to `room` jobs of a queue and priority from its tenants: the worker's preferred
--- tenants first, then the others in rotation (work stealing: a worker takes others' jobs only
--- when its own have none). Each turn moves the tenant to the back of the rotation (see
--- `settleRotation`). Returns how many were leased and whether the queue rests.
-local function leaseTenants(batch, reply, queue, priority, room)
+-- Leases the jobs that `tenantTurn` put off as one run, their specs read in one HMGET: most
+-- tenants take a job or two per turn, and a read and a reply run per turn would cost as much
+-- as the lease itself. Returns how many were leased and whether the rest went back (see
+-- `leaseRun`); a tenant that left the rotation, its list found exhausted, joins it again with
+-- its jobs that went back.
+local function leaseDeferred(batch, reply, queue, priority, rotation)
+  local ids, count, lists = batch.deferred, batch.deferredJobs, batch.deferredLists
+  if count == 0 then
+    return 0, false
+  end
+  local specs = hmgetAll(batch.specsKey, ids, count)
+  local leased, rests, stoppedAt = leaseRun(batch, reply, lists, queue, priority, ids, nil, specs)
+  for n = stoppedAt or count + 1, count do
+    local tenant = string.sub(lists[n], #batch.tenantLists + 1)
+    if not redis.call('LPOS', rotation, tenant) then
+      redis.call('LPUSH', rotation, tenant)
+    end
+  end
+  return leased, rests
+end
+
+-- The rotation's turns when no tenant has a policy, each one job: what `rotationTurn` does,
+-- in one loop. The tenants come a batch at a time in one RPOP, each turn's job is put off
+-- (see `leaseDeferred`), and the tenants that had one go back in one LPUSH, as
+-- `settleRotation` puts them; those found exhausted leave. Returns how many jobs were taken.
+local function plainTurns(batch, rotation, room)
+  local deferred, lists, n = batch.deferred, batch.deferredLists, batch.deferredJobs
+  local listPrefix, back, backLength, taken = batch.tenantLists, {}, 0, 0
+  while taken < room do
+    local want = room - taken
+    local tenants = redis.call('RPOP', rotation, want)
+    if not tenants then
+      break
+    end
+    for k = 1, #tenants do
+      local list = listPrefix .. tenants[k]
+      local jobId = redis.call('RPOP', list)
+      if jobId then
+        n, taken, backLength = n + 1, taken + 1, backLength + 1
+        deferred[n], lists[n], back[backLength] = jobId, list, tenants[k]
+      end
+    end
+    if #tenants < want then
+      break
+    end
+  end
+  batch.deferredJobs = n
+  if backLength > 0 then
+    redis.call('LPUSH', rotation, unpack(back))
+  end
+  return taken
+end
+
+-- The turns of `leaseTenants`: returns how many jobs they took (those put off included) and
+-- whether the queue rests.
+local function takeTurns(batch, reply, queue, priority, room, rotation)
   local leased = 0
   for _, tenant in ipairs(batch.preferred) do
     if leased < room and batch.slots > 0 then
@@ -148,18 +236,32 @@ local function leaseTenants(batch, reply, queue, priority, room)
   if leased > 0 then
     return leased, false
   end
-  local rotation = tenantRotation(batch.prefix, queue, priority)
-  local visits = redis.call('LLEN', rotation)
-  local turns = { rotation = rotation, taken = {}, at = 1, left = visits, back = {} }
+  if not batch.policies then
+    return plainTurns(batch, rotation, room), false
+  end
+  local turns = { rotation = rotation, taken = {}, at = 1, drained = false, back = {} }
   local rests = false
-  for _ = 1, visits do
-    if leased >= room or batch.slots == 0 or rests then
-      break
-    end
+  while leased < room and batch.slots > 0 and not rests do
     local got
     got, rests = rotationTurn(batch, reply, queue, priority, turns, room - leased)
+    if not got then
+      break
+    end
     leased = leased + got
   end
   settleRotation(turns)
   return leased, rests
+end
+
+-- Leases up to `room` jobs of a queue and priority from its tenants: the worker's preferred
+-- tenants first, then the others in rotation (work stealing: a worker takes others' jobs only
+-- when its own have none). Each turn moves the tenant to the back of the rotation (see
+-- `settleRotation`). Returns how many were leased and whether the queue rests.
+local function leaseTenants(batch, reply, queue, priority, room)
+  local rotation = tenantRotation(batch.prefix, queue, priority)
+  batch.tenantLists = tenantReadyList(batch.prefix, queue, priority, '')
+  batch.deferred, batch.deferredLists, batch.deferredJobs = {}, {}, 0
+  local taken, rests = takeTurns(batch, reply, queue, priority, room, rotation)
+  local leased, back = leaseDeferred(batch, reply, queue, priority, rotation)
+  return taken - batch.deferredJobs + leased, rests or back
 end

@@ -12,12 +12,16 @@ local function releaseLease(prefix, jobId, token, activeKey, specsKey, leasesKey
   if not holder then
     return false
   end
-  local tenant = holder ~= 'compact' and holder[4]
+  -- A compact job is never counted in `tenant_active`: a capped tenant's jobs are leased with
+  -- a job hash (see `lease-jobs`), and a new cap expands the tenant's running ones.
   if holder == 'compact' then
-    expandCompactJob(jobKey, jobId, specsKey, leasesKey)
+    local tenant = expandCompactJob(jobKey, jobId, specsKey, leasesKey)
+    redis.call('ZREM', activeKey, jobId)
+    redis.call('HDEL', jobKey, 'lease')
+    return jobKey, tenant
   end
   redis.call('ZREM', activeKey, jobId)
   redis.call('HDEL', jobKey, 'lease')
-  releaseTenantSlot(prefix, tenant, wakeKey)
-  return jobKey, tenant
+  releaseTenantSlot(prefix, holder[4], wakeKey)
+  return jobKey, holder[4]
 end
