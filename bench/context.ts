@@ -118,6 +118,8 @@ export interface RunOptions {
   rateLimit?: RateLimitOption;
   /** The consumer listens to its namespace's event stream (ours only). */
   listenEvents?: boolean;
+  /** OpenTelemetry tracing on, with an SDK that discards its spans (ours only). */
+  tracing?: boolean;
 }
 
 const DUMP_CHUNK = 1_000;
@@ -165,6 +167,7 @@ export class BenchContext {
           tenants: options.tenants,
           rateLimit: options.rateLimit,
           listenEvents: options.listenEvents,
+          tracing: options.tracing,
         }),
         15_000,
         `${system} setup`,

@@ -113,6 +113,15 @@ describe('defaults (DESIGN section 3)', () => {
     expect(retry.remainingBudget(0, 1e12)).toBe(Infinity);
   });
 
+  it('tracing: off by default; `true` is short for `{ enabled: true }`', () => {
+    expect(new QueueConfig().tracing.enabled).toBe(false);
+    expect(new QueueConfig({ tracing: true }).toJSON().tracing).toStrictEqual({ enabled: true });
+    expect(new QueueConfig({ tracing: { enabled: true } }).tracing.enabled).toBe(true);
+    expect(() => new QueueConfig({ tracing: { enabled: 'yes' as never } })).toThrow(
+      /tracing\.enabled/,
+    );
+  });
+
   it('logging', () => {
     const logging = new QueueLoggingConfig();
     expect(logging.toJSON()).toStrictEqual({ logger: 'default', level: 'log' });
@@ -127,6 +136,7 @@ describe('defaults (DESIGN section 3)', () => {
       retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3600_000 }).toJSON(),
       logging: { logger: 'default', level: 'log' },
       events: { maxLength: 10_000, listenerTtl: 10_000 },
+      tracing: { enabled: false },
     });
     expect(config.retry.timeout).toBe(3600_000);
     expect(config.retry.maxAttempts).toBe(5);

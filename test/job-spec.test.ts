@@ -35,12 +35,32 @@ describe('job spec header', () => {
         maxAttempts: 3,
         retry: '{"strategy":"fixed"}',
       },
+      {
+        processor: 'mail',
+        enqueuedAt: 11,
+        serializer: 'json',
+        retry: '',
+        traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
+      {
+        processor: 'mail',
+        enqueuedAt: 12,
+        serializer: 'json',
+        retry: '',
+        tenant: 't2',
+        traceContext: {
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+          tracestate: 'k=v',
+        },
+      },
     ];
     const expected = [
       '["mail",1764170000123]',
       '["mail",5,null,"sent"]',
       '["a\\"b",7,"msgpack",null,null,null,null,null,"t1"]',
       '["mail",9,null,null,"lost",500,3,"{\\"strategy\\":\\"fixed\\"}"]',
+      '["mail",11,null,null,null,null,null,null,null,"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]',
+      '["mail",12,null,null,null,null,null,null,"t2",{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","tracestate":"k=v"}]',
     ];
     specs.forEach((spec, i) => {
       const text = encodeJobSpecHeader(spec);

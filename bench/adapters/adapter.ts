@@ -41,6 +41,8 @@ export interface AdapterOptions {
   rateLimit?: RateLimitOption;
   /** A consumer that also listens to its namespace's event stream (ours only). */
   listenEvents?: boolean;
+  /** OpenTelemetry tracing on, spans to an SDK that discards them (ours only). */
+  tracing?: boolean;
 }
 
 export interface RateLimitOption {

@@ -22,6 +22,7 @@ import {
   type BenchEntity,
   type QueueAdapter,
 } from './adapter.js';
+import { registerBenchTracing } from './otel-sdk.js';
 
 const PROCESSOR = 'bench.noop';
 const ON_SUCCESS = 'bench.done';
@@ -72,9 +73,19 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
 
   async setup(
     redisUrl: string,
-    { concurrency, consumer, prefix, retention, tenants, rateLimit, listenEvents }: AdapterOptions,
+    {
+      concurrency,
+      consumer,
+      prefix,
+      retention,
+      tenants,
+      rateLimit,
+      listenEvents,
+      tracing,
+    }: AdapterOptions,
   ): Promise<void> {
     this.tenants = tenants ?? 0;
+    if (tracing) registerBenchTracing();
     // Completed jobs deleted at once, as the peers run (removeOnComplete, removeOnSuccess).
     const retained = retention === 'none' ? { backupTtl: 0 } : {};
     @Module({
@@ -84,6 +95,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
           worker: { workerCount: concurrency, autoStart: false },
           retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3_600_000 }),
           logging: { level: 'warn' },
+          ...(tracing ? { tracing: true } : {}),
         }),
         ...(await metricsModule()),
       ],

@@ -9,6 +9,7 @@ import { memory } from './memory.js';
 import { processing } from './processing.js';
 import { rateLimit } from './rate-limit.js';
 import { tenants } from './tenants.js';
+import { tracing } from './tracing.js';
 
 /** Every case, in the order of the table. */
 export const CASES: readonly BenchCase[] = [
@@ -16,6 +17,7 @@ export const CASES: readonly BenchCase[] = [
   tenants,
   rateLimit,
   events,
+  tracing,
   enqueueBatch,
   enqueueSingle,
   latency,

@@ -246,6 +246,16 @@ describe('nest-queue-system packed and installed in apps outside the repository'
     );
     expect(loadsPromClient).toContain('dist/metrics/state-metrics.js');
     expect(loadsPromClient.filter((f) => !f.startsWith('dist/metrics/'))).toEqual([]);
+
+    // The optional peer @opentelemetry/api is imported by one module, at boot, only with tracing on.
+    const loadsOtel = files.filter(
+      (f) =>
+        /\.m?js$/.test(f) && readFileSync(join(pkg, f), 'utf8').includes("'@opentelemetry/api'"),
+    );
+    expect(loadsOtel).toEqual(['dist/tracing/queue-tracing.js']);
+    const tracingModule = readFileSync(join(pkg, loadsOtel[0]!), 'utf8');
+    expect(tracingModule).not.toMatch(/^import[^;]*'@opentelemetry\/api'/m);
+    expect(tracingModule).toContain("await import('@opentelemetry/api')");
   });
 
   /** Compiles the app with plain tsc, runs it, and returns the JSON line it printed last. */
@@ -321,10 +331,11 @@ describe('nest-queue-system packed and installed in apps outside the repository'
   );
 
   it(
-    'runs in an app without the optional peer @nestjs/terminus',
+    'runs in an app without the optional peers @nestjs/terminus and @opentelemetry/api',
     async () => {
       const { name, database } = WITHOUT_TERMINUS;
       expect(existsSync(join(work, name, 'node_modules', '@nestjs', 'terminus'))).toBe(false);
+      expect(existsSync(join(work, name, 'node_modules', '@opentelemetry', 'api'))).toBe(false);
       expect(await compileAndRun(name, database)).toEqual({
         job: { state: 'completed', result: 'hi' },
       });

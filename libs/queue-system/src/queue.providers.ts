@@ -14,6 +14,7 @@ import { ScheduleDeclarations } from './schedules/schedule-declarations.js';
 import { SerializerRegistry } from './serialization/serializer-registry.js';
 import { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
 import { ThreadPool } from './threads/thread-pool.js';
+import { QueueTracing } from './tracing/queue-tracing.js';
 import {
   ThreadProcessorRegistrar,
   type ThreadProcessorDefinition,
@@ -68,6 +69,12 @@ export const coreProviders: Provider[] = [
     useFactory: (options: QueueModuleOptions) => new ScheduleDeclarations(options.schedules),
     inject: [QUEUE_MODULE_OPTIONS],
   },
+  {
+    // Async: `@opentelemetry/api` is imported at boot, and only when tracing is enabled.
+    provide: QueueTracing,
+    useFactory: (config: QueueConfig) => QueueTracing.load(config),
+    inject: [QUEUE_CONFIG],
+  },
   QueueOrchestrator,
   {
     provide: QueueEvents,
@@ -90,6 +97,7 @@ export const coreExports = [
   QueueOrchestrator,
   ThreadPool,
   QueueEvents,
+  QueueTracing,
 ];
 
 /** What the providers of a namespace inject, in their factories' order. */
@@ -101,6 +109,7 @@ const NAMESPACE_INJECT = [
   ThreadPool,
   QueueOrchestrator,
   QueueEvents,
+  QueueTracing,
 ];
 
 /** The scripts of a namespace; its manager and worker share its layout check, run at bootstrap. */
@@ -116,60 +125,69 @@ function namespaceScripts(config: QueueConfig, orchestrator: QueueOrchestrator, 
 export function createNamespaceProviders(
   options: Partial<RegisterQueueOptions> = {},
 ): [FactoryProvider<QueueManager>, FactoryProvider<QueueWorker>] {
-  return [
-    {
-      provide: getQueueToken(options.name),
-      useFactory: (
-        config: QueueConfig,
-        connection: RedisConnection,
-        registry: CallableRegistry,
-        serializers: SerializerRegistry,
-        pool: ThreadPool,
-        orchestrator: QueueOrchestrator,
-        events: QueueEvents,
-      ) => {
-        const scripts = namespaceScripts(config, orchestrator, options.name);
-        declaring(registry, options.jobs);
-        const manager = new QueueManager(
-          config,
-          connection,
-          scripts,
-          registry,
-          serializers,
-          pool,
-          events,
-        );
-        orchestrator.addManager(manager);
-        return manager;
-      },
-      inject: NAMESPACE_INJECT,
+  return [managerProvider(options), workerProvider(options)];
+}
+
+function managerProvider(options: Partial<RegisterQueueOptions>): FactoryProvider<QueueManager> {
+  return {
+    provide: getQueueToken(options.name),
+    useFactory: (
+      config: QueueConfig,
+      connection: RedisConnection,
+      registry: CallableRegistry,
+      serializers: SerializerRegistry,
+      pool: ThreadPool,
+      orchestrator: QueueOrchestrator,
+      events: QueueEvents,
+      tracing: QueueTracing | undefined,
+    ) => {
+      const scripts = namespaceScripts(config, orchestrator, options.name);
+      declaring(registry, options.jobs);
+      const manager = new QueueManager(
+        config,
+        connection,
+        scripts,
+        registry,
+        serializers,
+        pool,
+        events,
+        tracing,
+      );
+      orchestrator.addManager(manager);
+      return manager;
     },
-    {
-      provide: getWorkerToken(options.name),
-      useFactory: (
-        config: QueueConfig,
-        connection: RedisConnection,
-        registry: CallableRegistry,
-        serializers: SerializerRegistry,
-        threadPool: ThreadPool,
-        orchestrator: QueueOrchestrator,
-        events: QueueEvents,
-      ) => {
-        const worker = new QueueWorker({
-          config,
-          connection,
-          scripts: namespaceScripts(config, orchestrator, options.name),
-          registry,
-          serializers,
-          threadPool,
-          events,
-        });
-        orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
-        return worker;
-      },
-      inject: NAMESPACE_INJECT,
+    inject: NAMESPACE_INJECT,
+  };
+}
+
+function workerProvider(options: Partial<RegisterQueueOptions>): FactoryProvider<QueueWorker> {
+  return {
+    provide: getWorkerToken(options.name),
+    useFactory: (
+      config: QueueConfig,
+      connection: RedisConnection,
+      registry: CallableRegistry,
+      serializers: SerializerRegistry,
+      threadPool: ThreadPool,
+      orchestrator: QueueOrchestrator,
+      events: QueueEvents,
+      tracing: QueueTracing | undefined,
+    ) => {
+      const worker = new QueueWorker({
+        config,
+        connection,
+        scripts: namespaceScripts(config, orchestrator, options.name),
+        registry,
+        serializers,
+        threadPool,
+        events,
+        tracing,
+      });
+      orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
+      return worker;
     },
-  ];
+    inject: NAMESPACE_INJECT,
+  };
 }
 
 /** Thread processors of one `registerThreadProcessors` call, registered at module init. */

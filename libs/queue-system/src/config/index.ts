@@ -32,4 +32,9 @@ export {
   type QueueWorkerConfigJSON,
   type QueueWorkerOptions,
 } from './queue-worker.config.js';
+export {
+  QueueTracingConfig,
+  type QueueTracingConfigJSON,
+  type QueueTracingOptions,
+} from './queue-tracing.config.js';
 export { QueueConfig, type QueueConfigJSON, type QueueOptions } from './queue.config.js';

@@ -29,6 +29,12 @@ import {
   type QueueWorkerConfigJSON,
   type QueueWorkerOptions,
 } from './queue-worker.config.js';
+import {
+  QueueTracingConfig,
+  TRACING_SECTION,
+  type QueueTracingConfigJSON,
+  type QueueTracingOptions,
+} from './queue-tracing.config.js';
 import type { OptionDeclarations } from './config-section.js';
 import { rejectUnknownKeys } from './validate.js';
 
@@ -41,6 +47,8 @@ export interface QueueOptions {
   logging?: QueueLoggingOptions | QueueLoggingConfig;
   /** The cross-process event stream (see `QueueEvents.fromRedis`). */
   events?: QueueEventsOptions | QueueEventsConfig;
+  /** `true` is short for `{ enabled: true }`. */
+  tracing?: boolean | QueueTracingOptions | QueueTracingConfig;
 }
 
 export interface QueueConfigJSON {
@@ -49,6 +57,7 @@ export interface QueueConfigJSON {
   retry: QueueRetryPlan;
   logging: QueueLoggingConfigJSON;
   events: QueueEventsConfigJSON;
+  tracing: QueueTracingConfigJSON;
 }
 
 /** Every section's declarations, in the order of the README's configuration table. */
@@ -58,6 +67,7 @@ export const CONFIG_SECTIONS: readonly { name: string; options: OptionDeclaratio
   RETRY_SECTION,
   LOGGING_SECTION,
   EVENTS_SECTION,
+  TRACING_SECTION,
 ];
 
 const SECTIONS = new Set(CONFIG_SECTIONS.map((section) => section.name));
@@ -68,6 +78,7 @@ export class QueueConfig {
   readonly retry: QueueRetryConfig;
   readonly logging: QueueLoggingConfig;
   readonly events: QueueEventsConfig;
+  readonly tracing: QueueTracingConfig;
 
   constructor(options: QueueOptions = {}) {
     rejectUnknownKeys(options, { section: '', expected: 'an object', allowed: SECTIONS });
@@ -93,6 +104,7 @@ export class QueueConfig {
       options.events instanceof QueueEventsConfig
         ? options.events
         : new QueueEventsConfig(options.events);
+    this.tracing = tracingConfig(options.tracing);
     Object.freeze(this);
   }
 
@@ -104,6 +116,12 @@ export class QueueConfig {
       retry: this.retry.toJSON(),
       logging: this.logging.toJSON(),
       events: this.events.toJSON(),
+      tracing: this.tracing.toJSON(),
     };
   }
+}
+
+function tracingConfig(given: QueueOptions['tracing']): QueueTracingConfig {
+  if (given instanceof QueueTracingConfig) return given;
+  return new QueueTracingConfig(typeof given === 'boolean' ? { enabled: given } : given);
 }

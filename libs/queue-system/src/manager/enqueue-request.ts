@@ -11,7 +11,7 @@ import {
   type JobPriority,
   type JobSerializer,
 } from '../interfaces/job-options.interface.js';
-import { jobSpecHeaderParts } from '../redis/job-spec.js';
+import { jobSpecHeaderParts, type JobSpec, type TraceCarrier } from '../redis/job-spec.js';
 import type { NewJob } from '../redis/queue-scripts.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
@@ -49,6 +49,8 @@ export class EnqueueTemplate {
   /** The contract's schema: set, every entity is checked before its job is built. */
   readonly schema?: StandardSchemaV1;
   readonly processor: string;
+  /** What the header is made of, kept to write one that carries a trace context. */
+  private readonly headerFields: Omit<JobSpec, 'payload' | 'enqueuedAt'>;
 
   constructor(
     options: TemplateOptions,
@@ -81,7 +83,7 @@ export class EnqueueTemplate {
 
     this.serializer = options.customSerializer ?? defaults.serializers.get('json')!;
     if (options.customSerializer) defaults.serializers.add(options.customSerializer);
-    [this.headerBefore, this.headerAfter] = jobSpecHeaderParts({
+    this.headerFields = {
       processor,
       serializer: this.serializer.name,
       onSuccess: onSuccess || undefined,
@@ -91,15 +93,22 @@ export class EnqueueTemplate {
       retry: retry ? JSON.stringify(retry.toJSON()) : '',
       tenant: (this.tenant =
         options.tenant === undefined ? undefined : checkName('tenant', options.tenant)),
-    });
+    };
+    [this.headerBefore, this.headerAfter] = jobSpecHeaderParts(this.headerFields);
     this.queueField = this.queueName !== processor;
   }
 
   /**
    * One job enqueued at `now`, due at `dueAt` (0 for now); `operationId` is the caller's, or a
-   * new random id.
+   * new random id. A trace context differs per call: a header that carries one is written anew.
    */
-  build(entity: unknown, operationId: string | undefined, now: number, dueAt: number): NewJob {
+  build(
+    entity: unknown,
+    operationId: string | undefined,
+    now: number,
+    dueAt: number,
+    traceContext?: TraceCarrier,
+  ): NewJob {
     let payload: string;
     try {
       payload = this.serializer.serialize(entity);
@@ -124,7 +133,10 @@ export class EnqueueTemplate {
       deduplicationKey: this.deduplicationKey,
       tenant: this.tenant,
       dueAt,
-      spec: this.headerAt(now) + payload,
+      spec:
+        (traceContext === undefined
+          ? this.headerAt(now)
+          : jobSpecHeaderParts({ ...this.headerFields, traceContext }).join(String(now))) + payload,
     };
   }
 

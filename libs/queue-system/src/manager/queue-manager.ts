@@ -20,14 +20,27 @@ import type { ScheduleDefinition, ScheduleInfo } from '../interfaces/schedule.in
 import { ScheduleBook } from '../schedules/schedule-book.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
+import type { QueueTracing } from '../tracing/queue-tracing.js';
+import type { TraceCarrier } from '../redis/job-spec.js';
 import { checkDeduplication } from './deduplication.js';
 import { EnqueueBatcher, enqueueChunks } from './enqueue-batcher.js';
-import { dueTime, EnqueueTemplates, type SharedEnqueueOptions } from './enqueue-request.js';
+import {
+  dueTime,
+  EnqueueTemplates,
+  type EnqueueTemplate,
+  type SharedEnqueueOptions,
+} from './enqueue-request.js';
 import { toResult } from './job-info.js';
 import { QueueInspector } from './queue-inspector.js';
 import { waitForResult, type WaitForResultOptions } from './wait-for-result.js';
 
 export type { JobCounts } from './queue-inspector.js';
+
+/** What an enqueue reads beside its template. */
+type JobOptions = Pick<
+  EnqueueOptions,
+  'entity' | 'operationId' | 'delay' | 'runAt' | 'deduplication' | 'deduplicationKey'
+>;
 
 export interface RetryDeadLettersOptions {
   /** Which dead-letter list to take jobs from (default `failures`). */
@@ -60,6 +73,7 @@ export class QueueManager extends QueueInspector {
     protected readonly serializers: SerializerRegistry,
     protected readonly threadPool?: ThreadPool,
     private readonly queueEvents?: QueueEvents,
+    private readonly tracing?: QueueTracing,
   ) {
     super();
     this.events = new JobEvents(queueEvents, scripts.keys.namespace);
@@ -75,11 +89,30 @@ export class QueueManager extends QueueInspector {
    */
   enqueue<C extends AnyJobContract>(options: ContractEnqueueOptions<C>): Promise<EnqueueResult>;
   enqueue<TEntity>(options: EnqueueOptions<TEntity>): Promise<EnqueueResult>;
-  async enqueue(options: EnqueueOptions | ContractEnqueueOptions<AnyJobContract>) {
-    const template = this.templates.for(options);
+  enqueue(options: EnqueueOptions | ContractEnqueueOptions<AnyJobContract>) {
+    let template: EnqueueTemplate;
+    try {
+      template = this.templates.for(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (this.tracing) {
+      return this.tracing.send(template.queueName, undefined, (trace) =>
+        this.enqueueOne(template, options, trace),
+      );
+    }
+    return this.enqueueOne(template, options);
+  }
+
+  private async enqueueOne(
+    template: EnqueueTemplate,
+    options: JobOptions,
+    trace?: TraceCarrier,
+  ): Promise<EnqueueResult> {
     if (template.schema) await template.check(options.entity, 'entity');
     const now = Date.now();
-    const job = template.build(options.entity, options.operationId, now, dueTime(options, now));
+    const due = dueTime(options, now);
+    const job = template.build(options.entity, options.operationId, now, due, trace);
     if (options.deduplication !== undefined) Object.assign(job, checkDeduplication(options));
     const [operationId, outcome] = await this.enqueues.add(job);
     const result = toResult(job, operationId, outcome, now);
@@ -104,15 +137,32 @@ export class QueueManager extends QueueInspector {
         `must have ${entities.length} ids`,
       );
     }
-    // Validate every job before writing any, so a bad entity leaves the queue untouched.
     const template = this.templates.for(shared as SharedEnqueueOptions);
+    if (this.tracing) {
+      return this.tracing.send(template.queueName, entities.length, (trace) =>
+        this.enqueueMany(template, shared, entities, operationIds, trace),
+      );
+    }
+    return this.enqueueMany(template, shared, entities, operationIds);
+  }
+
+  private async enqueueMany(
+    template: EnqueueTemplate,
+    shared: Omit<JobOptions, 'entity' | 'operationId'>,
+    entities: readonly unknown[],
+    operationIds: readonly string[] | undefined,
+    trace?: TraceCarrier,
+  ): Promise<EnqueueResult[]> {
+    // Validate every job before writing any, so a bad entity leaves the queue untouched.
     if (template.schema) {
       const checks = entities.map((entity, i) => template.check(entity, `entities[${i}]`));
       await Promise.all(checks);
     }
     const now = Date.now();
     const dueAt = dueTime(shared, now);
-    const jobs = entities.map((entity, i) => template.build(entity, operationIds?.[i], now, dueAt));
+    const jobs = entities.map((entity, i) =>
+      template.build(entity, operationIds?.[i], now, dueAt, trace),
+    );
     if (shared.deduplication !== undefined) {
       const deduplication = checkDeduplication(shared);
       for (const job of jobs) Object.assign(job, deduplication);

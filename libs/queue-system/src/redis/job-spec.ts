@@ -14,9 +14,17 @@ export interface JobSpec {
   /** `QueueRetryConfig.toJSON()` as JSON, or '' for the worker's default plan. */
   retry: string;
   tenant?: string;
+  /**
+   * The trace context active at enqueue, as the OpenTelemetry propagator wrote it: the
+   * `traceparent` alone, or every field it wrote. Only a job enqueued while tracing has it.
+   */
+  traceContext?: TraceCarrier;
   /** The entity, as its serializer wrote it. */
   payload: string;
 }
+
+/** A propagator's fields: `traceparent` alone as a string, the usual case, else all of them. */
+export type TraceCarrier = string | Readonly<Record<string, string>>;
 
 /** A job hash as stored in Redis, with its spec unpacked and its numbers parsed. */
 export interface FetchedJob extends JobSpec {
@@ -63,7 +71,7 @@ export function encodeJobSpecHeader(spec: Omit<JobSpec, 'payload'>): string {
 export function jobSpecHeaderParts(
   spec: Omit<JobSpec, 'payload' | 'enqueuedAt'>,
 ): [before: string, after: string] {
-  const rest: (string | number | null)[] = [
+  const rest: (TraceCarrier | number | null)[] = [
     spec.serializer === DEFAULT_SERIALIZER ? null : spec.serializer,
     spec.onSuccess ?? null,
     spec.onFailure ?? null,
@@ -71,6 +79,7 @@ export function jobSpecHeaderParts(
     spec.maxAttempts ?? null,
     spec.retry === '' ? null : spec.retry,
     spec.tenant ?? null,
+    spec.traceContext ?? null,
   ];
   while (rest.length > 0 && rest[rest.length - 1] === null) rest.pop();
   const after = rest.length === 0 ? ']\n' : `,${JSON.stringify(rest).slice(1)}\n`;
@@ -130,6 +139,8 @@ function applySpec(job: FetchedJob, text: string): void {
   job.maxAttempts = optionalNumber(header[6]);
   job.retry = optional(header[7]) ?? '';
   job.tenant = optional(header[8]);
+  const carried = header[9];
+  if (carried !== undefined && carried !== null) job.traceContext = traceCarrier(carried);
   job.payload = end < 0 ? '' : text.slice(end + 1);
 }
 
@@ -222,6 +233,7 @@ function newJob(id: string, queue: string): FetchedJob {
     maxAttempts: undefined,
     retry: '',
     tenant: undefined,
+    traceContext: undefined,
     attempts: 0,
     dedupKey: undefined,
     firstAttemptAt: undefined,
@@ -237,6 +249,17 @@ function newJob(id: string, queue: string): FetchedJob {
 }
 
 const DEFAULT_SERIALIZER = 'json';
+
+/** A carried trace context as stored; anything else (a spec from elsewhere) is dropped. */
+function traceCarrier(value: unknown): TraceCarrier | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const fields: Record<string, string> = {};
+  for (const [key, field] of Object.entries(value as object)) {
+    if (typeof field === 'string') fields[key] = field;
+  }
+  return fields;
+}
 
 function optional(value: unknown): string | undefined {
   return value === undefined || value === null || value === '' ? undefined : String(value);

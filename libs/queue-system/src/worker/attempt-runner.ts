@@ -7,6 +7,7 @@ import type { JobProgress } from '../events/queue-event.js';
 import type { JobContext } from '../interfaces/processor.interface.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { DeadlineWatch } from './deadline-watch.js';
@@ -23,6 +24,8 @@ import { RetryPlans } from './retry-plans.js';
  */
 export class AttemptRunner {
   private readonly retryPlans = new RetryPlans();
+  /** The processor call, wrapped once at construction when tracing is on. */
+  private readonly invoke: (attempt: JobAttempt, context: JobContext) => unknown;
 
   constructor(
     private readonly config: QueueConfig,
@@ -34,9 +37,13 @@ export class AttemptRunner {
     private readonly logger: QueueLogger,
     private readonly events: JobEvents,
     private readonly progress: ProgressWriter,
-  ) {}
+    private readonly tracing?: QueueTracing,
+  ) {
+    this.invoke = tracing ? tracing.wrapInvoke(this.invokeProcessor) : this.invokeProcessor;
+  }
 
   start(attempt: JobAttempt): void {
+    this.tracing?.begin(attempt);
     const retry = this.prepare(attempt);
     if (!retry) return;
     // Decided by what registered the processor: a processor without a schema pays one check.
@@ -75,7 +82,7 @@ export class AttemptRunner {
     attempt.context.maxAttempts = retry.maxAttempts;
     attempt.onProgress = this.reportProgress;
     if (this.events.observed) this.events.attempt('active', attempt);
-    attempt.run(this.invokeProcessor, timeoutMs, this.onOutcome);
+    attempt.run(this.invoke, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }
 

@@ -9,6 +9,7 @@ import { LEASE_NOT_HELD, type DeadLetterTarget } from '../redis/queue-scripts.js
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { BreakerPolicy } from '../redis/scripts/gate-scripts.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
+import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { backoffDelay } from '../utils/backoff.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import { AckBatcher, type AckHandlers, type PendingAck } from './ack-batcher.js';
@@ -41,12 +42,14 @@ export class OutcomeRecorder implements AckHandlers {
     private readonly logger: QueueLogger,
     private readonly stats: WorkerStats,
     private readonly events: JobEvents,
+    private readonly tracing?: QueueTracing,
   ) {
     const { scripts } = transitions;
     this.acks = new AckBatcher(connection, connections, scripts, this, config.redis.backupTtl);
   }
 
   record(attempt: JobAttempt, outcome: AttemptOutcome): void {
+    this.tracing?.outcome(attempt, outcome);
     const breaker = attempt.processor?.breaker;
     if (breaker && (outcome.kind === 'succeeded' || outcome.kind === 'failed')) {
       this.feedBreaker(attempt, outcome.kind === 'succeeded', breaker);
@@ -145,6 +148,7 @@ export class OutcomeRecorder implements AckHandlers {
     const { timedOut } = outcome;
     this.events.attempt('failed', attempt, { error: message, timedOut });
     if (exhausted) return this.failAndCallBack(attempt, message, timedOut);
+    this.tracing?.retrying(attempt, delay);
     const retried = await this.transitions.run(job, 'retry', (client) =>
       scripts.retry(client, job.id, lease, message, now + delay, timedOut),
     );
@@ -188,6 +192,7 @@ export class OutcomeRecorder implements AckHandlers {
     timedOut: boolean,
   ): Promise<boolean> {
     const { job } = attempt;
+    this.tracing?.deadLettered(attempt, target, reason);
     const accepted = await this.transitions.run(
       job,
       target === 'failures' ? 'fail' : target,
@@ -237,6 +242,7 @@ export class OutcomeRecorder implements AckHandlers {
   private settle(attempt: JobAttempt): void {
     if (attempt.settled) return;
     attempt.settled = true;
+    this.tracing?.end(attempt);
     this.lifecycle.slotFreed(attempt);
     this.lifecycle.settled(attempt);
   }

@@ -9,6 +9,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
+import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { ScheduleTicker } from '../schedules/schedule-ticker.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { AttemptRunner } from './attempt-runner.js';
@@ -33,6 +34,8 @@ export interface WorkerDependencies {
   threadPool: ThreadPool;
   /** The application's event stream; absent, the worker emits none. */
   events?: QueueEvents;
+  /** Set when `tracing.enabled`: each attempt runs in a span. */
+  tracing?: QueueTracing;
 }
 
 /**
@@ -80,10 +83,7 @@ export class QueueWorker {
       logger: this.logger,
     });
     const { scheduler } = this;
-    this.stats = new WorkerStats(this.id, config, connection, scripts, () => ({
-      slots: scheduler.gate.capacity,
-      running: scheduler.running.size,
-    }));
+    this.stats = this.workerStats(connection);
     this.recorder = new OutcomeRecorder(
       config,
       connection,
@@ -94,6 +94,7 @@ export class QueueWorker {
       this.logger,
       this.stats,
       events,
+      deps.tracing,
     );
     this.runner = new AttemptRunner(
       config,
@@ -105,6 +106,7 @@ export class QueueWorker {
       this.logger,
       events,
       new ProgressWriter(connection, scripts, this.logger),
+      deps.tracing,
     );
     this.leases = new LeaseKeeper(
       config,
@@ -116,6 +118,15 @@ export class QueueWorker {
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
     this.autoscaler = this.autoscaling();
+  }
+
+  /** The counts the heartbeat writes to the worker entry, with the slots as they are now. */
+  private workerStats(connection: RedisConnection): WorkerStats {
+    const { scheduler } = this;
+    return new WorkerStats(this.id, this.config, connection, this.scripts, () => ({
+      slots: scheduler.gate.capacity,
+      running: scheduler.running.size,
+    }));
   }
 
   /** With `worker.maxConcurrency`, slots start within the bounds and follow the load. */
