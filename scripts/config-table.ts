@@ -1,6 +1,6 @@
-// Writes the README's configuration table from the config declarations
+// Writes the configuration table of docs/configuration.md from the config declarations
 // (libs/queue-system/src/config), between <!-- config:start --> and <!-- config:end -->.
-// Run with `npm run docs:config`; test/config.test.ts checks that the README is up to date.
+// Run with `npm run docs:config`; test/config.test.ts checks that the page is up to date.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CONFIG_SECTIONS } from '../libs/queue-system/src/config/queue.config.js';
@@ -49,21 +49,23 @@ export function withConfigTable(readme: string): string | undefined {
 }
 
 function main(): void {
-  const path = fileURLToPath(new URL('../README.md', import.meta.url));
+  const path = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
   const readme = readFileSync(path, 'utf8');
   const updated = withConfigTable(readme);
   if (updated === undefined) {
-    console.error(`README.md has no ${START_MARKER} ... ${END_MARKER} markers; nothing written.`);
+    console.error(
+      `docs/configuration.md has no ${START_MARKER} ... ${END_MARKER} markers; nothing written.`,
+    );
     console.log(renderConfigTable());
     process.exitCode = 1;
     return;
   }
   if (updated === readme) {
-    console.log('README.md: the configuration table is up to date.');
+    console.log('docs/configuration.md: the configuration table is up to date.');
     return;
   }
   writeFileSync(path, updated);
-  console.log('README.md: configuration table rewritten.');
+  console.log('docs/configuration.md: configuration table rewritten.');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

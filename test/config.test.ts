@@ -794,11 +794,14 @@ describe('declarations', () => {
     }).toThrow(TypeError);
   });
 
-  it('write the README configuration table (npm run docs:config)', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const table = currentConfigTable(readme);
-    expect(table, `README.md lacks the ${START_MARKER} and ${END_MARKER} markers`).toBeDefined();
-    expect(table, 'README.md is behind the declarations: run npm run docs:config').toBe(
+  it('write the configuration table of docs/configuration.md (npm run docs:config)', () => {
+    const page = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    const table = currentConfigTable(page);
+    expect(
+      table,
+      `docs/configuration.md lacks the ${START_MARKER} and ${END_MARKER} markers`,
+    ).toBeDefined();
+    expect(table, 'docs/configuration.md is behind the declarations: run npm run docs:config').toBe(
       renderConfigTable(),
     );
   });
