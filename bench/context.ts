@@ -116,10 +116,12 @@ export interface RunOptions {
   tenants?: number;
   /** The consumer's rate limit, with the system's own limiter; none when omitted. */
   rateLimit?: RateLimitOption;
-  /** The consumer listens to its namespace's event stream (ours only). */
-  listenEvents?: boolean;
+  /** The consumer listens to its namespace's event stream, to every type or job ends (ours only). */
+  listenEvents?: 'every' | 'ends';
   /** OpenTelemetry tracing on, with an SDK that discards its spans (ours only). */
   tracing?: boolean;
+  /** Prometheus metrics on, in a registry of their own (ours only). */
+  metrics?: boolean;
 }
 
 const DUMP_CHUNK = 1_000;
@@ -168,6 +170,7 @@ export class BenchContext {
           rateLimit: options.rateLimit,
           listenEvents: options.listenEvents,
           tracing: options.tracing,
+          metrics: options.metrics,
         }),
         15_000,
         `${system} setup`,

@@ -176,13 +176,21 @@ describe('job events across processes (the Redis stream)', () => {
     const waits = jobs.map((job) =>
       producer.queue.waitForResult(job.operationId, { timeout: 10_000 }),
     );
+    const base = `${producer.keyPrefix}{default}:`;
     await waitFor(
-      async () => (await redis.exists(`${producer.keyPrefix}{default}:events_listen`)) === 1,
-      'the registration',
+      async () => (await redis.exists(`${base}events_listen_ends`)) === 1,
+      'the registration of job ends',
     );
     await worker.worker.start();
     await expect(Promise.all(waits)).resolves.toEqual([{ doubled: 2 }, { doubled: 4 }]);
     expect(await producer.queue.getJob(jobs[0]!.operationId)).toBeUndefined();
+    // Waiting for results asks the scripts for job ends only: no `active` was written.
+    expect(await redis.exists(`${base}events_listen`)).toBe(0);
+    const entries = await redis.xrange(`${base}events`, '-', '+');
+    const types = entries.flatMap(([, fields]) =>
+      fields[1]!.split('\x1e').map((record) => record.split('\x1f')[0]),
+    );
+    expect(types).toEqual(['completed', 'completed']);
   });
 
   it("names a tenant's compact job's tenant in every event of the stream", async () => {
@@ -201,6 +209,35 @@ describe('job events across processes (the Redis stream)', () => {
       ['active', operationId, 'acme'],
       ['completed', operationId, 'acme'],
     ]);
+  });
+
+  it('registers job ends only while only ends are wanted, every type once a subscriber asks', async () => {
+    const { producer, events, base } = await boot({ events: { listenerTtl: 1_500 } });
+    const ends: QueueEvent[] = [];
+    const endsOnly = events
+      .fromRedis({ type: ['completed', 'dead-lettered'] })
+      .subscribe((e) => ends.push(e));
+    await events.streamReady('default');
+    expect(await redis.exists(`${base}events_listen_ends`, `${base}events_listen`)).toBe(1);
+    const all: QueueEvent[] = [];
+    const every = events.fromRedis({ type: 'active' }).subscribe((e) => all.push(e));
+    await events.streamReady('default');
+    expect(await redis.exists(`${base}events_listen`)).toBe(1);
+    const { operationId } = await producer.queue.enqueue({ processor: 'st.ok', entity: { n: 1 } });
+    await waitFor(() => ends.length === 1 && all.length === 1, 'the completed and active events');
+    expect([ends[0]!.type, all[0]!.type, all[0]!.operationId]).toEqual([
+      'completed',
+      'active',
+      operationId,
+    ]);
+    // The subscriber of every type gone, `events_listen` is no longer renewed and expires.
+    every.unsubscribe();
+    await waitFor(
+      async () => (await redis.exists(`${base}events_listen`)) === 0,
+      'the registration of every type to expire',
+    );
+    expect(await redis.exists(`${base}events_listen_ends`)).toBe(1);
+    endsOnly.unsubscribe();
   });
 
   it('waitForResult rejects at its timeout, and an unknown id at once; many waiters share one reader', async () => {

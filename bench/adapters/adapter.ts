@@ -39,10 +39,15 @@ export interface AdapterOptions {
   tenants?: number;
   /** At most `max` job starts every `duration` ms, with the system's own limiter (not Bee-Queue). */
   rateLimit?: RateLimitOption;
-  /** A consumer that also listens to its namespace's event stream (ours only). */
-  listenEvents?: boolean;
+  /**
+   * A consumer that also listens to its namespace's event stream (ours only): to every type,
+   * or to job ends only (completed, dead-lettered), as `waitForResult` does.
+   */
+  listenEvents?: 'every' | 'ends';
   /** OpenTelemetry tracing on, spans to an SDK that discards them (ours only). */
   tracing?: boolean;
+  /** Prometheus metrics on, in a registry of their own (ours only; also `--metrics`). */
+  metrics?: boolean;
 }
 
 export interface RateLimitOption {

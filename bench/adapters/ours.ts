@@ -44,9 +44,9 @@ class BenchJobs {
   }
 }
 
-/** With `--metrics` (see run.ts), the Prometheus metrics in a registry of their own. */
-async function metricsModule(): Promise<DynamicModule[]> {
-  if (process.env.BENCH_METRICS !== '1') return [];
+/** With `--metrics` (see run.ts) or asked, the Prometheus metrics in a registry of their own. */
+async function metricsModule(asked = false): Promise<DynamicModule[]> {
+  if (!asked && process.env.BENCH_METRICS !== '1') return [];
   const [{ QueueMetricsModule }, { Registry }] = await Promise.all([
     import('nest-queue-system/metrics'),
     import('prom-client'),
@@ -82,6 +82,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
       rateLimit,
       listenEvents,
       tracing,
+      metrics,
     }: AdapterOptions,
   ): Promise<void> {
     this.tenants = tenants ?? 0;
@@ -97,7 +98,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
           logging: { level: 'warn' },
           ...(tracing ? { tracing: true } : {}),
         }),
-        ...(await metricsModule()),
+        ...(await metricsModule(metrics)),
       ],
       providers: [BenchJobs],
     })
@@ -117,7 +118,9 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
     if (consumer && rateLimit) await this.queue.setRateLimit(PROCESSOR, rateLimit);
     if (consumer && listenEvents) {
       const events = this.app.get(QueueEvents);
-      this.listener = events.fromRedis().subscribe(() => undefined);
+      // Job ends only, as `waitForResult` asks: the scripts then write those alone.
+      const type = listenEvents === 'ends' ? (['completed', 'dead-lettered'] as const) : undefined;
+      this.listener = events.fromRedis({ type }).subscribe(() => undefined);
       await events.streamReady('default');
     }
   }

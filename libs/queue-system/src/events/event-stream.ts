@@ -26,6 +26,10 @@ export class EventStream {
   readonly events$: Observable<QueueEvent> = this.subject.asObservable();
   /** Resolves once the registration is in Redis and the reader's start is fixed. */
   readonly ready: Promise<void>;
+  /** Resolves once the registration of what its subscribers want now is in Redis. */
+  registered: Promise<unknown>;
+  /** Subscribers that want every type, not only job ends (`events_listen` over `_ends`). */
+  private everyUsers = 0;
   private client?: RedisClient;
   private renewal?: NodeJS.Timeout;
   private closed = false;
@@ -38,7 +42,11 @@ export class EventStream {
     private readonly keys: QueueKeys,
     private readonly config: QueueEventsConfig,
     private readonly logger: QueueLogger,
+    every: boolean,
   ) {
+    if (every) this.everyUsers++;
+    this.registered = this.register();
+    this.registered.catch(() => undefined);
     this.ready = this.start();
     // Callers that need it await `ready`; a failed start must not be an unhandled rejection.
     this.ready.catch(() => undefined);
@@ -49,7 +57,7 @@ export class EventStream {
   }
 
   private async start(): Promise<void> {
-    await this.register();
+    await this.registered;
     this.lastId = await this.endId();
     if (this.closed) return;
     this.renewal = setInterval(() => void this.renew(), this.config.listenerTtl / 3);
@@ -58,12 +66,34 @@ export class EventStream {
     void this.read(this.client);
   }
 
-  /** The registration: the stream's cap, under a TTL that only this renewal extends. */
+  /**
+   * Counts one more subscriber (`every`: of every type); the first of every type makes the
+   * registration `events_listen` at once, so that the scripts write all types from then on.
+   */
+  want(every: boolean): void {
+    if (!every) return;
+    if (++this.everyUsers === 1) {
+      this.registered = this.register();
+      this.registered.catch(() => undefined);
+    }
+  }
+
+  /** One subscriber fewer; with none of every type left, renewals register job ends only. */
+  unwant(every: boolean): void {
+    if (every) this.everyUsers--;
+  }
+
+  /**
+   * The registration: the stream's cap, under a TTL that only this renewal extends; its key
+   * says whether the scripts write every type or job ends only. A key no longer renewed
+   * expires by itself.
+   */
   private register(): Promise<unknown> {
     const { client } = this.connection;
     const { maxLength, listenerTtl } = this.config;
+    const key = this.everyUsers > 0 ? 'events_listen' : 'events_listen_ends';
     return this.connection.run('listenEvents', () =>
-      client.set(`${this.keys.base}events_listen`, String(maxLength), 'PX', listenerTtl),
+      client.set(`${this.keys.base}${key}`, String(maxLength), 'PX', listenerTtl),
     );
   }
 

@@ -31,14 +31,20 @@ export class EventStreams {
     return this.config.redis.namespace;
   }
 
-  /** The namespace's reader, counted as used until `release`. */
-  acquire(namespace: string): EventStream {
+  /**
+   * The namespace's reader, counted as used until `release`; `every`: the user wants every
+   * type of event, not only job ends (completed, dead-lettered), which cost the scripts less.
+   */
+  acquire(namespace: string, every: boolean): EventStream {
     let entry = this.open.get(namespace);
     if (!entry) {
       const keys = new QueueKeys(this.config.redis.keyPrefix, namespace);
-      const stream = new EventStream(this.connection, keys, this.config.events, this.logger);
+      const { events } = this.config;
+      const stream = new EventStream(this.connection, keys, events, this.logger, every);
       entry = { stream, users: 0 };
       this.open.set(namespace, entry);
+    } else {
+      entry.stream.want(every);
     }
     clearTimeout(entry.closing);
     entry.closing = undefined;
@@ -46,9 +52,11 @@ export class EventStreams {
     return entry.stream;
   }
 
-  release(namespace: string): void {
+  release(namespace: string, every: boolean): void {
     const entry = this.open.get(namespace);
-    if (!entry || --entry.users > 0) return;
+    if (!entry) return;
+    entry.stream.unwant(every);
+    if (--entry.users > 0) return;
     entry.closing = setTimeout(() => {
       this.open.delete(namespace);
       entry.stream.close();

@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Observable, Subject, filter } from 'rxjs';
 import { QueueError } from '../errors.js';
 import type { EventStreams } from './event-streams.js';
-import type { QueueEvent, QueueEventFilter } from './queue-event.js';
+import type { QueueEvent, QueueEventFilter, QueueEventType } from './queue-event.js';
 
 /** Which events of one namespace's Redis stream a subscription wants. */
 export interface RedisEventFilter extends Omit<QueueEventFilter, 'namespace'> {
@@ -48,13 +48,14 @@ export class QueueEvents implements OnApplicationShutdown {
     if (!streams) throw new QueueError('QueueEvents was made without a Redis connection');
     const namespace = wanted.namespace ?? streams.defaultNamespace;
     const matches = eventMatcher({ ...wanted, namespace });
+    const every = wantsEveryType(wanted.type);
     return new Observable<QueueEvent>((subscriber) => {
-      const stream = streams.acquire(namespace);
+      const stream = streams.acquire(namespace, every);
       stream.ready.catch((error: unknown) => subscriber.error(error));
       const subscription = stream.events$.pipe(filter(matches)).subscribe(subscriber);
       return () => {
         subscription.unsubscribe();
-        streams.release(namespace);
+        streams.release(namespace, every);
       };
     });
   }
@@ -65,12 +66,13 @@ export class QueueEvents implements OnApplicationShutdown {
    * stream holds now.
    */
   async streamReady(namespace: string, caughtUp = false): Promise<void> {
-    const stream = this.streams?.acquire(namespace);
+    const stream = this.streams?.acquire(namespace, false);
     if (!stream) return;
     try {
-      await (caughtUp ? stream.caughtUp() : stream.ready);
+      await stream.ready;
+      await (caughtUp ? stream.caughtUp() : stream.registered);
     } finally {
-      this.streams!.release(namespace);
+      this.streams!.release(namespace, false);
     }
   }
 
@@ -84,6 +86,16 @@ export class QueueEvents implements OnApplicationShutdown {
     this.streams?.closeAll();
     this.subject.complete();
   }
+}
+
+/** The types a subscription wanting only these makes the scripts write: job ends. */
+const END_TYPES: ReadonlySet<string> = new Set<QueueEventType>(['completed', 'dead-lettered']);
+
+/** Whether a subscription to `type` needs every type written, not only job ends. */
+function wantsEveryType(type: QueueEventFilter['type']): boolean {
+  if (type === undefined) return true;
+  const types: readonly string[] = typeof type === 'string' ? [type] : type;
+  return types.some((one) => !END_TYPES.has(one));
 }
 
 /** A predicate for `wanted`: every field it gives must match. */

@@ -12,7 +12,7 @@
     ARGV[5..4+2k] job id, lease token, ... of those
     ARGV[5+2k..] job id, lease token, serialized result, ... of the others
   Built from the prefix:
-    job hashes `job:<id>`; `events_listen`, `events` and `tenanted` (events; see the include
+    job hashes `job:<id>`; `events_listen`, `events_listen_ends`, `events` and `tenanted` (events; see the include
     job-events); `dedup` (a job with a deduplication key); `tenant_active`, `tenant_policy` (a
     tenant's job), `wake` (a capped tenant's job)
 
@@ -23,7 +23,7 @@
 --- @include "includes/complete-jobs"
 
 local prefix = ARGV[1]
-local cap = eventsCap(prefix)
+local _, cap = eventsCaps(prefix)
 local events = cap and {} or nil
 local replies, completed = completeJobs(prefix, ARGV[2], ARGV[3], KEYS[1], KEYS[3], KEYS[4], 4,
   events)

@@ -15,7 +15,7 @@
     ARGV[7] metrics counter to increment: 'failed' or 'system_errors'
     ARGV[8] 1 when the last attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`, `dedup` (a job with a deduplication key), `events_listen` and
+    the job hash `job:<id>`, `dedup` (a job with a deduplication key), `events_listen`, `events_listen_ends` and
     `events` (see the include job-events); `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped
     tenant's job)
 
@@ -35,7 +35,7 @@ deadLetterJob(prefix, jobKey, jobId, KEYS[2], KEYS[3], ARGV[6], ARGV[7], ARGV[4]
 if ARGV[8] == '1' then
   redis.call('HINCRBY', KEYS[3], 'timeouts', 1)
 end
-local cap = eventsCap(prefix)
+local _, cap = eventsCaps(prefix)
 if cap then
   local events = {}
   local list = ARGV[6] == 'failed' and 'failures' or 'system_errors'

@@ -28,7 +28,7 @@
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `specs` (a compact job, or
     an id that may exist), `delayed` (a delayed job), `dedup` (a deduplicated job), `queues`
-    (the first job of a queue), `dedup_window:<key>` (a key with a window), `events_listen`
+    (the first job of a queue), `dedup_window:<key>` (a key with a window), `events_listen`, `events_listen_ends`
     and `events` (see the include job-events); with a tenant: its
     ready list `ready:<priority>:<queue>:t:<tenant>`, `rotation:<priority>:<queue>`, `tenanted`
 
@@ -51,7 +51,7 @@ local prefix, now, compact = argv[1], tonumber(argv[2]), argv[3] == '1'
 local jobPrefix = prefix .. 'job:'
 local reply, position, created = {}, 0, 0
 -- This call's events, while some process listens (see `job-events`).
-local cap = eventsCap(prefix)
+local cap = eventsCaps(prefix)
 local events = cap and {} or nil
 
 -- The job that a deduplication key or the id turns this one into, and why (the reply's

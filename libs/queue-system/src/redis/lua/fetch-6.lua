@@ -29,7 +29,7 @@
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
     deduplication key), `system_errors` (a due delayed job with no queue), `gates` (the
-    queue gates: paused, breaker, rate limit; see the include queue-gates), `events_listen`
+    queue gates: paused, breaker, rate limit; see the include queue-gates), `events_listen`, `events_listen_ends`
     and `events` (while a process listens: see the include job-events); with tenants:
     `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `tenant_tokens`, `wake`,
     tenants' ready lists `ready:<priority>:<queue>:t:<tenant>`, rotations
@@ -95,11 +95,15 @@ local prefix, now = batch.prefix, batch.nowArg
 -- Gates, tenants and listeners: a namespace with none pays this one EXISTS per call, nothing
 -- more.
 local switches = redis.call('EXISTS', prefix .. 'gates', prefix .. 'tenanted',
-  prefix .. 'events_listen')
-local cap = switches > 0 and eventsCap(prefix)
+  prefix .. 'events_listen', prefix .. 'events_listen_ends')
+-- `every`: someone listens to `active` too; `cap`: to the acks' completions at least.
+local every, cap, listens = false, false, 0
+if switches > 0 then
+  every, cap, listens = eventsCaps(prefix)
+end
 local events = cap and {} or nil
--- Besides the listeners' key: 0, `gates` or `tenanted`, or both.
-local flowKeys = switches - (cap and 1 or 0)
+-- Besides the listeners' keys: 0, `gates` or `tenanted`, or both.
+local flowKeys = switches - listens
 local acks, completed = completeJobs(prefix, now, batch.ttl, KEYS[1], KEYS[5], KEYS[6],
   batch.completionsAt, events)
 if completed > 0 then
@@ -118,7 +122,9 @@ if batch.tenanted then
 end
 leaseJobs(batch, reply, KEYS[1], KEYS[6])
 if events then
-  addActiveEvents(events, reply)
+  if every then
+    addActiveEvents(events, reply)
+  end
   appendEvents(prefix, cap, events)
 end
 

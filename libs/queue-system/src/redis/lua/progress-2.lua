@@ -9,7 +9,7 @@
     ARGV[3] lease token
     ARGV[4] the progress, as JSON
   Built from the prefix:
-    the job hash `job:<id>`; `events_listen` and `events` (see the include job-events)
+    the job hash `job:<id>`; `events_listen`, `events_listen_ends` and `events` (see the include job-events)
 
   Output:
     1 stored; -1 the lease is not held (nothing changed)
@@ -29,7 +29,7 @@ if holder == 'compact' then
   expandCompactJob(jobKey, jobId, KEYS[1], KEYS[2])
 end
 redis.call('HSET', jobKey, 'progress', ARGV[4])
-local cap = eventsCap(prefix)
+local cap = eventsCaps(prefix)
 if cap then
   local events = {}
   addJobEvent(events, 'progress', jobKey, jobId, nil, ARGV[4])

@@ -13,7 +13,7 @@
     ARGV[4] the most jobs to recover in this call
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `failures` (a job past
-    maxStalls or with no queue), `dedup` (such a job with a deduplication key), `events_listen`
+    maxStalls or with no queue), `dedup` (such a job with a deduplication key), `events_listen`, `events_listen_ends`
     and `events` (see the include job-events); with a tenant's job: `tenant_active`, `tenant_policy`,
     its rotation `rotation:<priority>:<queue>`, `tenanted`
 
@@ -29,8 +29,9 @@
 --- @include "includes/job-hash-event"
 
 local prefix, now, maxStalls = ARGV[1], ARGV[2], tonumber(ARGV[3])
--- The events of this call, read only when some job stalled (see `job-events`).
-local cap, events = false, nil
+-- The events of this call, read only when some job stalled (see `job-events`); `stalledToo`
+-- when some process listens to every type, not only to job ends.
+local cap, events, stalledToo = false, nil, false
 
 -- Puts back or fails one stalled job; returns 'requeued', 'failed', or nothing for a job no
 -- longer active.
@@ -62,7 +63,7 @@ local function recoverStalled(jobId)
   redis.call('HINCRBY', jobKey, 'attempts', -1)
   redis.call('HSET', jobKey, 'state', 'waiting')
   pushReady(prefix, queue, job[3], job[5], 'RPUSH', jobId)
-  if events then
+  if stalledToo then
     addJobEvent(events, 'stalled', jobKey, jobId)
   end
   return 'requeued'
@@ -71,8 +72,10 @@ end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
 local counts = { requeued = 0, failed = 0 }
 if expired[1] then
-  cap = eventsCap(prefix)
+  local every
+  every, cap = eventsCaps(prefix)
   events = cap and {} or nil
+  stalledToo = every and true or false
 end
 for _, jobId in ipairs(expired) do
   local outcome = recoverStalled(jobId)

@@ -10,7 +10,7 @@
     ARGV[4] the job's priority
     ARGV[5] the job's queue
   Built from the prefix:
-    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`, `events_listen` and
+    the job hash `job:<id>`, its ready list `ready:<priority>:<queue>`, `events_listen`, `events_listen_ends` and
     `events` (see the include job-events); with a tenant's job:
     `tenant_active`, `tenant_policy`, its rotation `rotation:<priority>:<queue>`, `tenanted`
 
@@ -32,7 +32,7 @@ redis.call('HSET', jobKey, 'state', 'waiting')
 -- Ready lists are consumed from the right: RPUSH puts the job first in line.
 pushReady(prefix, ARGV[5], ARGV[4], tenant, 'RPUSH', jobId)
 wakeWorkers(KEYS[2])
-local cap = eventsCap(prefix)
+local cap = eventsCaps(prefix)
 if cap then
   local events = {}
   addJobEvent(events, 'requeued', jobKey, jobId)

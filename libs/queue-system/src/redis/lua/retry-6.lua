@@ -12,7 +12,7 @@
     ARGV[5] due time of the next attempt (ms)
     ARGV[6] 1 when the attempt timed out, else 0
   Built from the prefix:
-    the job hash `job:<id>`; `events_listen` and `events` (see the include job-events);
+    the job hash `job:<id>`; `events_listen`, `events_listen_ends` and `events` (see the include job-events);
     `tenant_active`, `tenant_policy` (a tenant's job)
 
   Output:
@@ -33,7 +33,7 @@ redis.call('HINCRBY', KEYS[3], 'retried', 1)
 if ARGV[6] == '1' then
   redis.call('HINCRBY', KEYS[3], 'timeouts', 1)
 end
-local cap = eventsCap(ARGV[1])
+local cap = eventsCaps(ARGV[1])
 if cap then
   local events = {}
   addJobEvent(events, 'retrying', jobKey, jobId, ARGV[5], ARGV[4])

@@ -1,8 +1,10 @@
 --- @include "includes/job-queue"
 
--- Job events across processes (see `QueueEvents.fromRedis`). While some process listens,
--- `events_listen` holds the stream's cap, set with a TTL that its listeners renew; a vanished
--- listener's registration expires and the writes stop by themselves. A transition then appends
+-- Job events across processes (see `QueueEvents.fromRedis`). While some process listens to
+-- every type, `events_listen` holds the stream's cap, set with a TTL that its listeners renew;
+-- a process that only waits for job ends (completed, dead-lettered: `waitForResult`) holds
+-- `events_listen_ends` instead, and the scripts then write those alone. A vanished listener's
+-- registration expires and the writes stop by themselves. A transition then appends
 -- the events of its whole call as one entry of the stream `events` (MAXLEN ~ the cap), in one
 -- field `e`: a record per event, records joined by the record separator (\30), each record's
 -- fields by the unit separator (\31): type, id, queue, processor, priority, tenant, attempt, a
@@ -10,10 +12,13 @@
 -- one per event: a single argument to pass and to store. A result is JSON, which never holds a
 -- control character; a \30 in an error's text is replaced.
 
--- The stream's cap while some process listens, else false: the one call a transition pays for
--- events while nobody listens.
-local function eventsCap(prefix)
-  return redis.call('GET', prefix .. 'events_listen')
+-- The stream's cap while some process listens to every type, else false; the cap while some
+-- process listens to job ends at least, else false; and how many registrations exist. The one
+-- call a transition pays for events while nobody listens.
+local function eventsCaps(prefix)
+  local listened = redis.call('MGET', prefix .. 'events_listen', prefix .. 'events_listen_ends')
+  local every, ends = listened[1], listened[2]
+  return every, every or ends, (every and 1 or 0) + (ends and 1 or 0)
 end
 
 -- The processor a spec's header names first, '' when it cannot be read.
