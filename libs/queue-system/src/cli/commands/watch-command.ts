@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { integerOption } from '../cli-errors.js';
+import { describeFailure, integerOption } from '../cli-errors.js';
 import type { QueueSession } from '../queue-session.js';
 import { withSession } from '../session-action.js';
 import { readSnapshot, renderFrame, type Snapshot } from './watch-frame.js';
@@ -81,11 +81,11 @@ async function watch(session: QueueSession, options: WatchOptions): Promise<void
         [before, last] = [last, await readSnapshot(manager)];
         screen.draw(renderFrame(last, before, info));
       } catch (error) {
-        const reason = error instanceof Error ? error.name : 'error';
+        const [, reason] = describeFailure(error, session.shownUrl);
         screen.draw(
           renderFrame(last, undefined, {
             ...info,
-            problem: `last read failed (${reason}); retrying`,
+            problem: `${reason}; retrying`,
           }),
         );
       }
