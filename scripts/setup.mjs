@@ -25,13 +25,20 @@ if (packagesAreStale()) {
   run('npm', existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install']);
 }
 
-if (!hasCommand('redis-server')) {
+// redis-server for the tests and the demo; tmux for the terminal test of `nest-queue watch`.
+const missing = [
+  ['redis-server', 'redis-server'],
+  ['tmux', 'tmux'],
+].filter(([command]) => !hasCommand(command));
+if (missing.length > 0) {
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
   apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', '--no-install-recommends', 'redis-server']);
-  if (!hasCommand('redis-server')) {
-    console.error('[setup] redis-server is still missing after apt-get; install it and retry.');
+  apt(['install', '-y', '-qq', '--no-install-recommends', ...missing.map(([, pkg]) => pkg)]);
+  const still = missing.filter(([command]) => !hasCommand(command));
+  if (still.length > 0) {
+    const names = still.map(([command]) => command).join(', ');
+    console.error(`[setup] ${names} still missing after apt-get; install and retry.`);
     process.exit(1);
   }
 }

@@ -198,6 +198,7 @@ describe('nest-queue-system packed and installed in apps outside the repository'
         'dist/metrics/index.js',
         'dist/metrics/index.d.ts',
         'dist/threads/thread-runner.mjs',
+        'dist/cli/main.js',
         'dist/redis/lua/fetch-6.lua',
         'dist/redis/lua/includes/lease-jobs.lua',
       ]),
@@ -301,14 +302,47 @@ describe('nest-queue-system packed and installed in apps outside the repository'
   );
 
   it(
+    'runs the nest-queue command with npx, from the installed tarball',
+    async () => {
+      const dir = join(work, 'esm-nest12');
+      const installError = await installs.get('esm-nest12');
+      if (installError) throw new Error(installError);
+      const env = childEnv({ REDIS_URL: `${redis!.url}/5` });
+      const npx = (...args: string[]) =>
+        run('npx', ['--no-install', 'nest-queue', ...args], {
+          cwd: dir,
+          env,
+          timeoutMs: RUN_TIMEOUT_MS,
+        });
+      const enqueued = succeeded(
+        'nest-queue enqueue',
+        await npx('enqueue', 'mail.send', '{"to":"ada"}', '--json'),
+      );
+      const { operationId } = JSON.parse(enqueued.stdout) as { operationId: string };
+      const listed = succeeded('nest-queue list', await npx('list', 'waiting', '--json'));
+      expect(JSON.parse(listed.stdout)).toMatchObject({
+        state: 'waiting',
+        jobs: [{ operationId, processor: 'mail.send', queueName: 'mail.send' }],
+      });
+      const missing = await npx('job', 'no-such-job');
+      expect(missing.code).toBe(2);
+    },
+    STEP_TIMEOUT_MS * 2,
+  );
+
+  it(
     "type-checks the library's sources against Nest 11 and terminus 11",
     async () => {
       // The sources are built against Nest 12; the Nest 11 app's node_modules has 11 of each.
       const dir = join(work, 'cjs-nest11');
       const installError = await installs.get('cjs-nest11');
       if (installError) throw new Error(installError);
+      // Without cli/: it is no Nest code, and its types need @types/cli-progress, which only
+      // the repository installs (the built .d.ts files do not refer to it).
+      const cli = join(ROOT, 'libs', 'queue-system', 'src', 'cli');
       cpSync(join(ROOT, 'libs', 'queue-system', 'src'), join(dir, 'library', 'src'), {
         recursive: true,
+        filter: (source) => !source.startsWith(cli),
       });
       writeFileSync(join(dir, 'library', 'package.json'), JSON.stringify({ type: 'module' }));
       const { compilerOptions } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as {
