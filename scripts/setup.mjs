@@ -1,4 +1,5 @@
-// Installs what `npm start` and `npm test` need on a fresh machine: npm packages, redis-server.
+// Installs what `npm start` and `npm test` need on a fresh machine: npm packages, redis-server,
+// and Debian's chromium for the dashboard's browser test.
 // Plain Node with built-ins only, because it runs before node_modules exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -25,13 +26,22 @@ if (packagesAreStale()) {
   run('npm', existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install']);
 }
 
-if (!hasCommand('redis-server')) {
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
-  apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', '--no-install-recommends', 'redis-server']);
-  if (!hasCommand('redis-server')) {
-    console.error('[setup] redis-server is still missing after apt-get; install it and retry.');
+const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
+let aptUpdated = false;
+
+/** Installs a Debian package when its command is missing; exits when apt-get could not. */
+function ensurePackage(command, pkg) {
+  if (hasCommand(command)) return;
+  if (!aptUpdated) apt(['update', '-qq']);
+  aptUpdated = true;
+  apt(['install', '-y', '-qq', '--no-install-recommends', pkg]);
+  if (!hasCommand(command)) {
+    console.error(`[setup] ${command} is still missing after apt-get; install ${pkg} and retry.`);
     process.exit(1);
   }
 }
+
+ensurePackage('redis-server', 'redis-server');
+// test/dashboard.browser.test.ts drives it through playwright-core, never a downloaded browser.
+ensurePackage('chromium', 'chromium');

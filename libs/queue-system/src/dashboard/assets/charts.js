@@ -2,10 +2,10 @@
 import { number } from './dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const WIDTH = 360;
-const HEIGHT = 110;
-const TOP = 14;
-const BOTTOM = 14;
+const WIDTH = 300;
+const HEIGHT = 120;
+const TOP = 18;
+const BOTTOM = 16;
 
 const CHARTS = [
   ['processed', 'Processed'],
@@ -34,8 +34,8 @@ function chart(series, key, label) {
     role: 'img',
     'aria-label': `${label}: ${total} in the last hour`,
   });
-  root.append(svg('text', { x: 0, y: 10, class: 'title' }, `${label} · ${number(total)} / h`));
-  root.append(svg('text', { x: WIDTH, y: 10, class: 'peak' }, `peak ${number(peak)}/min`));
+  root.append(svg('text', { x: 0, y: 12, class: 'title' }, `${label} · ${number(total)} / h`));
+  root.append(svg('text', { x: WIDTH, y: 12, class: 'peak' }, `peak ${number(peak)}/min`));
   values.forEach((value, i) => {
     const height = value === 0 ? 0 : Math.max(1, (value / peak) * plot);
     const bar = svg('rect', {

@@ -125,7 +125,7 @@ export async function showJob(namespace, id) {
     document.getElementById('job').showModal();
     return;
   }
-  body.replaceChildren(
+  const parts = [
     h('h2', {}, `Job ${job.operationId}`),
     h(
       'dl',
@@ -137,7 +137,8 @@ export async function showJob(namespace, id) {
     h('h3', {}, 'Entity'),
     h('pre', { class: 'entity' }, pretty(job.entity)),
     job.result !== undefined ? [h('h3', {}, 'Result'), h('pre', {}, pretty(job.result))] : [],
-  );
+  ];
+  body.replaceChildren(...parts.flat());
   document.getElementById('job').showModal();
 }
 
