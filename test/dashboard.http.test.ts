@@ -1,4 +1,4 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueConfigError } from '../libs/queue-system/src/index.js';
 import { QueueDashboardModule } from '../libs/queue-system/src/dashboard/index.js';
@@ -211,6 +211,35 @@ describe('the dashboard over HTTP', () => {
     const empty = { path: 'ui', auth: { username: USER, password: '' } };
     expect(() => QueueDashboardModule.forRoot(empty)).toThrow(/"dashboard\.auth\.password"/);
     expect(() => QueueDashboardModule.forRoot({ path: 'ui', auth: false })).not.toThrow();
+  });
+
+  it('takes its settings from a factory with forRootAsync, and checks them at boot', async () => {
+    const settings = { provide: 'SETTINGS', useValue: { user: USER, password: PASSWORD } };
+    @Module({ providers: [settings], exports: [settings] })
+    class SettingsModule {}
+    t = await createDashboardApp(
+      QueueDashboardModule.forRootAsync({
+        path: 'queues/ui',
+        imports: [SettingsModule],
+        inject: ['SETTINGS'],
+        useFactory: (given: { user: string; password: string }) => ({
+          auth: { username: given.user, password: given.password },
+        }),
+      }),
+    );
+    expect((await fetch(`${t.url}/api/overview`)).status).toBe(401);
+    const allowed = await fetch(`${t.url}/api/overview`, {
+      headers: { authorization: basicAuth() },
+    });
+    expect(allowed.status).toBe(200);
+    await t.close();
+    t = undefined;
+
+    const unguarded = QueueDashboardModule.forRootAsync({
+      path: 'queues/ui',
+      useFactory: () => ({}),
+    });
+    await expect(createDashboardApp(unguarded)).rejects.toThrow(/"dashboard\.auth"/);
   });
 
   it('works the same on Fastify', async () => {

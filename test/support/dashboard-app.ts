@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
@@ -40,23 +40,30 @@ export interface DashboardApp {
   close(): Promise<void>;
 }
 
-/** A Nest HTTP app with the queue and its dashboard, listening on a free loopback port. */
+/**
+ * A Nest HTTP app with the queue and its dashboard (Basic credentials `USER`, `PASSWORD` at
+ * `queues/ui` unless a module is given), listening on a free loopback port.
+ */
 export async function createDashboardApp(
-  dashboard: Partial<QueueDashboardOptions> = {},
+  dashboard: Partial<QueueDashboardOptions> | DynamicModule = {},
   platform: 'express' | 'fastify' = 'express',
 ): Promise<DashboardApp> {
+  const dashboardModule =
+    'module' in dashboard
+      ? dashboard
+      : QueueDashboardModule.forRoot({
+          path: 'queues/ui',
+          auth: { username: USER, password: PASSWORD },
+          sampleInterval: 1_000,
+          ...dashboard,
+        });
   @Module({
     imports: [
       QueueModule.forRoot({
         redis: { url: redisUrl(), keyPrefix: uniquePrefix('dash') },
         retry: { maxAttempts: 1 },
       }),
-      QueueDashboardModule.forRoot({
-        path: 'queues/ui',
-        auth: { username: USER, password: PASSWORD },
-        sampleInterval: 1_000,
-        ...dashboard,
-      }),
+      dashboardModule,
     ],
     providers: [InvoiceJobs],
   })
@@ -64,8 +71,11 @@ export async function createDashboardApp(
 
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(DashboardTestModule, new FastifyAdapter(), { logger: ['error'] })
-      : await NestFactory.create(DashboardTestModule, { logger: ['error'] });
+      ? await NestFactory.create(DashboardTestModule, new FastifyAdapter(), {
+          logger: ['error'],
+          abortOnError: false,
+        })
+      : await NestFactory.create(DashboardTestModule, { logger: ['error'], abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
