@@ -120,6 +120,7 @@ describe('the dashboard in Chromium', () => {
     expect(await dialog.locator('pre.entity').textContent()).toContain('ACME Corp');
     await page.screenshot({ path: new URL('job-detail.png', ARTIFACTS).pathname });
     await dialog.locator('button.close').click();
+    await dialog.waitFor({ state: 'hidden' });
   });
 
   it('pauses a queue by clicking', async () => {
