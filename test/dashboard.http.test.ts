@@ -121,6 +121,7 @@ describe('the dashboard over HTTP', () => {
     const job = await json<Job>(fetch(`${t.url}/api/jobs/${id}`, auth));
     expect(job).toMatchObject({ operationId: id, entity: { customer: 'ACME' }, attempts: 1 });
     expect((await fetch(`${t.url}/api/jobs/nope`, auth)).status).toBe(404);
+    expect((await fetch(`${t.url}/api/overview?namespace=other`, auth)).status).toBe(404);
     expect((await fetch(`${t.url}/api/dead-letters?count=5000`, auth)).status).toBe(400);
   });
 
