@@ -1,4 +1,5 @@
-// Installs what `npm start` and `npm test` need on a fresh machine: npm packages, redis-server.
+// Installs what `npm start` and `npm test` need on a fresh machine: npm packages, redis-server,
+// tmux for the terminal test of the CLI, and Debian's chromium for the dashboard's browser test.
 // Plain Node with built-ins only, because it runs before node_modules exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -25,20 +26,24 @@ if (packagesAreStale()) {
   run('npm', existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install']);
 }
 
-// redis-server for the tests and the demo; tmux for the terminal test of `nest-queue watch`.
-const missing = [
-  ['redis-server', 'redis-server'],
-  ['tmux', 'tmux'],
-].filter(([command]) => !hasCommand(command));
-if (missing.length > 0) {
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
-  apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', '--no-install-recommends', ...missing.map(([, pkg]) => pkg)]);
-  const still = missing.filter(([command]) => !hasCommand(command));
-  if (still.length > 0) {
-    const names = still.map(([command]) => command).join(', ');
-    console.error(`[setup] ${names} still missing after apt-get; install and retry.`);
+const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
+let aptUpdated = false;
+
+/** Installs a Debian package when its command is missing; exits when apt-get could not. */
+function ensurePackage(command, pkg) {
+  if (hasCommand(command)) return;
+  if (!aptUpdated) apt(['update', '-qq']);
+  aptUpdated = true;
+  apt(['install', '-y', '-qq', '--no-install-recommends', pkg]);
+  if (!hasCommand(command)) {
+    console.error(`[setup] ${command} is still missing after apt-get; install ${pkg} and retry.`);
     process.exit(1);
   }
 }
+
+ensurePackage('redis-server', 'redis-server');
+// The terminal test of `nest-queue watch` runs it in tmux.
+ensurePackage('tmux', 'tmux');
+// test/dashboard.browser.test.ts drives it through playwright-core, never a downloaded browser.
+ensurePackage('chromium', 'chromium');

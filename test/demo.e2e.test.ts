@@ -225,6 +225,20 @@ describe('demo app (child process, real HTTP)', () => {
     expect(text).toMatch(/^nest_queue_worker_slots\{namespace="default"\} [1-9]/m);
   });
 
+  it('serves the dashboard at /queues/ui to the demo credentials only', async () => {
+    const signal = AbortSignal.timeout(10_000);
+    expect((await fetch(`${baseUrl}/queues/ui`, { signal })).status).toBe(401);
+    const authorization = `Basic ${Buffer.from('admin:demo-only').toString('base64')}`;
+    const page = await fetch(`${baseUrl}/queues/ui`, { headers: { authorization }, signal });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="assets/app.js"></script>');
+    const overview = await fetch(`${baseUrl}/queues/ui/api/overview`, {
+      headers: { authorization },
+      signal,
+    });
+    expect(((await overview.json()) as { namespace: string }).namespace).toBe('default');
+  });
+
   it('answers 503 within the connection timeout while Redis is down, and 200 once it is back', async () => {
     await redis.kill();
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { QueueModule } from 'nest-queue-system';
+import { QueueDashboardModule } from 'nest-queue-system/dashboard';
 import { QueueHealthIndicator } from 'nest-queue-system/health';
 import { QueueMetricsModule } from 'nest-queue-system/metrics';
 import { HealthController } from './health/health.controller.js';
@@ -30,6 +31,18 @@ import { OrdersModule } from './orders/orders.module.js';
     }),
     // prom-client's global registry, served at GET /metrics.
     QueueMetricsModule.forRoot({}),
+    // The web dashboard at /queues/ui. The default credentials are for this demo only.
+    QueueDashboardModule.forRootAsync({
+      path: 'queues/ui',
+      imports: [ConfigModule],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        auth: {
+          username: config.get<string>('DASHBOARD_USER') ?? 'admin',
+          password: config.get<string>('DASHBOARD_PASSWORD') ?? 'demo-only',
+        },
+      }),
+    }),
     TerminusModule,
     OrdersModule,
   ],
