@@ -29,12 +29,12 @@ function quote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-describe('nest-queue watch in a real terminal (tmux)', () => {
+describe('nest-queue in a real terminal (tmux)', () => {
   // A tmux server of this test's own, on its own socket: nobody else's sessions are touched.
   const socket = `nqs-cli-watch-${process.pid}`;
   const tmux = (...args: string[]) =>
     execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  const screen = () => tmux('capture-pane', '-p', '-t', 'watch');
+  const screen = (session = 'watch') => tmux('capture-pane', '-p', '-t', session);
   let app: QueueTestApp;
   let folder: string;
 
@@ -53,24 +53,53 @@ describe('nest-queue watch in a real terminal (tmux)', () => {
     await app?.close();
   });
 
+  /** Runs the command in a new tmux session; resolves the file its exit code goes to. */
+  function runInTerminal(session: string, args: string[]): () => string {
+    const exitFile = join(folder, `${session}.exit`);
+    const connection = ['--redis', redisUrl(), '--prefix', app.keyPrefix];
+    const command = [...CLI_COMMAND, ...args, ...connection].map(quote).join(' ');
+    // The pane stays after the command (until the tmux server is killed): its last screen is read.
+    const shell = `NO_COLOR=1 ${command}; echo $? > ${quote(exitFile)}; sleep 120`;
+    tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '50', '-c', REPO_ROOT, shell);
+    return () => {
+      try {
+        return readFileSync(exitFile, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+  }
+
+  it('asks before purging: n keeps the jobs, y purges them behind a progress bar', async () => {
+    await app.queue.enqueueBatch({
+      entities: Array.from({ length: 3_000 }, (_, i) => i),
+      processor: 'cli.mail',
+      queueName: 'bulk',
+    });
+    const declined = runInTerminal('no', ['purge', 'bulk']);
+    await waitFor(() => /\[y\/N\]/.test(screen('no')), 'the question', 30_000);
+    expect(screen('no')).toMatch(/Delete the 3000 waiting jobs of queue bulk\?/);
+    tmux('send-keys', '-t', 'no', 'n', 'Enter');
+    await waitFor(() => declined() !== '', 'the command to end', 15_000);
+    expect(declined()).toBe('4');
+    expect((await app.queue.getJobCounts()).waiting).toBe(3_000);
+
+    const purged = runInTerminal('yes', ['purge', 'bulk']);
+    await waitFor(() => /\[y\/N\]/.test(screen('yes')), 'the question', 30_000);
+    tmux('send-keys', '-t', 'yes', 'y', 'Enter');
+    await waitFor(() => purged() !== '', 'the purge to end', 30_000);
+    expect(purged()).toBe('0');
+    expect(screen('yes')).toMatch(/purging bulk \[.*\] 3000\/3000/);
+    expect((await app.queue.getJobCounts()).waiting).toBe(0);
+  });
+
   it('refreshes its table in place as the counts change, and quits on q', async () => {
-    const exitFile = join(folder, 'exit-code');
-    const args = ['watch', '--interval', '200', '--redis', redisUrl(), '--prefix', app.keyPrefix];
-    const command = [...CLI_COMMAND, ...args].map(quote).join(' ');
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'watch',
-      '-x',
-      '150',
-      '-y',
-      '50',
-      '-c',
-      REPO_ROOT,
-      `NO_COLOR=1 ${command}; echo $? > ${quote(exitFile)}`,
+    const exited = runInTerminal('watch', ['watch', '--interval', '200']);
+    await waitFor(
+      () => /nest-queue watch: namespace default/.test(screen()),
+      'the first frame',
+      30_000,
     );
-    await waitFor(() => /No queues\./.test(screen()), 'the first frame', 30_000);
 
     await app.queue.pauseQueue('mail');
     await app.queue.enqueueBatch({ entities: [1, 2, 3], processor: 'cli.mail', queueName: 'mail' });
@@ -85,13 +114,6 @@ describe('nest-queue watch in a real terminal (tmux)', () => {
     expect(tmux('display-message', '-p', '-t', 'watch', '#{history_size}').trim()).toBe('0');
 
     tmux('send-keys', '-t', 'watch', 'q');
-    const exited = () => {
-      try {
-        return readFileSync(exitFile, 'utf8').trim();
-      } catch {
-        return '';
-      }
-    };
     await waitFor(() => exited() !== '', 'watch to exit on q', 15_000);
     expect(exited()).toBe('0');
   });
