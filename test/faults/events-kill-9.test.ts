@@ -86,9 +86,12 @@ describe('fault: kill -9 of a process listening to the event stream', () => {
       // The listening worker dies mid-stream of jobs: nobody renews its registration.
       const second = await enqueue(JOBS);
       await listener.kill('SIGKILL');
+      // Both registrations: the killed worker's, and this process's reader, which lingers a
+      // listener TTL after its last subscriber left.
       await waitFor(
-        async () => (await rig.raw.exists(`${base}events_listen`)) === 0,
-        'the registration of the killed listener to lapse',
+        async () =>
+          (await rig.raw.exists(`${base}events_listen`, `${base}events_listen_ends`)) === 0,
+        'the registrations of the killed listener and of this process to lapse',
         10_000,
       );
       const before = await rig.raw.xlen(`${base}events`);
