@@ -43,6 +43,8 @@ function ensurePackage(command, pkg) {
 }
 
 ensurePackage('redis-server', 'redis-server');
+// test/faults/sentinel-failover.test.ts runs three Sentinels beside a master and its replicas.
+ensurePackage('redis-sentinel', 'redis-sentinel');
 // The terminal test of `nest-queue watch` runs it in tmux.
 ensurePackage('tmux', 'tmux');
 // test/dashboard.browser.test.ts drives it through playwright-core, never a downloaded browser.

@@ -133,6 +133,21 @@ export class QueueUnavailableError extends QueueError {
   }
 }
 
+/**
+ * `redis.durability`: the write was applied on the master, but fewer replicas than asked had
+ * it within the timeout. The jobs exist; a failover now may lose them: enqueue again with the
+ * same `operationId`.
+ */
+export class QueueDurabilityError extends QueueError {
+  constructor(
+    readonly operation: string,
+    readonly acknowledged: number,
+    readonly required: number,
+  ) {
+    super(`${operation}: ${acknowledged} of ${required} replicas acknowledged the write in time`);
+  }
+}
+
 /** The worker lost a job's lease (it froze past the lease, another worker took the job over). */
 export class LeaseLostError extends QueueError {
   constructor(readonly operationId: string) {

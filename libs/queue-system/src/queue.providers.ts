@@ -113,9 +113,14 @@ const NAMESPACE_INJECT = [
 ];
 
 /** The scripts of a namespace; its manager and worker share its layout check, run at bootstrap. */
-function namespaceScripts(config: QueueConfig, orchestrator: QueueOrchestrator, name?: string) {
+function namespaceScripts(
+  config: QueueConfig,
+  connection: RedisConnection,
+  orchestrator: QueueOrchestrator,
+  name?: string,
+) {
   const keys = new QueueKeys(config.redis.keyPrefix, name ?? config.redis.namespace);
-  return new QueueScripts(keys, orchestrator.layoutCheck(keys));
+  return new QueueScripts(keys, orchestrator.layoutCheck(keys), connection.replication);
 }
 
 /**
@@ -141,7 +146,7 @@ function managerProvider(options: Partial<RegisterQueueOptions>): FactoryProvide
       events: QueueEvents,
       tracing: QueueTracing | undefined,
     ) => {
-      const scripts = namespaceScripts(config, orchestrator, options.name);
+      const scripts = namespaceScripts(config, connection, orchestrator, options.name);
       declaring(registry, options.jobs);
       const manager = new QueueManager(
         config,
@@ -176,7 +181,7 @@ function workerProvider(options: Partial<RegisterQueueOptions>): FactoryProvider
       const worker = new QueueWorker({
         config,
         connection,
-        scripts: namespaceScripts(config, orchestrator, options.name),
+        scripts: namespaceScripts(config, connection, orchestrator, options.name),
         registry,
         serializers,
         threadPool,

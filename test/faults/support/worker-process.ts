@@ -45,6 +45,29 @@ class StderrLogger implements LoggerService {
   }
 }
 
+/**
+ * The queue's connection: REDIS_URL, or through Sentinel when SENTINEL_PORTS (comma-separated)
+ * and SENTINEL_NAME are set, REDIS_URL then holding only the done records. DURABILITY_REPLICAS
+ * and DURABILITY_TIMEOUT_MS set `redis.durability`.
+ */
+function connectionFromEnv(redisUrl: string) {
+  const ports = process.env.SENTINEL_PORTS;
+  const replicas = numberFromEnv('DURABILITY_REPLICAS', 0);
+  return {
+    ...(ports
+      ? {
+          sentinel: {
+            name: requiredEnv('SENTINEL_NAME'),
+            sentinels: ports.split(',').map((port) => ({ host: '127.0.0.1', port: Number(port) })),
+          },
+        }
+      : { url: redisUrl }),
+    ...(replicas > 0
+      ? { durability: { replicas, timeout: numberFromEnv('DURABILITY_TIMEOUT_MS', 500) } }
+      : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const redisUrl = requiredEnv('REDIS_URL');
   const keyPrefix = requiredEnv('KEY_PREFIX');
@@ -61,7 +84,7 @@ async function main(): Promise<void> {
     imports: [
       QueueModule.forRoot({
         redis: {
-          url: redisUrl,
+          ...connectionFromEnv(redisUrl),
           keyPrefix,
           connectionTimeout: numberFromEnv('CONNECTION_TIMEOUT_MS', 1000),
           circuitRecoveryTimeout: numberFromEnv('CIRCUIT_RECOVERY_MS', 1000),

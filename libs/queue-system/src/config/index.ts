@@ -15,6 +15,11 @@ export {
   type QueueRedisConfigJSON,
   type QueueRedisOptions,
 } from './queue-redis.config.js';
+export type {
+  QueueDurabilityOptions,
+  QueueSentinelAddress,
+  QueueSentinelOptions,
+} from './redis-replication.js';
 export {
   QueueRetryConfig,
   type CustomRetryOptions,

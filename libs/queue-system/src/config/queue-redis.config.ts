@@ -15,6 +15,14 @@ import {
   type SectionOptions,
 } from './config-section.js';
 import { checkString, isObject } from './validate.js';
+import {
+  checkReplicationOptions,
+  DURABILITY_RULE,
+  maskSentinel,
+  SENTINEL_RULE,
+  type QueueDurabilityOptions,
+  type QueueSentinelOptions,
+} from './redis-replication.js';
 
 const MASK = '****';
 
@@ -40,6 +48,12 @@ export const REDIS_SECTION = defineSection({
         show: (client): 'provided' | undefined => (client ? 'provided' : undefined),
       },
     ),
+    sentinel: customOption(SENTINEL_RULE, {
+      description:
+        'Find the master through Redis Sentinel and follow it across failovers, instead of `url`.',
+      mask: maskSentinel,
+      show: (sentinel) => maskSentinel(sentinel) as QueueSentinelOptions | undefined,
+    }),
     connectionTimeout: positiveDuration({
       default: 5000,
       description:
@@ -56,6 +70,12 @@ export const REDIS_SECTION = defineSection({
     circuitRecoveryTimeout: positiveDuration({
       default: 30_000,
       description: 'How long the circuit stays open before a trial call.',
+    }),
+    durability: customOption(DURABILITY_RULE, {
+      description:
+        'Enqueues and acks wait (`WAIT`) until that many replicas have them; an enqueue short of them rejects with `QueueDurabilityError`.',
+      defaultText: 'off: no wait',
+      show: (durability): QueueDurabilityOptions | undefined => durability,
     }),
     keyPrefix: stringOption({
       default: 'queue:',
@@ -75,6 +95,7 @@ export const REDIS_SECTION = defineSection({
       description: 'Hash tag of every key: one namespace lives in one cluster slot.',
     }),
   },
+  check: checkReplicationOptions,
 });
 
 export type QueueRedisOptions = SectionOptions<typeof REDIS_SECTION.options>;

@@ -2,6 +2,7 @@ import type { JobPriority } from '../interfaces/job-options.interface.js';
 import type { LayoutCheck } from './layout-check.js';
 import type { QueueKeys } from './queue-keys.js';
 import type { RedisClient } from './redis-connection.js';
+import type { ReplicationWait } from './replication-wait.js';
 import { AdminScripts } from './scripts/admin-scripts.js';
 import { CompleteScripts, type Completion } from './scripts/complete-scripts.js';
 import { EnqueueScripts, type NewJob } from './scripts/enqueue-scripts.js';
@@ -44,8 +45,10 @@ export class QueueScripts {
   constructor(
     readonly keys: QueueKeys,
     layout?: LayoutCheck,
+    /** `redis.durability`: the writes that are acknowledged wait for replicas. */
+    replication?: ReplicationWait,
   ) {
-    const runner = new ScriptRunner(keys, layout);
+    const runner = new ScriptRunner(keys, layout, replication);
     this.enqueuing = new EnqueueScripts(runner);
     this.fetching = new FetchScripts(runner);
     this.completing = new CompleteScripts(runner);

@@ -3,6 +3,7 @@ import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { RedisNotConnectedError } from './connection-failure.js';
 import { RedisCallPolicy } from './redis-call-policy.js';
+import { ReplicationWait } from './replication-wait.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -13,6 +14,8 @@ export type RedisClient = Redis | Cluster;
 export class RedisConnection {
   readonly client: RedisClient;
   readonly policy: RedisCallPolicy;
+  /** With `redis.durability`: how acknowledged writes wait for replicas; else undefined. */
+  readonly replication?: ReplicationWait;
   private readonly owned: boolean;
   private readonly logger: QueueLogger;
 
@@ -20,7 +23,9 @@ export class RedisConnection {
     this.logger = new QueueLogger('QueueRedis', config.logging);
     this.policy = new RedisCallPolicy(config.redis);
     this.owned = !config.redis.client;
-    this.client = config.redis.client ?? new Redis(config.redis.url, this.clientOptions());
+    this.client = config.redis.client ?? this.ownClient();
+    const { durability } = config.redis;
+    if (durability) this.replication = new ReplicationWait(durability, this.logger);
     this.reportOutages(this.client);
     this.client.once('ready', () => void this.checkEvictionPolicy());
   }
@@ -86,6 +91,25 @@ export class RedisConnection {
       // Managed Redis services often forbid CONFIG; nothing to check then.
       return undefined;
     }
+  }
+
+  /**
+   * Through Sentinel, ioredis asks the Sentinels for the master at every (re)connection, checks
+   * the role of the server it reached, and (`failoverDetector`) reconnects as soon as the
+   * Sentinels announce a new master. Its duplicates copy these options and follow it too.
+   */
+  private ownClient(): Redis {
+    const { sentinel, url } = this.config.redis;
+    if (!sentinel) return new Redis(url, this.clientOptions());
+    return new Redis({
+      ...this.clientOptions(),
+      name: sentinel.name,
+      sentinels: sentinel.sentinels.map(({ host, port }) => ({ host, port })),
+      password: sentinel.password,
+      sentinelPassword: sentinel.sentinelPassword,
+      role: 'master',
+      failoverDetector: true,
+    });
   }
 
   private clientOptions() {

@@ -21,11 +21,12 @@ export class CompleteScripts {
     const k = this.runner.keys;
     const args: ScriptArg[] = [k.base, now, ttl];
     const bare = pushCompletions(args, jobs);
-    const replies = (await this.runner.run(
+    const replies = (await this.runner.durable(
       client,
       'complete',
       [k.active, k.metrics, k.specs, k.leases],
       args,
+      false,
     )) as number[];
     return inCallerOrder(jobs, bare, replies);
   }

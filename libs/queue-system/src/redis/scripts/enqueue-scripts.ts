@@ -88,9 +88,13 @@ export class EnqueueScripts {
       (args[countAt] as number)++;
       args.push(job.id, job.spec);
     }
-    const existing = (await this.runner.run(client, 'enqueue', [k.metrics, k.wake], args)) as (
-      string | number
-    )[];
+    const existing = (await this.runner.durable(
+      client,
+      'enqueue',
+      [k.metrics, k.wake],
+      args,
+      true,
+    )) as (string | number)[];
     const results = jobs.map((job): EnqueueReply => [job.id, true]);
     // The reply names only the jobs not created: (position from 1, id of the existing job,
     // why).

@@ -56,12 +56,16 @@ export class FetchScripts {
     args.push(request.finishedJobTtl ?? 0);
     const completions = request.completions ?? [];
     const bare = pushCompletions(args, completions);
-    const reply = (await this.runner.run(
-      client,
-      'fetch',
-      [k.active, k.delayed, k.queues, k.metrics, k.specs, k.leases],
-      args,
-    )) as [number, number[], ...FetchedValue[]];
+    const fetchKeys = [k.active, k.delayed, k.queues, k.metrics, k.specs, k.leases];
+    // Only the acks it carries make a fetch wait for replicas: a lease lost in a failover
+    // runs the job again, it loses nothing.
+    const reply = (await (completions.length === 0
+      ? this.runner.run(client, 'fetch', fetchKeys, args)
+      : this.runner.durable(client, 'fetch', fetchKeys, args, false))) as [
+      number,
+      number[],
+      ...FetchedValue[],
+    ];
     const jobs: FetchedJob[] = [];
     const leases = fetchLeases(request.tokenPrefix, request.now);
     // Runs of jobs leased from one ready list: queue, priority, count, then per job 3 values.

@@ -21,11 +21,12 @@ export class RetryScripts {
     timedOut: boolean,
   ) {
     const k = this.runner.keys;
-    return (await this.runner.run(
+    return (await this.runner.durable(
       client,
       'retry',
       [k.active, k.delayed, k.metrics, k.wake, k.specs, k.leases],
       [k.base, id, token, error, dueAt, timedOut ? 1 : 0],
+      false,
     )) as number;
   }
 
@@ -51,7 +52,7 @@ export class RetryScripts {
   ) {
     const k = this.runner.keys;
     const failures = target === 'failures';
-    return (await this.runner.run(
+    return (await this.runner.durable(
       client,
       'dead-letter',
       [k.active, failures ? k.failures : k.systemErrors, k.metrics, k.specs, k.leases],
@@ -65,6 +66,7 @@ export class RetryScripts {
         failures ? 'failed' : 'system_errors',
         timedOut ? 1 : 0,
       ],
+      false,
     )) as number;
   }
 
