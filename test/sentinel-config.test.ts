@@ -11,7 +11,7 @@ const SENTINEL = {
 
 function refusal(options: ConstructorParameters<typeof QueueConfig>[0]): QueueConfigError {
   try {
-    new QueueConfig(options);
+    void new QueueConfig(options);
   } catch (error) {
     if (error instanceof QueueConfigError) return error;
     throw error;
