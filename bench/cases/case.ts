@@ -52,6 +52,56 @@ export interface BenchCase {
   rows(config: BenchConfig): RowSpec[];
 }
 
+/** The per-job figures a processing run yields, each a row of `costRows`. */
+const COST_METRICS = {
+  jobsPerSec: { label: 'process no-op jobs', unit: 'jobs/s', better: 'higher', how: '' },
+  redisCpuUsPerJob: {
+    label: 'Redis CPU per processed job',
+    unit: 'µs',
+    better: 'lower',
+    how: 'INFO cpu used_cpu_sys + used_cpu_user delta',
+  },
+  commandsPerJob: {
+    label: 'Redis commands per processed job',
+    unit: 'commands',
+    better: 'lower',
+    how: 'INFO commandstats delta, commands run inside Lua scripts included',
+  },
+  nodeCpuUsPerJob: {
+    label: 'Node CPU per processed job',
+    unit: 'µs',
+    better: 'lower',
+    how: "process.cpuUsage delta of the system's own Node process",
+  },
+} as const;
+
+/**
+ * Rows of an opt-in processing case, one per metric asked: `where` says what the run has on
+ * (its label ends with it), `notes` go on its first row, each later row adds how it is read.
+ */
+export function costRows(
+  caseId: string,
+  where: string,
+  notes: string[],
+  metrics: readonly (keyof typeof COST_METRICS)[],
+  jobs?: number,
+): RowSpec[] {
+  return metrics.map((metric, i) => {
+    const { label, unit, better, how } = COST_METRICS[metric];
+    const what =
+      metric === 'jobsPerSec' && jobs ? `process ${formatCount(jobs)} no-op jobs` : label;
+    return {
+      caseId,
+      metric,
+      label: `${what}, ${where}`,
+      unit,
+      better,
+      targets: [],
+      notes: i === 0 ? notes : how ? [...notes, how] : notes,
+    };
+  });
+}
+
 export function jobsPerSecond(jobs: number, ms: number): number {
   return jobs / (ms / 1000);
 }

@@ -1,6 +1,6 @@
 import type { BenchConfig } from '../context.js';
 import { fillQueue } from '../util.js';
-import { formatCount, type BenchCase, type CaseRun, type RowSpec } from './case.js';
+import { costRows, formatCount, type BenchCase, type CaseRun, type RowSpec } from './case.js';
 import { COST_CONCURRENCY } from './cost.js';
 import { measureWindow, warmupCapacity } from './processing.js';
 
@@ -66,51 +66,15 @@ function eventsRun(config: BenchConfig, variant: EventsVariant): CaseRun {
 }
 
 function eventsRows(): RowSpec[] {
-  const rows: RowSpec[] = [];
-  for (const variant of VARIANTS) {
-    const caseId = eventsCaseId(variant);
-    const where = `concurrency ${COST_CONCURRENCY}, ${WHERE[variant]}`;
-    const notes = variant === 'plain' ? [] : [NOTES[variant]];
-    rows.push(
-      {
-        caseId,
-        metric: 'jobsPerSec',
-        label: `process no-op jobs, ${where}`,
-        unit: 'jobs/s',
-        better: 'higher',
-        targets: [],
-        notes,
-      },
-      {
-        caseId,
-        metric: 'redisCpuUsPerJob',
-        label: `Redis CPU per processed job, ${where}`,
-        unit: 'µs',
-        better: 'lower',
-        targets: [],
-        notes: [],
-      },
-      {
-        caseId,
-        metric: 'commandsPerJob',
-        label: `Redis commands per processed job, ${where}`,
-        unit: 'commands',
-        better: 'lower',
-        targets: [],
-        notes: [],
-      },
-      {
-        caseId,
-        metric: 'nodeCpuUsPerJob',
-        label: `Node CPU per processed job, ${where}`,
-        unit: 'µs',
-        better: 'lower',
-        targets: [],
-        notes: [],
-      },
-    );
-  }
-  return rows;
+  const metrics = ['jobsPerSec', 'redisCpuUsPerJob', 'commandsPerJob', 'nodeCpuUsPerJob'] as const;
+  return VARIANTS.flatMap((variant) =>
+    costRows(
+      eventsCaseId(variant),
+      `concurrency ${COST_CONCURRENCY}, ${WHERE[variant]}`,
+      variant === 'plain' ? [] : [NOTES[variant]],
+      metrics,
+    ),
+  );
 }
 
 const VARIANTS: EventsVariant[] = ['plain', 'listened', 'ends', 'local', 'all', 'all-ends'];

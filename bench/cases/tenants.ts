@@ -1,6 +1,6 @@
 import type { BenchConfig } from '../context.js';
 import { fillQueue } from '../util.js';
-import { formatCount, type BenchCase, type CaseRun, type RowSpec } from './case.js';
+import { formatCount, type BenchCase, type CaseRun, type RowSpec, costRows } from './case.js';
 import { COST_CONCURRENCY } from './cost.js';
 import { measureWindow, warmupCapacity } from './processing.js';
 
@@ -47,26 +47,8 @@ function tenantsRows(config: BenchConfig): RowSpec[] {
     `job n belongs to tenant n mod ${TENANTS}; ours only (the peers' free editions have no ` +
       'per-tenant fairness); compare with the untenanted rows of ours',
   ];
-  return [
-    {
-      caseId,
-      metric: 'jobsPerSec',
-      label: `process ${formatCount(config.processJobs)} no-op jobs, ${where}`,
-      unit: 'jobs/s',
-      better: 'higher',
-      targets: [],
-      notes,
-    },
-    {
-      caseId,
-      metric: 'redisCpuUsPerJob',
-      label: `Redis CPU per processed job, ${where}`,
-      unit: 'µs',
-      better: 'lower',
-      targets: [],
-      notes: [...notes, 'INFO cpu used_cpu_sys + used_cpu_user delta'],
-    },
-  ];
+  const metrics = ['jobsPerSec', 'redisCpuUsPerJob'] as const;
+  return costRows(caseId, where, notes, metrics, config.processJobs);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { BenchConfig } from '../context.js';
 import { fillQueue } from '../util.js';
-import { formatCount, type BenchCase, type CaseRun, type RowSpec } from './case.js';
+import { costRows, formatCount, type BenchCase, type CaseRun, type RowSpec } from './case.js';
 import { COST_CONCURRENCY } from './cost.js';
 import { measureWindow, warmupCapacity } from './processing.js';
 
@@ -44,35 +44,8 @@ function tracingRows(config: BenchConfig): RowSpec[] {
     'ours only: an OpenTelemetry SDK (AsyncLocalStorage context, W3C propagation, every span ' +
       'sampled, batched to an exporter that drops them); compare with process-c50 of ours',
   ];
-  return [
-    {
-      caseId,
-      metric: 'jobsPerSec',
-      label: `process ${formatCount(config.processJobs)} no-op jobs, ${where}`,
-      unit: 'jobs/s',
-      better: 'higher',
-      targets: [],
-      notes,
-    },
-    {
-      caseId,
-      metric: 'redisCpuUsPerJob',
-      label: `Redis CPU per processed job, ${where}`,
-      unit: 'µs',
-      better: 'lower',
-      targets: [],
-      notes: [...notes, 'INFO cpu used_cpu_sys + used_cpu_user delta'],
-    },
-    {
-      caseId,
-      metric: 'nodeCpuUsPerJob',
-      label: `Node CPU per processed job, ${where}`,
-      unit: 'µs',
-      better: 'lower',
-      targets: [],
-      notes: [...notes, "process.cpuUsage delta of the system's own Node process"],
-    },
-  ];
+  const metrics = ['jobsPerSec', 'redisCpuUsPerJob', 'nodeCpuUsPerJob'] as const;
+  return costRows(caseId, where, notes, metrics, config.processJobs);
 }
 
 /**
