@@ -172,8 +172,8 @@ export class FetchScheduler implements AttemptLifecycle {
     if (inFlight >= (this.drained ? 1 : maxInFlight)) return undefined;
     const reserved = pool.reserved();
     const free = this.gate.free - reserved;
-    // Beside a call in flight, only a full share is worth a round trip of its own.
-    if (free < (inFlight > 0 ? share : 1)) return undefined;
+    // Beside a call in flight (of any shard's loop), only a full share is worth a round trip.
+    if (free < (pool.inFlight() > 0 ? share : 1)) return undefined;
     const busy = pool.running() + reserved;
     const slots = Math.min(free, share);
     return { slots, busy, alone: busy === 0, limits: this.limits.current() };

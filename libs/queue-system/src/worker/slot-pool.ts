@@ -46,6 +46,14 @@ export class SlotPool {
     return reserved;
   }
 
+  /** Fetch calls in flight in every loop. */
+  inFlight(): number {
+    if (this.single) return this.single.reservations.inFlight;
+    let inFlight = 0;
+    for (const member of this.members) inFlight += member.reservations.inFlight;
+    return inFlight;
+  }
+
   /** Jobs running (not yet settled) in every loop. */
   running(): number {
     if (this.single) return this.single.running.size;
