@@ -86,7 +86,7 @@ export class FetchScheduler implements AttemptLifecycle {
   /** Sets `gate.capacity`, the worker slots; after a shrink, jobs running keep theirs. */
   resize(slots: number): void {
     this.pool.resize(slots);
-    this.wake();
+    this.pool.wakeAll();
   }
 
   get isStopping(): boolean {
@@ -131,7 +131,8 @@ export class FetchScheduler implements AttemptLifecycle {
     const next = this.gate.release(attempt);
     // Started on a later tick: a chain of synchronous processors must not nest on the stack.
     if (next) queueMicrotask(() => (next.starter ?? this.runner!).start(next));
-    this.wake();
+    if (this.pool.worthWakingAll(this.reservations.share)) this.pool.wakeAll();
+    else this.notify();
   }
 
   settled(attempt: JobAttempt): void {
@@ -143,7 +144,7 @@ export class FetchScheduler implements AttemptLifecycle {
     // A run-alone job holds the loop until it is settled, not just its slot.
     if (attempt.job.stalls > 0) {
       this.pool.runAlone--;
-      this.wake();
+      this.pool.wakeAll();
     }
   }
 
@@ -215,13 +216,13 @@ export class FetchScheduler implements AttemptLifecycle {
           this.lastReplyEmpty = jobs.length === 0;
           this.limitedOut = anyQueueFull(request.limits);
           for (const job of jobs) this.dispatch(job);
-          this.wake();
+          this.pool.wakeAll();
         },
         (error: unknown) => {
           this.reservations.release(request);
           acks.fail(error);
           if (!this.stopping) this.fetchError = error;
-          this.wake();
+          this.pool.wakeAll();
         },
       )
       // Handling a reply never throws by design; should it, say so rather than crash the app.
@@ -266,11 +267,6 @@ export class FetchScheduler implements AttemptLifecycle {
     const wake = this.wakeLoop;
     this.wakeLoop = undefined;
     wake?.();
-  }
-
-  /** Slots or promises changed: this loop, and every loop that shares the slots, looks again. */
-  private wake(): void {
-    this.pool.wakeAll();
   }
 
   private async pauseUnlessStopping(error: unknown): Promise<void> {

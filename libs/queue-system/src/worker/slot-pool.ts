@@ -74,6 +74,16 @@ export class SlotPool {
     for (const member of this.members) member.reservations.split(slots);
   }
 
+  /**
+   * Whether a freed slot may let another loop fetch: not while a call is in flight and less
+   * than a call's `share` is free, since no loop asks for less then; that call's reply wakes
+   * every loop.
+   */
+  worthWakingAll(share: number): boolean {
+    if (this.single) return true;
+    return this.inFlight() === 0 || this.gate.free - this.reserved() >= share;
+  }
+
   /** A slot or a promise came back: every loop may fetch now, a different one first each time. */
   wakeAll(): void {
     if (this.single) return this.single.wake();
