@@ -127,9 +127,11 @@ async function app(target: Target, shards: number, namespace: string) {
 /** One phase's figures: jobs/s, Redis CPU µs per job in all and on the busiest server. */
 async function phase(nodes: readonly Redis[], run: () => Promise<void>) {
   const before = await readings(nodes);
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   await run();
   const seconds = (performance.now() - started) / 1000;
+  const node = process.cpuUsage(nodeBefore);
   const after = await readings(nodes);
   const used = after.map((reading, i) => reading.cpu - before[i]!.cpu);
   const total = used.reduce((sum, cpu) => sum + cpu, 0);
@@ -139,6 +141,7 @@ async function phase(nodes: readonly Redis[], run: () => Promise<void>) {
     cpuUsPerJob: Math.round(((total * 1e6) / JOBS) * 10) / 10,
     busiestUsPerJob: Math.round(((Math.max(...used) * 1e6) / JOBS) * 10) / 10,
     jobsPerCall: Math.round((JOBS / calls) * 10) / 10,
+    nodeUsPerJob: Math.round(((node.user + node.system) / JOBS) * 10) / 10,
   };
 }
 
@@ -164,15 +167,18 @@ async function measure(target: Target, shards: number) {
 }
 
 const rows: string[] = [
-  '| Redis | shards | enqueue jobs/s | Redis µs/job (all, busiest) | process jobs/s | Redis µs/job (all, busiest) | jobs per fetch call |',
-  '| ----- | -----: | -------------: | --------------------------: | -------------: | --------------------------: | ------------------: |',
+  '| Redis | shards | enqueue jobs/s | Redis µs/job (all, busiest) | process jobs/s | Redis µs/job (all, busiest) | jobs per fetch call | Node µs/job |',
+  '| ----- | -----: | -------------: | --------------------------: | -------------: | --------------------------: | ------------------: | ----------: |',
 ];
+// One run not counted first, so that no row pays for compiling the code.
+const warmup = await singleServer();
+await measure(warmup, 2).finally(() => warmup.stop());
 for (const start of [singleServer, threeMasters]) {
   for (const shards of SHARD_COUNTS) {
     const target = await start();
     try {
       const { enqueue, processing } = await measure(target, shards);
-      const row = `| ${target.name} | ${shards} | ${enqueue.jobsPerSecond} | ${enqueue.cpuUsPerJob}, ${enqueue.busiestUsPerJob} | ${processing.jobsPerSecond} | ${processing.cpuUsPerJob}, ${processing.busiestUsPerJob} | ${processing.jobsPerCall} |`;
+      const row = `| ${target.name} | ${shards} | ${enqueue.jobsPerSecond} | ${enqueue.cpuUsPerJob}, ${enqueue.busiestUsPerJob} | ${processing.jobsPerSecond} | ${processing.cpuUsPerJob}, ${processing.busiestUsPerJob} | ${processing.jobsPerCall} | ${processing.nodeUsPerJob} |`;
       rows.push(row);
       console.log(row);
     } finally {
