@@ -3,14 +3,19 @@ import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Processor,
+  QueueConfig,
+  QueueConfigError,
   ShardedQueueManager,
   ShardedQueueWorker,
   type JobContext,
   type QueueModuleOptions,
 } from '../libs/queue-system/src/index.js';
 import { LocalRedisCluster } from './support/redis-cluster.js';
+import { hashShard, shardOfId } from '../libs/queue-system/src/manager/shard-routing.js';
+import { runCli } from './support/cli-runner.js';
 import {
   createQueueApp,
+  redisUrl,
   uniquePrefix,
   waitFor,
   type QueueTestApp,
@@ -31,6 +36,19 @@ const BALANCE_TOLERANCE = 0.15;
 const runs: string[] = [];
 
 const WORKER_COUNT = 16;
+
+@Injectable()
+class RefusingJobs {
+  @Processor('shard.refuse')
+  refuse(): never {
+    throw new Error('refused');
+  }
+
+  @Processor('shard.double')
+  double(entity: { n: number }): number {
+    return entity.n * 2;
+  }
+}
 
 @Injectable()
 class ShardJobs {
@@ -184,6 +202,94 @@ describe('a namespace of 4 shards', () => {
       expect(apps).toHaveLength(APPS);
     },
   );
+});
+
+describe('a sharded namespace, read and administered as one', () => {
+  let t: QueueTestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  async function app(): Promise<{ t: QueueTestApp; queue: ShardedQueueManager }> {
+    t = await createQueueApp([RefusingJobs], {
+      redis: { shards: SHARDS },
+      worker: { workerCount: 8, autoStart: false },
+      retry: { maxAttempts: 1 },
+    });
+    return { t, queue: t.queue as ShardedQueueManager };
+  }
+
+  it('pauses, lists, purges across every shard, and the CLI adds them up', async () => {
+    const { t: app0, queue } = await app();
+    const entities = Array.from({ length: 40 }, (_, n) => ({ n }));
+    await queue.enqueueBatch({ processor: 'shard.double', entities });
+    const perShard = await Promise.all(queue.shards.map((shard) => shard.getJobCounts()));
+    expect(perShard.map((counts) => counts.waiting)).toEqual([10, 10, 10, 10]);
+
+    expect(await queue.pauseQueue('shard.double')).toBe(true);
+    const paused = await Promise.all(queue.shards.map((shard) => shard.isPaused('shard.double')));
+    expect(paused).toEqual([true, true, true, true]);
+    expect(await queue.isPaused('shard.double')).toBe(true);
+    expect(await queue.resumeQueue('shard.double')).toBe(true);
+    expect(await queue.isPaused('shard.double')).toBe(false);
+
+    const all = await queue.listJobIds('waiting', 0, 100);
+    expect(all).toHaveLength(40);
+    expect(await queue.listJobIds('waiting', 5, 10)).toEqual(all.slice(5, 15));
+
+    const cli = await runCli([
+      'stats',
+      '--json',
+      '--redis',
+      redisUrl(),
+      '--prefix',
+      app0.keyPrefix,
+      '--shards',
+      String(SHARDS),
+    ]);
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ counts: { waiting: 40 } });
+
+    expect(await queue.purgeQueue('shard.double')).toBe(40);
+    expect((await queue.getJobCounts()).waiting).toBe(0);
+  });
+
+  it('finds a caller id placed by its tenant, waits for its result, retries dead letters of every shard', async () => {
+    const { t: app0, queue } = await app();
+    // A caller's id whose hash names another shard than its tenant's.
+    const tenant = 'acme';
+    const operationId = Array.from({ length: 50 }, (_, i) => `caller-${i}`).find(
+      (id) => shardOfId(id, SHARDS) !== hashShard(tenant, SHARDS),
+    )!;
+    await queue.enqueue({ processor: 'shard.double', entity: { n: 21 }, operationId, tenant });
+    expect((await queue.getJob(operationId))?.state).toBe('waiting');
+
+    const refused = await queue.enqueueBatch({
+      processor: 'shard.refuse',
+      entities: Array.from({ length: 12 }, (_, n) => ({ n })),
+    });
+    const result = queue.waitForResult<number>(operationId, { timeout: 20_000 });
+    app0.worker.start();
+    expect(await result).toBe(42);
+    await waitFor(async () => (await queue.getJobCounts()).failures === 12, '12 dead letters');
+    const failuresPerShard = await Promise.all(
+      queue.shards.map(async (shard) => (await shard.getJobCounts()).failures),
+    );
+    expect(failuresPerShard).toEqual([3, 3, 3, 3]);
+
+    await app0.worker.stop();
+    const retried = await queue.retryFailed({ limit: 5 });
+    expect(retried).toHaveLength(5);
+    const rest = await queue.retryFailed();
+    expect(new Set([...retried, ...rest])).toEqual(new Set(refused.map((r) => r.operationId)));
+    expect((await queue.getJobCounts()).waiting).toBe(12);
+  });
+
+  it('refuses shards that are not a positive integer, naming the field', () => {
+    expect(() => new QueueConfig({ redis: { shards: 0 } })).toThrow(QueueConfigError);
+    expect(() => new QueueConfig({ redis: { shards: 1.5 } })).toThrow(/redis\.shards/);
+  });
 });
 
 describe('a namespace of 4 shards on a Redis Cluster of 3 masters', () => {
