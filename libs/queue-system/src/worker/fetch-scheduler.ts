@@ -74,10 +74,14 @@ export class FetchScheduler implements AttemptLifecycle {
     this.pause = new FetchPause(this.wakeWait, this.logger);
     this.pool = parts.pool ?? new SlotPool(config.worker.workerCount);
     this.gate = this.pool.gate;
+    const drained = () => this.drained;
     this.pool.join({
       running: this.running,
       reservations: this.reservations,
       wake: () => this.notify(),
+      get drained() {
+        return drained();
+      },
     });
     this.limits = new QueueLimits(registry, threadPool, this.gate, this.reservations);
     this.resize(this.gate.capacity);
@@ -86,7 +90,6 @@ export class FetchScheduler implements AttemptLifecycle {
   /** Sets `gate.capacity`, the worker slots; after a shrink, jobs running keep theirs. */
   resize(slots: number): void {
     this.pool.resize(slots);
-    this.pool.wakeAll();
   }
 
   get isStopping(): boolean {
@@ -175,7 +178,7 @@ export class FetchScheduler implements AttemptLifecycle {
     const free = this.gate.free - reserved;
     // Beside a call in flight (of any shard's loop), only a full share is worth a round trip.
     if (free < (pool.inFlight() > 0 ? share : 1)) return undefined;
-    const busy = pool.running() + reserved;
+    const busy = pool.runningCount() + reserved;
     const slots = Math.min(free, share);
     return { slots, busy, alone: busy === 0, limits: this.limits.current() };
   }

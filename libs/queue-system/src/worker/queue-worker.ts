@@ -126,7 +126,7 @@ export class QueueWorker {
       (now) => this.stats.report(now),
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
-    this.autoscaler = this.autoscaling(deps.shard?.index);
+    this.autoscaler = this.autoscaling(deps.shard);
   }
 
   /** The counts the heartbeat writes to the worker entry, with the slots as they are now. */
@@ -140,14 +140,15 @@ export class QueueWorker {
 
   /**
    * With `worker.maxConcurrency`, slots start within the bounds and follow the load. The
-   * shards of a namespace share their slots: shard 0's loop alone resizes them.
+   * shards of a namespace share their slots: shard 0's loop alone resizes them, reading
+   * what every loop saw.
    */
-  private autoscaling(shard = 0): Autoscaler | undefined {
+  private autoscaling(shard: WorkerDependencies['shard']): Autoscaler | undefined {
     const bounds = scalingBounds(this.config.worker);
-    if (!bounds || shard > 0) return undefined;
+    if (!bounds || (shard && shard.index > 0)) return undefined;
     const { workerCount } = this.config.worker;
     this.scheduler.resize(Math.min(Math.max(workerCount, bounds.min), bounds.max));
-    return new Autoscaler(bounds, this.scheduler, this.logger);
+    return new Autoscaler(bounds, shard?.pool ?? this.scheduler, this.logger);
   }
 
   get namespace(): string {

@@ -4,6 +4,8 @@ import type { FetchReservations } from './fetch-reservations.js';
 /** What the pool reads of each fetch loop that shares it, and how it wakes one. */
 export interface PoolMember {
   readonly running: { readonly size: number };
+  /** Its last fetch got fewer jobs than it asked for. */
+  readonly drained: boolean;
   readonly reservations: FetchReservations;
   wake(): void;
 }
@@ -55,7 +57,7 @@ export class SlotPool {
   }
 
   /** Jobs running (not yet settled) in every loop. */
-  running(): number {
+  runningCount(): number {
     if (this.single) return this.single.running.size;
     let running = 0;
     for (const member of this.members) running += member.running.size;
@@ -68,10 +70,23 @@ export class SlotPool {
     return false;
   }
 
-  /** Sets the worker slots and splits them anew between each loop's calls in flight. */
+  /** Sets the worker slots, splits them anew between each loop's calls in flight, wakes them. */
   resize(slots: number): void {
     this.gate.capacity = slots;
     for (const member of this.members) member.reservations.split(slots);
+    this.wakeAll();
+  }
+
+  /**
+   * What autoscaling reads of all the loops (`ScalingTarget`): the jobs running in every
+   * loop, and drained only when every loop's last fetch was.
+   */
+  get running(): { readonly size: number } {
+    return { size: this.runningCount() };
+  }
+
+  get drained(): boolean {
+    return this.members.every((member) => member.drained);
   }
 
   /**
