@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Cluster } from 'ioredis';
+import { Redis as IORedis, type Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Processor,
@@ -176,7 +176,10 @@ async function processAll(apps: QueueTestApp[], ids: string[], perShard: number[
   expect((await queue.getJob(ids[0]!))?.state).toBe('completed');
 }
 
-async function shardedRun(redis: () => Redis): Promise<QueueTestApp[]> {
+async function shardedRun(
+  redis: () => Redis,
+  afterEnqueue: () => Promise<void> = async () => {},
+): Promise<QueueTestApp[]> {
   runs.length = 0;
   const apps = await shardedApps(redis);
   const queue = apps[0]!.queue;
@@ -184,6 +187,7 @@ async function shardedRun(redis: () => Redis): Promise<QueueTestApp[]> {
   expect(apps[0]!.worker).toBeInstanceOf(ShardedQueueWorker);
   const { ids, byTenant } = await enqueueAll(queue as ShardedQueueManager);
   const perShard = await checkPlacement(queue as ShardedQueueManager, ids, byTenant);
+  await afterEnqueue();
   await processAll(apps, ids, perShard);
   return apps;
 }
@@ -320,11 +324,25 @@ describe('a namespace of 4 shards on a Redis Cluster of 3 masters', () => {
         ),
       );
       expect(masters.size).toBe(3);
+      // Every master holds keys of the namespace once its jobs are enqueued.
+      const everyMasterHoldsKeys = async () => {
+        const sizes = await Promise.all(
+          cluster.nodes.map(async (node) => {
+            const admin = new IORedis(node.url);
+            try {
+              return await admin.dbsize();
+            } finally {
+              admin.disconnect();
+            }
+          }),
+        );
+        expect(sizes.every((size) => size > 0)).toBe(true);
+      };
       apps = await shardedRun(() => {
         const client = cluster.client();
         clients.push(client);
         return { client };
-      });
+      }, everyMasterHoldsKeys);
     },
   );
 });
