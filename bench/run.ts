@@ -14,7 +14,8 @@
  * printed in a table of their own: what the design allows on this machine.
  *
  * Options: --quick (small smoke run), --only <case id part>, --reps <n>, --systems a,b (the
- * reference loops are systems too), --metrics (ours with its Prometheus metrics on); these
+ * reference loops are systems too), --metrics (ours with its Prometheus metrics on), --shards <n>
+ * (ours with its namespace spread over n shards, on the one redis-server); these
  * write bench/results/partial.json instead of
  * latest.json. An opt-in case (the rate-limited row) runs only when --only gives the start of
  * its id.
@@ -332,6 +333,8 @@ interface Args {
   systems: readonly SystemName[];
   /** `--metrics`: ours runs with `QueueMetricsModule` (a registry of its own), to price it. */
   metrics: boolean;
+  /** `--shards <n>`: ours runs its namespace over n shards (docs/sharding.md). */
+  shards?: string;
 }
 
 /** `--quick`; for working on one case: `--only <case id part>`, `--reps <n>`, `--systems a,b`. */
@@ -350,7 +353,11 @@ function parseArgs(argv: readonly string[]): Args {
   const systems = (value('--systems')?.split(',') ?? ALL_SYSTEMS) as SystemName[];
   const unknown = systems.filter((s) => !known.includes(s));
   if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}`);
-  return { config, only: value('--only'), systems, metrics: argv.includes('--metrics') };
+  const shards = value('--shards');
+  if (shards !== undefined && !/^[1-9]\d*$/.test(shards)) {
+    throw new Error(`--shards must be a positive integer, got ${shards}`);
+  }
+  return { config, only: value('--only'), systems, metrics: argv.includes('--metrics'), shards };
 }
 
 /** A read-only git command in the repository; its output. */
@@ -391,6 +398,7 @@ async function main(): Promise<number> {
   const { config, only } = args;
   // Read by ours' adapter in the system processes, which inherit the environment.
   if (args.metrics) process.env.BENCH_METRICS = '1';
+  if (args.shards) process.env.BENCH_SHARDS = args.shards;
   const state: RunState = {
     config,
     // From the process start: loading and compiling the bench count against the budget too.
@@ -402,6 +410,7 @@ async function main(): Promise<number> {
     finished: false,
     partialSelection:
       args.metrics ||
+      args.shards !== undefined ||
       config.quick ||
       only !== undefined ||
       config.reps !== FULL.reps ||

@@ -62,6 +62,7 @@ describe('defaults (DESIGN section 3)', () => {
       keyPrefix: 'queue:',
       backupTtl: 7 * DAY,
       namespace: 'default',
+      shards: 1,
     });
     expect(redis.client).toBeUndefined();
   });

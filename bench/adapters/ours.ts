@@ -44,6 +44,12 @@ class BenchJobs {
   }
 }
 
+/** With `--shards <n>` (see run.ts), the namespace spread over n shards. */
+function sharded(): { shards?: number } {
+  const shards = process.env.BENCH_SHARDS;
+  return shards ? { shards: Number(shards) } : {};
+}
+
 /** With `--metrics` (see run.ts) or asked, the Prometheus metrics in a registry of their own. */
 async function metricsModule(asked = false): Promise<DynamicModule[]> {
   if (!asked && process.env.BENCH_METRICS !== '1') return [];
@@ -92,7 +98,7 @@ export class OursAdapter extends CountingAdapter implements QueueAdapter {
     @Module({
       imports: [
         QueueModule.forRoot({
-          redis: { url: redisUrl, keyPrefix: `${prefix}:`, ...retained },
+          redis: { url: redisUrl, keyPrefix: `${prefix}:`, ...retained, ...sharded() },
           worker: { workerCount: concurrency, autoStart: false },
           retry: QueueRetryConfig.exponential({ maxAttempts: 5, timeout: 3_600_000 }),
           logging: { level: 'warn' },

@@ -41,6 +41,8 @@ export type { QueueModuleOptions } from './queue-module-definition.js';
 export type { RegisterQueueOptions } from './queue.providers.js';
 export { getQueueToken, getWorkerToken } from './utils/get-queue-token.util.js';
 export { QueueWorker } from './worker/queue-worker.js';
+export { ShardedQueueManager } from './manager/sharded-queue-manager.js';
+export { ShardedQueueWorker } from './worker/sharded-queue-worker.js';
 export { ThreadPoolExhaustedError } from './threads/thread-pool.js';
 export type { ThreadProcessorDefinition } from './threads/thread-processor.registrar.js';
 export type { ThreadJobContext } from './threads/thread-task.js';

@@ -21,6 +21,9 @@ import {
 } from './threads/thread-processor.registrar.js';
 import { QueueOrchestrator } from './worker/queue.orchestrator.js';
 import { QueueWorker } from './worker/queue-worker.js';
+import { shardCount, shardedManager, shardedWorker, shardScripts } from './sharded-namespace.js';
+
+type ManagerArgs = ConstructorParameters<typeof QueueManager>;
 
 export interface RegisterQueueOptions {
   /** The namespace: its keys share one hash tag, so one namespace lives on one cluster shard. */
@@ -29,6 +32,8 @@ export interface RegisterQueueOptions {
   autoStart?: boolean;
   /** Contracts enqueued here without a processor in this process (as `forRoot`'s `jobs`). */
   jobs?: AnyJobContract[];
+  /** Shards of the namespace, each its own hash tag (default 1; see `docs/sharding.md`). */
+  shards?: number;
 }
 
 /** The validated config, the shared connection and the registries of the root module. */
@@ -148,16 +153,15 @@ function managerProvider(options: Partial<RegisterQueueOptions>): FactoryProvide
     ) => {
       const scripts = namespaceScripts(config, connection, orchestrator, options.name);
       declaring(registry, options.jobs);
-      const manager = new QueueManager(
-        config,
-        connection,
-        scripts,
-        registry,
-        serializers,
-        pool,
-        events,
-        tracing,
-      );
+      const args = [config, connection, scripts, registry, serializers, pool, events, tracing];
+      const shards = shardCount(config, options.name, options.shards);
+      const manager =
+        shards === 1
+          ? new QueueManager(...(args as ManagerArgs))
+          : shardedManager(
+              args as ManagerArgs,
+              shardScripts(config, connection, orchestrator, scripts.keys.namespace, shards),
+            );
       orchestrator.addManager(manager);
       return manager;
     },
@@ -178,16 +182,16 @@ function workerProvider(options: Partial<RegisterQueueOptions>): FactoryProvider
       events: QueueEvents,
       tracing: QueueTracing | undefined,
     ) => {
-      const worker = new QueueWorker({
-        config,
-        connection,
-        scripts: namespaceScripts(config, connection, orchestrator, options.name),
-        registry,
-        serializers,
-        threadPool,
-        events,
-        tracing,
-      });
+      const scripts = namespaceScripts(config, connection, orchestrator, options.name);
+      const deps = { config, connection, registry, serializers, threadPool, events, tracing };
+      const shards = shardCount(config, options.name, options.shards);
+      const worker =
+        shards === 1
+          ? new QueueWorker({ ...deps, scripts })
+          : shardedWorker(
+              deps,
+              shardScripts(config, connection, orchestrator, scripts.keys.namespace, shards),
+            );
       orchestrator.add(worker, options.autoStart ?? config.worker.autoStart);
       return worker;
     },

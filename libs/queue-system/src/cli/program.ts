@@ -14,6 +14,7 @@ export function buildProgram(): Command {
     )
     .option('-n, --namespace <name>', 'the namespace (redis.namespace)', 'default')
     .option('--prefix <prefix>', 'the key prefix (redis.keyPrefix)', 'queue:')
+    .option('--shards <n>', 'the shards of the namespace (redis.shards)', '1')
     .option('--timeout <ms>', 'give up on Redis after this long', '3000')
     .showHelpAfterError('(run with --help for usage)');
   registerReadCommands(program);

@@ -3,6 +3,8 @@ import { QueueConfig } from '../config/index.js';
 import { maskUrlPassword } from '../config/queue-redis.config.js';
 import { defineJob } from '../contracts/job-contract.js';
 import { QueueManager } from '../manager/queue-manager.js';
+import { shardNamespace } from '../manager/shard-routing.js';
+import { shardedManager } from '../sharded-namespace.js';
 import { LayoutCheck } from '../redis/layout-check.js';
 import { QueueKeys } from '../redis/queue-keys.js';
 import { QueueScripts } from '../redis/queue-scripts.js';
@@ -17,6 +19,7 @@ export interface ConnectionOptions {
   namespace?: string;
   prefix?: string;
   timeout?: string;
+  shards?: string;
 }
 
 /** The library's own warnings ("connection lost") would repeat what the CLI reports once. */
@@ -50,10 +53,17 @@ export class QueueSession {
       logging: { logger: SILENT, level: 'fatal' },
     });
     this.connection = new RedisConnection(config);
-    const keys = new QueueKeys(config.redis.keyPrefix, config.redis.namespace);
-    const scripts = new QueueScripts(keys, new LayoutCheck(keys));
+    const shards = Array.from({ length: shardsOf(options.shards) }, (_, shard) => {
+      const keys = new QueueKeys(
+        config.redis.keyPrefix,
+        shardNamespace(config.redis.namespace, shard),
+      );
+      return new QueueScripts(keys, new LayoutCheck(keys));
+    });
     const serializers = new SerializerRegistry();
-    this.manager = new QueueManager(config, this.connection, scripts, this.registry, serializers);
+    const args = [config, this.connection, shards[0]!, this.registry, serializers] as const;
+    this.manager =
+      shards.length === 1 ? new QueueManager(...args) : shardedManager([...args], shards);
   }
 
   /** Lets `manager.enqueue` accept a processor this process does not run. */
@@ -76,6 +86,15 @@ function checkUrl(url: string, shown: string): void {
   if (protocol !== 'redis:' && protocol !== 'rediss:') {
     throw new CliError(`--redis must be a redis:// or rediss:// URL, got ${shown}`, EXIT.usage);
   }
+}
+
+/** `--shards`: the app's `redis.shards`, so that every read adds its shards up. */
+function shardsOf(value: string | undefined): number {
+  const shards = Number(value ?? 1);
+  if (!Number.isInteger(shards) || shards < 1) {
+    throw new CliError('--shards must be a positive integer', EXIT.usage);
+  }
+  return shards;
 }
 
 function timeoutOf(value: string | undefined): number {

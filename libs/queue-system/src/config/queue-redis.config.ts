@@ -94,6 +94,11 @@ export const REDIS_SECTION = defineSection({
       forbidden: { pattern: /[{}:\s]/, description: '"{", "}", ":" or whitespace' },
       description: 'Hash tag of every key: one namespace lives in one cluster slot.',
     }),
+    shards: integerAtLeast(1, {
+      default: 1,
+      description:
+        'Shards of the namespace, each its own hash tag (`{<namespace>:<i>}`), so a cluster spreads it over masters (docs/sharding.md).',
+    }),
   },
   check: checkReplicationOptions,
 });

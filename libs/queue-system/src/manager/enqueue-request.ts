@@ -27,6 +27,14 @@ export type SharedEnqueueOptions = Omit<EnqueueOptions, 'entity' | 'operationId'
 /** What a template is made of: the shared options less the due time, which is per call. */
 export type TemplateOptions = Omit<SharedEnqueueOptions, 'delay' | 'runAt'>;
 
+/** What every template of a manager shares. */
+export interface TemplateDefaults {
+  registry: CallableRegistry;
+  serializers: SerializerRegistry;
+  /** Ids for jobs the caller gave none; a random id by default. */
+  newId?: () => string;
+}
+
 /**
  * Enqueue options validated once and turned into what every job of the call shares (its
  * queue, priority, the header of its spec), before anything reaches Redis: a bad option is
@@ -36,7 +44,7 @@ export type TemplateOptions = Omit<SharedEnqueueOptions, 'delay' | 'runAt'>;
 export class EnqueueTemplate {
   readonly queueName: string;
   readonly priority: JobPriority;
-  private readonly deduplicationKey?: string;
+  readonly deduplicationKey?: string;
   /** The spec header around the enqueue time (see `jobSpecHeaderParts`). */
   private readonly headerBefore: string;
   private readonly headerAfter: string;
@@ -44,19 +52,19 @@ export class EnqueueTemplate {
   private headerTime = -1;
   /** The queue is not named after the processor: the hash must name it. */
   private readonly queueField: boolean;
-  private readonly tenant?: string;
+  readonly tenant?: string;
   private readonly serializer: JobSerializer;
   /** The contract's schema: set, every entity is checked before its job is built. */
   readonly schema?: StandardSchemaV1;
   readonly processor: string;
+  /** Makes the id of a job the caller gave none: a shard's manager marks its shard in it. */
+  private readonly newId: () => string;
   /** What the header is made of, kept to write one that carries a trace context. */
   private readonly headerFields: Omit<JobSpec, 'payload' | 'enqueuedAt'>;
 
-  constructor(
-    options: TemplateOptions,
-    defaults: { registry: CallableRegistry; serializers: SerializerRegistry },
-  ) {
+  constructor(options: TemplateOptions, defaults: TemplateDefaults) {
     const { registry } = defaults;
+    this.newId = defaults.newId ?? newOperationId;
     const processor = registry.resolveName('processor', options.processor);
     // A contract's defaults are merged once here: a reused template costs nothing per job.
     const contract = isJobContract(options.processor) ? options.processor : undefined;
@@ -124,7 +132,7 @@ export class EnqueueTemplate {
       );
     }
     return {
-      id: operationId === undefined ? newOperationId() : checkName('operationId', operationId),
+      id: operationId === undefined ? this.newId() : checkName('operationId', operationId),
       // A fresh random id cannot exist yet; only an id the caller chose is looked up.
       mayExist: operationId !== undefined,
       queueName: this.queueName,
@@ -183,9 +191,7 @@ const TEMPLATE_FIELDS = [
 export class EnqueueTemplates {
   private last?: { options: TemplateOptions; template: EnqueueTemplate };
 
-  constructor(
-    private readonly defaults: { registry: CallableRegistry; serializers: SerializerRegistry },
-  ) {}
+  constructor(private readonly defaults: TemplateDefaults) {}
 
   for(options: TemplateOptions): EnqueueTemplate {
     const { last } = this;
@@ -220,7 +226,7 @@ function definedOnly<T extends object>(options: T): T {
  * 96 random bits as 16 URL-safe characters: as unguessable as needed, and less than half the
  * size of a UUID in every key, list entry and field that holds it.
  */
-function newOperationId(): string {
+export function newOperationId(): string {
   if (idsAt + ID_LENGTH > ids.length) {
     ids = randomBytes(ID_BYTES * IDS_PER_BLOCK).toString('base64url');
     idsAt = 0;

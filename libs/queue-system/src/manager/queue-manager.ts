@@ -60,7 +60,7 @@ const FIRST_BATCH_CHUNK = 100;
 /** The producer side of one namespace: enqueue, inspect, administer. Injected with `@InjectQueue()`. */
 export class QueueManager extends QueueInspector {
   private readonly enqueues: EnqueueBatcher;
-  private readonly templates: EnqueueTemplates;
+  protected readonly templates: EnqueueTemplates;
   private readonly events: JobEvents;
   /** Schedules of the namespace: upsert, remove, list (see `schedules/`). */
   readonly schedules: ScheduleBook;
@@ -74,11 +74,13 @@ export class QueueManager extends QueueInspector {
     protected readonly threadPool?: ThreadPool,
     private readonly queueEvents?: QueueEvents,
     private readonly tracing?: QueueTracing,
+    /** Ids for jobs the caller gave none (a shard's manager marks its shard in them). */
+    newId?: () => string,
   ) {
     super();
     this.events = new JobEvents(queueEvents, scripts.keys.namespace);
     this.enqueues = new EnqueueBatcher((jobs) => this.store('enqueue', jobs, Date.now()));
-    this.templates = new EnqueueTemplates({ registry, serializers });
+    this.templates = new EnqueueTemplates({ registry, serializers, newId });
     this.schedules = new ScheduleBook(connection, scripts, registry, serializers);
   }
 

@@ -10,3 +10,8 @@ export interface AttemptLifecycle {
   /** The outcome is recorded and its callback ran, or the job was left to stalled recovery. */
   settled(attempt: JobAttempt): void;
 }
+
+/** Where fetched jobs go to run. */
+export interface AttemptStarter {
+  start(attempt: JobAttempt): void;
+}

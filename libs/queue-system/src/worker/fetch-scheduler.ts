@@ -1,37 +1,26 @@
 import type { QueueConfig } from '../config/index.js';
-import { QueueUnavailableError } from '../errors.js';
 import type { FetchedJob } from '../redis/job-spec.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
-import { Backoff } from '../utils/backoff.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
-import type { AttemptLifecycle } from './attempt-lifecycle.js';
-import { ConcurrencyGate } from './concurrency-gate.js';
+import type { AttemptLifecycle, AttemptStarter } from './attempt-lifecycle.js';
+import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DeadlineWatch } from './deadline-watch.js';
+import { FetchPause } from './fetch-pause.js';
 import { FetchReservations, type FetchRequest } from './fetch-reservations.js';
 import { JobAttempt } from './job-attempt.js';
 import { anyQueueFull, QueueLimits } from './queue-limits.js';
 import { RunningAttempts } from './running-attempts.js';
+import { servedBy, type SchedulerParts } from './scheduler-parts.js';
+import { SlotPool } from './slot-pool.js';
 import type { WakeWait } from './wake-wait.js';
 import type { WorkerConnections } from './worker-connections.js';
 
-/** Where fetched jobs go to run. */
-export interface AttemptStarter {
-  start(attempt: JobAttempt): void;
-}
-
-/** The worker's parts the scheduler works with. */
-export interface SchedulerParts {
-  /** Prefixes the lease tokens of the jobs this worker fetches. */
-  tokenPrefix: string;
-  scripts: QueueScripts;
-  connections: WorkerConnections;
-  wakeWait: WakeWait;
-  logger: QueueLogger;
-}
+export type { AttemptStarter } from './attempt-lifecycle.js';
+export type { SchedulerParts } from './scheduler-parts.js';
 
 /**
  * Decides when a fetch call goes and what it asks for: the worker's free slots, the slots
@@ -45,12 +34,12 @@ export class FetchScheduler implements AttemptLifecycle {
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
   readonly deadlines = new DeadlineWatch(() => this.running.values());
   readonly gate: ConcurrencyGate;
-  private readonly reservations = new FetchReservations();
+  readonly reservations = new FetchReservations();
+  /** The process's slots: this loop's alone, or shared with the loops of the other shards. */
+  private readonly pool: SlotPool;
   private readonly limits: QueueLimits;
-  private readonly errorPause = new Backoff(100, 5_000);
+  private readonly pause: FetchPause;
   private stopping = false;
-  /** Run-alone jobs running now: while any does, nothing else is fetched. */
-  private runAloneRunning = 0;
   /** The last reply had fewer jobs than asked: no second call until the queues fill again. */
   drained = false;
   private lastReplyEmpty = false;
@@ -82,16 +71,25 @@ export class FetchScheduler implements AttemptLifecycle {
       wakeWait: this.wakeWait,
       logger: this.logger,
     } = parts);
-    this.gate = new ConcurrencyGate(config.worker.workerCount);
+    this.pause = new FetchPause(this.wakeWait, this.logger);
+    this.pool = parts.pool ?? new SlotPool(config.worker.workerCount);
+    this.gate = this.pool.gate;
+    const drained = () => this.drained;
+    this.pool.join({
+      running: this.running,
+      reservations: this.reservations,
+      wake: () => this.notify(),
+      get drained() {
+        return drained();
+      },
+    });
     this.limits = new QueueLimits(registry, threadPool, this.gate, this.reservations);
     this.resize(this.gate.capacity);
   }
 
   /** Sets `gate.capacity`, the worker slots; after a shrink, jobs running keep theirs. */
   resize(slots: number): void {
-    this.gate.capacity = slots;
-    this.reservations.split(slots);
-    this.notify();
+    this.pool.resize(slots);
   }
 
   get isStopping(): boolean {
@@ -110,7 +108,7 @@ export class FetchScheduler implements AttemptLifecycle {
       if (this.fetchError !== undefined) {
         const error = this.fetchError;
         this.fetchError = undefined;
-        await this.pauseAfter(error);
+        await this.pause.after(error);
       } else if (this.lastReplyEmpty && this.reservations.inFlight === 0) {
         this.lastReplyEmpty = false;
         await this.idle().catch((error: unknown) => this.pauseUnlessStopping(error));
@@ -135,8 +133,9 @@ export class FetchScheduler implements AttemptLifecycle {
     attempt.holdsSlot = false;
     const next = this.gate.release(attempt);
     // Started on a later tick: a chain of synchronous processors must not nest on the stack.
-    if (next) queueMicrotask(() => this.runner!.start(next));
-    this.notify();
+    if (next) queueMicrotask(() => (next.starter ?? this.runner!).start(next));
+    if (this.pool.worthWakingAll(this.reservations.share)) this.pool.wakeAll();
+    else this.notify();
   }
 
   settled(attempt: JobAttempt): void {
@@ -147,8 +146,8 @@ export class FetchScheduler implements AttemptLifecycle {
     }
     // A run-alone job holds the loop until it is settled, not just its slot.
     if (attempt.job.stalls > 0) {
-      this.runAloneRunning--;
-      this.notify();
+      this.pool.runAlone--;
+      this.pool.wakeAll();
     }
   }
 
@@ -165,18 +164,21 @@ export class FetchScheduler implements AttemptLifecycle {
 
   /** At shutdown: attempts still waiting for their processor start now, to be requeued. */
   startWaiting(): void {
-    for (const attempt of this.gate.admitAllWaiting()) this.runner!.start(attempt);
+    for (const attempt of this.gate.admitAllWaiting())
+      (attempt.starter ?? this.runner!).start(attempt);
   }
 
   /** What the next fetch call asks for, or nothing when no call should go now. */
   private nextRequest(): FetchRequest | undefined {
-    const { inFlight, reserved, aloneInFlight, maxInFlight, share } = this.reservations;
-    if (this.runAloneRunning > 0 || aloneInFlight) return undefined;
+    const { pool } = this;
+    const { inFlight, maxInFlight, share } = this.reservations;
+    if (pool.runAlone > 0 || pool.aloneInFlight()) return undefined;
     if (inFlight >= (this.drained ? 1 : maxInFlight)) return undefined;
+    const reserved = pool.reserved();
     const free = this.gate.free - reserved;
-    // Beside a call in flight, only a full share is worth a round trip of its own.
-    if (free < (inFlight > 0 ? share : 1)) return undefined;
-    const busy = this.running.size + reserved;
+    // Beside a call in flight (of any shard's loop), only a full share is worth a round trip.
+    if (free < (pool.inFlight() > 0 ? share : 1)) return undefined;
+    const busy = pool.runningCount() + reserved;
     const slots = Math.min(free, share);
     return { slots, busy, alone: busy === 0, limits: this.limits.current() };
   }
@@ -211,19 +213,19 @@ export class FetchScheduler implements AttemptLifecycle {
           this.reservations.release(request);
           this.progressAt = Date.now();
           acks.settle(completed);
-          this.recovered();
+          this.pause.recovered();
           this.nextDueAt = nextDueAt;
           this.drained = jobs.length < request.slots;
           this.lastReplyEmpty = jobs.length === 0;
           this.limitedOut = anyQueueFull(request.limits);
           for (const job of jobs) this.dispatch(job);
-          this.notify();
+          this.pool.wakeAll();
         },
         (error: unknown) => {
           this.reservations.release(request);
           acks.fail(error);
           if (!this.stopping) this.fetchError = error;
-          this.notify();
+          this.pool.wakeAll();
         },
       )
       // Handling a reply never throws by design; should it, say so rather than crash the app.
@@ -234,7 +236,8 @@ export class FetchScheduler implements AttemptLifecycle {
 
   private dispatch(job: FetchedJob): void {
     const attempt = new JobAttempt(job);
-    if (job.stalls > 0) this.runAloneRunning++;
+    if (job.stalls > 0) this.pool.runAlone++;
+    if (this.pool.shared) attempt.starter = this.runner;
     this.running.add(attempt);
     const processor = this.registry.get('processor', job.processor);
     attempt.processor = processor;
@@ -270,26 +273,6 @@ export class FetchScheduler implements AttemptLifecycle {
   }
 
   private async pauseUnlessStopping(error: unknown): Promise<void> {
-    if (!this.stopping) await this.pauseAfter(error);
+    if (!this.stopping) await this.pause.after(error);
   }
-
-  /** Pauses the loop after a failed fetch: no spinning while Redis is away, one log per outage. */
-  private async pauseAfter(error: unknown): Promise<void> {
-    if (this.errorPause.fresh) {
-      if (error instanceof QueueUnavailableError) {
-        this.logger.warn(`Fetching paused: ${errorMessage(error)}`);
-      } else this.logger.error(`Fetch failed: ${errorMessage(error)}`, error);
-    }
-    await this.wakeWait.untilReconnected(this.errorPause.next());
-  }
-
-  private recovered(): void {
-    if (!this.errorPause.fresh) this.logger.log('Fetching resumed');
-    this.errorPause.reset();
-  }
-}
-
-/** What a worker serves: its queues (all when absent), and the tenants it prefers. */
-function servedBy(worker: QueueConfig['worker']) {
-  return { queues: worker.queues, preferredTenants: worker.preferredTenants };
 }

@@ -1,4 +1,5 @@
 // Imported: the global `performance` is a getter, called on every use.
+import type { AttemptStarter } from './attempt-lifecycle.js';
 import { performance } from 'node:perf_hooks';
 import {
   JobTimeoutError,
@@ -62,6 +63,8 @@ export class JobAttempt {
   onProgress?: ProgressSink;
   /** Its index among the worker's running attempts (`RunningAttempts`), -1 when not there. */
   runningAt = -1;
+  /** A shard's attempt: the loop that fetched it, which starts it when its processor frees a slot. */
+  starter?: AttemptStarter;
 
   constructor(readonly job: FetchedJob) {
     this.context = new AttemptContext(this);

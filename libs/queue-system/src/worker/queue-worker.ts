@@ -22,6 +22,7 @@ import { ProgressWriter } from './progress-writer.js';
 import { TransitionRunner } from './transition-runner.js';
 import { WakeWait } from './wake-wait.js';
 import { WorkerConnections } from './worker-connections.js';
+import type { SlotPool } from './slot-pool.js';
 import { WorkerStats } from './worker-stats.js';
 
 /** Everything a worker needs from the module: its namespace's scripts and the shared parts. */
@@ -36,6 +37,13 @@ export interface WorkerDependencies {
   events?: QueueEvents;
   /** Set when `tracing.enabled`: each attempt runs in a span. */
   tracing?: QueueTracing;
+  /** One shard of a sharded namespace: the process's id and slots, shared by its shards. */
+  shard?: { id: string; pool: SlotPool; index: number };
+}
+
+/** A worker's id: `<host>:<pid>:<random>`. */
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
 /**
@@ -45,7 +53,7 @@ export interface WorkerDependencies {
  */
 export class QueueWorker {
   /** Unique per worker instance; prefixes the lease tokens this worker holds. */
-  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly id: string;
   private readonly config: QueueConfig;
   private readonly scripts: QueueScripts;
   private readonly logger: QueueLogger;
@@ -62,6 +70,7 @@ export class QueueWorker {
 
   constructor(deps: WorkerDependencies) {
     const { config, connection, scripts, registry } = deps;
+    this.id = deps.shard?.id ?? newWorkerId();
     this.config = config;
     this.scripts = scripts;
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
@@ -74,13 +83,13 @@ export class QueueWorker {
       this.logger,
       config.worker.callbackTimeout,
     );
-    const wakeWait = new WakeWait(this.connections, scripts.keys, config.worker.idleBlockTimeout);
     this.scheduler = new FetchScheduler(config, connection, registry, deps.threadPool, {
       tokenPrefix: this.id,
       scripts,
       connections: this.connections,
-      wakeWait,
+      wakeWait: new WakeWait(this.connections, scripts.keys, config.worker.idleBlockTimeout),
       logger: this.logger,
+      pool: deps.shard?.pool,
     });
     const { scheduler } = this;
     this.stats = this.workerStats(connection);
@@ -117,7 +126,7 @@ export class QueueWorker {
       (now) => this.stats.report(now),
     );
     this.ticker = new ScheduleTicker(connection, scripts, this.logger);
-    this.autoscaler = this.autoscaling();
+    this.autoscaler = this.autoscaling(deps.shard);
   }
 
   /** The counts the heartbeat writes to the worker entry, with the slots as they are now. */
@@ -129,13 +138,17 @@ export class QueueWorker {
     }));
   }
 
-  /** With `worker.maxConcurrency`, slots start within the bounds and follow the load. */
-  private autoscaling(): Autoscaler | undefined {
+  /**
+   * With `worker.maxConcurrency`, slots start within the bounds and follow the load. The
+   * shards of a namespace share their slots: shard 0's loop alone resizes them, reading
+   * what every loop saw.
+   */
+  private autoscaling(shard: WorkerDependencies['shard']): Autoscaler | undefined {
     const bounds = scalingBounds(this.config.worker);
-    if (!bounds) return undefined;
+    if (!bounds || (shard && shard.index > 0)) return undefined;
     const { workerCount } = this.config.worker;
     this.scheduler.resize(Math.min(Math.max(workerCount, bounds.min), bounds.max));
-    return new Autoscaler(bounds, this.scheduler, this.logger);
+    return new Autoscaler(bounds, shard?.pool ?? this.scheduler, this.logger);
   }
 
   get namespace(): string {
