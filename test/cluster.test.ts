@@ -55,11 +55,12 @@ class ClusterJobs {
 }
 
 /**
- * The namespaces of one app on a real 3-master Redis Cluster: each namespace's keys share one
- * hash tag, so each lives on one master, and two namespaces may live on two.
+ * The namespaces of one app on a real Redis Cluster of 3 masters, each with a replica: each
+ * namespace's keys share one hash tag, so each lives on one master, and two namespaces may
+ * live on two.
  */
-describe('on a Redis Cluster of 3 masters', () => {
-  const cluster = new LocalRedisCluster(3);
+describe('on a Redis Cluster of 3 masters with a replica each', () => {
+  const cluster = new LocalRedisCluster({ masters: 3, replicasPerMaster: 1 });
   const clients: Cluster[] = [];
   let app: QueueTestApp | undefined;
 
