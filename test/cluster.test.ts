@@ -9,12 +9,15 @@ import {
   QueueManager,
   QueueModule,
   QueueRetryConfig,
+  QueueUnavailableError,
   getWorkerToken,
   type JobContext,
   type QueueWorker,
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { LEASE_NOT_HELD, QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
+import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
+import { QueueConfig } from '../libs/queue-system/src/config/index.js';
 import { LocalRedisCluster } from './support/redis-cluster.js';
 import {
   createQueueApp,
@@ -243,5 +246,63 @@ describe('on a Redis Cluster of 3 masters with a replica each', () => {
     );
     expect(late).toEqual([LEASE_NOT_HELD]);
     expect(await live.queue.getJob(operationId)).toMatchObject({ state: 'completed', result: 42 });
+  });
+  it('a slot without a master is a connection failure: the call is retried and rides through once the slot is served again; a MOVED to a plain client is told as itself', async () => {
+    // ioredis gives up after three tries; the library's own retries must carry the call on.
+    const client = cluster.client({ maxRedirections: 3, retryDelayOnClusterDown: 20 });
+    clients.push(client);
+    const keyPrefix = uniquePrefix('cluster-down');
+    app = await createQueueApp([ClusterJobs], {
+      redis: { client, keyPrefix, connectionTimeout: 20_000, maxConnectionRetries: 1_000 },
+      worker: { autoStart: false },
+    });
+    const producer = app;
+    await producer.queue.enqueue({ processor: 'cluster.work', entity: { n: 30 } });
+    const home = await cluster.masterOf('{default}');
+    const slot = Number(await client.cluster('KEYSLOT', '{default}'));
+    const owner = new Redis(home.port);
+    const clusterDowns = async () => {
+      const stats = await owner.info('errorstats');
+      return Number(/errorstat_CLUSTERDOWN:count=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    try {
+      // The master gives its slot up: until it takes it back, every call to it meets CLUSTERDOWN.
+      await owner.call('CLUSTER', 'DELSLOTS', slot);
+      const before = await clusterDowns();
+      const enqueued = producer.queue.enqueue({ processor: 'cluster.work', entity: { n: 31 } });
+      let failure: unknown;
+      enqueued.catch((error: unknown) => (failure = error));
+      // More CLUSTERDOWN replies than ioredis's own tries: the library retried after it gave up.
+      await waitFor(async () => {
+        if (failure) throw failure;
+        return (await clusterDowns()) - before > 6;
+      }, 'calls meeting CLUSTERDOWN');
+      await owner.call('CLUSTER', 'ADDSLOTS', slot);
+      expect(await enqueued).toMatchObject({ created: true });
+    } finally {
+      await owner.call('CLUSTER', 'ADDSLOTS', slot).catch(() => undefined);
+      owner.disconnect();
+    }
+    expect(await producer.queue.getJobCounts()).toMatchObject({ waiting: 2 });
+
+    // A plain client on a master that does not serve the key's slot: no retry mends that.
+    const elsewhere = cluster.startupNodes.find((node) => node.port !== home.port)!;
+    const connection = new RedisConnection(
+      new QueueConfig({
+        redis: { url: `redis://127.0.0.1:${elsewhere.port}`, circuitBreakerThreshold: 2 },
+        logging: { level: 'fatal' },
+      }),
+    );
+    try {
+      const get = () => connection.run('status', () => connection.client.get('{default}:x'));
+      for (let i = 0; i < 3; i++) {
+        const error: unknown = await get().catch((e: unknown) => e);
+        expect(error).not.toBeInstanceOf(QueueUnavailableError);
+        expect(String(error)).toMatch(/MOVED/);
+      }
+      expect(connection.policy.circuitState).toBe('closed');
+    } finally {
+      await connection.close();
+    }
   });
 });
