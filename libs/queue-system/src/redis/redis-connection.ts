@@ -7,6 +7,9 @@ import { ReplicationWait } from './replication-wait.js';
 
 export type RedisClient = Redis | Cluster;
 
+/** How often an open circuit on a Cluster has the slot map read, to see a failover. */
+const SLOT_MAP_POLL_MS = 1000;
+
 /**
  * The command connection shared by managers and workers of one module; blocking reads use
  * connections of their own. A client passed in `redis.client` is used as is and never closed.
@@ -18,6 +21,7 @@ export class RedisConnection {
   readonly replication?: ReplicationWait;
   private readonly owned: boolean;
   private readonly logger: QueueLogger;
+  private readonly disposables: { dispose(): void }[] = [];
 
   constructor(private readonly config: QueueConfig) {
     this.logger = new QueueLogger('QueueRedis', config.logging);
@@ -28,6 +32,7 @@ export class RedisConnection {
     if (durability) this.replication = new ReplicationWait(durability, this.logger);
     this.reportOutages(this.client);
     this.client.once('ready', () => void this.checkEvictionPolicy());
+    if (this.client instanceof Cluster) this.watchSlotsWhileOpen(this.client);
   }
 
   /**
@@ -58,6 +63,7 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
     if (this.owned) await closeClient(this.client);
   }
 
@@ -74,6 +80,42 @@ export class RedisConnection {
       down = false;
       this.policy.reset();
     });
+    if (client instanceof Cluster) this.closeCircuitOnNewMasters(client);
+  }
+
+  /**
+   * A Cluster stays `ready` while one of its masters fails over, so 'ready' never closes the
+   * circuit: a new master in its slot map (a replica promoted) does, instead of the calls
+   * waiting out `circuitRecoveryTimeout` after a failover of a few seconds.
+   */
+  private closeCircuitOnNewMasters(client: Cluster): void {
+    let masters = slotMasters(client);
+    client.on('refresh', () => {
+      const now = slotMasters(client);
+      if (now === masters) return;
+      masters = now;
+      this.policy.reset();
+    });
+  }
+
+  /**
+   * While the circuit is open no call reaches the cluster, so nothing would make ioredis read
+   * the slot map again (it does on a `MOVED`, or every `slotsRefreshInterval` when set): the
+   * module's own Cluster asks for it every second until the circuit closes.
+   */
+  private watchSlotsWhileOpen(client: Cluster): void {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      clearInterval(timer);
+      timer = undefined;
+    };
+    this.disposables.push(
+      this.policy.breaker.onBreak(() => {
+        timer ??= setInterval(() => client.refreshSlotsCache(), SLOT_MAP_POLL_MS).unref();
+      }),
+      this.policy.breaker.onReset(stop),
+      { dispose: stop },
+    );
   }
 
   /** A Redis that may evict any key under memory pressure can silently drop waiting jobs. */
@@ -125,6 +167,19 @@ export class RedisConnection {
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
     };
   }
+}
+
+/** The master of each run of slots, in slot order: changes when a failover promotes a replica. */
+function slotMasters(client: Cluster): string {
+  let masters = '';
+  let previous: string | undefined;
+  for (const owners of client.slots) {
+    const master = owners?.[0];
+    if (master === previous) continue;
+    masters += `${master},`;
+    previous = master;
+  }
+  return masters;
 }
 
 export async function closeClient(client: RedisClient): Promise<void> {
