@@ -305,7 +305,7 @@ describe('on a Redis Cluster of 3 masters with a replica each', () => {
       await connection.close();
     }
   });
-  it('a replica promoted to master closes an open circuit at once, without waiting for circuitRecoveryTimeout', async () => {
+  it('an open circuit closes once every master serves again, without waiting for circuitRecoveryTimeout', async () => {
     const client = cluster.client({ maxRedirections: 3, retryDelayOnClusterDown: 20 });
     clients.push(client);
     app = await createQueueApp([ClusterJobs], {
@@ -321,29 +321,29 @@ describe('on a Redis Cluster of 3 masters with a replica each', () => {
     const producer = app;
     const enqueue = () => producer.queue.enqueue({ processor: 'cluster.work', entity: { n: 40 } });
     await enqueue();
+    // A Cluster stays 'ready' through this: only the library's look at the masters can tell.
     const home = await cluster.masterOf('{default}');
     const slot = Number(await client.cluster('KEYSLOT', '{default}'));
     const owner = new Redis(home.port);
     try {
       await owner.call('CLUSTER', 'DELSLOTS', slot);
       await expect(enqueue()).rejects.toBeInstanceOf(QueueUnavailableError);
+      // The circuit is open while the master does not serve the slot: refused at once.
+      const refused = await enqueue().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(QueueUnavailableError);
+      expect(String((refused as Error).cause)).toMatch(/circuit/i);
+      expect(client.status).toBe('ready');
     } finally {
       await owner.call('CLUSTER', 'ADDSLOTS', slot).catch(() => undefined);
       owner.disconnect();
     }
-    // The slot is served again by the same master: the circuit stays open, calls are refused.
-    const refused = await enqueue().catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(QueueUnavailableError);
-    expect(String((refused as Error).cause)).toMatch(/circuit/i);
-
-    await cluster.failover((await cluster.replicaOf('{default}')).port);
     await waitFor(
       () =>
         enqueue().then(
           () => true,
           () => false,
         ),
-      'an enqueue accepted after the failover',
+      'an enqueue accepted once the slot is served again',
       10_000,
     );
     expect(await producer.queue.getJobCounts()).toMatchObject({ waiting: 2 });

@@ -125,9 +125,14 @@ export class LocalRedisCluster {
 
   /** A replica of the master that serves `key`'s slot. */
   async replicaOf(key: string): Promise<ClusterNodeRef> {
-    const replica = (await this.slotOwners(key))[1];
+    const replica = (await this.replicasOf(key))[0];
     if (!replica) throw new Error(`the master of ${key} has no replica`);
     return replica;
+  }
+
+  /** Every replica of the master that serves `key`'s slot. */
+  async replicasOf(key: string): Promise<ClusterNodeRef[]> {
+    return (await this.slotOwners(key)).slice(1);
   }
 
   /** Kills the node on `port` with SIGKILL, as a crash would: no goodbye to the cluster. */

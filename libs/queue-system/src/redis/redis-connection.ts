@@ -2,13 +2,11 @@ import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { RedisNotConnectedError } from './connection-failure.js';
+import { closeCircuitWhenClusterServes } from './cluster-watch.js';
 import { RedisCallPolicy } from './redis-call-policy.js';
 import { ReplicationWait } from './replication-wait.js';
 
 export type RedisClient = Redis | Cluster;
-
-/** How often an open circuit on a Cluster has the slot map read, to see a failover. */
-const SLOT_MAP_POLL_MS = 1000;
 
 /**
  * The command connection shared by managers and workers of one module; blocking reads use
@@ -21,7 +19,8 @@ export class RedisConnection {
   readonly replication?: ReplicationWait;
   private readonly owned: boolean;
   private readonly logger: QueueLogger;
-  private readonly disposables: { dispose(): void }[] = [];
+  /** On a Cluster: closes the circuit once every master serves again (`cluster-watch.ts`). */
+  private readonly clusterWatch?: { dispose(): void };
 
   constructor(private readonly config: QueueConfig) {
     this.logger = new QueueLogger('QueueRedis', config.logging);
@@ -32,7 +31,14 @@ export class RedisConnection {
     if (durability) this.replication = new ReplicationWait(durability, this.logger);
     this.reportOutages(this.client);
     this.client.once('ready', () => void this.checkEvictionPolicy());
-    if (this.client instanceof Cluster) this.watchSlotsWhileOpen(this.client);
+    if (this.client instanceof Cluster) {
+      const { connectionTimeout } = config.redis;
+      this.clusterWatch = closeCircuitWhenClusterServes(
+        this.client,
+        this.policy,
+        connectionTimeout,
+      );
+    }
   }
 
   /**
@@ -63,7 +69,7 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
-    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.clusterWatch?.dispose();
     if (this.owned) await closeClient(this.client);
   }
 
@@ -80,42 +86,6 @@ export class RedisConnection {
       down = false;
       this.policy.reset();
     });
-    if (client instanceof Cluster) this.closeCircuitOnNewMasters(client);
-  }
-
-  /**
-   * A Cluster stays `ready` while one of its masters fails over, so 'ready' never closes the
-   * circuit: a new master in its slot map (a replica promoted) does, instead of the calls
-   * waiting out `circuitRecoveryTimeout` after a failover of a few seconds.
-   */
-  private closeCircuitOnNewMasters(client: Cluster): void {
-    let masters = slotMasters(client);
-    client.on('refresh', () => {
-      const now = slotMasters(client);
-      if (now === masters) return;
-      masters = now;
-      this.policy.reset();
-    });
-  }
-
-  /**
-   * While the circuit is open no call reaches the cluster, so nothing would make ioredis read
-   * the slot map again (it does on a `MOVED`, or every `slotsRefreshInterval` when set): the
-   * module's own Cluster asks for it every second until the circuit closes.
-   */
-  private watchSlotsWhileOpen(client: Cluster): void {
-    let timer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      clearInterval(timer);
-      timer = undefined;
-    };
-    this.disposables.push(
-      this.policy.breaker.onBreak(() => {
-        timer ??= setInterval(() => client.refreshSlotsCache(), SLOT_MAP_POLL_MS).unref();
-      }),
-      this.policy.breaker.onReset(stop),
-      { dispose: stop },
-    );
   }
 
   /** A Redis that may evict any key under memory pressure can silently drop waiting jobs. */
@@ -167,19 +137,6 @@ export class RedisConnection {
       retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
     };
   }
-}
-
-/** The master of each run of slots, in slot order: changes when a failover promotes a replica. */
-function slotMasters(client: Cluster): string {
-  let masters = '';
-  let previous: string | undefined;
-  for (const owners of client.slots) {
-    const master = owners?.[0];
-    if (master === previous) continue;
-    masters += `${master},`;
-    previous = master;
-  }
-  return masters;
 }
 
 export async function closeClient(client: RedisClient): Promise<void> {

@@ -3,6 +3,7 @@ import type { QueueDurabilityOptions } from '../config/index.js';
 import { QueueDurabilityError } from '../errors.js';
 import type { QueueLogger } from '../utils/queue-logger.js';
 import type { RedisClient } from './redis-connection.js';
+import { refreshSlots } from './cluster-watch.js';
 import { scriptNamed, type ScriptArg } from './script-loader.js';
 
 /** Warnings about acks short of replicas, at most one per this many ms. */
@@ -95,9 +96,4 @@ export class ReplicationWait {
 
 function isRedirection(error: Error | null): boolean {
   return error !== null && (error.message.startsWith('MOVED ') || error.message.startsWith('ASK '));
-}
-
-/** Resolves once the Cluster has read the slot map again (or failed to: the resend will say). */
-function refreshSlots(client: Cluster): Promise<void> {
-  return new Promise((resolve) => client.refreshSlotsCache(() => resolve()));
 }
