@@ -312,7 +312,8 @@ describe('on a Redis Cluster of 3 masters with a replica each', () => {
       redis: {
         client,
         keyPrefix: uniquePrefix('cluster-circuit'),
-        connectionTimeout: 500,
+        // Room for a loaded machine: a trial call that times out would open the circuit again.
+        connectionTimeout: 2000,
         circuitBreakerThreshold: 1,
         circuitRecoveryTimeout: 600_000,
       },
@@ -344,7 +345,7 @@ describe('on a Redis Cluster of 3 masters with a replica each', () => {
           () => false,
         ),
       'an enqueue accepted once the slot is served again',
-      10_000,
+      20_000,
     );
     expect(await producer.queue.getJobCounts()).toMatchObject({ waiting: 2 });
   });

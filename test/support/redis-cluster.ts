@@ -59,24 +59,7 @@ export class LocalRedisCluster {
   async start(): Promise<this> {
     running.add(this);
     const total = this.masters * (1 + this.replicas);
-    for (let i = 0; i < total; i++) {
-      const node = new EmbeddedRedis({
-        dataDir: join(this.dataDir, `node-${i}`),
-        extraArgs: [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-node-timeout',
-          String(this.nodeTimeoutMs),
-          // A replica's first sync starts at once instead of waiting for others to join it.
-          '--repl-diskless-sync-delay',
-          '0',
-          // The slot maps list a replica once its offset has moved, which a ping to it does.
-          '--repl-ping-replica-period',
-          '1',
-        ],
-      });
-      this.nodes.push(await node.start());
-    }
+    for (let i = 0; i < total; i++) this.nodes.push(await this.startNode(i));
     const admins = this.nodes.map((node) => new Redis(node.url));
     try {
       const share = Math.ceil(SLOTS / this.masters);
@@ -198,7 +181,43 @@ export class LocalRedisCluster {
   /** SIGKILLs every node at once, synchronously: for the process's exit hook. */
   killNow(): void {
     for (const node of this.nodes) {
-      if (node.pid !== undefined) process.kill(node.pid, 'SIGKILL');
+      try {
+        if (node.pid !== undefined) process.kill(node.pid, 'SIGKILL');
+      } catch {
+        // Gone between the look and the kill.
+      }
+    }
+  }
+
+  /**
+   * A free port may be taken by another test's server before this one binds it, and the
+   * readiness check would then reach that other server: each node is checked to be our
+   * process, and started again on another port if not.
+   */
+  private async startNode(i: number): Promise<EmbeddedRedis> {
+    for (let attempt = 1; ; attempt++) {
+      const node = new EmbeddedRedis({
+        dataDir: join(this.dataDir, `node-${i}-${attempt}`),
+        extraArgs: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-node-timeout',
+          String(this.nodeTimeoutMs),
+          // A replica's first sync starts at once instead of waiting for others to join it.
+          '--repl-diskless-sync-delay',
+          '0',
+          // The slot maps list a replica once its offset has moved, which a ping to it does.
+          '--repl-ping-replica-period',
+          '1',
+        ],
+      });
+      const started = await node.start().then(
+        async () => (await servedBy(node)) === node.pid,
+        () => false,
+      );
+      if (started) return node;
+      await node.kill();
+      if (attempt === 3) throw new Error(`cluster node ${i} could not start on a port of its own`);
     }
   }
 
@@ -253,6 +272,19 @@ async function slotOwnersFrom(admin: Redis, key: string): Promise<ClusterNodeRef
   if (!range) throw new Error(`slot ${slot} is served by no node`);
   const [, , ...owners] = range;
   return owners.map(([, port, id]) => ({ port: Number(port), id }));
+}
+
+/** The pid of the redis-server that answers on the node's port. */
+async function servedBy(node: EmbeddedRedis): Promise<number | undefined> {
+  const admin = new Redis(node.port, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    const info = await admin.info('server');
+    return Number(/process_id:(\d+)/.exec(info)?.[1]);
+  } catch {
+    return undefined;
+  } finally {
+    admin.disconnect();
+  }
 }
 
 async function waitUntil(admins: Redis[], text: string, what: string): Promise<void> {

@@ -52,8 +52,8 @@ export function refreshSlots(client: Cluster): Promise<void> {
 }
 
 /**
- * Whether every master of the slot map has a live connection and says the cluster is ok. A
- * killed master stays in the map until its replica is promoted, and its connection is down.
+ * Whether every master of the slot map answers and says the cluster is ok. A killed master
+ * stays in the map until its replica is promoted, and refuses the connection.
  */
 async function everyMasterServes(client: Cluster, timeoutMs: number): Promise<boolean> {
   const masters = new Set<string>();
@@ -65,7 +65,8 @@ async function everyMasterServes(client: Cluster, timeoutMs: number): Promise<bo
   const answers = await Promise.all(
     [...masters].map((key) => {
       const node = nodes.get(key);
-      return node?.status === 'ready' ? clusterOk(node, timeoutMs) : false;
+      // A Cluster connects to a node at its first command: one in `wait` is asked too.
+      return node && node.status !== 'end' ? clusterOk(node, timeoutMs) : false;
     }),
   );
   return answers.every(Boolean);
