@@ -9,12 +9,15 @@ import {
   QueueManager,
   QueueModule,
   QueueRetryConfig,
+  QueueUnavailableError,
   getWorkerToken,
   type JobContext,
   type QueueWorker,
 } from '../libs/queue-system/src/index.js';
 import { QueueKeys } from '../libs/queue-system/src/redis/queue-keys.js';
 import { LEASE_NOT_HELD, QueueScripts } from '../libs/queue-system/src/redis/queue-scripts.js';
+import { RedisConnection } from '../libs/queue-system/src/redis/redis-connection.js';
+import { QueueConfig } from '../libs/queue-system/src/config/index.js';
 import { LocalRedisCluster } from './support/redis-cluster.js';
 import {
   createQueueApp,
@@ -55,11 +58,12 @@ class ClusterJobs {
 }
 
 /**
- * The namespaces of one app on a real 3-master Redis Cluster: each namespace's keys share one
- * hash tag, so each lives on one master, and two namespaces may live on two.
+ * The namespaces of one app on a real Redis Cluster of 3 masters, each with a replica: each
+ * namespace's keys share one hash tag, so each lives on one master, and two namespaces may
+ * live on two.
  */
-describe('on a Redis Cluster of 3 masters', () => {
-  const cluster = new LocalRedisCluster(3);
+describe('on a Redis Cluster of 3 masters with a replica each', () => {
+  const cluster = new LocalRedisCluster({ masters: 3, replicasPerMaster: 1 });
   const clients: Cluster[] = [];
   let app: QueueTestApp | undefined;
 
@@ -242,5 +246,107 @@ describe('on a Redis Cluster of 3 masters', () => {
     );
     expect(late).toEqual([LEASE_NOT_HELD]);
     expect(await live.queue.getJob(operationId)).toMatchObject({ state: 'completed', result: 42 });
+  });
+  it('a slot without a master is a connection failure: the call is retried and rides through once the slot is served again; a MOVED to a plain client is told as itself', async () => {
+    // ioredis gives up after three tries; the library's own retries must carry the call on.
+    const client = cluster.client({ maxRedirections: 3, retryDelayOnClusterDown: 20 });
+    clients.push(client);
+    const keyPrefix = uniquePrefix('cluster-down');
+    app = await createQueueApp([ClusterJobs], {
+      redis: { client, keyPrefix, connectionTimeout: 20_000, maxConnectionRetries: 1_000 },
+      worker: { autoStart: false },
+    });
+    const producer = app;
+    await producer.queue.enqueue({ processor: 'cluster.work', entity: { n: 30 } });
+    const home = await cluster.masterOf('{default}');
+    const slot = Number(await client.cluster('KEYSLOT', '{default}'));
+    const owner = new Redis(home.port);
+    const clusterDowns = async () => {
+      const stats = await owner.info('errorstats');
+      return Number(/errorstat_CLUSTERDOWN:count=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    try {
+      // The master gives its slot up: until it takes it back, every call to it meets CLUSTERDOWN.
+      await owner.call('CLUSTER', 'DELSLOTS', slot);
+      const before = await clusterDowns();
+      const enqueued = producer.queue.enqueue({ processor: 'cluster.work', entity: { n: 31 } });
+      let failure: unknown;
+      enqueued.catch((error: unknown) => (failure = error));
+      // More CLUSTERDOWN replies than ioredis's own tries: the library retried after it gave up.
+      await waitFor(async () => {
+        if (failure) throw failure;
+        return (await clusterDowns()) - before > 6;
+      }, 'calls meeting CLUSTERDOWN');
+      await owner.call('CLUSTER', 'ADDSLOTS', slot);
+      expect(await enqueued).toMatchObject({ created: true });
+    } finally {
+      await owner.call('CLUSTER', 'ADDSLOTS', slot).catch(() => undefined);
+      owner.disconnect();
+    }
+    expect(await producer.queue.getJobCounts()).toMatchObject({ waiting: 2 });
+
+    // A plain client on a master that does not serve the key's slot: no retry mends that.
+    const elsewhere = cluster.startupNodes.find((node) => node.port !== home.port)!;
+    const connection = new RedisConnection(
+      new QueueConfig({
+        redis: { url: `redis://127.0.0.1:${elsewhere.port}`, circuitBreakerThreshold: 2 },
+        logging: { level: 'fatal' },
+      }),
+    );
+    try {
+      const get = () => connection.run('status', () => connection.client.get('{default}:x'));
+      for (let i = 0; i < 3; i++) {
+        const error: unknown = await get().catch((e: unknown) => e);
+        expect(error).not.toBeInstanceOf(QueueUnavailableError);
+        expect(String(error)).toMatch(/MOVED/);
+      }
+      expect(connection.policy.circuitState).toBe('closed');
+    } finally {
+      await connection.close();
+    }
+  });
+  it('an open circuit closes once every master serves again, without waiting for circuitRecoveryTimeout', async () => {
+    const client = cluster.client({ maxRedirections: 3, retryDelayOnClusterDown: 20 });
+    clients.push(client);
+    app = await createQueueApp([ClusterJobs], {
+      redis: {
+        client,
+        keyPrefix: uniquePrefix('cluster-circuit'),
+        // Room for a loaded machine: a trial call that times out would open the circuit again.
+        connectionTimeout: 2000,
+        circuitBreakerThreshold: 1,
+        circuitRecoveryTimeout: 600_000,
+      },
+      worker: { autoStart: false },
+    });
+    const producer = app;
+    const enqueue = () => producer.queue.enqueue({ processor: 'cluster.work', entity: { n: 40 } });
+    await enqueue();
+    // A Cluster stays 'ready' through this: only the library's look at the masters can tell.
+    const home = await cluster.masterOf('{default}');
+    const slot = Number(await client.cluster('KEYSLOT', '{default}'));
+    const owner = new Redis(home.port);
+    try {
+      await owner.call('CLUSTER', 'DELSLOTS', slot);
+      await expect(enqueue()).rejects.toBeInstanceOf(QueueUnavailableError);
+      // The circuit is open while the master does not serve the slot: refused at once.
+      const refused = await enqueue().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(QueueUnavailableError);
+      expect(String((refused as Error).cause)).toMatch(/circuit/i);
+      expect(client.status).toBe('ready');
+    } finally {
+      await owner.call('CLUSTER', 'ADDSLOTS', slot).catch(() => undefined);
+      owner.disconnect();
+    }
+    await waitFor(
+      () =>
+        enqueue().then(
+          () => true,
+          () => false,
+        ),
+      'an enqueue accepted once the slot is served again',
+      20_000,
+    );
+    expect(await producer.queue.getJobCounts()).toMatchObject({ waiting: 2 });
   });
 });

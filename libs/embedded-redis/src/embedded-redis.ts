@@ -33,6 +33,12 @@ export class EmbeddedRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The redis-server's pid while it runs; undefined before start and once it has exited. */
+  get pid(): number | undefined {
+    const child = this.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
   async start(): Promise<this> {
     this.port = this.port || this.options.port || (await findFreePort());
     mkdirSync(this.options.dataDir, { recursive: true });

@@ -11,6 +11,7 @@ import 'reflect-metadata';
 import { Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { QueueEvents, QueueModule, QueueWorker } from '../../../libs/queue-system/src/index.js';
+import { parseClusterNodes, queueClusterClient } from './cluster-client.js';
 import { faultJobProviders, type FaultJobsOptions } from './fault-jobs.js';
 import { READY } from './worker-protocol.js';
 
@@ -47,11 +48,13 @@ class StderrLogger implements LoggerService {
 
 /**
  * The queue's connection: REDIS_URL, or through Sentinel when SENTINEL_PORTS (comma-separated)
- * and SENTINEL_NAME are set, REDIS_URL then holding only the done records. DURABILITY_REPLICAS
- * and DURABILITY_TIMEOUT_MS set `redis.durability`.
+ * and SENTINEL_NAME are set, or on the Redis Cluster of CLUSTER_NODES (`host:port,...`);
+ * REDIS_URL then holds only the done records. DURABILITY_REPLICAS and DURABILITY_TIMEOUT_MS
+ * set `redis.durability`.
  */
-function connectionFromEnv(redisUrl: string) {
+function connectionFromEnv(redisUrl: string, connectionTimeout: number) {
   const ports = process.env.SENTINEL_PORTS;
+  const clusterNodes = process.env.CLUSTER_NODES;
   const replicas = numberFromEnv('DURABILITY_REPLICAS', 0);
   return {
     ...(ports
@@ -61,7 +64,9 @@ function connectionFromEnv(redisUrl: string) {
             sentinels: ports.split(',').map((port) => ({ host: '127.0.0.1', port: Number(port) })),
           },
         }
-      : { url: redisUrl }),
+      : clusterNodes
+        ? { client: queueClusterClient(parseClusterNodes(clusterNodes), connectionTimeout) }
+        : { url: redisUrl }),
     ...(replicas > 0
       ? { durability: { replicas, timeout: numberFromEnv('DURABILITY_TIMEOUT_MS', 500) } }
       : {}),
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
   const redisUrl = requiredEnv('REDIS_URL');
   const keyPrefix = requiredEnv('KEY_PREFIX');
   const leaseDuration = numberFromEnv('LEASE_MS', 1500);
+  const connectionTimeout = numberFromEnv('CONNECTION_TIMEOUT_MS', 1000);
   const [minMs, maxMs] = (process.env.JOB_MS ?? '5-15').split('-').map(Number);
   const jobs: FaultJobsOptions = {
     redisUrl,
@@ -84,9 +90,9 @@ async function main(): Promise<void> {
     imports: [
       QueueModule.forRoot({
         redis: {
-          ...connectionFromEnv(redisUrl),
+          ...connectionFromEnv(redisUrl, connectionTimeout),
           keyPrefix,
-          connectionTimeout: numberFromEnv('CONNECTION_TIMEOUT_MS', 1000),
+          connectionTimeout,
           circuitRecoveryTimeout: numberFromEnv('CIRCUIT_RECOVERY_MS', 1000),
           // 0: a completed job is deleted at once instead of kept.
           backupTtl: numberFromEnv('BACKUP_TTL_MS', 7 * 86_400_000),

@@ -44,8 +44,23 @@ const CLIENT_ERROR_MESSAGES = [
 ];
 
 /**
+ * Replies of a Redis Cluster whose slot has no reachable master for now: the cluster is down
+ * or a failover is under way (`CLUSTERDOWN`, `TRYAGAIN` during a slot move, a node `LOADING`
+ * its data), or ioredis's `Cluster` followed redirections and reconnections until it gave up.
+ * Redis did not run the command; a retry after the failover does. A bare `MOVED` or `ASK` is
+ * not among them: a `Cluster` follows those itself, so one reaching the library means a plain
+ * `Redis` client is pointed at a cluster node, which no retry mends.
+ */
+const FAILOVER_REPLY_PREFIXES = [
+  'CLUSTERDOWN ',
+  'TRYAGAIN ',
+  'LOADING ',
+  'Too many Cluster redirections',
+];
+
+/**
  * True only for the failures that say Redis is out of reach: a connection refused, reset or
- * closed, a client that gave up retrying, a timeout. Those are retried and count towards the
+ * closed, a client that gave up retrying, a timeout, a cluster slot without a master. Those are retried and count towards the
  * circuit breaker. Anything else (a reply error, a missing Lua file, a bug) is the call's own
  * answer: told to the caller as itself, once, and never opening the circuit.
  */
@@ -55,5 +70,6 @@ export function isConnectionFailure(error: unknown): error is Error {
   const { code } = error as { code?: unknown };
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   if (CLIENT_ERROR_NAMES.has(error.name)) return true;
-  return CLIENT_ERROR_MESSAGES.some((start) => error.message.startsWith(start));
+  if (CLIENT_ERROR_MESSAGES.some((start) => error.message.startsWith(start))) return true;
+  return FAILOVER_REPLY_PREFIXES.some((start) => error.message.startsWith(start));
 }

@@ -2,6 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
 import { RedisNotConnectedError } from './connection-failure.js';
+import { closeCircuitWhenClusterServes } from './cluster-watch.js';
 import { RedisCallPolicy } from './redis-call-policy.js';
 import { ReplicationWait } from './replication-wait.js';
 
@@ -18,6 +19,8 @@ export class RedisConnection {
   readonly replication?: ReplicationWait;
   private readonly owned: boolean;
   private readonly logger: QueueLogger;
+  /** On a Cluster: closes the circuit once every master serves again (`cluster-watch.ts`). */
+  private readonly clusterWatch?: { dispose(): void };
 
   constructor(private readonly config: QueueConfig) {
     this.logger = new QueueLogger('QueueRedis', config.logging);
@@ -28,6 +31,14 @@ export class RedisConnection {
     if (durability) this.replication = new ReplicationWait(durability, this.logger);
     this.reportOutages(this.client);
     this.client.once('ready', () => void this.checkEvictionPolicy());
+    if (this.client instanceof Cluster) {
+      const { connectionTimeout } = config.redis;
+      this.clusterWatch = closeCircuitWhenClusterServes(
+        this.client,
+        this.policy,
+        connectionTimeout,
+      );
+    }
   }
 
   /**
@@ -58,6 +69,7 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    this.clusterWatch?.dispose();
     if (this.owned) await closeClient(this.client);
   }
 

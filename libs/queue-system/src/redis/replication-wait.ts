@@ -1,11 +1,16 @@
+import { Cluster } from 'ioredis';
 import type { QueueDurabilityOptions } from '../config/index.js';
 import { QueueDurabilityError } from '../errors.js';
 import type { QueueLogger } from '../utils/queue-logger.js';
 import type { RedisClient } from './redis-connection.js';
+import { refreshSlots } from './cluster-watch.js';
 import { scriptNamed, type ScriptArg } from './script-loader.js';
 
 /** Warnings about acks short of replicas, at most one per this many ms. */
 const WARN_EVERY = 10_000;
+
+/** Slot map reads and resends of one call that meets MOVED or ASK on a Cluster. */
+const REDIRECTIONS = 5;
 
 type PipelineReply = [error: Error | null, result: unknown][] | null;
 
@@ -36,15 +41,27 @@ export class ReplicationWait {
     args: readonly ScriptArg[],
     strict: boolean,
   ): Promise<unknown> {
-    let [reply, replicas] = await this.send(client, name, keys, args, true);
-    if (reply[0]?.message.startsWith('NOSCRIPT')) {
-      [reply, replicas] = await this.send(client, name, keys, args, false);
+    let cached = true;
+    for (let redirections = 0; ;) {
+      const [reply, replicas] = await this.send(client, name, keys, args, cached);
+      const error = reply[0];
+      if (cached && error?.message.startsWith('NOSCRIPT')) {
+        cached = false;
+        continue;
+      }
+      // A Cluster redirects a pipeline only when its other commands are reads, and WAIT is
+      // not one: after a failover the script meets MOVED, which did not run it. Send it again
+      // once the slot map names the new master.
+      if (isRedirection(error) && client instanceof Cluster && redirections++ < REDIRECTIONS) {
+        await refreshSlots(client);
+        continue;
+      }
+      if (error) throw error;
+      if (replicas[0]) throw replicas[0];
+      const acknowledged = Number(replicas[1]);
+      if (acknowledged < this.options.replicas) this.shortfall(name, acknowledged, strict);
+      return reply[1];
     }
-    if (reply[0]) throw reply[0];
-    if (replicas[0]) throw replicas[0];
-    const acknowledged = Number(replicas[1]);
-    if (acknowledged < this.options.replicas) this.shortfall(name, acknowledged, strict);
-    return reply[1];
   }
 
   private async send(
@@ -75,4 +92,8 @@ export class ReplicationWait {
       `${name}: ${acknowledged} of ${replicas} replicas acknowledged within ${timeout} ms; a failover now may run such jobs again`,
     );
   }
+}
+
+function isRedirection(error: Error | null): boolean {
+  return error !== null && (error.message.startsWith('MOVED ') || error.message.startsWith('ASK '));
 }
