@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './support/browser.js';
-import { createDashboardApp, PASSWORD, USER, type DashboardApp } from './support/dashboard-app.js';
+import {
+  createDashboardApp,
+  deadLetter,
+  PASSWORD,
+  USER,
+  type DashboardApp,
+} from './support/dashboard-app.js';
 import { waitFor } from './support/queue-test-app.js';
 
 interface HTMLBodyLike {
@@ -18,18 +24,6 @@ async function redrawnAfter(page: Page, after: number): Promise<void> {
     const { document } = globalThis as unknown as { document: { body: HTMLBodyLike } };
     return Number(document.body.dataset.updated ?? 0) > at;
   }, after);
-}
-
-async function deadLetter(t: DashboardApp, customer: string): Promise<string> {
-  const { operationId } = await t.queue.enqueue({
-    entity: { customer },
-    processor: 'send-invoice',
-  });
-  await waitFor(
-    async () => (await t.queue.getJob(operationId))?.state === 'failed',
-    'the job to be dead-lettered',
-  );
-  return operationId;
 }
 
 describe('the dashboard in Chromium', () => {

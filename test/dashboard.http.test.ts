@@ -5,6 +5,7 @@ import { QueueDashboardModule } from '../libs/queue-system/src/dashboard/index.j
 import {
   basicAuth,
   createDashboardApp,
+  deadLetter,
   PASSWORD,
   USER,
   type DashboardApp,
@@ -35,18 +36,6 @@ function post(t: DashboardApp, path: string, body: unknown, headers: Record<stri
     headers: { authorization: basicAuth(), 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-}
-
-async function deadLetter(t: DashboardApp, customer: string): Promise<string> {
-  const { operationId } = await t.queue.enqueue({
-    entity: { customer },
-    processor: 'send-invoice',
-  });
-  await waitFor(
-    async () => (await t.queue.getJob(operationId))?.state === 'failed',
-    'the job to be dead-lettered',
-  );
-  return operationId;
 }
 
 describe('the dashboard over HTTP', () => {

@@ -87,13 +87,10 @@ describe('job events across processes (the Redis stream)', () => {
   });
 
   it("shows another process's events of each job in order, result included", async () => {
-    const { producer, events, worker } = await boot();
+    const { producer, events } = await boot();
     const seen: QueueEvent[] = [];
     const subscription = events.fromRedis({ queue: 'st.ok' }).subscribe((e) => seen.push(e));
-    await waitFor(
-      async () => (await redis.exists(`${worker.keyPrefix}{default}:events_listen`)) === 1,
-      'the registration',
-    );
+    await events.streamReady('default');
     const results = await producer.queue.enqueueBatch({
       processor: 'st.ok',
       entities: [{ n: 1 }, { n: 2 }, { n: 3 }],
@@ -353,10 +350,14 @@ describe('job events across processes (the Redis stream)', () => {
   });
 });
 
-/** The ids of the connections blocked in XREAD on the suite's redis-server: the readers. */
+/**
+ * The ids of this file's readers blocked in XREAD on the suite's redis-server: by their
+ * connection name, as other files' readers may block there at the same time.
+ */
 async function readerIds(): Promise<string[]> {
   const list = (await redis.client('LIST')) as string;
-  const readers = list.split('\n').filter((line) => / cmd=xread\b/.test(line));
+  const ours = / name=nest-queue-events:t-stream-\S* .* cmd=xread\b/;
+  const readers = list.split('\n').filter((line) => ours.test(line));
   return readers.map((line) => /\bid=(\d+)/.exec(line)![1]!);
 }
 

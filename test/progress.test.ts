@@ -7,7 +7,7 @@ import {
   type JobContext,
   type QueueEvent,
 } from '../libs/queue-system/src/index.js';
-import { createQueueApp, rawRedis, waitFor, type QueueTestApp } from './support/queue-test-app.js';
+import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
 let release: () => void = () => undefined;
 
@@ -94,17 +94,12 @@ describe('progress', () => {
   it('writes each stored report to the event stream, for other processes', async () => {
     const t = await createQueueApp([ProgressJobs]);
     apps.push(t);
-    const redis = rawRedis();
     const seen: QueueEvent[] = [];
     t.app
       .get(QueueEvents)
       .fromRedis({ type: 'progress' })
       .subscribe((event) => seen.push(event));
-    await waitFor(
-      async () => (await redis.exists(`${t.keyPrefix}{default}:events_listen`)) === 1,
-      'the listener registration',
-    );
-    await redis.quit();
+    await t.app.get(QueueEvents).streamReady('default');
     const { operationId } = await t.queue.enqueue({ processor: 'progress.halfway', entity: {} });
     await waitFor(() => seen.length === 1, 'the first report from the stream');
     release();

@@ -9,6 +9,7 @@ import { formatClusterNodes, queueClusterClient } from './support/cluster-client
 import { faultJobProviders } from './support/fault-jobs.js';
 import { OwnRedis, doneStats, runStarts } from './support/fault-redis.js';
 import { jobStates } from './support/job-info.js';
+import { PacedProducers, type Acked } from './support/paced-producers.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 const NODE_TIMEOUT_MS = 1000;
@@ -54,12 +55,6 @@ const CASES: Case[] = [
     label: 'CLUSTER FAILOVER on the replica (planned): nothing acknowledged is lost',
   },
 ];
-
-interface Acked {
-  id: string;
-  /** Date.now() when `enqueue` resolved. */
-  at: number;
-}
 
 /** What the health indicator and getQueueStatus said, in order, repeats collapsed. */
 function collapse(seen: string[]): string {
@@ -131,33 +126,15 @@ describe('fault: Redis Cluster failover', () => {
       const workers = Array.from({ length: WORKERS }, () => fleet.spawn());
       await Promise.all(workers.map((w) => w.awaitReady()));
 
-      // Producers enqueue one job after the other at a steady pace; a job counts once
-      // `enqueue` resolved.
-      const acked: Acked[] = [];
-      let rejected = 0;
-      const production = new AbortController();
-      const productionStart = performance.now();
-      const produce = async () => {
-        while (!production.signal.aborted) {
-          const due = productionStart + ((acked.length + rejected) * 1000) / PRODUCE_PER_SECOND;
-          if (due > performance.now()) await sleep(due - performance.now());
-          try {
-            const { operationId } = await producer.queue.enqueue({
-              entity: {},
-              processor: 'fault.record',
-            });
-            acked.push({ id: operationId, at: Date.now() });
-          } catch (error) {
-            // A QueueDurabilityError: the job is on the master, not acknowledged by a replica.
-            const refused =
-              error instanceof QueueUnavailableError || error instanceof QueueDurabilityError;
-            if (!refused) throw error;
-            rejected++;
-            await sleep(50);
-          }
-        }
-      };
-      const producers = Array.from({ length: PRODUCERS }, produce);
+      // A QueueDurabilityError: the job is on the master, not acknowledged by a replica.
+      const production = new PacedProducers(producer.queue, {
+        producers: PRODUCERS,
+        perSecond: PRODUCE_PER_SECOND,
+        clock: Date.now,
+        refused: (error) =>
+          error instanceof QueueUnavailableError || error instanceof QueueDurabilityError,
+      });
+      const { acked } = production;
 
       // What an operator's probes say through the failover, every 200 ms.
       const healthSeen: string[] = [];
@@ -191,8 +168,8 @@ describe('fault: Redis Cluster failover', () => {
       const newMaster = await cluster.waitForNewMaster(`{default}`, home.port);
       const failedOverMs = Date.now() - eventAt;
       await sleep(PRODUCE_AFTER_MS);
-      production.abort();
-      await Promise.all(producers);
+      await production.stop();
+      const { rejected } = production;
 
       // Drained: nothing waiting, delayed or running any more.
       await waitFor(

@@ -11,6 +11,7 @@ import {
 import { faultJobProviders } from './support/fault-jobs.js';
 import { OwnRedis, doneStats, timeUntilProcessing } from './support/fault-redis.js';
 import { jobStates } from './support/job-info.js';
+import { PacedProducers, type Acked } from './support/paced-producers.js';
 import { ProcessFleet } from './support/process-fleet.js';
 
 const WORKERS = 2;
@@ -24,12 +25,6 @@ const PRODUCE_PER_SECOND = 1000;
 const EVERYSEC_WINDOW_MS = 1000;
 /** A reply Redis wrote just before it was killed still reaches its worker. */
 const REPLY_IN_FLIGHT_MS = 200;
-
-interface Acked {
-  id: string;
-  /** performance.now() when `enqueue` resolved. */
-  at: number;
-}
 
 describe('fault: Redis restart', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -77,29 +72,13 @@ describe('fault: Redis restart', () => {
       const workers = Array.from({ length: WORKERS }, () => fleet.spawn());
       await Promise.all(workers.map((w) => w.awaitReady()));
 
-      // Producers enqueue one job after the other; a job counts once `enqueue` resolved.
-      const acked: Acked[] = [];
-      let rejected = 0;
-      const production = new AbortController();
-      const productionStart = performance.now();
-      const produce = async () => {
-        while (!production.signal.aborted) {
-          const due = productionStart + ((acked.length + rejected) * 1000) / PRODUCE_PER_SECOND;
-          if (due > performance.now()) await sleep(due - performance.now());
-          try {
-            const { operationId } = await producer.queue.enqueue({
-              entity: {},
-              processor: 'fault.record',
-            });
-            acked.push({ id: operationId, at: performance.now() });
-          } catch (error) {
-            if (!(error instanceof QueueUnavailableError)) throw error;
-            rejected++;
-            await sleep(50);
-          }
-        }
-      };
-      const producers = Array.from({ length: PRODUCERS }, produce);
+      const production = new PacedProducers(producer.queue, {
+        producers: PRODUCERS,
+        perSecond: PRODUCE_PER_SECOND,
+        clock: () => performance.now(),
+        refused: (error) => error instanceof QueueUnavailableError,
+      });
+      const { acked } = production;
 
       await sleep(PRODUCE_BEFORE_MS);
       const killedAt = performance.now();
@@ -113,8 +92,8 @@ describe('fault: Redis restart', () => {
       await raw.connect();
       const resumed = timeUntilProcessing(raw, keyPrefix);
       await sleep(PRODUCE_AFTER_MS);
-      production.abort();
-      await Promise.all(producers);
+      await production.stop();
+      const { rejected } = production;
 
       // Drained: nothing waiting, delayed or running any more.
       await waitFor(

@@ -59,12 +59,20 @@ async function produce(queue: QueueTestApp['queue'], stop: Promise<void>): Promi
 /** What the health indicator and `getQueueStatus` said, sampled until `stop` resolves. */
 async function sampleHealth(app: QueueTestApp, stop: Promise<void>) {
   const health = app.app.get(QueueHealthIndicator);
-  const seen = { up: 0, down: 0, statusOk: 0, statusFailed: 0 };
+  const seen = {
+    up: 0,
+    down: 0,
+    statusOk: 0,
+    statusFailed: 0,
+    last: 'none' as 'up' | 'down' | 'none',
+  };
   const state = { stopped: false };
   void stop.then(() => (state.stopped = true));
   while (!state.stopped) {
     const result = await health.isHealthy('queue');
-    seen[result.queue.status === 'up' ? 'up' : 'down']++;
+    const now = result.queue.status === 'up' ? 'up' : 'down';
+    seen[now]++;
+    seen.last = now;
     await app.queue.getQueueStatus().then(
       () => seen.statusOk++,
       () => seen.statusFailed++,
@@ -183,8 +191,9 @@ describe.each(CASES)('fault: Sentinel failover under load, $label', ({ durabilit
     expect(ackedAfterFailover.length).toBeGreaterThan(0);
     expect(ackedAfterFailover.filter((id) => missing.includes(id))).toEqual([]);
     expect(resumedAt).toBeLessThan(Infinity);
-    // The health indicator saw the outage, and saw the queue up again.
+    // The health indicator answered through the failover, and its last answer was up again.
     expect(health.up).toBeGreaterThan(0);
+    expect(health.last).toBe('up');
     lost = missing;
   });
 

@@ -8,6 +8,7 @@ import {
   QueueModule,
   QueueWorker,
 } from '../../libs/queue-system/src/index.js';
+import { waitFor } from './queue-test-app.js';
 import {
   QueueDashboardModule,
   type QueueDashboardOptions,
@@ -90,4 +91,17 @@ export async function createDashboardApp(
 
 export function basicAuth(user = USER, password = PASSWORD): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/** Enqueues a `send-invoice` job (failing while `broken`) and waits for it in `failures`. */
+export async function deadLetter(t: DashboardApp, customer: string): Promise<string> {
+  const { operationId } = await t.queue.enqueue({
+    entity: { customer },
+    processor: 'send-invoice',
+  });
+  await waitFor(
+    async () => (await t.queue.getJob(operationId))?.state === 'failed',
+    'the job to be dead-lettered',
+  );
+  return operationId;
 }

@@ -50,7 +50,6 @@ export interface QueueDashboardAsyncOptions
 }
 
 export const QUEUE_DASHBOARD_SETTINGS = Symbol('QueueDashboardSettings');
-export const QUEUE_DASHBOARD_GUARDED = Symbol('QueueDashboardGuarded');
 
 /** The checked settings the controller and the sampler read. */
 export interface DashboardSettings {

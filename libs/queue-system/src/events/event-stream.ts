@@ -62,7 +62,9 @@ export class EventStream {
     if (this.closed) return;
     this.renewal = setInterval(() => void this.renew(), this.config.listenerTtl / 3);
     this.renewal.unref();
-    this.client = this.connection.duplicate({ blocking: true });
+    // Named (CLIENT LIST) after what it reads: an operator sees which namespace's reader it is.
+    const name = `nest-queue-events:${this.keys.base}`;
+    this.client = this.connection.duplicate({ blocking: true, name });
     void this.read(this.client);
   }
 

@@ -99,7 +99,7 @@ function wantsEveryType(type: QueueEventFilter['type']): boolean {
 }
 
 /** A predicate for `wanted`: every field it gives must match. */
-export function eventMatcher(wanted: QueueEventFilter): (event: QueueEvent) => boolean {
+function eventMatcher(wanted: QueueEventFilter): (event: QueueEvent) => boolean {
   const tests: ((event: QueueEvent) => boolean)[] = [];
   const add = (value: string | readonly string[] | undefined, read: (e: QueueEvent) => unknown) => {
     if (value === undefined) return;

@@ -135,9 +135,15 @@ export class ShardedQueueManager extends QueueManager {
     operationId: string,
     contract?: AnyJobContract,
   ): Promise<JobInfo | undefined> {
-    const holder = await this.holderOf(operationId);
-    if (!holder) return undefined;
-    return contract ? holder.getJob(operationId, contract) : holder.getJob(operationId);
+    const read = (shard: QueueManager) =>
+      contract ? shard.getJob(operationId, contract) : shard.getJob(operationId);
+    // One read where the id points; only a caller's id not found there is looked for elsewhere.
+    const count = this.shards.length;
+    const named = this.shards[shardOfId(operationId, count)]!;
+    const job = await read(named);
+    if (job || isGeneratedId(operationId, count)) return job;
+    const others = await Promise.all(this.shards.filter((shard) => shard !== named).map(read));
+    return others.find((found) => found !== undefined);
   }
 
   override async waitForResult<TResult = unknown>(

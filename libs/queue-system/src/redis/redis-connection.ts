@@ -58,12 +58,12 @@ export class RedisConnection {
    * which waits for the connection rather than failing while it is being (re)made; otherwise
    * for a worker's fetch and ack calls, so that they never queue behind a producer's traffic.
    */
-  duplicate({ blocking }: { blocking: boolean }): RedisClient {
+  duplicate({ blocking, name }: { blocking: boolean; name?: string }): RedisClient {
     const overrides = { enableOfflineQueue: blocking };
     const client =
       this.client instanceof Cluster
         ? this.client.duplicate([], overrides)
-        : this.client.duplicate(overrides);
+        : this.client.duplicate(name ? { ...overrides, connectionName: name } : overrides);
     this.reportOutages(client);
     return client;
   }

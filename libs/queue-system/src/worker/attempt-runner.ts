@@ -81,7 +81,7 @@ export class AttemptRunner {
     const timeoutMs = Math.min(job.timeout ?? this.config.worker.workTimeout, budgetLeft);
     attempt.context.maxAttempts = retry.maxAttempts;
     attempt.onProgress = this.reportProgress;
-    if (this.events.observed) this.events.attempt('active', attempt);
+    this.events.attempt('active', attempt);
     attempt.run(this.invoke, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }

@@ -19,9 +19,6 @@ import { SlotPool } from './slot-pool.js';
 import type { WakeWait } from './wake-wait.js';
 import type { WorkerConnections } from './worker-connections.js';
 
-export type { AttemptStarter } from './attempt-lifecycle.js';
-export type { SchedulerParts } from './scheduler-parts.js';
-
 /**
  * Decides when a fetch call goes and what it asks for: the worker's free slots, the slots
  * promised to calls in flight, the queues at their own concurrency, run-alone jobs, and the

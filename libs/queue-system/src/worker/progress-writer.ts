@@ -12,7 +12,8 @@ interface PendingProgress {
  * Stores the progress of running attempts (`progress` script, lease checked). One write per
  * attempt is in flight at a time and only the latest report waits behind it, so a processor
  * reporting in a tight loop costs a few writes, not one per call. Progress is advisory: a
- * refused lease or an outage is logged and the report resolves, never failing the job.
+ * refused lease stores nothing (the attempt is being ended by the heartbeat), an outage is
+ * logged, and the report resolves either way, never failing the job.
  */
 export class ProgressWriter {
   private readonly pending = new Map<JobAttempt, PendingProgress>();

@@ -63,7 +63,8 @@ export class QueueWorker {
   private readonly recorder: OutcomeRecorder;
   private readonly callbacks: CallbackRunner;
   private readonly leases: LeaseKeeper;
-  private readonly ticker: ScheduleTicker;
+  /** Absent in shards after the first: schedules live in shard 0 (see `docs/sharding.md`). */
+  private readonly ticker?: ScheduleTicker;
   private readonly stats: WorkerStats;
   private readonly autoscaler?: Autoscaler;
   private loop?: Promise<void>;
@@ -125,7 +126,7 @@ export class QueueWorker {
       () => scheduler.running.values().filter((attempt) => !attempt.recorded),
       (now) => this.stats.report(now),
     );
-    this.ticker = new ScheduleTicker(connection, scripts, this.logger);
+    if (!deps.shard?.index) this.ticker = new ScheduleTicker(connection, scripts, this.logger);
     this.autoscaler = this.autoscaling(deps.shard);
   }
 
@@ -187,7 +188,7 @@ export class QueueWorker {
     this.stats.start();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
-    this.ticker.start();
+    this.ticker?.start();
     this.autoscaler?.start();
     this.logger.log(`Worker ${this.id} started (${this.scheduler.gate.capacity} slots)`);
   }
@@ -200,7 +201,7 @@ export class QueueWorker {
     if (!this.loop || this.scheduler.isStopping) return this.loop;
     this.scheduler.stop();
     this.connections.interruptWait();
-    await this.ticker.stop();
+    await this.ticker?.stop();
     await this.loop;
     this.autoscaler?.stop();
     await this.drain();
@@ -218,7 +219,7 @@ export class QueueWorker {
 
   /** Reads the schedules' due times again: this process changed a schedule. */
   refreshSchedules(): void {
-    this.ticker.refresh();
+    this.ticker?.refresh();
   }
 
   /** Waits for running jobs up to the grace period, then requeues what is left. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { JOB_PRIORITIES } from '../../interfaces/job-options.interface.js';
-import type { QueueManager } from '../../manager/queue-manager.js';
+import type { QueueDepths } from '../../interfaces/queue-status.interface.js';
+import type { JobCounts, QueueManager } from '../../manager/queue-manager.js';
 import { duration, isoTime, printJson, printLine, renderPairs, renderTable } from '../output.js';
 import { withSession } from '../session-action.js';
 
@@ -18,9 +19,19 @@ export interface QueueRow {
   rateLimit?: string;
 }
 
-/** Every queue with waiting jobs or a gate, by name. */
-export async function readQueues(manager: QueueManager): Promise<QueueRow[]> {
-  const [depths, gates] = await Promise.all([manager.getQueueDepths(), manager.getQueueGates()]);
+/** The job counts of `getJobCounts`, from a read of the depths (the same status script). */
+export function countsOf(depths: QueueDepths): JobCounts {
+  const waiting = depths.waiting.reduce((sum, { count }) => sum + count, 0);
+  const { delayed, active, deadLetters } = depths;
+  return { waiting, delayed, active, ...deadLetters };
+}
+
+/** Every queue with waiting jobs or a gate, by name; `depths` when the caller read them. */
+export async function readQueues(manager: QueueManager, read?: QueueDepths): Promise<QueueRow[]> {
+  const [depths, gates] = await Promise.all([
+    read ?? manager.getQueueDepths(),
+    manager.getQueueGates(),
+  ]);
   const rows = new Map<string, QueueRow>();
   const row = (queue: string): QueueRow => {
     let found = rows.get(queue);
@@ -61,11 +72,9 @@ export function queuesTable(rows: readonly QueueRow[]): string {
 }
 
 async function stats(manager: QueueManager, options: JsonOption): Promise<void> {
-  const [counts, counters, backlog] = await Promise.all([
-    manager.getJobCounts(),
-    manager.getMetrics(),
-    manager.getBacklog(),
-  ]);
+  const [depths, backlog] = await Promise.all([manager.getQueueDepths(), manager.getBacklog()]);
+  const counts = countsOf(depths);
+  const { counters } = depths;
   if (options.json) {
     printJson({ namespace: manager.namespace, counts, counters, backlog });
     return;

@@ -1,7 +1,7 @@
 import type { QueueCounters } from '../../interfaces/queue-status.interface.js';
 import type { JobCounts, QueueManager } from '../../manager/queue-manager.js';
 import { renderTable } from '../output.js';
-import { queuesTable, readQueues, type QueueRow } from './read-commands.js';
+import { countsOf, queuesTable, readQueues, type QueueRow } from './read-commands.js';
 
 /** One read of the namespace, taken every interval. */
 export interface Snapshot {
@@ -12,14 +12,12 @@ export interface Snapshot {
   workers: number;
 }
 
+/** One status read serves the counts, the counters and the queues' depths. */
 export async function readSnapshot(manager: QueueManager): Promise<Snapshot> {
-  const [counts, counters, queues, workers] = await Promise.all([
-    manager.getJobCounts(),
-    manager.getMetrics(),
-    readQueues(manager),
-    manager.listWorkers(),
-  ]);
-  return { at: Date.now(), counts, counters, queues, workers: workers.length };
+  const depths = await manager.getQueueDepths();
+  const [queues, workers] = await Promise.all([readQueues(manager, depths), manager.listWorkers()]);
+  const { counters } = depths;
+  return { at: Date.now(), counts: countsOf(depths), counters, queues, workers: workers.length };
 }
 
 const RATES = ['enqueued', 'processed', 'failed', 'retried'] as const;
