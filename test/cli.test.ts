@@ -179,7 +179,8 @@ describe('the nest-queue CLI, run as a process', () => {
     const jobs = await Promise.all(failed.map((id) => app.queue.getJob(id)));
     const [a, b] = jobs.filter((job) => job?.queueName === 'red').map((job) => job!.operationId);
 
-    const byId = await cli(['retry', a!, b!, 'no-such-job', '--json']);
+    // A generated id may begin with '-': after `--` nothing is read as an option.
+    const byId = await cli(['retry', '--json', '--', a!, b!, 'no-such-job']);
     expect(byId.code).toBe(2);
     const reply = parsed<{ retried: string[]; missing: string[] }>(byId.stdout);
     expect(reply.retried.toSorted()).toEqual([a, b].toSorted());
