@@ -100,12 +100,12 @@ describe('the nest-queue CLI, run as a process', () => {
 
   it('shows one job with its entity hidden unless asked, and exits 2 for an unknown id', async () => {
     const [id] = await app.queue.listJobIds('waiting', 0, 1);
-    const shown = await cli(['job', id!]);
+    const shown = await cli(['job', '--', id!]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('attempts');
     expect(shown.stdout).toMatch(/entity\s+│ \(hidden, 7 bytes of JSON/);
     const revealed = parsed<{ job: { entity: unknown; state: string } }>(
-      (await cli(['job', id!, '--show-entity', '--json'])).stdout,
+      (await cli(['job', '--show-entity', '--json', '--', id!])).stdout,
     );
     expect(revealed.job).toMatchObject({ state: 'waiting', entity: { n: 2 } });
 
