@@ -19,6 +19,7 @@ import {
   type SectionJSON,
   type SectionOptions,
 } from './config-section.js';
+import { backoffDelay } from '../utils/backoff.js';
 import { rejectUnknownKeys } from './validate.js';
 
 export type QueueRetryStrategy = 'fixed' | 'exponential' | 'custom';
@@ -223,11 +224,8 @@ export class QueueRetryConfig extends configSection(RETRY_SECTION) {
     switch (this.strategy) {
       case 'fixed':
         return this.delay;
-      case 'exponential': {
-        // 0 * Infinity is NaN once base ** n overflows; a zero start stays zero.
-        if (this.minDelay === 0) return 0;
-        return Math.min(this.maxDelay, this.minDelay * this.base ** (attempt - 1));
-      }
+      case 'exponential':
+        return backoffDelay(attempt - 1, this.minDelay, this.maxDelay, this.base);
       case 'custom': {
         const delays = this.delays ?? [];
         return delays[Math.min(attempt, delays.length) - 1] ?? 0;

@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { QueueConfig } from '../config/index.js';
 import { errorMessage, QueueLogger } from '../utils/queue-logger.js';
+import { backoffDelay } from '../utils/backoff.js';
 import { RedisNotConnectedError } from './connection-failure.js';
 import { closeCircuitWhenClusterServes } from './cluster-watch.js';
 import { RedisCallPolicy } from './redis-call-policy.js';
@@ -134,7 +135,7 @@ export class RedisConnection {
       // No hidden queue of commands while Redis is away: calls fail, and the call policy's retries,
       // bounded by connectionTimeout, decide what happens next.
       enableOfflineQueue: false,
-      retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
+      retryStrategy: (times: number) => backoffDelay(times, 50, 2_000),
     };
   }
 }

@@ -1,6 +1,10 @@
-/** The delay before try `n` (0 for the first retry): `base * 2^n`, capped at `max`. */
-export function backoffDelay(n: number, base: number, max: number): number {
-  return Math.min(base * 2 ** Math.max(n, 0), max);
+/**
+ * The delay before try `n` (0 for the first retry): `base * factor^n`, capped at `max`. A zero
+ * base stays zero: `0 * Infinity` is NaN once `factor^n` overflows.
+ */
+export function backoffDelay(n: number, base: number, max: number, factor = 2): number {
+  if (base === 0) return 0;
+  return Math.min(base * factor ** Math.max(n, 0), max);
 }
 
 /**
