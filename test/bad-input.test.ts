@@ -1,9 +1,10 @@
 import { inspect } from 'node:util';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type LoggerService } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   OnSuccess,
   Processor,
+  QueueEvents,
   QueueConfigError,
   QueueInputError,
   UnknownCallableError,
@@ -266,5 +267,71 @@ describe('bad input', () => {
     expect(status[`${keyPrefix}system_errors`]).toBe(6);
     expect((await consumer.queue.getMetrics()).system_errors).toBe(6);
     expect(consumer.worker.isRunning()).toBe(true);
+  });
+
+  it('never quotes an unreadable payload or spec in a reason, an event or a log line', async () => {
+    const secret = 'ada@example.com';
+    const keyPrefix = uniquePrefix('quote');
+    const producer = await createQueueApp([KnownJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false },
+    });
+    apps.push(producer);
+    const badPayload = await producer.queue.enqueue({ entity: { p: 1 }, processor: 'known' });
+    const badSpec = await producer.queue.enqueue({ entity: { s: 2 }, processor: 'known' });
+    const redis = rawRedis();
+    const payloadKey = `${keyPrefix}{default}:job:${badPayload.operationId}`;
+    const header = (await redis.hget(payloadKey, 'spec'))!.split('\n')[0];
+    // Short enough that the parser's message would quote all of it.
+    await redis.hset(payloadKey, 'spec', `${header}\n${secret}`);
+    // No newline: the header parse runs on into what would be the payload.
+    await redis.hset(
+      `${keyPrefix}{default}:job:${badSpec.operationId}`,
+      'spec',
+      `["known",${secret}`,
+    );
+    redis.disconnect();
+
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) => void lines.push(inspect(args, { depth: 10 }));
+    const logger: LoggerService = {
+      log: capture,
+      error: capture,
+      warn: capture,
+      debug: capture,
+      verbose: capture,
+    };
+    const consumer = await createQueueApp([KnownJobs], {
+      redis: { keyPrefix },
+      worker: { autoStart: false },
+      logging: { logger, level: 'debug' },
+    });
+    apps.push(consumer);
+    const events: string[] = [];
+    consumer.app
+      .get(QueueEvents)
+      .events$.subscribe((event) => events.push(inspect(event, { depth: 10 })));
+    consumer.worker.start();
+    await waitFor(async () => {
+      const [a, b] = await Promise.all([
+        consumer.queue.getJob(badPayload.operationId),
+        consumer.queue.getJob(badSpec.operationId),
+      ]);
+      return a?.state === 'system_error' && b?.state === 'system_error';
+    }, 'both jobs in system_errors');
+
+    const payloadJob = await consumer.queue.getJob(badPayload.operationId);
+    const specJob = await consumer.queue.getJob(badSpec.operationId);
+    expect(payloadJob?.lastError).toBe(
+      'payload cannot be deserialized: SyntaxError (serializer "json")',
+    );
+    expect(specJob?.lastError).toBe(
+      'job spec is unreadable: job spec header is not JSON (SyntaxError)',
+    );
+    expect(lines.some((line) => line.includes(badPayload.operationId))).toBe(true);
+    expect(events.some((event) => event.includes('dead-lettered'))).toBe(true);
+    for (const text of [payloadJob?.lastError, specJob?.lastError, ...lines, ...events]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

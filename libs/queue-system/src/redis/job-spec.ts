@@ -1,4 +1,5 @@
 import type { JobPriority, JobState } from '../interfaces/job-options.interface.js';
+import { errorName } from '../utils/queue-logger.js';
 
 /** What a job is, fixed at enqueue; stored in the hash's `spec` field (see `encodeJobSpecHeader`). */
 export interface JobSpec {
@@ -92,7 +93,8 @@ function parseSpecHeader(headerText: string): unknown[] | string {
   try {
     header = JSON.parse(headerText);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    // The parser's message quotes the text, and a header without its newline runs on into the payload.
+    return `job spec header is not JSON (${errorName(error)})`;
   }
   if (!Array.isArray(header) || (typeof header[0] !== 'string' && header[0] !== null)) {
     return 'job spec header is not a [processor, ...] array';

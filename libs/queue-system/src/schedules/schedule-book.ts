@@ -9,6 +9,7 @@ import type { QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
+import { errorName } from '../utils/queue-logger.js';
 import { MISSED_TICKS, ScheduleTiming, type MissedTicks } from './schedule-timing.js';
 
 const NAME_PATTERN = /^[^{}\s]{1,200}$/;
@@ -31,6 +32,15 @@ export interface StoredSchedule {
   /** The spec around its enqueue time: header start, then the rest of it and the payload. */
   specBefore: string;
   specAfter: string;
+}
+
+/** A stored schedule; the parser's message is left out, as the stored text holds the entity. */
+export function parseStoredSchedule(name: string, text: string): StoredSchedule {
+  try {
+    return JSON.parse(text) as StoredSchedule;
+  } catch (error) {
+    throw new QueueScheduleError(name, 'stored', undefined, `is not JSON (${errorName(error)})`);
+  }
 }
 
 /** The producer side of schedules: validates, stores, removes and lists them. */
@@ -89,7 +99,7 @@ export class ScheduleBook {
     for (let i = 0; i < due.length; i += 2) dueAt.set(due[i]!, Number(due[i + 1]));
     return Object.entries(definitions)
       .map(([name, text]) => {
-        const stored = JSON.parse(text) as StoredSchedule;
+        const stored = parseStoredSchedule(name, text);
         const next = dueAt.get(name);
         return {
           name,

@@ -1,7 +1,7 @@
 import type { QueueScripts, TickClaim } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { QueueLogger } from '../utils/queue-logger.js';
-import type { StoredSchedule } from './schedule-book.js';
+import { parseStoredSchedule, type StoredSchedule } from './schedule-book.js';
 import { ScheduleTiming } from './schedule-timing.js';
 
 /**
@@ -105,7 +105,7 @@ export class ScheduleTicker {
       const text = definitions[i];
       // Removed between the two reads: the script finds no definition either.
       if (!text) return;
-      const stored = JSON.parse(text) as StoredSchedule;
+      const stored = parseStoredSchedule(name, text);
       claims.push(this.timing(stored).claim(name, Number(due[2 * i + 1]), now, stored.missed));
     });
     return claims;

@@ -42,6 +42,11 @@ export class QueueLogger {
   }
 }
 
+/** An error's class name alone, for errors whose message may quote user data (a parser's). */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
 /** A readable one-line message for any thrown value. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

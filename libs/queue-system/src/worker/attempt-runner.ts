@@ -8,7 +8,7 @@ import type { JobContext } from '../interfaces/processor.interface.js';
 import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { QueueTracing } from '../tracing/queue-tracing.js';
-import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
+import { errorMessage, errorName, type QueueLogger } from '../utils/queue-logger.js';
 import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { DeadlineWatch } from './deadline-watch.js';
 import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
@@ -102,7 +102,8 @@ export class AttemptRunner {
     try {
       attempt.entity = serializer!.deserialize(job.payload);
     } catch (error) {
-      const why = `payload cannot be deserialized: ${errorMessage(error)}`;
+      // The parser's message may quote the payload: only the error's name goes into the reason.
+      const why = `payload cannot be deserialized: ${errorName(error)} (serializer "${job.serializer}")`;
       return void this.recorder.systemError(attempt, why);
     }
     try {
