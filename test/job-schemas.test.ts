@@ -252,3 +252,57 @@ describe('a schema that throws', () => {
     }
   });
 });
+
+describe('an async schema that never settles', () => {
+  it('fails the attempt at its timeout, and shutdown does not wait for it', async () => {
+    let hanging = false;
+    const schema: StandardSchemaV1<{ n: number }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value) =>
+          hanging
+            ? new Promise(() => undefined)
+            : Promise.resolve({ value: value as { n: number } }),
+      },
+    };
+    const Stuck = defineJob('schemas.stuck', { schema });
+    const Handler = handlerOf(Stuck);
+    const keyPrefix = uniquePrefix('schemas-stuck');
+    const options = {
+      redis: { keyPrefix },
+      worker: { autoStart: false, graceShutdownPeriod: 300 },
+    };
+    const t = await createQueueApp([Handler], options);
+    let closed = false;
+    try {
+      const timed = await t.queue.enqueue({
+        processor: Stuck,
+        entity: { n: 1 },
+        timeout: 300,
+        retryConfig: { maxAttempts: 1 },
+      });
+      const held = await t.queue.enqueue({ processor: Stuck, entity: { n: 2 }, timeout: 60_000 });
+      hanging = true;
+      await t.worker.start();
+      await waitFor(
+        async () => (await t.queue.getJob(timed.operationId))?.state === 'failed',
+        'the job whose check hangs to fail at its timeout',
+      );
+      expect((await t.queue.getJob(timed.operationId))?.lastError).toContain('JobTimeoutError');
+      expect((await t.queue.getJob(held.operationId))?.state).toBe('active');
+
+      void t.close().then(() => (closed = true));
+      await waitFor(() => closed, 'close() to resolve past the grace period', 20_000);
+      const after = await createQueueApp([Handler], options);
+      try {
+        expect((await after.queue.getJob(held.operationId))?.state).toBe('waiting');
+      } finally {
+        await after.close();
+      }
+      expect(t.app.get(Handler).seen).toEqual([]);
+    } finally {
+      if (!closed) void t.close();
+    }
+  });
+});

@@ -16,6 +16,11 @@ import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { ProgressWriter } from './progress-writer.js';
 import { RetryPlans } from './retry-plans.js';
 
+type Invoke = (attempt: JobAttempt, context: JobContext) => unknown;
+
+/** Ends an attempt whose entity an async schema check refused; never recorded as a failure. */
+const MISFIT = new Error('entity does not fit its schema');
+
 /**
  * Runs one attempt of a fetched job: reads its payload and retry plan, gives it the smaller
  * of its timeout and what is left of its budget, and invokes its processor. A job this
@@ -25,7 +30,7 @@ import { RetryPlans } from './retry-plans.js';
 export class AttemptRunner {
   private readonly retryPlans = new RetryPlans();
   /** The processor call, wrapped once at construction when tracing is on. */
-  private readonly invoke: (attempt: JobAttempt, context: JobContext) => unknown;
+  private readonly invoke: Invoke;
 
   constructor(
     private readonly config: QueueConfig,
@@ -48,28 +53,42 @@ export class AttemptRunner {
     if (!retry) return;
     // Decided by what registered the processor: a processor without a schema pays one check.
     if (attempt.processor!.schema) return this.checkThenRun(attempt, retry);
-    this.run(attempt, retry);
+    this.run(attempt, retry, this.invoke);
   }
 
   /**
    * A contract's schema sees the entity before its processor does; an entity that no longer
-   * fits is a job this process cannot run, and the processor receives the schema's output.
+   * fits is a job this process cannot run, and the processor receives the schema's output. An
+   * async check runs inside the attempt: its deadline covers the check, so one that never
+   * settles times out like a hanging processor, and shutdown aborts it like any attempt.
    */
   private checkThenRun(attempt: JobAttempt, retry: QueueRetryConfig): void {
     const verdict = checkSchema(attempt.processor!.schema!, attempt.entity);
-    const decide = (settled: SchemaVerdict) => {
-      if (!settled.ok) {
-        const reason = `entity does not fit the schema of "${attempt.job.processor}": ${issuesText(settled.issues)}`;
-        return this.recorder.systemError(attempt, reason);
-      }
-      attempt.entity = settled.value;
-      this.run(attempt, retry);
-    };
-    if (isThenable(verdict)) void verdict.then(decide);
-    else decide(verdict);
+    if (!isThenable(verdict)) {
+      if (this.fits(attempt, verdict)) this.run(attempt, retry, this.invoke);
+      return;
+    }
+    this.run(attempt, retry, (running, context) =>
+      verdict.then((settled) => {
+        if (running.ended) return undefined;
+        if (!this.fits(running, settled)) throw MISFIT;
+        return this.invoke(running, context);
+      }),
+    );
   }
 
-  private run(attempt: JobAttempt, retry: QueueRetryConfig): void {
+  /** True when the entity fits; otherwise the job goes to `system_errors` with the issues. */
+  private fits(attempt: JobAttempt, verdict: SchemaVerdict): boolean {
+    if (verdict.ok) {
+      attempt.entity = verdict.value;
+      return true;
+    }
+    const reason = `entity does not fit the schema of "${attempt.job.processor}": ${issuesText(verdict.issues)}`;
+    this.recorder.systemError(attempt, reason);
+    return false;
+  }
+
+  private run(attempt: JobAttempt, retry: QueueRetryConfig, invoke: Invoke): void {
     const { job } = attempt;
     const now = Date.now();
     attempt.firstAttemptAt = job.firstAttemptAt ?? now;
@@ -82,7 +101,7 @@ export class AttemptRunner {
     attempt.context.maxAttempts = retry.maxAttempts;
     attempt.onProgress = this.reportProgress;
     this.events.attempt('active', attempt);
-    attempt.run(this.invoke, timeoutMs, this.onOutcome);
+    attempt.run(invoke, timeoutMs, this.onOutcome);
     this.deadlines.watch(attempt.deadline);
   }
 
@@ -126,6 +145,8 @@ export class AttemptRunner {
 
   private readonly onOutcome = (attempt: JobAttempt, outcome: AttemptOutcome): void => {
     this.lifecycle.slotFreed(attempt);
+    // An async check found a misfit: the recorder has it already, as a system error.
+    if (outcome.kind === 'failed' && outcome.error === MISFIT) return;
     this.recorder.record(attempt, outcome);
   };
 
