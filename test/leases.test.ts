@@ -196,7 +196,7 @@ describe('leases, stalled jobs and fencing', () => {
         { id: b!, token: `w@${now}:9`, result: '' },
         { id: c!, token: held, result: '' },
       ],
-      finishedJobTtl: 60_000,
+      completedJobTtl: 60_000,
     });
     expect(viaFetch.completed).toEqual([1, -1, 1]);
     const viaComplete = await scripts.completeMany(

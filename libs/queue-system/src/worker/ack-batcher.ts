@@ -26,13 +26,13 @@ export interface AckHandlers {
 
 export interface CompletionBatch {
   completions: readonly Completion[];
-  settle(replies: readonly number[]): void;
+  resolve(replies: readonly number[]): void;
   fail(error: unknown): void;
 }
 
 /**
- * Groups the completions of jobs that finish in the same turn of the event loop into one
- * script call: at high concurrency many jobs finish together, and one round trip (and one
+ * Groups the completions of attempts that end in the same turn of the event loop into one
+ * script call: at high concurrency many attempts end together, and one round trip (and one
  * script invocation in Redis) serves them all. A fetch that goes first carries them instead.
  */
 export class AckBatcher {
@@ -44,7 +44,7 @@ export class AckBatcher {
     private readonly connections: CommandClient,
     private readonly scripts: QueueScripts,
     private readonly handlers: AckHandlers,
-    readonly finishedJobTtl: number,
+    readonly completedJobTtl: number,
   ) {}
 
   add(attempt: JobAttempt, result: string): void {
@@ -57,7 +57,7 @@ export class AckBatcher {
 
   /**
    * Hands the waiting completions to a fetch that carries them: one round trip acknowledges
-   * them and takes the next jobs. The caller settles them with the fetch's replies.
+   * them and takes the next jobs. The caller resolves them with the fetch's replies.
    */
   take(): CompletionBatch {
     const batch = this.pending;
@@ -65,7 +65,7 @@ export class AckBatcher {
     const { handlers } = this;
     return {
       completions: batch,
-      settle(replies) {
+      resolve(replies) {
         for (let i = 0; i < batch.length; i++) handlers.acked(batch[i]!.attempt, replies[i]!);
       },
       fail(error) {
@@ -82,10 +82,11 @@ export class AckBatcher {
       const client = this.connections.commands;
       const replies = await this.connection.run(
         'complete',
-        () => this.scripts.completeMany(client, batch.completions, Date.now(), this.finishedJobTtl),
+        () =>
+          this.scripts.completeMany(client, batch.completions, Date.now(), this.completedJobTtl),
         client,
       );
-      batch.settle(replies);
+      batch.resolve(replies);
     } catch (error) {
       batch.fail(error);
     }

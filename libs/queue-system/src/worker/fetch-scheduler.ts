@@ -201,7 +201,7 @@ export class FetchScheduler implements AttemptLifecycle {
             ...servedBy(worker),
             queueLimits: request.limits,
             completions: acks.completions,
-            finishedJobTtl: this.acks!.finishedJobTtl,
+            completedJobTtl: this.acks!.completedJobTtl,
           }),
         client,
       )
@@ -209,7 +209,7 @@ export class FetchScheduler implements AttemptLifecycle {
         ({ jobs, nextDueAt, completed }) => {
           this.reservations.release(request);
           this.progressAt = Date.now();
-          acks.settle(completed);
+          acks.resolve(completed);
           this.pause.recovered();
           this.nextDueAt = nextDueAt;
           this.drained = jobs.length < request.slots;

@@ -17,7 +17,7 @@ import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { CallbackRunner } from './callback-runner.js';
 import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
 import type { TransitionRunner } from './transition-runner.js';
-import type { WorkerStats } from './worker-stats.js';
+import type { WorkerEntry } from './worker-entry.js';
 import type { CommandClient } from './worker-connections.js';
 
 /**
@@ -40,7 +40,7 @@ export class OutcomeRecorder implements AckHandlers {
     private readonly callbacks: CallbackRunner,
     private readonly lifecycle: AttemptLifecycle,
     private readonly logger: QueueLogger,
-    private readonly stats: WorkerStats,
+    private readonly stats: WorkerEntry,
     private readonly events: JobEvents,
     private readonly tracing?: QueueTracing,
   ) {
@@ -102,7 +102,7 @@ export class OutcomeRecorder implements AckHandlers {
     if (!(error instanceof QueueUnavailableError)) throw error;
     const { scripts } = this.transitions;
     const [reply] = await this.transitions.call('complete', (client) =>
-      scripts.completeMany(client, [ack], Date.now(), this.acks.finishedJobTtl),
+      scripts.completeMany(client, [ack], Date.now(), this.acks.completedJobTtl),
     );
     return reply!;
   }

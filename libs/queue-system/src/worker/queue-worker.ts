@@ -23,7 +23,7 @@ import { TransitionRunner } from './transition-runner.js';
 import { WakeWait } from './wake-wait.js';
 import { WorkerConnections } from './worker-connections.js';
 import type { SlotPool } from './slot-pool.js';
-import { WorkerStats } from './worker-stats.js';
+import { WorkerEntry } from './worker-entry.js';
 
 /** Everything a worker needs from the module: its namespace's scripts and the shared parts. */
 export interface WorkerDependencies {
@@ -65,7 +65,7 @@ export class QueueWorker {
   private readonly leases: LeaseKeeper;
   /** Absent in shards after the first: schedules live in shard 0 (see `docs/sharding.md`). */
   private readonly ticker?: ScheduleTicker;
-  private readonly stats: WorkerStats;
+  private readonly stats: WorkerEntry;
   private readonly autoscaler?: Autoscaler;
   private loop?: Promise<void>;
 
@@ -131,9 +131,9 @@ export class QueueWorker {
   }
 
   /** The counts the heartbeat writes to the worker entry, with the slots as they are now. */
-  private workerStats(connection: RedisConnection): WorkerStats {
+  private workerStats(connection: RedisConnection): WorkerEntry {
     const { scheduler } = this;
-    return new WorkerStats(this.id, this.config, connection, this.scripts, () => ({
+    return new WorkerEntry(this.id, this.config, connection, this.scripts, () => ({
       slots: scheduler.gate.capacity,
       running: scheduler.running.size,
     }));
@@ -194,7 +194,7 @@ export class QueueWorker {
   }
 
   /**
-   * Stops fetching, lets running jobs finish within `graceShutdownPeriod`, then aborts the
+   * Stops fetching, lets running jobs settle within `graceShutdownPeriod`, then aborts the
    * rest and returns them to their queue without spending an attempt.
    */
   async stop(): Promise<void> {
@@ -232,7 +232,7 @@ export class QueueWorker {
     clearTimeout(graceTimer);
     const { running } = this.scheduler;
     if (running.size === 0) return;
-    this.logger.warn(`Returning ${running.size} unfinished job(s) to their queue`);
+    this.logger.warn(`Returning ${running.size} unsettled job(s) to their queue`);
     for (const attempt of running.values()) attempt.abort(new WorkerShutdownError());
     this.scheduler.startWaiting();
     this.callbacks.abandonAll();

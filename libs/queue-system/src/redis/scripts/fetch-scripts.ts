@@ -23,7 +23,8 @@ export interface FetchRequest {
   /** Tenants whose jobs this worker takes before any other tenant's. */
   preferredTenants?: readonly string[];
   completions?: readonly Completion[];
-  finishedJobTtl?: number;
+  /** How long a completed job stays readable (`redis.backupTtl`), ms. */
+  completedJobTtl?: number;
 }
 
 export interface FetchReply {
@@ -53,7 +54,7 @@ export class FetchScripts {
     for (const [queue, free] of request.queueLimits) args.push(queue, free);
     const preferred = request.preferredTenants ?? [];
     args.push(preferred.length, ...preferred);
-    args.push(request.finishedJobTtl ?? 0);
+    args.push(request.completedJobTtl ?? 0);
     const completions = request.completions ?? [];
     const bare = pushCompletions(args, completions);
     const fetchKeys = [k.active, k.delayed, k.queues, k.metrics, k.specs, k.leases];

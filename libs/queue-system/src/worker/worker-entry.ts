@@ -26,7 +26,7 @@ export interface WorkerGauges {
  * pays a Redis write for them. The entry expires a few beats after the last one, so a process
  * that dies leaves no trace to clean up.
  */
-export class WorkerStats {
+export class WorkerEntry {
   /** Attempts that succeeded here since the worker started. */
   processed = 0;
   /** Attempts that failed here (the processor threw or timed out), retried or not. */
