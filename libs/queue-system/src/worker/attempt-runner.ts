@@ -9,14 +9,32 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { SerializerRegistry } from '../serialization/serializer-registry.js';
 import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { errorMessage, errorName, type QueueLogger } from '../utils/queue-logger.js';
-import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { DeadlineWatch } from './deadline-watch.js';
 import { isThenable, type AttemptOutcome, type JobAttempt } from './job-attempt.js';
-import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { ProgressWriter } from './progress-writer.js';
 import { RetryPlans } from './retry-plans.js';
+import type {
+  AttemptLifecycle,
+  AttemptStarter,
+  OutcomeSink,
+  WorkerContext,
+} from './worker-rooms.js';
 
 type Invoke = (attempt: JobAttempt, context: JobContext) => unknown;
+
+/** Where the runner finds a job's code: its processor and its serializer, by name. */
+export interface RunnerLookup {
+  readonly registry: CallableRegistry;
+  readonly serializers: SerializerRegistry;
+}
+
+/** The rooms the runner tells: the outcome, the freed slot, the deadline, the progress. */
+export interface RunnerRooms {
+  readonly recorder: OutcomeSink;
+  readonly lifecycle: AttemptLifecycle;
+  readonly deadlines: DeadlineWatch;
+  readonly progress: ProgressWriter;
+}
 
 /** Ends an attempt whose entity an async schema check refused; never recorded as a failure. */
 const MISFIT = new Error('entity does not fit its schema');
@@ -27,23 +45,32 @@ const MISFIT = new Error('entity does not fit its schema');
  * process cannot run goes to `system_errors` with the reason; the outcome goes to the
  * recorder once the processor ended, and its slot is freed at that moment.
  */
-export class AttemptRunner {
+export class AttemptRunner implements AttemptStarter {
   private readonly retryPlans = new RetryPlans();
   /** The processor call, wrapped once at construction when tracing is on. */
   private readonly invoke: Invoke;
+  private readonly config: QueueConfig;
+  private readonly logger: QueueLogger;
+  private readonly events: JobEvents;
+  private readonly tracing?: QueueTracing;
+  private readonly registry: CallableRegistry;
+  private readonly serializers: SerializerRegistry;
+  private readonly recorder: OutcomeSink;
+  private readonly lifecycle: AttemptLifecycle;
+  private readonly deadlines: DeadlineWatch;
+  private readonly progress: ProgressWriter;
 
-  constructor(
-    private readonly config: QueueConfig,
-    private readonly registry: CallableRegistry,
-    private readonly serializers: SerializerRegistry,
-    private readonly deadlines: DeadlineWatch,
-    private readonly recorder: OutcomeRecorder,
-    private readonly lifecycle: AttemptLifecycle,
-    private readonly logger: QueueLogger,
-    private readonly events: JobEvents,
-    private readonly progress: ProgressWriter,
-    private readonly tracing?: QueueTracing,
-  ) {
+  constructor(context: WorkerContext, lookup: RunnerLookup, rooms: RunnerRooms) {
+    ({ config: this.config, logger: this.logger, events: this.events } = context);
+    this.tracing = context.tracing;
+    ({ registry: this.registry, serializers: this.serializers } = lookup);
+    ({
+      recorder: this.recorder,
+      lifecycle: this.lifecycle,
+      deadlines: this.deadlines,
+      progress: this.progress,
+    } = rooms);
+    const { tracing } = this;
     this.invoke = tracing ? tracing.wrapInvoke(this.invokeProcessor) : this.invokeProcessor;
   }
 

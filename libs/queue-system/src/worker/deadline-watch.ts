@@ -4,6 +4,11 @@ import { performance } from 'node:perf_hooks';
 /** setTimeout overflows past 2^31-1 ms and would fire at once. */
 const MAX_TIMER = 2 ** 31 - 1;
 
+/** The entries a watch sweeps: the running attempts, or the callbacks still running. */
+export interface ExpirableSet {
+  values(): Iterable<Expirable>;
+}
+
 export interface Expirable {
   /** `performance.now()` time after which `expire()` is due. */
   readonly deadline: number;
@@ -22,7 +27,7 @@ export class DeadlineWatch {
   private timer?: NodeJS.Timeout;
   private armedFor = Infinity;
 
-  constructor(private readonly running: () => Iterable<Expirable>) {}
+  constructor(private readonly running: ExpirableSet) {}
 
   /** Makes sure the watch wakes up no later than `deadline`. */
   watch(deadline: number): void {
@@ -47,7 +52,7 @@ export class DeadlineWatch {
     this.armedFor = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const attempt of this.running()) {
+    for (const attempt of this.running.values()) {
       if (attempt.ended) continue;
       if (attempt.deadline <= now) attempt.expire();
       else if (attempt.deadline < next) next = attempt.deadline;

@@ -6,7 +6,6 @@ import type { CallableRegistry } from '../registry/callable-registry.js';
 import type { ThreadPool } from '../threads/thread-pool.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import type { AckBatcher } from './ack-batcher.js';
-import type { AttemptLifecycle, AttemptStarter } from './attempt-lifecycle.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import { FetchPause } from './fetch-pause.js';
@@ -15,8 +14,9 @@ import { JobAttempt } from './job-attempt.js';
 import { anyQueueFull, QueueLimits } from './queue-limits.js';
 import { RunningAttempts } from './running-attempts.js';
 import { servedBy, type SchedulerParts } from './scheduler-parts.js';
-import { SlotPool } from './slot-pool.js';
+import { SlotPool, type PoolMember } from './slot-pool.js';
 import type { WakeWait } from './wake-wait.js';
+import type { AttemptLifecycle, AttemptStarter } from './worker-rooms.js';
 import type { WorkerConnections } from './worker-connections.js';
 
 /**
@@ -24,12 +24,12 @@ import type { WorkerConnections } from './worker-connections.js';
  * promised to calls in flight, the queues at their own concurrency, run-alone jobs, and the
  * idle wait when nothing is ready; the slots are split between calls in flight by `split`.
  */
-export class FetchScheduler implements AttemptLifecycle {
+export class FetchScheduler implements AttemptLifecycle, PoolMember {
   readonly running = new RunningAttempts();
   /** When a fetch reply or an idle wait last came: the health check's sign of a moving loop. */
   progressAt = 0;
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
-  readonly deadlines = new DeadlineWatch(() => this.running.values());
+  readonly deadlines = new DeadlineWatch(this.running);
   readonly gate: ConcurrencyGate;
   readonly reservations = new FetchReservations();
   /** The process's slots: this loop's alone, or shared with the loops of the other shards. */
@@ -71,15 +71,7 @@ export class FetchScheduler implements AttemptLifecycle {
     this.pause = new FetchPause(this.wakeWait, this.logger);
     this.pool = parts.pool ?? new SlotPool(config.worker.workerCount);
     this.gate = this.pool.gate;
-    const drained = () => this.drained;
-    this.pool.join({
-      running: this.running,
-      reservations: this.reservations,
-      wake: () => this.notify(),
-      get drained() {
-        return drained();
-      },
-    });
+    this.pool.join(this);
     this.limits = new QueueLimits(registry, threadPool, this.gate, this.reservations);
     this.resize(this.gate.capacity);
   }
@@ -122,7 +114,7 @@ export class FetchScheduler implements AttemptLifecycle {
 
   stop(): void {
     this.stopping = true;
-    this.notify();
+    this.wake();
   }
 
   slotFreed(attempt: JobAttempt): void {
@@ -132,7 +124,7 @@ export class FetchScheduler implements AttemptLifecycle {
     // Started on a later tick: a chain of synchronous processors must not nest on the stack.
     if (next) queueMicrotask(() => (next.starter ?? this.runner!).start(next));
     if (this.pool.worthWakingAll(this.reservations.share)) this.pool.wakeAll();
-    else this.notify();
+    else this.wake();
   }
 
   settled(attempt: JobAttempt): void {
@@ -263,7 +255,8 @@ export class FetchScheduler implements AttemptLifecycle {
     });
   }
 
-  private notify(): void {
+  /** Wakes the loop: a slot, a promised slot or a reply came back (`SlotPool`), or `stop()`. */
+  wake(): void {
     const wake = this.wakeLoop;
     this.wakeLoop = undefined;
     wake?.();

@@ -1,5 +1,5 @@
 // Imported: the global `performance` is a getter, called on every use.
-import type { AttemptStarter } from './attempt-lifecycle.js';
+import type { AttemptStarter } from './worker-rooms.js';
 import { performance } from 'node:perf_hooks';
 import {
   JobTimeoutError,

@@ -11,6 +11,16 @@ export interface LeasedJob {
   abort(reason: Error): void;
 }
 
+/** The jobs whose leases this worker extends: those running whose outcome is not recorded. */
+export interface LeasedJobs {
+  leased(): Iterable<LeasedJob>;
+}
+
+/** Rides on each beat after the leases: the worker's entry in the list of live workers. */
+export interface HeartbeatReport {
+  report(now: number): Promise<unknown>;
+}
+
 /** Stalled jobs recovered per beat: bounded so one beat never holds Redis for long. */
 const RECOVERY_BATCH = 500;
 
@@ -28,9 +38,8 @@ export class LeaseKeeper {
     private readonly connection: RedisConnection,
     private readonly scripts: QueueScripts,
     private readonly logger: QueueLogger,
-    private readonly runningJobs: () => Iterable<LeasedJob>,
-    /** Rides on each beat after the leases: the worker's entry in the list of live workers. */
-    private readonly report?: (now: number) => Promise<unknown>,
+    private readonly jobs: LeasedJobs,
+    private readonly entry?: HeartbeatReport,
   ) {}
 
   start(): void {
@@ -58,7 +67,7 @@ export class LeaseKeeper {
     const now = Date.now();
     const running = new Map<string, LeasedJob>();
     const tokens = new Map<string, string>();
-    for (const leased of this.runningJobs()) {
+    for (const leased of this.jobs.leased()) {
       running.set(leased.job.id, leased);
       tokens.set(leased.job.id, leased.lease);
     }
@@ -82,6 +91,6 @@ export class LeaseKeeper {
         `Recovered ${requeued + failed} stalled job(s) whose lease expired: ${requeued} back in line, ${failed} to failures after maxStalls`,
       );
     }
-    await this.report?.(now);
+    await this.entry?.report(now);
   }
 }

@@ -9,16 +9,38 @@ import { LEASE_NOT_HELD, type DeadLetterTarget } from '../redis/queue-scripts.js
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { BreakerPolicy } from '../redis/scripts/gate-scripts.js';
 import { ThreadPoolExhaustedError } from '../threads/thread-pool.js';
-import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { backoffDelay } from '../utils/backoff.js';
+import type { QueueTracing } from '../tracing/queue-tracing.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 import { AckBatcher, type AckHandlers, type PendingAck } from './ack-batcher.js';
-import type { AttemptLifecycle } from './attempt-lifecycle.js';
 import type { CallbackRunner } from './callback-runner.js';
 import type { AttemptOutcome, JobAttempt } from './job-attempt.js';
 import type { TransitionRunner } from './transition-runner.js';
 import type { WorkerEntry } from './worker-entry.js';
 import type { CommandClient } from './worker-connections.js';
+import type {
+  AttemptLifecycle,
+  CallbackListener,
+  OutcomeSink,
+  WorkerContext,
+} from './worker-rooms.js';
+
+/** Where the recorder writes: the shared connection, the worker's own, and the transitions. */
+export interface RecorderRedis {
+  readonly connection: RedisConnection;
+  readonly connections: CommandClient;
+  readonly transitions: TransitionRunner;
+}
+
+/** The rooms the recorder tells: callbacks to run, the scheduler, the worker entry's counts. */
+export interface RecorderRooms {
+  readonly callbacks: CallbackRunner;
+  readonly lifecycle: AttemptLifecycle;
+  readonly entry: WorkerEntry;
+}
+
+/** A transition's value when the job's callback, not the transition, reports it settled. */
+const SETTLED_BY_CALLBACK = Symbol('settled by its callback');
 
 /**
  * Records how an attempt ended, each outcome one script that checks the lease: a success is
@@ -28,24 +50,26 @@ import type { CommandClient } from './worker-connections.js';
  * The common path (success, batched ack, optional callback) runs on callbacks, without a
  * promise per job; the rarer transitions are async functions, tracked until they settle.
  */
-export class OutcomeRecorder implements AckHandlers {
+export class OutcomeRecorder implements OutcomeSink, AckHandlers, CallbackListener {
   /** Successful attempts whose ack waits for the next fetch or the next turn of the loop. */
   readonly acks: AckBatcher;
+  private readonly config: QueueConfig;
+  private readonly logger: QueueLogger;
+  private readonly events: JobEvents;
+  private readonly tracing?: QueueTracing;
+  private readonly transitions: TransitionRunner;
+  private readonly callbacks: CallbackRunner;
+  private readonly lifecycle: AttemptLifecycle;
+  private readonly entry: WorkerEntry;
 
-  constructor(
-    private readonly config: QueueConfig,
-    connection: RedisConnection,
-    connections: CommandClient,
-    private readonly transitions: TransitionRunner,
-    private readonly callbacks: CallbackRunner,
-    private readonly lifecycle: AttemptLifecycle,
-    private readonly logger: QueueLogger,
-    private readonly stats: WorkerEntry,
-    private readonly events: JobEvents,
-    private readonly tracing?: QueueTracing,
-  ) {
-    const { scripts } = transitions;
-    this.acks = new AckBatcher(connection, connections, scripts, this, config.redis.backupTtl);
+  constructor(context: WorkerContext, redis: RecorderRedis, rooms: RecorderRooms) {
+    ({ config: this.config, logger: this.logger, events: this.events } = context);
+    this.tracing = context.tracing;
+    ({ callbacks: this.callbacks, lifecycle: this.lifecycle, entry: this.entry } = rooms);
+    const { connection, connections, transitions } = redis;
+    this.transitions = transitions;
+    const ttl = this.config.redis.backupTtl;
+    this.acks = new AckBatcher(connection, connections, transitions.scripts, this, ttl);
   }
 
   record(attempt: JobAttempt, outcome: AttemptOutcome): void {
@@ -78,7 +102,7 @@ export class OutcomeRecorder implements AckHandlers {
       return this.track(attempt, this.transitions.leaseRefused(job, 'complete'));
     }
     attempt.recorded = true;
-    this.stats.processed++;
+    this.entry.processed++;
     if (this.events.observed) this.events.attempt('completed', attempt, { result: attempt.result });
     if (!job.onSuccess) return this.settle(attempt);
     const payload: SuccessCallbackPayload = {
@@ -86,7 +110,7 @@ export class OutcomeRecorder implements AckHandlers {
       result: attempt.result,
       operationId: job.id,
     };
-    this.callbacks.run('onSuccess', job.onSuccess, payload, () => this.settle(attempt));
+    this.callbacks.run('onSuccess', job.onSuccess, payload, attempt, this);
   }
 
   /** The call carrying the ack failed: keep trying through an outage, as long as the lease may hold. */
@@ -136,7 +160,7 @@ export class OutcomeRecorder implements AckHandlers {
     }
     if (outcome.kind !== 'failed') return;
     if (outcome.error instanceof ThreadPoolExhaustedError) return this.deferOrFail(attempt);
-    this.stats.failed++;
+    this.entry.failed++;
     const retry = attempt.retry!;
     const message = errorMessage(outcome.error);
     const now = Date.now();
@@ -179,9 +203,13 @@ export class OutcomeRecorder implements AckHandlers {
       error: reason,
       operationId: job.id,
     };
-    await new Promise<void>((resolve) =>
-      this.callbacks.run('onFailure', job.onFailure!, payload, resolve),
-    );
+    this.callbacks.run('onFailure', job.onFailure, payload, attempt, this);
+    return SETTLED_BY_CALLBACK;
+  }
+
+  /** The job's callback is over: the attempt is settled. */
+  callbackEnded(attempt: JobAttempt): void {
+    this.settle(attempt);
   }
 
   /** True when the job went to `target`; false when another worker holds its lease now. */
@@ -228,7 +256,7 @@ export class OutcomeRecorder implements AckHandlers {
   /** Runs an async transition of the attempt and reports it settled once it is over. */
   private track(attempt: JobAttempt, transition: Promise<unknown>): void {
     transition.then(
-      () => this.settle(attempt),
+      (value) => value === SETTLED_BY_CALLBACK || this.settle(attempt),
       (error: unknown) => this.giveUp(attempt, error),
     );
   }

@@ -23,7 +23,7 @@ import { TransitionRunner } from './transition-runner.js';
 import { WakeWait } from './wake-wait.js';
 import { WorkerConnections } from './worker-connections.js';
 import type { SlotPool } from './slot-pool.js';
-import { WorkerEntry } from './worker-entry.js';
+import { WorkerEntry, type WorkerGauges } from './worker-entry.js';
 
 /** Everything a worker needs from the module: its namespace's scripts and the shared parts. */
 export interface WorkerDependencies {
@@ -51,7 +51,7 @@ export function newWorkerId(): string {
  * starts the fetch loop and the heartbeat; `stop()` drains. Fetch scheduling, running an
  * attempt, recording its outcome and running callbacks are rooms of their own, wired here.
  */
-export class QueueWorker {
+export class QueueWorker implements WorkerGauges {
   /** Unique per worker instance; prefixes the lease tokens this worker holds. */
   readonly id: string;
   private readonly config: QueueConfig;
@@ -65,7 +65,8 @@ export class QueueWorker {
   private readonly leases: LeaseKeeper;
   /** Absent in shards after the first: schedules live in shard 0 (see `docs/sharding.md`). */
   private readonly ticker?: ScheduleTicker;
-  private readonly stats: WorkerEntry;
+  /** This process's counts and its worker entry, written by the heartbeat. */
+  private readonly entry: WorkerEntry;
   private readonly autoscaler?: Autoscaler;
   private loop?: Promise<void>;
 
@@ -76,14 +77,15 @@ export class QueueWorker {
     this.scripts = scripts;
     this.logger = new QueueLogger(`QueueWorker:${scripts.keys.namespace}`, config.logging);
     this.connections = new WorkerConnections(connection);
-    const events = new JobEvents(deps.events, scripts.keys.namespace);
+    const context = {
+      config,
+      logger: this.logger,
+      events: new JobEvents(deps.events, scripts.keys.namespace),
+      tracing: deps.tracing,
+    };
     const transitions = new TransitionRunner(config, connection, scripts, this.logger);
-    this.callbacks = new CallbackRunner(
-      registry,
-      transitions,
-      this.logger,
-      config.worker.callbackTimeout,
-    );
+    const { callbackTimeout } = config.worker;
+    this.callbacks = new CallbackRunner(registry, transitions, this.logger, callbackTimeout);
     this.scheduler = new FetchScheduler(config, connection, registry, deps.threadPool, {
       tokenPrefix: this.id,
       scripts,
@@ -93,50 +95,32 @@ export class QueueWorker {
       pool: deps.shard?.pool,
     });
     const { scheduler } = this;
-    this.stats = this.workerStats(connection);
+    this.entry = new WorkerEntry(this.id, config, connection, scripts, this);
     this.recorder = new OutcomeRecorder(
-      config,
-      connection,
-      this.connections,
-      transitions,
-      this.callbacks,
-      this.scheduler,
-      this.logger,
-      this.stats,
-      events,
-      deps.tracing,
+      context,
+      { connection, connections: this.connections, transitions },
+      { callbacks: this.callbacks, lifecycle: scheduler, entry: this.entry },
     );
     this.runner = new AttemptRunner(
-      config,
-      registry,
-      deps.serializers,
-      this.scheduler.deadlines,
-      this.recorder,
-      this.scheduler,
-      this.logger,
-      events,
-      new ProgressWriter(connection, scripts, this.logger),
-      deps.tracing,
+      context,
+      { registry, serializers: deps.serializers },
+      {
+        recorder: this.recorder,
+        lifecycle: scheduler,
+        deadlines: scheduler.deadlines,
+        progress: new ProgressWriter(connection, scripts, this.logger),
+      },
     );
     this.leases = new LeaseKeeper(
       config,
       connection,
       scripts,
       this.logger,
-      () => scheduler.running.values().filter((attempt) => !attempt.recorded),
-      (now) => this.stats.report(now),
+      scheduler.running,
+      this.entry,
     );
     if (!deps.shard?.index) this.ticker = new ScheduleTicker(connection, scripts, this.logger);
     this.autoscaler = this.autoscaling(deps.shard);
-  }
-
-  /** The counts the heartbeat writes to the worker entry, with the slots as they are now. */
-  private workerStats(connection: RedisConnection): WorkerEntry {
-    const { scheduler } = this;
-    return new WorkerEntry(this.id, this.config, connection, this.scripts, () => ({
-      slots: scheduler.gate.capacity,
-      running: scheduler.running.size,
-    }));
   }
 
   /**
@@ -185,7 +169,7 @@ export class QueueWorker {
     if (this.loop) return;
     this.connections.open();
     this.scheduler.progressAt = Date.now();
-    this.stats.start();
+    this.entry.start();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
     this.ticker?.start();
@@ -206,7 +190,7 @@ export class QueueWorker {
     this.autoscaler?.stop();
     await this.drain();
     await this.leases.stop();
-    await this.stats
+    await this.entry
       .leave()
       .catch((error: unknown) =>
         this.logger.debug(`Worker entry left to expire: ${errorMessage(error)}`),

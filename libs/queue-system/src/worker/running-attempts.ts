@@ -1,4 +1,6 @@
+import type { ExpirableSet } from './deadline-watch.js';
 import type { JobAttempt } from './job-attempt.js';
+import type { LeasedJobs } from './lease-keeper.js';
 
 /**
  * The attempts a worker runs now. An array with swap-remove, each attempt knowing its index:
@@ -6,7 +8,7 @@ import type { JobAttempt } from './job-attempt.js';
  * every job, re-hashed its table every few dozen jobs, which at tens of thousands of jobs a
  * second was a steady share of the worker's garbage.
  */
-export class RunningAttempts {
+export class RunningAttempts implements ExpirableSet, LeasedJobs {
   private readonly attempts: JobAttempt[] = [];
 
   get size(): number {
@@ -32,5 +34,10 @@ export class RunningAttempts {
   /** A copy: the caller may end attempts (and so remove them) while it walks the list. */
   values(): JobAttempt[] {
     return this.attempts.slice();
+  }
+
+  /** Those whose lease is still this worker's to extend: their outcome is not recorded yet. */
+  leased(): JobAttempt[] {
+    return this.attempts.filter((attempt) => !attempt.recorded);
   }
 }

@@ -3,6 +3,7 @@ import type { QueueConfig } from '../config/index.js';
 import type { QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { LIBRARY_VERSION } from '../version.js';
+import type { HeartbeatReport } from './lease-keeper.js';
 
 /** The window throughput is measured over, ms. */
 const THROUGHPUT_WINDOW = 60_000;
@@ -14,10 +15,10 @@ interface Sample {
   readonly ended: number;
 }
 
-/** What the worker tells its statistics from: the slots and jobs running now. */
+/** What the entry reads of its worker at each beat: the slots and the jobs running now. */
 export interface WorkerGauges {
   readonly slots: number;
-  readonly running: number;
+  readonly activeCount: number;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface WorkerGauges {
  * pays a Redis write for them. The entry expires a few beats after the last one, so a process
  * that dies leaves no trace to clean up.
  */
-export class WorkerEntry {
+export class WorkerEntry implements HeartbeatReport {
   /** Attempts that succeeded here since the worker started. */
   processed = 0;
   /** Attempts that failed here (the processor threw or timed out), retried or not. */
@@ -40,7 +41,7 @@ export class WorkerEntry {
     private readonly config: QueueConfig,
     private readonly connection: RedisConnection,
     private readonly scripts: QueueScripts,
-    private readonly gauges: () => WorkerGauges,
+    private readonly worker: WorkerGauges,
   ) {}
 
   start(now = Date.now()): void {
@@ -63,7 +64,7 @@ export class WorkerEntry {
   /** Writes the entry for three beats; called by the heartbeat. */
   report(now = Date.now()): Promise<number> {
     const { worker } = this.config;
-    const { slots, running } = this.gauges();
+    const { slots, activeCount: running } = this.worker;
     const fields = {
       host: this.host,
       pid: process.pid,
