@@ -3,6 +3,7 @@
 // Run with `npm run docs:config`; test/config.test.ts checks that the page is up to date.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { OptionDeclarations } from '../libs/queue-system/src/config/config-section.js';
 import { CONFIG_SECTIONS } from '../libs/queue-system/src/config/queue.config.js';
 
 export const START_MARKER = '<!-- config:start -->';
@@ -12,16 +13,7 @@ const HEADER = ['option', 'accepts', 'default', 'description'];
 
 /** The table as prettier formats markdown: each column padded to its widest cell. */
 export function renderConfigTable(): string {
-  const rows = CONFIG_SECTIONS.flatMap(({ name, options }) =>
-    Object.entries(options).map(([key, option]) => [
-      `\`${name}.${key}\``,
-      option.accepts,
-      option.defaultText,
-      option.secret
-        ? `${option.description} Masked in \`toJSON()\` and in errors.`
-        : option.description,
-    ]),
-  );
+  const rows = CONFIG_SECTIONS.flatMap(({ name, options }) => optionRows(name, options));
   const cells = [HEADER, ...rows].map((row) => row.map((cell) => cell.replaceAll('|', '\\|')));
   const widths = HEADER.map((_, column) => Math.max(3, ...cells.map((row) => row[column]!.length)));
   const line = (row: string[]) =>
@@ -30,6 +22,25 @@ export function renderConfigTable(): string {
   return [line(header!), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join(
     '\n',
   );
+}
+
+/** One row per option, then the rows of the section it holds (`redis.sentinel.name`). */
+function optionRows(path: string, options: OptionDeclarations): string[][] {
+  return Object.entries(options).flatMap(([key, option]) => {
+    const field = path ? `${path}.${key}` : key;
+    const row = [
+      `\`${field}\``,
+      option.accepts,
+      option.defaultText,
+      option.secret
+        ? `${option.description} Masked in \`toJSON()\` and in errors.`
+        : option.description,
+    ];
+    const { nested } = option;
+    if (!nested) return [row];
+    const inner = nested.options as OptionDeclarations;
+    return [row, ...optionRows(nested.list ? `${field}[]` : field, inner)];
+  });
 }
 
 /** What lies between the markers, trimmed; `undefined` when they are missing. */
