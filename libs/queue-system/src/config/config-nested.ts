@@ -77,7 +77,7 @@ function checkNested<S extends OptionDeclarations>(
 }
 
 /** `{ name, sentinels: [{ host, port }], password? }`: the keys, optional ones marked. */
-function brief(section: { options: OptionDeclarations }): string {
+export function brief(section: { options: OptionDeclarations }): string {
   const keys = Object.entries(section.options).map(([key, option]) => {
     const name = option.required ? key : `${key}?`;
     const nested = option.nested as { options: OptionDeclarations; list: boolean } | undefined;
@@ -93,7 +93,7 @@ function hasSecret(section: { options: OptionDeclarations }): boolean {
 }
 
 /** The given object with each secret key masked, for an error that would show it. */
-function maskNested(section: { options: OptionDeclarations }, value: unknown): unknown {
+export function maskNested(section: { options: OptionDeclarations }, value: unknown): unknown {
   if (!isObject(value)) return value;
   const masked: Record<string, unknown> = { ...value };
   for (const [key, option] of Object.entries(section.options)) {
