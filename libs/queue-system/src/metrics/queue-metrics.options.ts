@@ -36,7 +36,10 @@ export const METRICS_SECTION = defineSection({
     prefix: stringOption({
       default: 'nest_queue_',
       // Prometheus refuses any other character in a metric name.
-      forbidden: { pattern: /[^\w:]|^\d/, description: 'characters other than [A-Za-z0-9_:]' },
+      forbidden: {
+        pattern: /[^\w:]|^\d/,
+        description: 'a character outside [A-Za-z0-9_:] or a leading digit',
+      },
       description: 'Put before every metric name.',
     }),
     tenantLabel: booleanOption({
@@ -46,7 +49,7 @@ export const METRICS_SECTION = defineSection({
     }),
     buckets: listOf(
       {
-        accepts: 'seconds > 0',
+        accepts: 'seconds > 0, increasing',
         check: (field, value) => checkNumber(field, value, { min: 0, minExclusive: true }),
       },
       {
