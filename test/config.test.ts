@@ -16,9 +16,12 @@ import {
 import { QueueConfigError } from '../libs/queue-system/src/errors.js';
 import {
   END_MARKER,
+  OPTION_TABLES,
   START_MARKER,
   currentConfigTable,
+  currentTable,
   renderConfigTable,
+  renderTable,
 } from '../scripts/config-table.js';
 
 /** Lets a test hand the constructors what a JavaScript or misconfigured caller could. */
@@ -805,5 +808,30 @@ describe('declarations', () => {
     expect(table, 'docs/configuration.md is behind the declarations: run npm run docs:config').toBe(
       renderConfigTable(),
     );
+  });
+
+  it.each(OPTION_TABLES.map((table) => [table.page, table] as const))(
+    'write the option table of %s from its declarations (npm run docs:config)',
+    (page, table) => {
+      const text = readFileSync(new URL(`../${page}`, import.meta.url), 'utf8');
+      const current = currentTable(text, table);
+      expect(current, `${page} lacks the ${table.start} and ${table.end} markers`).toBeDefined();
+      expect(current, `${page} is behind the declarations: run npm run docs:config`).toBe(
+        renderTable(table),
+      );
+    },
+  );
+
+  it("lists nested options and the modules' options in the generated tables", () => {
+    const rows = OPTION_TABLES.map(renderTable).join('\n');
+    for (const option of [
+      '`redis.sentinel.sentinels[].port`',
+      '`redis.durability.timeout`',
+      '`auth.password`',
+      '`pollInterval`',
+      '`stateTimeout`',
+    ]) {
+      expect(rows).toContain(option);
+    }
   });
 });

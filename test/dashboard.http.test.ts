@@ -203,6 +203,24 @@ describe('the dashboard over HTTP', () => {
     expect(() => QueueDashboardModule.forRoot({ path: 'ui', auth: false })).not.toThrow();
   });
 
+  it('refuses an unknown option, naming it and never showing a credential', () => {
+    const typo = { path: 'ui', auth: false as const, pollIntervall: 5_000 };
+    expect(() => QueueDashboardModule.forRoot(typo)).toThrow(/"dashboard\.pollIntervall"/);
+    const extra = { path: 'ui', auth: { username: USER, password: PASSWORD, passwd: 'hunter2' } };
+    let refusal: unknown;
+    try {
+      QueueDashboardModule.forRoot(extra);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(QueueConfigError);
+    expect((refusal as QueueConfigError).field).toBe('dashboard.auth.passwd');
+    expect(String(refusal)).not.toContain('hunter2');
+    expect(String(refusal)).not.toContain(PASSWORD);
+    const slow = { path: 'ui', auth: false as const, sampleInterval: 500 };
+    expect(() => QueueDashboardModule.forRoot(slow)).toThrow(/"dashboard\.sampleInterval"/);
+  });
+
   it('takes its settings from a factory with forRootAsync, and checks them at boot', async () => {
     const settings = { provide: 'SETTINGS', useValue: { user: USER, password: PASSWORD } };
     @Module({ providers: [settings], exports: [settings] })
@@ -230,6 +248,11 @@ describe('the dashboard over HTTP', () => {
       useFactory: () => ({}),
     });
     await expect(createDashboardApp(unguarded)).rejects.toThrow(/"dashboard\.auth"/);
+    const typo = QueueDashboardModule.forRootAsync({
+      path: 'queues/ui',
+      useFactory: () => ({ auth: false as const, namespace: ['default'] }),
+    });
+    await expect(createDashboardApp(typo)).rejects.toThrow(/"dashboard\.namespace"/);
   });
 
   it('works the same on Fastify', async () => {

@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, Module, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import {
+  QueueConfigError,
+  QueueModule,
   PermanentError,
   Processor,
   type JobContext,
@@ -16,7 +19,30 @@ import {
   QueueMetricsModule,
   type QueueMetricsOptions,
 } from '../libs/queue-system/src/metrics/index.js';
-import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
+import {
+  createQueueApp,
+  redisUrl,
+  uniquePrefix,
+  waitFor,
+  type QueueTestApp,
+} from './support/queue-test-app.js';
+
+/** The options a JavaScript caller or a typo could give. */
+function loose(options: Record<string, unknown>): QueueMetricsOptions {
+  return options as QueueMetricsOptions;
+}
+
+/** The field named by the error `build` throws; it fails the test when nothing is thrown. */
+function refusedField(build: () => unknown): string {
+  let thrown: unknown;
+  try {
+    build();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(QueueConfigError);
+  return (thrown as QueueConfigError).field;
+}
 
 @Injectable()
 class MetricJobs {
@@ -62,6 +88,45 @@ async function rows(registry: Registry, name: string, labels: string[], suffix =
   );
   return wanted.map((s) => [...labels.map((l) => s.labels[l]), s.value]).sort();
 }
+
+describe('QueueMetricsModule options', () => {
+  it.each([
+    [{ bucket: [1, 2] }, 'metrics.bucket'],
+    [{ prefix: 'nest-queue' }, 'metrics.prefix'],
+    [{ tenantLabel: 'yes' }, 'metrics.tenantLabel'],
+    [{ buckets: [1, 0.5] }, 'metrics.buckets[1]'],
+    [{ buckets: [0] }, 'metrics.buckets[0]'],
+    [{ stateTimeout: 0 }, 'metrics.stateTimeout'],
+    [{ stateCacheMs: -1 }, 'metrics.stateCacheMs'],
+    [{ registry: {} }, 'metrics.registry'],
+  ])('refuses a bad or unknown option in forRoot, naming it (%#)', (options, field) => {
+    expect(refusedField(() => QueueMetricsModule.forRoot(loose(options)))).toBe(field);
+  });
+
+  it('refuses a bad option from a forRootAsync factory when the app starts', async () => {
+    @Module({
+      imports: [
+        QueueModule.forRoot({ redis: { url: redisUrl(), keyPrefix: uniquePrefix('mopt') } }),
+        QueueMetricsModule.forRootAsync({
+          useFactory: () => loose({ registry: new Registry(), stateTimout: 500 }),
+        }),
+      ],
+    })
+    class AppModule {}
+    const error = await NestFactory.createApplicationContext(AppModule, {
+      logger: false,
+      abortOnError: false,
+    }).then(
+      async (app) => {
+        await app.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(QueueConfigError);
+    expect((error as QueueConfigError).field).toBe('metrics.stateTimout');
+  });
+});
 
 describe('Prometheus metrics', () => {
   const apps: QueueTestApp[] = [];

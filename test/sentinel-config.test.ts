@@ -48,6 +48,24 @@ describe('redis.sentinel and redis.durability', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it.each([
+    [{ ...SENTINEL, password: ['hunter2-master'] }, 'redis.sentinel.password'],
+    [
+      { ...SENTINEL, sentinelPassword: { value: 'hunter2-sentinel' } },
+      'redis.sentinel.sentinelPassword',
+    ],
+    [{ ...SENTINEL, passwrd: 'hunter2-typo' }, 'redis.sentinel.passwrd'],
+    [{ password: 'hunter2-master', sentinels: SENTINEL.sentinels }, 'redis.sentinel.name'],
+    [{ name: 'queue-master', password: 'hunter2-master' }, 'redis.sentinel.sentinels'],
+    ['redis://:hunter2-master@127.0.0.1:26379', 'redis.sentinel'],
+  ])('never shows a password in a refusal of the Sentinel options (%#)', (sentinel, field) => {
+    const error = refusal({ redis: { sentinel: sentinel as typeof SENTINEL } });
+    expect(error.field).toBe(field);
+    expect(error.message).not.toContain('hunter2');
+    expect(inspect(error.value, { depth: 5 })).not.toContain('hunter2');
+    expect(inspect(error, { depth: 5 })).not.toContain('hunter2');
+  });
+
   it('refuses Sentinel beside a URL or a client: one way to reach Redis', () => {
     expect(refusal({ redis: { sentinel: SENTINEL, url: 'redis://127.0.0.1:6379' } }).field).toBe(
       'redis.sentinel',

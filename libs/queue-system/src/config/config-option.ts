@@ -4,6 +4,7 @@ import {
   checkNumber,
   checkOneOf,
   checkString,
+  formatDuration,
   numberBounds,
   type ForbiddenCharacters,
   type NumberRule,
@@ -34,6 +35,22 @@ export interface ConfigOption<T, J = T> {
   show(value: T): J;
   /** What an error may show of a bad value: the value itself unless the option is secret. */
   mask(value: unknown): unknown;
+  /** It has no default: a section refuses options that leave it out. */
+  readonly required?: boolean;
+  /** A section of options inside this one (`redis.sentinel`), or inside each of its items. */
+  readonly nested?: { readonly options: object; readonly list: boolean };
+}
+
+/** An option the caller must give: its value is never `undefined`. */
+export function required<T, J>(
+  declared: ConfigOption<T, J>,
+): ConfigOption<Exclude<T, undefined>, J> & { readonly required: true } {
+  // The section never asks a required option for a fallback: it refuses the options instead.
+  return {
+    ...(declared as ConfigOption<Exclude<T, undefined>, J>),
+    defaultText: 'required',
+    required: true,
+  };
 }
 
 /** A default computed from other options, with the words the README shows for it. */
@@ -123,6 +140,17 @@ export function positiveDuration<D extends Default<number> = undefined, J = Valu
   return option(durationRule({ min: 0, minExclusive: true }), input);
 }
 
+/** Whole milliseconds within a rule's bounds (a Redis `WAIT` timeout, a polling interval). */
+export function wholeDuration<D extends Default<number> = undefined, J = Value<number, D>>(
+  bounds: Omit<NumberRule, 'integer'>,
+  input: OptionInput<number, D, J>,
+): ConfigOption<Value<number, D>, J> {
+  return option(
+    { ...durationRule({ ...bounds, integer: true }), accepts: `whole ms ${numberBounds(bounds)}` },
+    input,
+  );
+}
+
 /** Milliseconds, zero allowed (no delay, no grace period). */
 export function nonNegativeDuration<D extends Default<number> = undefined, J = Value<number, D>>(
   input: OptionInput<number, D, J>,
@@ -135,6 +163,14 @@ export function integerAtLeast<D extends Default<number> = undefined, J = Value<
   input: OptionInput<number, D, J>,
 ): ConfigOption<Value<number, D>, J> {
   return option(numberRule({ min, integer: true }, 'integer'), input);
+}
+
+export function integerBetween<D extends Default<number> = undefined, J = Value<number, D>>(
+  min: number,
+  max: number,
+  input: OptionInput<number, D, J>,
+): ConfigOption<Value<number, D>, J> {
+  return option(numberRule({ min, max, integer: true }, 'integer'), input);
 }
 
 export function numberAtLeast<D extends Default<number> = undefined, J = Value<number, D>>(
@@ -243,19 +279,4 @@ function durationRule(rule: NumberRule): Rule<number> {
     check: (field, value) => checkNumber(field, value, rule),
     format: formatDuration,
   };
-}
-
-const UNITS: [size: number, one: string, many: string][] = [
-  [86_400_000, 'day', 'days'],
-  [3_600_000, 'h', 'h'],
-  [60_000, 'min', 'min'],
-  [1000, 's', 's'],
-];
-
-/** `604800000` reads as `7 days`, `30000` as `30 s`. */
-export function formatDuration(ms: number): string {
-  for (const [size, one, many] of UNITS) {
-    if (ms >= size && ms % size === 0) return `${ms / size} ${ms === size ? one : many}`;
-  }
-  return `${ms} ms`;
 }

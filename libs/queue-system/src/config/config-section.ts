@@ -20,10 +20,14 @@ type OptionalUndefined<T> = Flatten<
 /** A section's checked values: what its config class holds, each a plain readonly field. */
 export type SectionValues<S> = Readonly<OptionalUndefined<{ [K in keyof S]: ValueOf<S[K]> }>>;
 
-/** What a caller may give: every option optional. */
-export type SectionOptions<S> = Flatten<{
-  [K in keyof S]?: Exclude<ValueOf<S[K]>, undefined>;
-}>;
+type IsRequired<O> = O extends { readonly required: true } ? true : false;
+
+/** What a caller may give: every option optional but the required ones. */
+export type SectionOptions<S> = Flatten<
+  { [K in keyof S as IsRequired<S[K]> extends true ? K : never]: ValueOf<S[K]> } & {
+    [K in keyof S as IsRequired<S[K]> extends true ? never : K]?: Exclude<ValueOf<S[K]>, undefined>;
+  }
+>;
 
 /** What the section's `toJSON` returns: safe to log. */
 export type SectionJSON<S> = OptionalUndefined<{
@@ -35,7 +39,7 @@ export interface ConfigSection<S> {
   /** Its key in `QueueOptions`, the first part of each field path. */
   readonly name: string;
   /** The class that holds it, named by the error for a section that is not an object. */
-  readonly className: string;
+  readonly className?: string;
   /** Declaration order is the order of the README table and of `toJSON`. */
   readonly options: S;
   /** Rules between options, run once each has its value; `given` is what the caller passed. */
@@ -54,14 +58,20 @@ export function defineSection<S>(section: ConfigSection<S>): ConfigSection<S> {
 /**
  * Checks a caller's options (unknown keys, each given value, then the section's own rules) and
  * writes the values into `target` in declaration order, whatever was given, so that instances
- * of a section share one shape.
+ * of a section share one shape. `path` names the section in errors when it is an item of a
+ * list (`redis.sentinel.sentinels[0]`).
  */
 export function parseSection<S extends OptionDeclarations>(
   section: ConfigSection<S>,
   options: unknown,
   target: Record<string, unknown> = {},
+  path: string = section.name,
 ): SectionValues<S> {
-  const { declared, index, shape } = prepared(section);
+  const found = prepared(section);
+  const { declared, index } = found;
+  const shape = path === section.name ? found.shape : { ...found.shape, section: path };
+  const field = (position: number) =>
+    path === section.name ? declared[position]!.field : `${path}.${declared[position]!.key}`;
   rejectNonObject(options, shape);
   // Only the given keys are read by name: a caller gives a few options of many.
   const values: unknown[] = [];
@@ -69,11 +79,17 @@ export function parseSection<S extends OptionDeclarations>(
     const position = index.get(key);
     if (position === undefined) throw unknownKey(shape, key);
     const value = options[key];
-    if (value !== undefined) values[position] = checkGiven(declared[position]!, value);
+    if (value !== undefined) {
+      values[position] = checkGiven(declared[position]!.option, field(position), value);
+    }
   }
   for (let position = 0; position < declared.length; position++) {
     const { key, option } = declared[position]!;
-    const value = values[position] ?? option.fallback(target, options);
+    let value = values[position];
+    if (value === undefined && option.required) {
+      throw new QueueConfigError(field(position), undefined, 'must be given');
+    }
+    value ??= option.fallback(target, options);
     if (value !== undefined) target[key] = value;
   }
   const checked = target as SectionValues<S>;
@@ -109,7 +125,9 @@ function prepared(section: Omit<ConfigSection<OptionDeclarations>, 'check'>): Pr
       index: new Map(declared.map(({ key }, position) => [key, position])),
       shape: {
         section: section.name,
-        expected: `an object (${section.name} options or a ${section.className})`,
+        expected: section.className
+          ? `an object (${section.name} options or a ${section.className})`
+          : 'an object',
         allowed: new Set(declared.map(({ key }) => key)),
         mayHoldSecret: declared.some(({ option }) => option.secret),
       },
@@ -119,7 +137,7 @@ function prepared(section: Omit<ConfigSection<OptionDeclarations>, 'check'>): Pr
   return found;
 }
 
-function checkGiven({ option, field }: Declared, value: unknown): unknown {
+function checkGiven(option: AnyOption, field: string, value: unknown): unknown {
   try {
     return option.check(field, value);
   } catch (error) {

@@ -15,16 +15,12 @@ import {
   type SectionOptions,
 } from './config-section.js';
 import { checkString, isObject } from './validate.js';
+import { MASK, sectionOption } from './config-nested.js';
 import {
   checkReplicationOptions,
-  DURABILITY_RULE,
-  maskSentinel,
-  SENTINEL_RULE,
-  type QueueDurabilityOptions,
-  type QueueSentinelOptions,
+  DURABILITY_SECTION,
+  SENTINEL_SECTION,
 } from './redis-replication.js';
-
-const MASK = '****';
 
 export const REDIS_SECTION = defineSection({
   name: 'redis',
@@ -48,11 +44,9 @@ export const REDIS_SECTION = defineSection({
         show: (client): 'provided' | undefined => (client ? 'provided' : undefined),
       },
     ),
-    sentinel: customOption(SENTINEL_RULE, {
+    sentinel: sectionOption(SENTINEL_SECTION, {
       description:
         'Find the master through Redis Sentinel and follow it across failovers, instead of `url`.',
-      mask: maskSentinel,
-      show: (sentinel) => maskSentinel(sentinel) as QueueSentinelOptions | undefined,
     }),
     connectionTimeout: positiveDuration({
       default: 5000,
@@ -71,11 +65,10 @@ export const REDIS_SECTION = defineSection({
       default: 30_000,
       description: 'How long the circuit stays open before a trial call.',
     }),
-    durability: customOption(DURABILITY_RULE, {
+    durability: sectionOption(DURABILITY_SECTION, {
       description:
         'Enqueues and acks wait (`WAIT`) until that many replicas have them; an enqueue short of them rejects with `QueueDurabilityError`.',
       defaultText: 'off: no wait',
-      show: (durability): QueueDurabilityOptions | undefined => durability,
     }),
     keyPrefix: stringOption({
       default: 'queue:',

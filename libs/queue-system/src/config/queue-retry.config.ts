@@ -2,7 +2,6 @@ import { QueueConfigError } from '../errors.js';
 import {
   derived,
   type ConfigOption,
-  formatDuration,
   fraction,
   integerAtLeast,
   ITEMS,
@@ -20,7 +19,7 @@ import {
   type SectionOptions,
 } from './config-section.js';
 import { backoffDelay } from '../utils/backoff.js';
-import { rejectUnknownKeys } from './validate.js';
+import { formatDuration, rejectUnknownKeys } from './validate.js';
 
 export type QueueRetryStrategy = 'fixed' | 'exponential' | 'custom';
 

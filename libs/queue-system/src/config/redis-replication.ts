@@ -1,103 +1,75 @@
 import { QueueConfigError } from '../errors.js';
-import type { Rule } from './config-option.js';
-import { checkList, checkNumber, checkString, isObject, rejectUnknownKeys } from './validate.js';
-
-const MASK = '****';
+import {
+  integerAtLeast,
+  integerBetween,
+  required,
+  stringOption,
+  wholeDuration,
+} from './config-option.js';
+import { listOfSections, secretString } from './config-nested.js';
+import { defineSection, type SectionValues } from './config-section.js';
 
 /** One Sentinel process: where the library asks which server is the master. */
-export interface QueueSentinelAddress {
-  readonly host: string;
-  readonly port: number;
-}
+export const SENTINEL_ADDRESS_SECTION = defineSection({
+  name: 'redis.sentinel.sentinels[]',
+  options: {
+    host: required(stringOption({ description: "The Sentinel's host name or address." })),
+    port: required(integerBetween(1, 65_535, { description: "The Sentinel's port." })),
+  },
+});
 
 /** `redis.sentinel`: a master found and followed through Redis Sentinel. */
-export interface QueueSentinelOptions {
-  /** The master's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
-  readonly name: string;
-  readonly sentinels: readonly QueueSentinelAddress[];
-  /** The password of the master and its replicas. */
-  readonly password?: string;
-  /** The password of the Sentinels themselves, when they require one. */
-  readonly sentinelPassword?: string;
-}
+export const SENTINEL_SECTION = defineSection({
+  name: 'redis.sentinel',
+  options: {
+    name: required(
+      stringOption({
+        description: "The master's name in the Sentinels' configuration (`sentinel monitor`).",
+      }),
+    ),
+    sentinels: required(
+      listOfSections(SENTINEL_ADDRESS_SECTION, {
+        description: 'The Sentinels asked where the master is; at least one.',
+      }),
+    ),
+    password: secretString({ description: 'The password of the master and its replicas.' }),
+    sentinelPassword: secretString({
+      description: 'The password of the Sentinels themselves, when they require one.',
+    }),
+  },
+  check(sentinel) {
+    if (sentinel.sentinels.length === 0) {
+      throw new QueueConfigError(
+        'redis.sentinel.sentinels',
+        undefined,
+        'must list at least one Sentinel',
+      );
+    }
+  },
+});
 
 /** `redis.durability`: the replicas a write waits for before it counts as done. */
-export interface QueueDurabilityOptions {
-  /** Replicas that must have the write (`WAIT replicas timeout`). */
-  readonly replicas: number;
-  /** How long a write waits for them, ms. */
-  readonly timeout: number;
-}
+export const DURABILITY_SECTION = defineSection({
+  name: 'redis.durability',
+  options: {
+    replicas: required(
+      integerAtLeast(1, {
+        description: 'Replicas that must have the write (`WAIT replicas timeout`).',
+      }),
+    ),
+    // WAIT 0 blocks forever: a timeout is what lets an enqueue give up and say so.
+    timeout: required(
+      wholeDuration(
+        { min: 0, minExclusive: true },
+        { description: 'How long a write waits for them.' },
+      ),
+    ),
+  },
+});
 
-const SENTINEL_KEYS = new Set(['name', 'sentinels', 'password', 'sentinelPassword']);
-const ADDRESS_KEYS = new Set(['host', 'port']);
-const DURABILITY_KEYS = new Set(['replicas', 'timeout']);
-
-export const SENTINEL_RULE: Rule<QueueSentinelOptions> = {
-  accepts: '`{ name, sentinels: [{ host, port }], password?, sentinelPassword? }`',
-  check: checkSentinel,
-};
-
-export const DURABILITY_RULE: Rule<QueueDurabilityOptions> = {
-  accepts: '`{ replicas: integer >= 1, timeout: ms > 0 }`',
-  check: checkDurability,
-};
-
-function checkSentinel(field: string, value: unknown): QueueSentinelOptions {
-  const shape = { section: field, expected: 'an object', allowed: SENTINEL_KEYS };
-  rejectUnknownKeys(value, { ...shape, mayHoldSecret: true });
-  const sentinels = checkList(`${field}.sentinels`, value.sentinels ?? [], checkAddress);
-  if (sentinels.length === 0) {
-    throw new QueueConfigError(`${field}.sentinels`, undefined, 'must list at least one Sentinel');
-  }
-  const options: QueueSentinelOptions = {
-    name: checkString(`${field}.name`, value.name),
-    sentinels,
-    ...secret(`${field}.password`, value.password, 'password'),
-    ...secret(`${field}.sentinelPassword`, value.sentinelPassword, 'sentinelPassword'),
-  };
-  return Object.freeze(options);
-}
-
-function checkAddress(field: string, value: unknown): QueueSentinelAddress {
-  rejectUnknownKeys(value, { section: field, expected: 'an object', allowed: ADDRESS_KEYS });
-  const port = checkNumber(`${field}.port`, value.port, { min: 1, max: 65_535, integer: true });
-  return Object.freeze({ host: checkString(`${field}.host`, value.host), port });
-}
-
-/** A password is checked for its type only; the error never carries it. */
-function secret<K extends string>(
-  field: string,
-  value: unknown,
-  key: K,
-): Partial<Record<K, string>> {
-  if (value === undefined) return {};
-  if (typeof value !== 'string' || value === '') {
-    throw new QueueConfigError(field, undefined, 'must be a non-empty string', { withhold: true });
-  }
-  return { [key]: value } as Partial<Record<K, string>>;
-}
-
-function checkDurability(field: string, value: unknown): QueueDurabilityOptions {
-  rejectUnknownKeys(value, { section: field, expected: 'an object', allowed: DURABILITY_KEYS });
-  const replicas = checkNumber(`${field}.replicas`, value.replicas, { min: 1, integer: true });
-  // WAIT 0 blocks forever: a timeout is what lets an enqueue give up and say so.
-  const timeout = checkNumber(`${field}.timeout`, value.timeout, {
-    min: 0,
-    minExclusive: true,
-    integer: true,
-  });
-  return Object.freeze({ replicas, timeout });
-}
-
-/** The Sentinel options as `toJSON` and errors show them: passwords masked. */
-export function maskSentinel(value: unknown): unknown {
-  if (!isObject(value)) return value;
-  const masked: Record<string, unknown> = { ...value };
-  if (masked.password !== undefined) masked.password = MASK;
-  if (masked.sentinelPassword !== undefined) masked.sentinelPassword = MASK;
-  return masked;
-}
+export type QueueSentinelAddress = SectionValues<typeof SENTINEL_ADDRESS_SECTION.options>;
+export type QueueSentinelOptions = SectionValues<typeof SENTINEL_SECTION.options>;
+export type QueueDurabilityOptions = SectionValues<typeof DURABILITY_SECTION.options>;
 
 /**
  * The rules between the connection options: one way to reach Redis, and a replication wait

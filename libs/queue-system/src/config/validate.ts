@@ -155,3 +155,18 @@ function normalizeKey(key: string): string {
 export function quote(text: string): string {
   return `"${text}"`;
 }
+
+const UNITS: [size: number, one: string, many: string][] = [
+  [86_400_000, 'day', 'days'],
+  [3_600_000, 'h', 'h'],
+  [60_000, 'min', 'min'],
+  [1000, 's', 's'],
+];
+
+/** `604800000` reads as `7 days`, `30000` as `30 s`. */
+export function formatDuration(ms: number): string {
+  for (const [size, one, many] of UNITS) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${ms === size ? one : many}`;
+  }
+  return `${ms} ms`;
+}

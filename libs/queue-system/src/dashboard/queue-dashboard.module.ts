@@ -13,13 +13,12 @@ import { DashboardNamespaces } from './dashboard-namespaces.js';
 import { DashboardReader } from './dashboard-reader.js';
 import { DashboardSampler } from './dashboard-sampler.js';
 import {
-  checkPath,
+  checkRoute,
   checkSettings,
   QUEUE_DASHBOARD_SETTINGS,
+  type DashboardRoute,
   type QueueDashboardAsyncOptions,
   type QueueDashboardOptions,
-  type QueueDashboardRoute,
-  type QueueDashboardSettings,
 } from './dashboard.options.js';
 
 const SERVICES: Provider[] = [DashboardNamespaces, DashboardSampler, DashboardReader];
@@ -34,9 +33,10 @@ const SERVICES: Provider[] = [DashboardNamespaces, DashboardSampler, DashboardRe
 export class QueueDashboardModule {
   static forRoot(options: QueueDashboardOptions): DynamicModule {
     const { path, guards, ...settings } = options;
-    const guarded = (guards?.length ?? 0) > 0;
+    const route = checkRoute({ path, guards });
+    const guarded = (route.guards?.length ?? 0) > 0;
     const checked = checkSettings(settings, guarded);
-    return this.assemble({ path, guards }, [], {
+    return this.assemble(route, [], {
       provide: QUEUE_DASHBOARD_SETTINGS,
       useFactory: () => announce(checked, guarded),
     });
@@ -44,19 +44,20 @@ export class QueueDashboardModule {
 
   static forRootAsync(options: QueueDashboardAsyncOptions): DynamicModule {
     const { path, guards, imports = [], useFactory, inject = [] } = options;
-    const guarded = (guards?.length ?? 0) > 0;
-    return this.assemble({ path, guards }, imports, {
+    const route = checkRoute({ path, guards });
+    const guarded = (route.guards?.length ?? 0) > 0;
+    return this.assemble(route, imports, {
       provide: QUEUE_DASHBOARD_SETTINGS,
       inject,
       useFactory: async (...args: never[]) => {
-        const settings: QueueDashboardSettings = await useFactory(...args);
+        const settings: unknown = await useFactory(...args);
         return announce(checkSettings(settings, guarded), guarded);
       },
     });
   }
 
   private static assemble(
-    route: QueueDashboardRoute,
+    route: DashboardRoute,
     imports: NonNullable<QueueDashboardAsyncOptions['imports']>,
     settings: Provider,
   ): DynamicModule {
@@ -70,8 +71,8 @@ export class QueueDashboardModule {
 }
 
 /** A controller class of its own per dashboard, at its path, behind its guards. */
-function dashboardController({ path, guards = [] }: QueueDashboardRoute): Type {
-  @Controller(checkPath(path))
+function dashboardController({ path, guards = [] }: DashboardRoute): Type {
+  @Controller(path)
   @UseGuards(DashboardAccessGuard, ...guards)
   class QueueDashboardController extends DashboardController {}
   return QueueDashboardController;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { register, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import type { QueueConfig } from '../config/index.js';
 import { QueueEvents } from '../events/queue-events.js';
@@ -9,9 +9,10 @@ import { QueueLogger } from '../utils/queue-logger.js';
 import { QueueOrchestrator } from '../worker/queue.orchestrator.js';
 import { JobMetrics } from './job-metrics.js';
 import {
-  DEFAULT_BUCKETS,
+  checkMetricsOptions,
   QUEUE_METRICS_OPTIONS,
   type QueueMetricsOptions,
+  type QueueMetricsSettings,
 } from './queue-metrics.options.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { StateReader } from './state-reader.js';
@@ -27,34 +28,36 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
   /** The registry the metrics are in: expose `registry.metrics()` at `GET /metrics`. */
   readonly registry: Registry;
   private readonly names: string[] = [];
+  private readonly options: QueueMetricsSettings;
   private subscription?: Subscription;
 
   constructor(
-    @Inject(QUEUE_METRICS_OPTIONS) private readonly options: QueueMetricsOptions,
+    @Inject(QUEUE_METRICS_OPTIONS) options: QueueMetricsOptions,
     @Inject(QueueEvents) private readonly events: QueueEvents,
     @Inject(QueueOrchestrator) private readonly orchestrator: QueueOrchestrator,
     @Inject(ThreadPool) private readonly threadPool: ThreadPool,
     @Inject(QUEUE_CONFIG) private readonly config: QueueConfig,
   ) {
-    this.registry = options.registry ?? register;
+    this.options = checkMetricsOptions(options);
+    this.registry = this.options.registry;
   }
 
   onModuleInit(): void {
     const { registry, options } = this;
-    const prefix = options.prefix ?? 'nest_queue_';
+    const { prefix } = options;
     const jobs = new JobMetrics({
       registry,
       prefix,
-      tenantLabel: options.tenantLabel === true,
-      buckets: options.buckets ?? DEFAULT_BUCKETS,
+      tenantLabel: options.tenantLabel,
+      buckets: options.buckets,
     });
     const logger = new QueueLogger('QueueMetrics', this.config.logging);
     const namespaces = () => this.orchestrator.namespaces();
     const reader = new StateReader(
       () => namespaces().map((ns) => ns.manager),
       logger,
-      options.stateCacheMs ?? 1_000,
-      options.stateTimeout ?? 2_000,
+      options.stateCacheMs,
+      options.stateTimeout,
     );
     const state = registerStateMetrics(registry, prefix, {
       reader,
