@@ -9,7 +9,7 @@ export interface StoredTenantPolicy {
   rateLimit?: RateLimit;
 }
 
-/** Calls the tenant scripts: `tenant-policy-5.lua` and `tenant-counts-2.lua`. */
+/** Calls the tenant scripts: `tenant-policy-5.lua` and `tenant-counts-3.lua`. */
 export class TenantScripts {
   constructor(private readonly runner: ScriptRunner) {}
 
@@ -32,7 +32,7 @@ export class TenantScripts {
     const [waiting, active] = (await this.runner.run(
       client,
       'tenant-counts',
-      [k.queues, k.active],
+      [k.queues, k.active, k.specs],
       [k.base, queue ?? ''],
     )) as [(string | number)[], (string | number)[]];
     const counts: Record<string, { waiting: number; active: number }> = {};
