@@ -151,7 +151,10 @@ describe('job events in this process', () => {
   it('refuses a progress value it cannot report, naming the field, without failing the job', async () => {
     const { queue } = await boot();
     const { operationId } = await queue.enqueue({ processor: 'ev.bad-progress', entity: {} });
-    await waitFor(async () => (await queue.getJob(operationId))?.state === 'completed', 'done');
+    await waitFor(
+      async () => (await queue.getJob(operationId))?.state === 'completed',
+      'completed',
+    );
     const job = await queue.getJob(operationId);
     expect(job?.result).toBe(
       'Invalid job progress "progress": must be a finite number or a plain object, got an array',

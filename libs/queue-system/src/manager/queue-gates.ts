@@ -88,7 +88,7 @@ export abstract class QueueGateAdmin {
 
   /**
    * Stops every process from starting jobs of `queue`: jobs still enqueue and wait, running
-   * ones finish. Persisted in Redis until `resumeQueue`. True when it was not paused.
+   * ones end. Persisted in Redis until `resumeQueue`. True when it was not paused.
    */
   pauseQueue(queue: string): Promise<boolean> {
     return this.gateCall('pauseQueue', (client, gates) => gates.pause(client, queue, true));
