@@ -56,7 +56,7 @@ export function defineSection<S>(section: ConfigSection<S>): ConfigSection<S> {
  * writes the values into `target` in declaration order, whatever was given, so that instances
  * of a section share one shape.
  */
-export function parseSection<S extends OptionDeclarations>(
+function parseSection<S extends OptionDeclarations>(
   section: ConfigSection<S>,
   options: unknown,
   target: Record<string, unknown> = {},

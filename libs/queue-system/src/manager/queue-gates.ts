@@ -53,7 +53,7 @@ export function checkBreaker(field: string, breaker: unknown): BreakerPolicy {
 }
 
 /** The `gates` hash as queue -> gate state; a bucket shows its tokens refilled to `now`. */
-export function parseGates(fields: Record<string, string>, now: number) {
+function parseGates(fields: Record<string, string>, now: number) {
   const gates: Record<string, QueueGateState> = {};
   const of = (queue: string) => (gates[queue] ??= { paused: false });
   for (const [field, value] of Object.entries(fields)) {

@@ -69,7 +69,7 @@ export class QueueManager extends QueueInspector {
     protected readonly config: QueueConfig,
     protected readonly connection: RedisConnection,
     protected readonly scripts: QueueScripts,
-    private readonly registry: CallableRegistry,
+    registry: CallableRegistry,
     protected readonly serializers: SerializerRegistry,
     protected readonly threadPool?: ThreadPool,
     private readonly queueEvents?: QueueEvents,

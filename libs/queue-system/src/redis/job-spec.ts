@@ -151,7 +151,7 @@ export const FETCHED_VALUES_PER_JOB = 3;
 export type FetchedValue = string | number | null | (string | number)[];
 
 /** The lease tokens of one fetch call: `<token prefix>@<now>:<attempt>`, as the script writes them. */
-export interface FetchLeases {
+interface FetchLeases {
   now: number;
   prefix: string;
   /** The token of a first attempt, the usual case: one string shared by the jobs of the call. */

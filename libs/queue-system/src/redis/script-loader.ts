@@ -42,7 +42,7 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
 const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
 
-export interface ScriptDefinition {
+interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */
   name: string;
   numberOfKeys: number;

@@ -3,7 +3,7 @@ import type { RateLimit } from './gate-scripts.js';
 import type { ScriptRunner } from './script-runner.js';
 
 /** A tenant's stored settings; an absent one is cleared. */
-export interface StoredTenantPolicy {
+interface StoredTenantPolicy {
   weight?: number;
   concurrency?: number;
   rateLimit?: RateLimit;
