@@ -86,13 +86,17 @@ export function jobSpecHeaderParts(
   return [`[${JSON.stringify(spec.processor)},`, after];
 }
 
-/** The header array of a spec, or why it cannot be read. */
+/**
+ * The header array of a spec, or why it cannot be read: the field and the error's type only, as
+ * JSON.parse quotes its input, and a spec without its line break is the payload too.
+ */
 function parseSpecHeader(headerText: string): unknown[] | string {
   let header: unknown;
   try {
     header = JSON.parse(headerText);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    const type = error instanceof Error ? error.name : typeof error;
+    return `the header line of the job's "spec" is not valid JSON (${type})`;
   }
   if (!Array.isArray(header) || (typeof header[0] !== 'string' && header[0] !== null)) {
     return 'job spec header is not a [processor, ...] array';
