@@ -69,9 +69,9 @@ const SETTINGS: Record<SystemName, string> = {
     'activateDelayedJobs false; queue.process(concurrency, handler); stall protection as by default. ' +
     'Completions counted from the local "succeeded" event.',
   'lua-job-hash':
-    'Reference loop, not a queue (bench/adapters/bare-lua.ts): plain ioredis and one Lua script that acks the finished jobs ' +
+    'Reference loop, not a queue (bench/adapters/bare-lua.ts): plain ioredis and one Lua script that acks the completed jobs ' +
     'and fetches the next in one call, two calls in flight from concurrency 8; one hash per job with spec, state, lease ' +
-    'token and attempts, leases in a sorted set, finished jobs deleted. Nothing else: no Nest, call policy, retries, ' +
+    'token and attempts, leases in a sorted set, completed jobs deleted. Nothing else: no Nest, call policy, retries, ' +
     'timeouts, callbacks, heartbeat, stalled-job recovery, priorities or limits.',
   'lua-shared-hash':
     'Reference loop, as lua-job-hash but with no key per job: specs, lease tokens and attempts in one hash each, every ' +

@@ -56,8 +56,8 @@ class CompactJobs {
     this.runs.push({ id: ctx.operationId, attempt: ctx.attempt, at: Date.now() });
   }
 
-  @OnSuccess('compact.done')
-  done(payload: SuccessCallbackPayload) {
+  @OnSuccess('compact.succeeded')
+  succeeded(payload: SuccessCallbackPayload) {
     this.successes.push(payload);
   }
 }
@@ -170,7 +170,7 @@ describe('compact jobs (backupTtl 0)', () => {
     const flaky = await t.queue.enqueue({
       entity: {},
       processor: 'compact.flaky',
-      onSuccess: 'compact.done',
+      onSuccess: 'compact.succeeded',
     });
     const broken = await t.queue.enqueue({ entity: {}, processor: 'compact.broken' });
     t.worker.start();

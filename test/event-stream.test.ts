@@ -300,7 +300,7 @@ describe('job events across processes (the Redis stream)', () => {
     const { operationId } = await producer.queue.enqueue({ processor: 'st.ok', entity: { n: 1 } });
     await waitFor(
       async () => (await producer.queue.getJob(operationId))?.state === 'completed',
-      'done',
+      'the job to complete',
     );
     expect(await redis.xlen(`${base}events`)).toBe(before);
   });

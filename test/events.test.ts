@@ -69,8 +69,10 @@ describe('job events in this process', () => {
     const { queue, events } = await boot();
     const seen: QueueEvent[] = [];
     const subscription = events.select({ processor: 'ev.ok' }).subscribe((e) => seen.push(e));
+    const started = Date.now();
     const { operationId } = await queue.enqueue({ processor: 'ev.ok', entity: { n: 21 } });
     await waitFor(() => seen.some((e) => e.type === 'completed'), 'the completed event');
+    const elapsed = Date.now() - started;
     subscription.unsubscribe();
 
     expect(seen.map((e) => e.type)).toEqual([
@@ -85,8 +87,11 @@ describe('job events in this process', () => {
     const completed = seen.at(-1)!;
     expect(completed).toMatchObject({ attempt: 1, priority: 'normal', namespace: 'default' });
     expect(completed.result).toEqual({ doubled: 42 });
+    // Durations inside the test's own span, not times since the epoch nor negative.
     expect(completed.runMs).toBeGreaterThanOrEqual(0);
+    expect(completed.runMs).toBeLessThanOrEqual(elapsed);
     expect(seen[1]!.waitMs).toBeGreaterThanOrEqual(0);
+    expect(seen[1]!.waitMs).toBeLessThanOrEqual(elapsed);
   });
 
   it('tells a retried job: failed then retrying, then active again and completed', async () => {
@@ -151,7 +156,10 @@ describe('job events in this process', () => {
   it('refuses a progress value it cannot report, naming the field, without failing the job', async () => {
     const { queue } = await boot();
     const { operationId } = await queue.enqueue({ processor: 'ev.bad-progress', entity: {} });
-    await waitFor(async () => (await queue.getJob(operationId))?.state === 'completed', 'done');
+    await waitFor(
+      async () => (await queue.getJob(operationId))?.state === 'completed',
+      'completed',
+    );
     const job = await queue.getJob(operationId);
     expect(job?.result).toBe(
       'Invalid job progress "progress": must be a finite number or a plain object, got an array',

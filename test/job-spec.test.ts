@@ -103,6 +103,11 @@ describe('job spec parsing', () => {
     expect(fetched('empty-header', '\n{}').specError).toMatch(/JSON|Unexpected/);
     expect(fetched('not-an-array', '{"a":1}\n{}').specError).toMatch(/not a \[processor/);
     expect(fetched('no-spec', '').specError).toMatch(/no spec/);
+    // No line break: the payload is read as the header, and must not reach the error.
+    const noBreak = fetched('no-break', '["known", ada@example.com');
+    expect(noBreak.specError).toBe(
+      'the header line of the job\'s "spec" is not valid JSON (SyntaxError)',
+    );
     // The same prefix as the good header, one character longer: not mistaken for it.
     expect(fetched('longer', `${header.slice(0, -1)}x\n{}`).specError).toBeDefined();
   });

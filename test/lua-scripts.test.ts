@@ -43,6 +43,40 @@ const FIXED_KEYS = new Set([
   'schedule_due',
 ]);
 
+/** The starts of the keys named by data, always built from the prefix (see script-loader.ts). */
+const DATA_KEYS = new Set(['job:', 'ready:', 'rotation:', 'worker:', 'dedup_window:']);
+
+/**
+ * The KEYS rule of script-loader.ts: the fixed-name keys a script may build from the prefix
+ * rather than receive in KEYS, each with the scripts that may ('any': every script). Every
+ * other fixed-name key a script touches must come in KEYS.
+ */
+const BUILT_FIXED_KEYS: Record<string, readonly string[] | 'any'> = {
+  // Opt-in features: the switches, probed by EXISTS, and the keys used once a switch is on.
+  gates: 'any',
+  tenanted: 'any',
+  events_listen: 'any',
+  events_listen_ends: 'any',
+  events: 'any',
+  tenant_policy: 'any',
+  tenant_active: 'any',
+  tenant_tokens: 'any',
+  tenant_turn: 'any',
+  // A capped tenant's job ended: its slot frees room, so idle workers wake.
+  wake: ['complete', 'dead-letter', 'fetch'],
+  // Fixed keys only some calls need: a deduplicated job; a compact, delayed or first job of a
+  // queue at enqueue (a tick enqueues); an odd job sent to a dead-letter list; a tenant's first
+  // cap; the layout check at boot.
+  dedup: 'any',
+  specs: ['enqueue', 'tenant-policy', 'check-layout'],
+  delayed: ['enqueue', 'check-layout'],
+  queues: ['enqueue', 'tick-schedules', 'check-layout'],
+  leases: ['tenant-policy'],
+  failures: ['recover-stalled', 'check-layout'],
+  system_errors: ['fetch', 'check-layout'],
+  active: ['check-layout'],
+};
+
 /** The script's text without its Lua comments, header included. */
 function code(lua: string): string {
   return lua.replace(/--\[\[[\s\S]*?\]\]/g, '').replace(/--.*$/gm, '');
@@ -107,6 +141,12 @@ function headerProblems(file: string, source: string, inlined: string): string[]
   for (const key of built) {
     if ([...keys.values()].includes(key)) problems.push(`both receives and builds "${key}"`);
   }
+  const script = file.replace(/-\d+\.lua$/, '');
+  for (const key of built) {
+    const allowed = BUILT_FIXED_KEYS[key];
+    if (DATA_KEYS.has(key) || allowed === 'any' || allowed?.includes(script)) continue;
+    problems.push(`builds "${key}", which the KEYS rule puts in KEYS`);
+  }
   if (built.size > 0 && !/ARGV\[1\]\s+key prefix/.test(header)) {
     problems.push('builds keys but ARGV[1] is not the key prefix');
   }
@@ -148,7 +188,7 @@ describe('Lua scripts', () => {
     },
   );
 
-  it('the header check catches a key built unnamed, KEYS off the file name, a data key in KEYS', () => {
+  it('the header check catches a key built unnamed, KEYS off the file name, a data key in KEYS, a fixed key built against the KEYS rule', () => {
     const good = fixtureScript(
       'KEYS[1] active zset',
       '`dedup`',
@@ -169,6 +209,15 @@ describe('Lua scripts', () => {
     const jobInKeys = fixtureScript('KEYS[1] job hash', 'none', "redis.call('DEL', KEYS[1])");
     expect(headerProblems('x-1.lua', jobInKeys, jobInKeys)).toEqual([
       'KEYS holds "job", not a key with a fixed name',
+    ]);
+    const fixedBuilt = fixtureScript(
+      'KEYS[1] active zset',
+      '`metrics`, `specs`',
+      "redis.call('ZREM', KEYS[1], redis.call('HGET', prefix .. 'specs', prefix .. 'metrics'))",
+    );
+    expect(headerProblems('x-1.lua', fixedBuilt, fixedBuilt)).toEqual([
+      'builds "specs", which the KEYS rule puts in KEYS',
+      'builds "metrics", which the KEYS rule puts in KEYS',
     ]);
   });
 

@@ -99,7 +99,7 @@ describe('pause, resume and drain', () => {
     await waitFor(() => ran([a, b], 'report:') === 20, "the resumed tenants' jobs");
   });
 
-  it('drains a queue: pauses it and resolves once its running jobs finished', async () => {
+  it('drains a queue: pauses it and resolves once its running jobs ended', async () => {
     const [a, b] = await twoProcesses();
     const { operationId } = await a.queue.enqueue({ entity: {}, processor: 'export' });
     const running = (id: string) => [a, b].find((p) => p.app.get(PausableJobs).running.has(id));

@@ -83,7 +83,7 @@ describe('per-worker statistics', () => {
         running: 0,
         version: LIBRARY_VERSION,
       });
-      expect(entry!.uptimeMs).toBeGreaterThanOrEqual(0);
+      expect(entry!.uptimeMs).toBe(entry!.reportedAt - entry!.startedAt);
       expect(entry!.reportedAt).toBeGreaterThanOrEqual(entry!.startedAt);
     }
     const busiest = listed.reduce((a, b) =>

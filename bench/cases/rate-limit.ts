@@ -56,7 +56,7 @@ async function measureLimited(
   const nodeCpu = nodeCpuSeconds(cpu);
   if (closed >= total) {
     throw new Error(
-      `${system}: all ${total} jobs done by the window's end; the limit did not hold`,
+      `${system}: all ${total} jobs completed by the window's end; the limit did not hold`,
     );
   }
   await adapter.waitForProcessed(total, ctx.config.waitTimeoutMs);

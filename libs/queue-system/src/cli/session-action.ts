@@ -7,7 +7,7 @@ import { QueueSession, type ConnectionOptions } from './queue-session.js';
  * What an action gets: the session on the namespace, its arguments, its options and the
  * globals; it may return an exit code other than 0 for an outcome that is not an error.
  */
-export type SessionAction<O> = (
+type SessionAction<O> = (
   session: QueueSession,
   args: unknown[],
   options: O,

@@ -1,8 +1,8 @@
 import type { QueueCounters } from '../interfaces/queue-status.interface.js';
 
 /** The counters a chart draws, per minute. */
-export const CHARTED = ['enqueued', 'processed', 'failed', 'retried'] as const;
-export type ChartedCounter = (typeof CHARTED)[number];
+const CHARTED = ['enqueued', 'processed', 'failed', 'retried'] as const;
+type ChartedCounter = (typeof CHARTED)[number];
 
 /** One minute of one namespace: how much each counter grew during it. */
 export interface MinuteBucket extends Record<ChartedCounter, number> {
@@ -12,7 +12,7 @@ export interface MinuteBucket extends Record<ChartedCounter, number> {
 
 const MINUTE = 60_000;
 /** The charts span the last hour. */
-export const MINUTES_KEPT = 60;
+const MINUTES_KEPT = 60;
 
 /**
  * A ring of the last hour's per-minute growth of one namespace's counters, in memory. Each

@@ -16,7 +16,7 @@ export interface DashboardQueue {
 }
 
 /** A dead letter as its list shows it: no entity, only where it ran and why it failed. */
-export type DeadLetterRow = Omit<JobInfo, 'entity' | 'result' | 'progress'>;
+type DeadLetterRow = Omit<JobInfo, 'entity' | 'result' | 'progress'>;
 
 /** Every read of the dashboard, each through `QueueManager`'s public methods. */
 @Injectable()

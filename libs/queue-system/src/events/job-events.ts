@@ -7,7 +7,7 @@ import type { QueueEvent, QueueEventType } from './queue-event.js';
 import type { QueueEvents } from './queue-events.js';
 
 /** The fields an attempt's event adds to what the attempt already tells. */
-export type AttemptEventFields = Partial<
+type AttemptEventFields = Partial<
   Pick<QueueEvent, 'error' | 'timedOut' | 'runAt' | 'deadLetter' | 'progress' | 'result'>
 >;
 

@@ -11,7 +11,7 @@ export interface QueueStatusMetrics {
   thread_pool_exhaustion: number;
   /** Percentage of this process's thread pool in use. */
   thread_pool_utilization: number;
-  /** processed / (processed + failed), in percent; 100 before anything finished. */
+  /** processed / (processed + failed), in percent; 100 before any job ended. */
   success_rate: number;
 }
 

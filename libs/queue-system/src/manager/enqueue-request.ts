@@ -25,10 +25,10 @@ export type SharedEnqueueOptions = Omit<EnqueueOptions, 'entity' | 'operationId'
 };
 
 /** What a template is made of: the shared options less the due time, which is per call. */
-export type TemplateOptions = Omit<SharedEnqueueOptions, 'delay' | 'runAt'>;
+type TemplateOptions = Omit<SharedEnqueueOptions, 'delay' | 'runAt'>;
 
 /** What every template of a manager shares. */
-export interface TemplateDefaults {
+interface TemplateDefaults {
   registry: CallableRegistry;
   serializers: SerializerRegistry;
   /** Ids for jobs the caller gave none; a random id by default. */

@@ -53,7 +53,7 @@ export function checkBreaker(field: string, breaker: unknown): BreakerPolicy {
 }
 
 /** The `gates` hash as queue -> gate state; a bucket shows its tokens refilled to `now`. */
-export function parseGates(fields: Record<string, string>, now: number) {
+function parseGates(fields: Record<string, string>, now: number) {
   const gates: Record<string, QueueGateState> = {};
   const of = (queue: string) => (gates[queue] ??= { paused: false });
   for (const [field, value] of Object.entries(fields)) {
@@ -88,7 +88,7 @@ export abstract class QueueGateAdmin {
 
   /**
    * Stops every process from starting jobs of `queue`: jobs still enqueue and wait, running
-   * ones finish. Persisted in Redis until `resumeQueue`. True when it was not paused.
+   * ones end. Persisted in Redis until `resumeQueue`. True when it was not paused.
    */
   pauseQueue(queue: string): Promise<boolean> {
     return this.gateCall('pauseQueue', (client, gates) => gates.pause(client, queue, true));

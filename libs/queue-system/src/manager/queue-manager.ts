@@ -69,7 +69,7 @@ export class QueueManager extends QueueInspector {
     protected readonly config: QueueConfig,
     protected readonly connection: RedisConnection,
     protected readonly scripts: QueueScripts,
-    private readonly registry: CallableRegistry,
+    registry: CallableRegistry,
     protected readonly serializers: SerializerRegistry,
     protected readonly threadPool?: ThreadPool,
     private readonly queueEvents?: QueueEvents,
@@ -262,9 +262,9 @@ export class QueueManager extends QueueInspector {
   }
 
   /**
-   * One enqueue script call under the call policy. Jobs go without a hash only when
-   * completed jobs are deleted at once: a job kept after completion needs a hash then, and
-   * writing it with the job costs less than building it from the shared hashes at the end.
+   * One enqueue script call under the call policy. Jobs go as compact jobs only when
+   * completed jobs are deleted at once: a job kept after completion needs a job hash then, and
+   * writing it with the job costs less than expanding the compact job when it completes.
    */
   private store(operation: string, jobs: readonly NewJob[], now: number) {
     return this.connection.run(operation, () =>

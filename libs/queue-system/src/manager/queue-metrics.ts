@@ -32,7 +32,7 @@ export function toStatusMetrics(
   threadPoolUtilization = 0,
 ): QueueStatusMetrics {
   const c = toCounters(raw);
-  const finished = c.processed + c.failed;
+  const ended = c.processed + c.failed;
   return {
     enqueued: c.enqueued,
     processed: c.processed,
@@ -41,6 +41,6 @@ export function toStatusMetrics(
     timeouts: c.timeouts,
     thread_pool_exhaustion: c.thread_pool_exhaustion,
     thread_pool_utilization: threadPoolUtilization,
-    success_rate: finished === 0 ? 100 : Math.round((c.processed / finished) * 10_000) / 100,
+    success_rate: ended === 0 ? 100 : Math.round((c.processed / ended) * 10_000) / 100,
   };
 }

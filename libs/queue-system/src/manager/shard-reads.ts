@@ -50,10 +50,9 @@ export function mergeStatus(all: readonly QueueStatus[]): QueueStatus {
     }
     sumInto(metrics, status.metrics);
   }
-  const finished = metrics.processed + metrics.failed;
+  const ended = metrics.processed + metrics.failed;
   metrics.thread_pool_utilization = all[0]!.metrics.thread_pool_utilization;
-  metrics.success_rate =
-    finished === 0 ? 100 : Math.round((metrics.processed / finished) * 10_000) / 100;
+  metrics.success_rate = ended === 0 ? 100 : Math.round((metrics.processed / ended) * 10_000) / 100;
   return {
     ...totals,
     total_items: totals['total_items'] ?? 0,

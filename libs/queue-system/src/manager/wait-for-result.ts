@@ -38,22 +38,22 @@ export function waitForResult(
   }
   if (!events) throw new QueueError('waitForResult needs QueueEvents');
   return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = (settle: () => void) => {
-      if (done) return;
-      done = true;
+    let answered = false;
+    const answer = (reply: () => void) => {
+      if (answered) return;
+      answered = true;
       clearTimeout(timer);
       subscription.unsubscribe();
-      settle();
+      reply();
     };
     const outcome = (event: Pick<QueueEvent, 'type' | 'result' | 'error' | 'deadLetter'>) =>
-      finish(() =>
+      answer(() =>
         event.type === 'completed'
           ? resolve(event.result)
           : reject(new JobFailedError(operationId, event.error, event.deadLetter ?? 'failures')),
       );
     const timer = setTimeout(
-      () => finish(() => reject(new JobResultTimeoutError(operationId, timeout))),
+      () => answer(() => reject(new JobResultTimeoutError(operationId, timeout))),
       timeout,
     );
     const subscription = events
@@ -61,8 +61,8 @@ export function waitForResult(
       .pipe(filter((event) => event.operationId === operationId))
       .subscribe({
         next: outcome,
-        error: (error: unknown) => finish(() => reject(error)),
-        complete: () => finish(() => reject(new QueueError('Event stream closed at shutdown'))),
+        error: (error: unknown) => answer(() => reject(error)),
+        complete: () => answer(() => reject(new QueueError('Event stream closed at shutdown'))),
       });
     const check = async () => {
       await events.streamReady(namespace);
@@ -70,9 +70,9 @@ export function waitForResult(
       if (job) return fromJob(job, outcome);
       // Deleted at its completion: its event may be in the stream still, not yet delivered.
       await events.streamReady(namespace, true);
-      finish(() => reject(new JobNotFoundError(operationId)));
+      answer(() => reject(new JobNotFoundError(operationId)));
     };
-    check().catch((error: unknown) => finish(() => reject(error)));
+    check().catch((error: unknown) => answer(() => reject(error)));
   });
 }
 

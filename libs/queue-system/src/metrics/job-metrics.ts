@@ -3,7 +3,7 @@ import type { QueueEvent } from '../events/queue-event.js';
 import { COUNTS, JobSeriesBook, type Buckets, type JobSeries } from './job-series.js';
 
 /** What the event-fed metrics are made from; names carry the prefix. */
-export interface MetricSettings {
+interface MetricSettings {
   registry: Registry;
   prefix: string;
   tenantLabel: boolean;

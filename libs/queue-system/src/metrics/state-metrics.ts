@@ -5,7 +5,7 @@ import type { QueueWorker } from '../worker/queue-worker.js';
 import type { NamespaceState, StateReader } from './state-reader.js';
 
 /** What the scrape-time metrics read: the queues' state in Redis and this process's workers. */
-export interface StateSources {
+interface StateSources {
   reader: StateReader;
   workers: () => QueueWorker[];
   threadPool: ThreadPool;

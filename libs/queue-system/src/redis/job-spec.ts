@@ -87,14 +87,17 @@ export function jobSpecHeaderParts(
   return [`[${JSON.stringify(spec.processor)},`, after];
 }
 
-/** The header array of a spec, or why it cannot be read. */
+/**
+ * The header array of a spec, or why it cannot be read: the field and the error's type only, as
+ * JSON.parse quotes its input, and a spec without its line break is the payload too.
+ */
 function parseSpecHeader(headerText: string): unknown[] | string {
   let header: unknown;
   try {
     header = JSON.parse(headerText);
   } catch (error) {
     // The parser's message quotes the text, and a header without its newline runs on into the payload.
-    return `job spec header is not JSON (${errorName(error)})`;
+    return `the header line of the job's "spec" is not valid JSON (${errorName(error)})`;
   }
   if (!Array.isArray(header) || (typeof header[0] !== 'string' && header[0] !== null)) {
     return 'job spec header is not a [processor, ...] array';
@@ -153,7 +156,7 @@ export const FETCHED_VALUES_PER_JOB = 3;
 export type FetchedValue = string | number | null | (string | number)[];
 
 /** The lease tokens of one fetch call: `<token prefix>@<now>:<attempt>`, as the script writes them. */
-export interface FetchLeases {
+interface FetchLeases {
   now: number;
   prefix: string;
   /** The token of a first attempt, the usual case: one string shared by the jobs of the call. */

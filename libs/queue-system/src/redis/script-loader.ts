@@ -7,17 +7,26 @@
  * a namespace is `<keyPrefix>{<namespace>}:<name>`: one hash tag, so all of them lie in the
  * cluster slot that KEYS[1] sends the call to, and building a key is as safe on Redis Cluster
  * as receiving it. The rule:
- * - KEYS holds keys with a fixed name (`active`, `metrics`, a dead-letter list, ...) that the
- *   script's usual path touches.
- * - Keys named by data are built from the prefix (ARGV[1]): job hashes `job:<id>` and ready
- *   lists `ready:<priority>:<queue>`, so a caller never names them.
- * - So are the fixed keys that only some jobs need: `dedup` (deduplicated jobs), and at enqueue
- *   `specs`, `delayed` and `queues` (a compact, delayed or first job of a queue), a dead-letter
- *   list that fetch or stalled recovery sends an odd job to, the keys `check-layout` reads once.
+ * - KEYS holds the fixed-name keys (`active`, `metrics`, a dead-letter list, ...) that the
+ *   script's own work touches whenever it has work to do.
+ * - Keys named by data are built from the prefix (ARGV[1]): job hashes `job:<id>`, ready lists
+ *   `ready:<priority>:<queue>`, rotations, worker entries, dedup windows.
+ * - So are the keys of the opt-in features (queue gates, tenants, the event stream): their
+ *   switches `gates`, `tenanted`, `events_listen`, `events_listen_ends` (and `tenant_policy`
+ *   for a tenant's job), probed by EXISTS, and the keys each feature uses only once its switch
+ *   is on (`events`, `tenant_*`, `wake` for a capped tenant's job). A namespace that uses none
+ *   pays one EXISTS, not an argument per key on every call.
+ * - So are the fixed keys that only some calls need: `dedup` (deduplicated jobs); at enqueue
+ *   `specs`, `delayed` and `queues` (a compact, delayed or first job of a queue; a schedule's
+ *   tick enqueues too, so it may build `queues`); a dead-letter
+ *   list that fetch or stalled recovery sends an odd job to; `specs` and `leases` when a tenant
+ *   gets its first cap; the keys `check-layout` reads once at boot.
  * A key in KEYS is an argument that every call sends; a key built costs only the calls that
- * need it, which keeps the hot calls short (an enqueue sends two keys).
- * `test/lua-scripts.test.ts` holds every script to its header: the KEYS it lists match the file
- * name and its callers' keys, and the keys it builds are the ones it names.
+ * need it, which keeps the hot calls short (an enqueue sends two keys). Each script's header
+ * lists the keys it builds under `Built from the prefix:`. `test/lua-scripts.test.ts` holds
+ * every script to its header and to this rule: the KEYS it lists match the file name and its
+ * callers' keys, the keys it builds are the ones it names, and a fixed-name key it builds is
+ * one of the above (its `BUILT_FIXED_KEYS`), else it must come in KEYS.
  *
  * Redis runs a script's whole text on every call, so each `local function` of a script and of
  * its includes is a closure made and collected per call: a script includes only what it calls
@@ -33,7 +42,7 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
 const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
 
-export interface ScriptDefinition {
+interface ScriptDefinition {
   /** The name of the file without the key count, e.g. `fetch`. */
   name: string;
   numberOfKeys: number;

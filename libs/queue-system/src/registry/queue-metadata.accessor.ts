@@ -11,7 +11,7 @@ import {
   SCHEDULE_METADATA,
 } from '../queue.constants.js';
 
-export interface CallbackMetadata {
+interface CallbackMetadata {
   name?: string;
 }
 

@@ -59,7 +59,7 @@ export function circuitBreaker(
     halfOpenAfter: recoveryTimeout,
     breaker: new ConsecutiveBreaker(threshold),
   });
-  const guarded = (original: UntypedFunction, name: string): UntypedFunction =>
+  const wrapped = (original: UntypedFunction, name: string): UntypedFunction =>
     async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       let ran = false;
       try {
@@ -82,16 +82,16 @@ export function circuitBreaker(
 
   if (fn) {
     const name = options.name ?? (fn.name || 'anonymous function');
-    return withState(adoptIdentity(fn, guarded(fn, name)));
+    return withState(adoptIdentity(fn, wrapped(fn, name)));
   }
   return methodDecorator('circuitBreaker', (original, place) =>
-    withState(guarded(original, options.name ?? place)),
+    withState(wrapped(original, options.name ?? place)),
   );
 }
 
 /**
  * The state of the circuit guarding `fn` (a function from the function form, or a decorated
- * method such as `instance.method`), or undefined when no circuit guards it. An open circuit
+ * method such as `instance.method`), or undefined when no circuit wraps it. An open circuit
  * whose recovery timeout has passed still reads `open` until the next call tries it.
  */
 export function getCircuitState(fn: AnyFunction): CircuitStateName | undefined {

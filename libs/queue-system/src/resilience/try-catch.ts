@@ -60,7 +60,7 @@ export function tryCatch(
   options: TryCatchOptions<unknown> = {},
   fn?: UntypedFunction,
 ): UntypedFunction | TryCatchDecorator<unknown> {
-  const guarded = (original: UntypedFunction, name: string): UntypedFunction => {
+  const wrapped = (original: UntypedFunction, name: string): UntypedFunction => {
     const logger = new Logger(name);
     return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       try {
@@ -77,6 +77,6 @@ export function tryCatch(
     };
   };
 
-  if (fn) return adoptIdentity(fn, guarded(fn, options.name ?? (fn.name || 'anonymous function')));
-  return methodDecorator('tryCatch', (original, place) => guarded(original, options.name ?? place));
+  if (fn) return adoptIdentity(fn, wrapped(fn, options.name ?? (fn.name || 'anonymous function')));
+  return methodDecorator('tryCatch', (original, place) => wrapped(original, options.name ?? place));
 }

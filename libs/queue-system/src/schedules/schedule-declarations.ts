@@ -49,7 +49,7 @@ export class ScheduleDeclarations {
   }
 }
 
-export interface DeclaredSchedules {
+interface DeclaredSchedules {
   manager: QueueManager;
   schedules: readonly ScheduleDefinition[];
 }

@@ -61,7 +61,7 @@ async function setGate(
     return;
   }
   printLine(changed ? `queue ${queue} ${state}` : `queue ${queue} was already ${state}`);
-  if (pause && changed) note('Its running jobs finish; no process starts another until `resume`.');
+  if (pause && changed) note('Its running jobs end; no process starts another until `resume`.');
 }
 
 export function registerAdminCommands(program: Command): void {

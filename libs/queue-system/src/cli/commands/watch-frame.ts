@@ -32,7 +32,7 @@ function rates(now: Snapshot, before: Snapshot | undefined): string[] {
   });
 }
 
-export interface FrameInfo {
+interface FrameInfo {
   namespace: string;
   intervalMs: number;
   /** Why the last read failed, shown above the last good numbers. */

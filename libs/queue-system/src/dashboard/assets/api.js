@@ -2,7 +2,7 @@
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;

@@ -12,12 +12,12 @@
     ARGV[5..4+2k] job id, lease token, ... of those
     ARGV[5+2k..] job id, lease token, serialized result, ... of the others
   Built from the prefix:
-    job hashes `job:<id>`; `events_listen`, `events_listen_ends`, `events` and `tenanted` (events; see the include
-    job-events); `dedup` (a job with a deduplication key); `tenant_active`, `tenant_policy` (a
-    tenant's job), `wake` (a capped tenant's job)
+    job hashes `job:<id>`; `events_listen`, `events_listen_ends`, `events` and `tenanted`
+    (events; see the include job-events); `dedup` (a job with a deduplication key);
+    `tenant_active`, `tenant_policy` (a tenant's job), `wake` (a capped tenant's job)
 
   Output:
-    one reply per job, in the order above: 1 done; -1 the lease is not held (a late answer:
+    one reply per job, in the order above: 1 completed; -1 the lease is not held (a late answer:
     nothing changed)
 ]]
 --- @include "includes/complete-jobs"

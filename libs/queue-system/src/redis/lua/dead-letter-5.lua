@@ -20,7 +20,7 @@
     tenant's job)
 
   Output:
-    1 done; -1 the lease is not held (a late answer: nothing changed)
+    1 dead-lettered; -1 the lease is not held (a late answer: nothing changed)
 ]]
 --- @include "includes/release-lease"
 --- @include "includes/dead-letter-job"

@@ -14,7 +14,7 @@
     the job hash `job:<id>`; `tenant_active`, `tenant_policy` (a tenant's job)
 
   Output:
-    1 done; -1 the lease is not held (nothing changed)
+    1 deferred; -1 the lease is not held (nothing changed)
 ]]
 --- @include "includes/release-lease"
 --- @include "includes/wake-workers"

@@ -29,14 +29,15 @@
   Built from the prefix:
     job hashes `job:<id>`, ready lists `ready:<priority>:<queue>`, `dedup` (an acked job with a
     deduplication key), `system_errors` (a due delayed job with no queue), `gates` (the
-    queue gates: paused, breaker, rate limit; see the include queue-gates), `events_listen`, `events_listen_ends`
-    and `events` (while a process listens: see the include job-events); with tenants:
+    queue gates: paused, breaker, rate limit; see the include queue-gates), `events_listen`,
+    `events_listen_ends` and `events` (while a process listens: see the include job-events);
+    with tenants:
     `tenanted`, `tenant_policy`, `tenant_active`, `tenant_turn`, `tenant_tokens`, `wake`,
     tenants' ready lists `ready:<priority>:<queue>:t:<tenant>`, rotations
     `rotation:<priority>:<queue>`
 
   Output:
-    { next delayed due time or -1, ack replies (1 done, -1 lease not held, one per completed
+    { next delayed due time or -1, ack replies (1 completed, -1 lease not held, one per completed
       job in the order above), then per run of jobs leased from one ready list: queue,
       priority, number k of jobs, and k times: id, spec, attempt }; the lease token is
       '<token prefix>@<now>:<attempt>'. The attempt (counting this one) is a number when the job

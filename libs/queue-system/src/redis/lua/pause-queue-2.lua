@@ -1,7 +1,7 @@
 --[[
   Pauses or resumes a queue for every process at once: while its `paused:<queue>` gate is in
   `gates`, fetch leases none of its jobs (see `includes/queue-gates`); enqueue still stores
-  them and running ones finish. Resuming wakes idle workers for the jobs that waited.
+  them and running ones end. Resuming wakes idle workers for the jobs that waited.
 
   Input:
     KEYS[1] gates hash   KEYS[2] wake list

@@ -15,7 +15,7 @@
     `tenant_active`, `tenant_policy`, its rotation `rotation:<priority>:<queue>`, `tenanted`
 
   Output:
-    1 done; -1 the lease is not held (nothing changed)
+    1 requeued; -1 the lease is not held (nothing changed)
 ]]
 --- @include "includes/release-lease"
 --- @include "includes/push-ready"

@@ -16,7 +16,7 @@
     `tenant_active`, `tenant_policy` (a tenant's job)
 
   Output:
-    1 done; -1 the lease is not held (a late answer: nothing changed)
+    1 retried (now in `delayed`); -1 the lease is not held (a late answer: nothing changed)
 ]]
 --- @include "includes/release-lease"
 --- @include "includes/wake-workers"

@@ -42,7 +42,8 @@ end
 if ARGV[4] == '' then
   redis.call('HDEL', KEYS[5], tenant)
 elseif not capped then
-  local running = runningTenants(KEYS[4], prefix, {}, tenant, prefix .. 'leases')[tenant]
+  local running = runningTenants(KEYS[4], prefix .. 'specs', prefix, {}, tenant,
+    prefix .. 'leases')[tenant]
   if running then
     redis.call('HSET', KEYS[5], tenant, running)
   else

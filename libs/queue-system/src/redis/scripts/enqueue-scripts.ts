@@ -29,7 +29,7 @@ export interface DedupWindow {
 }
 
 /** Why a job was not created, as the script's reply codes it: by index. */
-export const NOT_CREATED = ['exists', 'deduplicated', 'replaced'] as const;
+const NOT_CREATED = ['exists', 'deduplicated', 'replaced'] as const;
 export type NotCreated = (typeof NOT_CREATED)[number];
 
 /** Per job, in order: the id that holds it, and whether it was created or why not. */

@@ -21,7 +21,7 @@ export interface BreakerPolicy {
   coolDown: number;
 }
 
-export type BreakerState = 'closed' | 'open';
+type BreakerState = 'closed' | 'open';
 
 /**
  * Calls the scripts of the queue gates: `pause-queue-2.lua`, `set-rate-limit-2.lua`,

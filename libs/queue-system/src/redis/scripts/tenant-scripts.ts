@@ -3,13 +3,13 @@ import type { RateLimit } from './gate-scripts.js';
 import type { ScriptRunner } from './script-runner.js';
 
 /** A tenant's stored settings; an absent one is cleared. */
-export interface StoredTenantPolicy {
+interface StoredTenantPolicy {
   weight?: number;
   concurrency?: number;
   rateLimit?: RateLimit;
 }
 
-/** Calls the tenant scripts: `tenant-policy-5.lua` and `tenant-counts-2.lua`. */
+/** Calls the tenant scripts: `tenant-policy-5.lua` and `tenant-counts-3.lua`. */
 export class TenantScripts {
   constructor(private readonly runner: ScriptRunner) {}
 
@@ -32,7 +32,7 @@ export class TenantScripts {
     const [waiting, active] = (await this.runner.run(
       client,
       'tenant-counts',
-      [k.queues, k.active],
+      [k.queues, k.active, k.specs],
       [k.base, queue ?? ''],
     )) as [(string | number)[], (string | number)[]];
     const counts: Record<string, { waiting: number; active: number }> = {};

@@ -60,7 +60,7 @@ local function addCompletedEvent(events, holder, spec, jobKey, jobId, result)
   end
 end
 
--- Returns one reply per job in the order listed (1 done, -1 lease not held) and how many
+-- Returns one reply per job in the order listed (1 completed, -1 lease not held) and how many
 -- were completed. The completed ids leave `active` in one ZREM. `events`, given while some
 -- process listens (see `job-events`), gets each completed job's event.
 local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, first, events)
@@ -83,7 +83,7 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
   -- A time to keep of 0 deletes the job at once: no hash write, no expiry to track.
   local keep = tonumber(ttl) > 0
   -- Lengths kept by hand: `#t` searches the table each time.
-  local replies, done, doneCount, compact, compactCount, seen = {}, {}, 0, {}, 0, {}
+  local replies, completedIds, completedCount, compact, compactCount, seen = {}, {}, 0, {}, 0, {}
   i = first + 1
   for n = 1, count do
     local jobId, token, result = ids[n], argv[i + 1], ''
@@ -110,8 +110,8 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
       completeJob(prefix, specsKey, holder, jobKey, jobId, token, result, now, ttl, keep)
     end
     if holder then
-      doneCount = doneCount + 1
-      done[doneCount] = jobId
+      completedCount = completedCount + 1
+      completedIds[completedCount] = jobId
       replies[n] = 1
     else
       replies[n] = -1
@@ -119,6 +119,6 @@ local function completeJobs(prefix, now, ttl, activeKey, specsKey, leasesKey, fi
   end
   callChunked('HDEL', specsKey, compact, 1, compactCount)
   callChunked('HDEL', leasesKey, compact, 1, compactCount)
-  callChunked('ZREM', activeKey, done, 1, doneCount)
-  return replies, doneCount
+  callChunked('ZREM', activeKey, completedIds, 1, completedCount)
+  return replies, completedCount
 end

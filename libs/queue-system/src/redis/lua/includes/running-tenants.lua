@@ -6,8 +6,8 @@
 -- when given; with `leasesKey`, the compact jobs of `only` get their job hash (see
 -- `tenant-policy-5`). Costs a read or two per running job: for inspection and policy changes,
 -- never on the path of a job.
-local function runningTenants(activeKey, prefix, counts, only, leasesKey)
-  local from, chunk, specsKey = 0, 1000, prefix .. 'specs'
+local function runningTenants(activeKey, specsKey, prefix, counts, only, leasesKey)
+  local from, chunk = 0, 1000
   while true do
     local ids = redis.call('ZRANGE', activeKey, from, from + chunk - 1)
     for _, jobId in ipairs(ids) do

@@ -3,12 +3,12 @@
   running jobs of each tenant across every process (counted from `active`). Read only.
 
   Input:
-    KEYS[1] queues set   KEYS[2] active zset
+    KEYS[1] queues set   KEYS[2] active zset   KEYS[3] specs hash
     ARGV[1] key prefix
     ARGV[2] queue name, '' for every queue
   Built from the prefix:
-    job hashes `job:<id>` and `specs` (of the running jobs), rotations `rotation:<priority>:<queue>`, tenants' ready lists
-    `ready:<priority>:<queue>:t:<tenant>`
+    job hashes `job:<id>` (of the running jobs), rotations `rotation:<priority>:<queue>`,
+    tenants' ready lists `ready:<priority>:<queue>:t:<tenant>`
 
   Output:
     { { tenant, waiting, ... }, { tenant, running, ... } }
@@ -31,4 +31,4 @@ local function flatten(map)
   end
   return flat
 end
-return { flatten(counts), flatten(runningTenants(KEYS[2], prefix, {})) }
+return { flatten(counts), flatten(runningTenants(KEYS[2], KEYS[3], prefix, {})) }
