@@ -146,7 +146,10 @@ describe('job contracts', () => {
       entity: { orderId: 'o-6', cents: 6 },
     });
     // The declared name works in the string form too.
-    await producer.queue.enqueue({ processor: 'contracts.charge', entity: { orderId: 'o-7' } });
+    await producer.queue.enqueue({
+      processor: 'contracts.charge',
+      entity: { orderId: 'o-7', cents: 7 },
+    });
 
     const consumer = await createQueueApp([Billing], { redis: { keyPrefix } });
     apps.push(consumer);
