@@ -119,7 +119,8 @@ async function callables(app: QueueAppRef): Promise<CallableRegistry> {
     const modules = app.get(ModulesContainer, { strict: false });
     const accessor = new QueueMetadataAccessor(new Reflector());
     // The processors' own enhancers apply, as they would in the worker.
-    const enhancers = new ProcessorEnhancers(modules, app.get(ModuleRef, { strict: false }), {});
+    const moduleRef = app.get(ModuleRef, { strict: false });
+    const enhancers = new ProcessorEnhancers(modules, moduleRef, {});
     const explorer = new QueueExplorer(
       new DiscoveryService(modules),
       new MetadataScanner(),
@@ -128,6 +129,7 @@ async function callables(app: QueueAppRef): Promise<CallableRegistry> {
       enhancers,
       // Schedules found here are not stored: this registry only runs processors.
       new ScheduleDeclarations(),
+      moduleRef,
     );
     await explorer.onModuleInit();
     scanned.set(app, registry);
