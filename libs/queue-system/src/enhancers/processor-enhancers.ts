@@ -163,29 +163,7 @@ export class ProcessorEnhancers {
       QUEUE_CONTEXT_TYPE,
     );
     const place = `${instance.constructor.name}.${methodName}`;
-    const refusal = refusalReason(place, guards);
-    return async (entity: unknown, context: unknown) => {
-      if (isObject(context)) pastGuards.delete(context);
-      try {
-        const result: unknown = await run(entity, context);
-        // A filter may answer with an Observable, as microservice filters do.
-        return isObservable(result)
-          ? await lastValueFrom(result, { defaultValue: undefined })
-          : result;
-      } catch (error) {
-        if (!isObject(context)) throw error;
-        if (!pastGuards.has(context)) throw guardRefusal(refusal, error);
-        if (reached && !reached.has(context) && isInputRefusal(error)) {
-          throw new JobRefusedError(
-            `Entity refused by a pipe of ${place}: ${httpMessages(error)}`,
-            {
-              cause: error,
-            },
-          );
-        }
-        throw error;
-      }
-    };
+    return refusing(run, place, refusalReason(place, guards), reached);
   }
 
   private async resolveAll<T extends object>(given: (T | Type<T>)[] = []): Promise<T[]> {
@@ -201,6 +179,36 @@ export class ProcessorEnhancers {
       return this.moduleRef.create(item);
     }
   }
+}
+
+/**
+ * The enhanced call as the worker makes it: a filter's Observable read to its end, and an
+ * exception before the guards' mark (or a 4xx before the pipes') turned into `JobRefusedError`.
+ */
+function refusing(
+  run: (...args: unknown[]) => Promise<unknown>,
+  place: string,
+  refusal: string,
+  reached?: WeakSet<object>,
+): ProcessorInvoke {
+  return async (entity: unknown, context: unknown) => {
+    if (isObject(context)) pastGuards.delete(context);
+    try {
+      const result: unknown = await run(entity, context);
+      // A filter may answer with an Observable, as microservice filters do.
+      return isObservable(result)
+        ? await lastValueFrom(result, { defaultValue: undefined })
+        : result;
+    } catch (error) {
+      if (!isObject(context)) throw error;
+      if (!pastGuards.has(context)) throw guardRefusal(refusal, error);
+      if (reached && !reached.has(context) && isInputRefusal(error)) {
+        const reason = `Entity refused by a pipe of ${place}: ${httpMessages(error)}`;
+        throw new JobRefusedError(reason, { cause: error });
+      }
+      throw error;
+    }
+  };
 }
 
 /** The enhancers of one kind that the class, then the method, declare. */
