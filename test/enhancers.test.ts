@@ -1,5 +1,7 @@
 import {
+  BadRequestException,
   Catch,
+  ForbiddenException,
   Inject,
   Injectable,
   UseFilters,
@@ -23,12 +25,14 @@ import {
   PermanentError,
   Processor,
   QueueRetryConfig,
+  JobRefusedError,
   getJobContext,
   getJobEntity,
   isQueueContext,
   type JobContext,
 } from '../libs/queue-system/src/index.js';
 import { CallableRegistry } from '../libs/queue-system/src/registry/callable-registry.js';
+import { runProcessor } from '../libs/queue-system/src/testing/index.js';
 import { createQueueApp, waitFor, type QueueTestApp } from './support/queue-test-app.js';
 
 /** What the enhancers and processors did, in order; one per app. */
@@ -79,6 +83,31 @@ class TenantGuard implements CanActivate {
   constructor(@Inject(TenantPolicy) private readonly policy: TenantPolicy) {}
   canActivate(context: ExecutionContext): boolean {
     return !this.policy.suspended.has(getJobEntity<{ tenant: string }>(context).tenant);
+  }
+}
+
+/** The idiomatic Nest guard: it refuses by throwing its own reason. */
+@Injectable()
+class SuspensionGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const { tenant } = getJobEntity<{ tenant: string }>(context);
+    if (tenant === 'acme') throw new ForbiddenException(`tenant ${tenant} is suspended`);
+    return true;
+  }
+}
+
+/** Refuses as `ValidationPipe` does: a BadRequestException listing one message per field. */
+class SignupValidation implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type !== 'body') return value;
+    const entity = value as { email?: unknown; age?: unknown };
+    const messages: string[] = [];
+    if (typeof entity.email !== 'string') messages.push('email must be a string');
+    if (typeof entity.age !== 'number' || entity.age < 0) {
+      messages.push('age must not be less than 0');
+    }
+    if (messages.length) throw new BadRequestException(messages);
+    return value;
   }
 }
 
@@ -163,6 +192,21 @@ class EnhancedJobs {
     return 'ran';
   }
 
+  @Processor('suspendable')
+  @UseGuards(SuspensionGuard)
+  suspendable(_entity: { tenant: string }, ctx: JobContext) {
+    this.attempts.set(ctx.operationId, ctx.attempt);
+    return 'ran';
+  }
+
+  @Processor('signup')
+  @UsePipes(new SignupValidation())
+  signup(entity: { email: string; age: number }, ctx: JobContext) {
+    this.attempts.set(ctx.operationId, ctx.attempt);
+    if (entity.age > 150) throw new BadRequestException('age looks wrong, ask again later');
+    return 'signed up';
+  }
+
   @Processor('shout')
   @UsePipes(new StrictName(), UpperCaseName)
   shout(entity: { name: string }, ctx: JobContext) {
@@ -236,6 +280,67 @@ describe('enhancers around jobs', () => {
     expect(jobs.attempts.has(refused.operationId)).toBe(false);
     expect(await settled(allowed.operationId)).toMatchObject({ state: 'completed', result: 'ran' });
     expect((await t.queue.getMetrics()).retried).toBe(0);
+  });
+
+  it('a guard that throws its own reason fails the job at once with that reason', async () => {
+    t = await createQueueApp([EnhancedJobs, TenantPolicy]);
+    const jobs = t.app.get(EnhancedJobs);
+    const refused = await t.queue.enqueue({
+      processor: 'suspendable',
+      entity: { tenant: 'acme' },
+      retryConfig,
+    });
+    expect(await settled(refused.operationId)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError:
+        'JobRefusedError: Job refused by guard SuspensionGuard of EnhancedJobs.suspendable: ' +
+        'tenant acme is suspended',
+    });
+    expect(await t.queue.listDeadLetters('failures')).toEqual([refused.operationId]);
+    expect(jobs.attempts.has(refused.operationId)).toBe(false);
+    expect((await t.queue.getMetrics()).retried).toBe(0);
+    const error = await runProcessor(t.app, 'suspendable', { tenant: 'acme' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JobRefusedError);
+    expect((error as Error).cause).toBeInstanceOf(ForbiddenException);
+  });
+
+  it('a pipe that refuses the entity with a 4xx fails the job at once, keeping its messages', async () => {
+    t = await createQueueApp([EnhancedJobs, TenantPolicy]);
+    const jobs = t.app.get(EnhancedJobs);
+    const bad = await t.queue.enqueue({
+      processor: 'signup',
+      entity: { email: 42, age: -1 },
+      retryConfig,
+    });
+    expect(await settled(bad.operationId)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError:
+        'JobRefusedError: Entity refused by a pipe of EnhancedJobs.signup: ' +
+        'email must be a string; age must not be less than 0',
+    });
+    expect(await t.queue.listDeadLetters('failures')).toEqual([bad.operationId]);
+    expect(jobs.attempts.has(bad.operationId)).toBe(false);
+    const error = await runProcessor(t.app, 'signup', { email: 'a@b.c', age: -1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JobRefusedError);
+    expect((error as Error).cause).toBeInstanceOf(BadRequestException);
+
+    // The same exception from the processor itself is its own failure, retried as any other.
+    const odd = await t.queue.enqueue({
+      processor: 'signup',
+      entity: { email: 'a@b.c', age: 200 },
+      retryConfig: QueueRetryConfig.fixed({ delay: 10, maxAttempts: 2 }),
+    });
+    expect(await settled(odd.operationId)).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+      lastError: 'BadRequestException: age looks wrong, ask again later',
+    });
   });
 
   it('pipes transform the entity the processor gets; a pipe that throws fails the job', async () => {

@@ -13,6 +13,7 @@ import {
   type JobContext,
   type QueueManager,
 } from '../libs/queue-system/src/index.js';
+import { runProcessor } from '../libs/queue-system/src/testing/index.js';
 import {
   createQueueApp,
   redisUrl,
@@ -109,6 +110,26 @@ describe('job contracts', () => {
     ).toEqual(['o-2', 'o-3', 'o-4']);
   });
 
+  it('waitForResult and runProcessor take the contract, and refuse that of another processor', async () => {
+    const t = await createQueueApp([Billing]);
+    apps.push(t);
+    const { operationId } = await t.queue.enqueue({
+      processor: ChargeInvoice,
+      entity: { orderId: 'o-8', cents: 8 },
+    });
+    const receipt = await t.queue.waitForResult(operationId, { timeout: 10_000 }, ChargeInvoice);
+    expect(receipt).toEqual({ orderId: 'o-8', charged: 8 });
+    const error = await t.queue
+      .waitForResult(operationId, { timeout: 10_000 }, Unhandled)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueInputError);
+    expect((error as QueueInputError).field).toBe('contract');
+    expect(await runProcessor(t.app, ChargeInvoice, { orderId: 'o-9', cents: 9 })).toEqual({
+      orderId: 'o-9',
+      charged: 9,
+    });
+  });
+
   it('refuses getJob with the contract of another processor', async () => {
     const t = await createQueueApp([Billing], { worker: { autoStart: false } });
     apps.push(t);
@@ -146,7 +167,10 @@ describe('job contracts', () => {
       entity: { orderId: 'o-6', cents: 6 },
     });
     // The declared name works in the string form too.
-    await producer.queue.enqueue({ processor: 'contracts.charge', entity: { orderId: 'o-7' } });
+    await producer.queue.enqueue({
+      processor: 'contracts.charge',
+      entity: { orderId: 'o-7', cents: 7 },
+    });
 
     const consumer = await createQueueApp([Billing], { redis: { keyPrefix } });
     apps.push(consumer);

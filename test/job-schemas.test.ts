@@ -118,6 +118,39 @@ describe.each(LIBRARIES)('job schemas with $library', ({ library, signup, slow }
     expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
   });
 
+  it('checks the schema when the job names the processor by name or by method too', async () => {
+    const t = await createQueueApp([SignupHandler], { worker: { autoStart: false } });
+    apps.push(t);
+    const byName = await t.queue
+      .enqueue({ processor: Signup.name, entity: { email: SECRET, count: 0 } })
+      .catch((e: unknown) => e);
+    expect(byName).toBeInstanceOf(JobSchemaError);
+    expect(byName).toBeInstanceOf(QueueInputError);
+    expect((byName as JobSchemaError).issues).toHaveLength(2);
+    expect((byName as Error).message).not.toContain(SECRET);
+    const handle = (SignupHandler.prototype as unknown as { handle: () => void }).handle;
+    await expect(
+      t.queue.enqueue({ processor: handle, entity: { email: SECRET, count: 1 } }),
+    ).rejects.toBeInstanceOf(JobSchemaError);
+    await expect(
+      t.queue.enqueueBatch({ processor: Signup.name, entities: [{ email: SECRET, count: 1 }] }),
+    ).rejects.toBeInstanceOf(JobSchemaError);
+    expect(await t.queue.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
+
+    // A process that only declares the contract checks it by name as well.
+    const producer = await createQueueApp([], { worker: { autoStart: false }, jobs: [Signup] });
+    apps.push(producer);
+    await expect(
+      producer.queue.enqueue({ processor: Signup.name, entity: { email: SECRET, count: 1 } }),
+    ).rejects.toBeInstanceOf(JobSchemaError);
+    expect(await producer.queue.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0 });
+    await producer.queue.enqueue({
+      processor: Signup.name,
+      entity: { email: 'ada@example.com', count: 1 },
+    });
+    expect((await producer.queue.getJobCounts()).waiting).toBe(1);
+  });
+
   it('runProcessor of the testing kit checks the schema as the worker does', async () => {
     const t = await createQueueApp([SignupHandler], { worker: { autoStart: false } });
     apps.push(t);

@@ -99,7 +99,7 @@ export class PermanentError extends QueueError {
   readonly permanent = true;
 }
 
-/** A guard around the processor refused the job: it fails at once, without retries. */
+/** A guard, or a pipe with a 4xx, refused the job before its processor: it fails at once. */
 export class JobRefusedError extends PermanentError {}
 
 /** An attempt ran longer than its per-attempt timeout. */

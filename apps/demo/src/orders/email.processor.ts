@@ -7,17 +7,8 @@ import {
   type JobContext,
   type SuccessCallbackPayload,
 } from 'nest-queue-system';
-import { MailerService, type Mail } from './mailer.service.js';
-
-/** What an `email.send` job carries: the message and the order it is about. */
-export interface EmailJob extends Mail {
-  orderId: string;
-}
-
-export interface EmailResult {
-  recipient: string;
-  messageId: string;
-}
+import { SendEmail, type EmailJob, type EmailResult } from './email.job.js';
+import { MailerService } from './mailer.service.js';
 
 @Injectable()
 export class EmailProcessor {
@@ -26,7 +17,7 @@ export class EmailProcessor {
   constructor(private readonly mailer: MailerService) {}
 
   // Mail providers throttle per connection, so a few at a time is enough.
-  @Processor('email.send', { concurrency: 5 })
+  @Processor(SendEmail, { concurrency: 5 })
   async send(job: EmailJob, ctx: JobContext): Promise<EmailResult> {
     const { orderId: _orderId, ...mail } = job;
     const sent = await this.mailer.send(mail, ctx.signal);

@@ -13,7 +13,7 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { InjectQueue, QueueManager, type JobInfo, type QueueStatus } from 'nest-queue-system';
-import type { EmailJob } from './email.processor.js';
+import { SendEmail, type EmailJob } from './email.job.js';
 import type { InvoiceJob, OrderItem } from './invoice.processor.js';
 
 export interface OrderAccepted {
@@ -42,11 +42,11 @@ export class OrdersController {
       text: `Thank you for your order of ${order.items.length} item(s). Your invoice follows.`,
     };
     const invoice: InvoiceJob = { orderId, ...order };
-    // The customer waits for the confirmation; the invoice can wait behind it.
+    // The customer waits for the confirmation (the contract's priority is high); the invoice
+    // can wait behind it.
     const emailJob = await this.queue.enqueue({
       entity: email,
-      processor: 'email.send',
-      priority: 'high',
+      processor: SendEmail,
       onSuccess: 'email.sent',
       onFailure: 'email.failed',
     });

@@ -1,9 +1,12 @@
 import {
   ForbiddenException,
+  HttpException,
   Inject,
   Injectable,
   type CanActivate,
+  type CallHandler,
   type ExceptionFilter,
+  type ExecutionContext,
   type NestInterceptor,
   type PipeTransform,
   type Type,
@@ -14,9 +17,10 @@ import {
   ModuleRef,
   ModulesContainer,
   NestContainer,
+  type ContextId,
   type ParamsFactory,
 } from '@nestjs/core';
-import { isObservable, lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { JobRefusedError } from '../errors.js';
 import { QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from '../queue-module-definition.js';
 import { QUEUE_CONTEXT_TYPE } from './job-execution-context.js';
@@ -35,6 +39,7 @@ export type ProcessorInvoke = (...args: unknown[]) => unknown;
 /** The keys `@UseGuards`, `@UseInterceptors`, `@UsePipes` and `@UseFilters` write. */
 const ENHANCER_METADATA = ['__guards__', '__interceptors__', '__pipes__', '__exceptionFilters__'];
 const GUARDS_METADATA = ENHANCER_METADATA[0]!;
+const PIPES_METADATA = ENHANCER_METADATA[2]!;
 const FILTERS_METADATA = ENHANCER_METADATA[3]!;
 /** The processor's parameters as the context creator sees them, set on its class at discovery. */
 const JOB_PARAMS_METADATA = 'queue:job_params';
@@ -44,6 +49,26 @@ const ENTITY_PARAM = 3;
 const CONTEXT_PARAM = 100;
 /** The message of the `ForbiddenException` the context creator throws when a guard says no. */
 const GUARD_REFUSAL = 'Forbidden resource';
+
+/**
+ * Job contexts whose attempt got past the guards: the first interceptor of every enhanced
+ * processor marks them, so an error thrown before that mark is a guard's refusal.
+ */
+const pastGuards = new WeakSet<object>();
+const guardsPassed: NestInterceptor = {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const jobContext = context.getArgs()[1];
+    if (isObject(jobContext)) pastGuards.add(jobContext);
+    return next.handle();
+  },
+};
+
+/** Where an enhanced processor of a request-scoped provider runs: one job's own context. */
+export interface JobScope {
+  contextId: ContextId;
+  /** The id of the provider's instance wrapper, so request-scoped enhancers resolve per job. */
+  inquirerId?: string;
+}
 
 const jobParamsFactory: ParamsFactory = {
   exchangeKeyForValue: (type: number, _data: unknown, args: unknown[]) =>
@@ -82,7 +107,10 @@ export class ProcessorEnhancers {
     private readonly modules: ModulesContainer,
     private readonly moduleRef: ModuleRef,
     @Inject(QUEUE_MODULE_OPTIONS) private readonly options: QueueModuleOptions,
-  ) {}
+  ) {
+    // First of all interceptors, so that it runs right after the guards.
+    this.config.useGlobalInterceptors(guardsPassed);
+  }
 
   /** The module option's enhancers: instances as given, classes from the container. */
   async resolveGlobals(): Promise<void> {
@@ -94,15 +122,23 @@ export class ProcessorEnhancers {
   }
 
   /** The processor wrapped in its enhancers, or undefined when it has none. */
-  wrap(instance: object, methodName: string, method: Function): ProcessorInvoke | undefined {
+  wrap(
+    instance: object,
+    methodName: string,
+    method: Function,
+    scope?: JobScope,
+  ): ProcessorInvoke | undefined {
     const guards = [...this.config.getGlobalGuards(), ...bound(GUARDS_METADATA, instance, method)];
     const filters =
       this.config.getGlobalFilters().length + bound(FILTERS_METADATA, instance, method).length;
+    const pipes =
+      this.config.getGlobalPipes().length + bound(PIPES_METADATA, instance, method).length;
     const enhanced =
       guards.length > 0 ||
       filters > 0 ||
-      this.config.getGlobalInterceptors().length > 0 ||
-      this.config.getGlobalPipes().length > 0 ||
+      pipes > 0 ||
+      // The first global interceptor is the library's own mark, not the app's.
+      this.config.getGlobalInterceptors().length > 1 ||
       ENHANCER_METADATA.some((key) => bound(key, instance, method).length > 0);
     if (!enhanced) return undefined;
 
@@ -110,32 +146,24 @@ export class ProcessorEnhancers {
       new QueueEnhancerContainer(this.config, this.modules),
     );
     declareJobParams(instance.constructor, methodName);
+    // Only with pipes can an error come before the processor and after the guards from them.
+    const reached = pipes > 0 ? new WeakSet<object>() : undefined;
     // Filters only when some are bound: the creator's fallback filter logs every error, and
     // the worker reports failures itself.
     const options = { guards: true, interceptors: true, filters: filters > 0 };
     const run = this.creator.create(
       instance,
-      method as (...args: unknown[]) => unknown,
+      (reached ? markEntry(method, reached) : method) as (...args: unknown[]) => unknown,
       methodName,
       JOB_PARAMS_METADATA,
       jobParamsFactory,
-      undefined,
-      undefined,
+      scope?.contextId,
+      scope?.inquirerId,
       options,
       QUEUE_CONTEXT_TYPE,
     );
-    const refusal = refusalReason(`${instance.constructor.name}.${methodName}`, guards);
-    return async (entity: unknown, context: unknown) => {
-      try {
-        const result: unknown = await run(entity, context);
-        // A filter may answer with an Observable, as microservice filters do.
-        return isObservable(result)
-          ? await lastValueFrom(result, { defaultValue: undefined })
-          : result;
-      } catch (error) {
-        throw isGuardRefusal(error) ? new JobRefusedError(refusal) : error;
-      }
-    };
+    const place = `${instance.constructor.name}.${methodName}`;
+    return refusing(run, place, refusalReason(place, guards), reached);
   }
 
   private async resolveAll<T extends object>(given: (T | Type<T>)[] = []): Promise<T[]> {
@@ -151,6 +179,36 @@ export class ProcessorEnhancers {
       return this.moduleRef.create(item);
     }
   }
+}
+
+/**
+ * The enhanced call as the worker makes it: a filter's Observable read to its end, and an
+ * exception before the guards' mark (or a 4xx before the pipes') turned into `JobRefusedError`.
+ */
+function refusing(
+  run: (...args: unknown[]) => Promise<unknown>,
+  place: string,
+  refusal: string,
+  reached?: WeakSet<object>,
+): ProcessorInvoke {
+  return async (entity: unknown, context: unknown) => {
+    if (isObject(context)) pastGuards.delete(context);
+    try {
+      const result: unknown = await run(entity, context);
+      // A filter may answer with an Observable, as microservice filters do.
+      return isObservable(result)
+        ? await lastValueFrom(result, { defaultValue: undefined })
+        : result;
+    } catch (error) {
+      if (!isObject(context)) throw error;
+      if (!pastGuards.has(context)) throw guardRefusal(refusal, error);
+      if (reached && !reached.has(context) && isInputRefusal(error)) {
+        const reason = `Entity refused by a pipe of ${place}: ${httpMessages(error)}`;
+        throw new JobRefusedError(reason, { cause: error });
+      }
+      throw error;
+    }
+  };
 }
 
 /** The enhancers of one kind that the class, then the method, declare. */
@@ -182,6 +240,49 @@ function enhancerName(enhancer: unknown): string {
   return name || 'anonymous guard';
 }
 
-function isGuardRefusal(error: unknown): boolean {
-  return error instanceof ForbiddenException && error.message === GUARD_REFUSAL;
+/**
+ * Any exception a guard throws refuses the job for good: `false` (Nest's "Forbidden resource")
+ * keeps the reason naming the guard, a guard's own exception adds its message.
+ */
+function guardRefusal(refusal: string, error: unknown): JobRefusedError {
+  if (error instanceof ForbiddenException && error.message === GUARD_REFUSAL) {
+    return new JobRefusedError(refusal, { cause: error });
+  }
+  return new JobRefusedError(`${refusal}: ${httpMessages(error)}`, { cause: error });
+}
+
+/** A 4xx from a pipe says the entity is wrong: another attempt with it would fail the same way. */
+function isInputRefusal(error: unknown): error is HttpException {
+  if (!(error instanceof HttpException)) return false;
+  const status = error.getStatus();
+  return status >= 400 && status < 500;
+}
+
+/** An HTTP exception's messages (`ValidationPipe` lists one per field), else the error's. */
+function httpMessages(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const response = error instanceof HttpException ? error.getResponse() : undefined;
+  const message = isObject(response) ? (response as { message?: unknown }).message : undefined;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' ? message : error.message;
+}
+
+/**
+ * The method as the creator calls it, marking that its job got past the pipes; it carries the
+ * method's metadata and name, so guards reading the handler through `Reflector` see the same.
+ */
+function markEntry(method: Function, reached: WeakSet<object>): Function {
+  const entry = function (this: unknown, ...args: unknown[]): unknown {
+    if (isObject(args[1])) reached.add(args[1]);
+    return method.apply(this, args) as unknown;
+  };
+  for (const key of Reflect.getOwnMetadataKeys(method)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, method), entry);
+  }
+  Object.defineProperty(entry, 'name', { value: method.name });
+  return entry;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }

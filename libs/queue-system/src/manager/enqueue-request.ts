@@ -69,7 +69,7 @@ export class EnqueueTemplate {
     // A contract's defaults are merged once here: a reused template costs nothing per job.
     const contract = isJobContract(options.processor) ? options.processor : undefined;
     if (contract) options = { ...contract.defaults, ...definedOnly(options) };
-    this.schema = contract?.schema;
+    this.schema = contract?.schema ?? registry.schemaOf(processor);
     this.processor = processor;
     const onSuccess = options.onSuccess && registry.resolveName('onSuccess', options.onSuccess);
     const onFailure = options.onFailure && registry.resolveName('onFailure', options.onFailure);

@@ -1,5 +1,5 @@
 import type { QueueConfig } from '../config/index.js';
-import type { AnyJobContract } from '../contracts/job-contract.js';
+import type { AnyJobContract, JobResult } from '../contracts/job-contract.js';
 import { QueueInputError } from '../errors.js';
 import { JobEvents } from '../events/job-events.js';
 import type { QueueEvents } from '../events/queue-events.js';
@@ -194,19 +194,24 @@ export class QueueManager extends QueueInspector {
    * error) when it was dead-lettered, `JobResultTimeoutError` at `timeout`, `JobNotFoundError`
    * for an id with no job. Waiters share the namespace's one event-stream reader.
    */
+  waitForResult<C extends AnyJobContract>(
+    operationId: string,
+    options: WaitForResultOptions,
+    contract: C,
+  ): Promise<JobResult<C>>;
   waitForResult<TResult = unknown>(
     operationId: string,
     options: WaitForResultOptions,
-  ): Promise<TResult> {
+  ): Promise<TResult>;
+  waitForResult(
+    operationId: string,
+    options: WaitForResultOptions,
+    contract?: AnyJobContract,
+  ): Promise<unknown> {
     const namespace = this.scripts.keys.namespace;
-    const read = (id: string) => this.getJob(id);
-    return waitForResult(
-      this.queueEvents,
-      namespace,
-      operationId,
-      options,
-      read,
-    ) as Promise<TResult>;
+    // With a contract, a job of another processor is refused as `getJob` refuses it.
+    const read = (id: string) => (contract ? this.getJob(id, contract) : this.getJob(id));
+    return waitForResult(this.queueEvents, namespace, operationId, options, read);
   }
 
   /** Moves dead-lettered jobs back to their queue with fresh attempts; returns their ids. */

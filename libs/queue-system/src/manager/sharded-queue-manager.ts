@@ -146,14 +146,26 @@ export class ShardedQueueManager extends QueueManager {
     return others.find((found) => found !== undefined);
   }
 
-  override async waitForResult<TResult = unknown>(
+  override waitForResult<C extends AnyJobContract>(
     operationId: string,
     options: WaitForResultOptions,
-  ): Promise<TResult> {
+    contract: C,
+  ): Promise<JobResult<C>>;
+  override waitForResult<TResult = unknown>(
+    operationId: string,
+    options: WaitForResultOptions,
+  ): Promise<TResult>;
+  override async waitForResult(
+    operationId: string,
+    options: WaitForResultOptions,
+    contract?: AnyJobContract,
+  ): Promise<unknown> {
     const holder =
       (await this.holderOf(operationId)) ??
       this.shards[shardOfId(operationId, this.shards.length)]!;
-    return holder.waitForResult<TResult>(operationId, options);
+    return contract
+      ? holder.waitForResult(operationId, options, contract)
+      : holder.waitForResult(operationId, options);
   }
 
   /** Every shard in turn, each given what is left of the limit; ids go to every shard. */

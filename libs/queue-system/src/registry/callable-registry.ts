@@ -38,15 +38,23 @@ export class CallableRegistry {
     onFailure: new Map(),
   };
   private readonly byMethod = new Map<object, Map<CallableKind, RegisteredCallable>>();
-  /** Processor names of contracts this process enqueues without running them. */
-  private readonly declared = new Set<string>();
+  /** Contracts this process enqueues without running them, by processor name. */
+  private readonly declared = new Map<string, AnyJobContract>();
 
   /** A contract this process enqueues: its jobs may be enqueued with no processor here. */
   declare(contract: AnyJobContract): void {
     if (!isJobContract(contract)) {
       throw new QueueConfigError('jobs', contract, 'must hold contracts made by defineJob()');
     }
-    this.declared.add(contract.name);
+    this.declared.set(contract.name, contract);
+  }
+
+  /**
+   * The schema a processor's entities must fit, from its `@Processor(Contract)` or its declared
+   * contract: enqueue checks it whether the job names the processor by contract, name or method.
+   */
+  schemaOf(name: string): StandardSchemaV1 | undefined {
+    return this.byName.processor.get(name)?.schema ?? this.declared.get(name)?.schema;
   }
 
   register(callable: RegisteredCallable): void {

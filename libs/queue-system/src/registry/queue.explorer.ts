@@ -1,6 +1,6 @@
 import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { checkBreaker, checkRateLimit } from '../manager/queue-gates.js';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
 import { EventListeners } from '../events/event-listeners.js';
 import { QueueEvents } from '../events/queue-events.js';
@@ -8,6 +8,7 @@ import type { ProcessorMetadata } from '../decorators/processor.decorator.js';
 import { ScheduleDeclarations } from '../schedules/schedule-declarations.js';
 import { CallableRegistry, type CallableKind } from './callable-registry.js';
 import { QueueMetadataAccessor } from './queue-metadata.accessor.js';
+import { perJobCall, type ScopedHost } from './request-scoped.js';
 
 /**
  * Finds `@Processor`, `@Scheduled`, `@OnSuccess`, `@OnFailure` and `@OnQueueEvent` methods at
@@ -25,6 +26,7 @@ export class QueueExplorer implements OnModuleInit {
     private readonly registry: CallableRegistry,
     private readonly enhancers: ProcessorEnhancers,
     private readonly schedules: ScheduleDeclarations,
+    private readonly moduleRef: ModuleRef,
     @Optional() events?: QueueEvents,
   ) {
     if (events) this.listeners = new EventListeners(events, new Logger('QueueEvents'));
@@ -37,13 +39,18 @@ export class QueueExplorer implements OnModuleInit {
       if (!instance || typeof instance !== 'object') continue;
       const prototype: unknown = Object.getPrototypeOf(instance);
       if (!prototype || typeof prototype !== 'object') continue;
+      const scoped = !wrapper.isDependencyTreeStatic();
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        this.registerMethod(instance, methodName, !wrapper.isDependencyTreeStatic());
+        const host = scoped
+          ? { token: wrapper.token, inquirerId: wrapper.id, methodName }
+          : undefined;
+        this.registerMethod(instance, methodName, host);
       }
     }
   }
 
-  private registerMethod(instance: object, methodName: string, requestScoped: boolean): void {
+  /** `scoped` is set for a request-scoped provider: each call then resolves its own instance. */
+  private registerMethod(instance: object, methodName: string, scoped?: ScopedHost): void {
     const method = (instance as Record<string, unknown>)[methodName];
     if (typeof method !== 'function') return;
     const schedule = this.accessor.getScheduleMetadata(method);
@@ -55,13 +62,10 @@ export class QueueExplorer implements OnModuleInit {
     if (!processor && !onSuccess && !onFailure && !onEvent) return;
 
     const place = `${instance.constructor.name}.${methodName}`;
-    if (requestScoped) {
-      // A job has no request: the method would run on a throwaway instance, so refuse it loudly.
-      this.logger.warn(`${place} is request-scoped; queue callables must be singletons. Skipped.`);
-      return;
-    }
     // A bound function: no arguments array per call on the hot path.
-    const invoke = method.bind(instance) as (...args: unknown[]) => unknown;
+    const invoke = scoped
+      ? perJobCall(this.moduleRef, scoped)
+      : (method.bind(instance) as (...args: unknown[]) => unknown);
     const register = (
       kind: CallableKind,
       name: string | undefined,
@@ -83,7 +87,13 @@ export class QueueExplorer implements OnModuleInit {
 
     if (processor) {
       // Enhancers wrap processors only, and only those that have some: the rest stay direct.
-      const enhanced = this.enhancers.wrap(instance, methodName, method);
+      // A request-scoped processor is wrapped per job, around that job's instance.
+      const enhanced = scoped
+        ? perJobCall(this.moduleRef, {
+            ...scoped,
+            enhance: (host, scope) => this.enhancers.wrap(host, methodName, method, scope),
+          })
+        : this.enhancers.wrap(instance, methodName, method);
       register('processor', processor.name, enhanced ?? invoke, processor);
     }
     if (schedule) {
@@ -93,6 +103,9 @@ export class QueueExplorer implements OnModuleInit {
     }
     if (onSuccess) register('onSuccess', onSuccess.name, invoke);
     if (onFailure) register('onFailure', onFailure.name, invoke);
-    if (onEvent) this.listeners?.add(place, onEvent, invoke);
+    if (onEvent && scoped) {
+      // An event has no job to scope an instance to: a listener must be a singleton.
+      this.logger.warn(`${place} listens to queue events on a request-scoped provider. Skipped.`);
+    } else if (onEvent) this.listeners?.add(place, onEvent, invoke);
   }
 }

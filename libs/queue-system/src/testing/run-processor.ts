@@ -7,6 +7,7 @@ import {
   Reflector,
 } from '@nestjs/core';
 import { QueueConfig } from '../config/index.js';
+import type { AnyJobContract, JobInput, JobResult } from '../contracts/job-contract.js';
 import { checkSchema } from '../contracts/schema-check.js';
 import { JobSchemaError } from '../errors.js';
 import { ProcessorEnhancers } from '../enhancers/processor-enhancers.js';
@@ -52,14 +53,27 @@ const scanned = new WeakMap<object, CallableRegistry>();
  * and read back, a real `JobContext` whose signal aborts at the timeout, the attempt ended by
  * the first of the processor settling and the deadline. Resolves with the processor's result,
  * rejects with its error (or `JobTimeoutError`). Works on a testing module that does not import
- * `QueueModule`: the decorated methods are then found among its providers.
+ * `QueueModule`: the decorated methods are then found among its providers. Given a contract,
+ * the entity and the result take its types.
  */
+export async function runProcessor<C extends AnyJobContract>(
+  app: QueueAppRef,
+  processor: C,
+  entity: JobInput<C>,
+  options?: RunProcessorOptions,
+): Promise<JobResult<C>>;
 export async function runProcessor<TResult = unknown>(
   app: QueueAppRef,
   processor: CallableReference,
   entity: unknown,
+  options?: RunProcessorOptions,
+): Promise<TResult>;
+export async function runProcessor(
+  app: QueueAppRef,
+  processor: CallableReference | AnyJobContract,
+  entity: unknown,
   options: RunProcessorOptions = {},
-): Promise<TResult> {
+): Promise<unknown> {
   const registry = await callables(app);
   const callable = registry.get('processor', registry.resolveName('processor', processor))!;
   const config = optional<QueueConfig>(app, QUEUE_CONFIG) ?? new QueueConfig();
@@ -94,14 +108,14 @@ export async function runProcessor<TResult = unknown>(
     if (!verdict.ok) throw new JobSchemaError('entity', entity, callable.name, verdict.issues);
     attempt.entity = verdict.value;
   }
-  return new Promise<TResult>((resolve, reject) => {
+  return new Promise<unknown>((resolve, reject) => {
     const timer = setTimeout(() => attempt.expire(), timeout);
     attempt.run(
       (running, context) => running.processor!.invoke(running.entity, context),
       timeout,
       (_, outcome) => {
         clearTimeout(timer);
-        if (outcome.kind === 'succeeded') resolve(outcome.result as TResult);
+        if (outcome.kind === 'succeeded') resolve(outcome.result);
         // Only a timeout aborts here: no lease to lose, no worker to shut down.
         else reject(outcome.kind === 'failed' ? outcome.error : new Error(outcome.kind));
       },
@@ -119,7 +133,8 @@ async function callables(app: QueueAppRef): Promise<CallableRegistry> {
     const modules = app.get(ModulesContainer, { strict: false });
     const accessor = new QueueMetadataAccessor(new Reflector());
     // The processors' own enhancers apply, as they would in the worker.
-    const enhancers = new ProcessorEnhancers(modules, app.get(ModuleRef, { strict: false }), {});
+    const moduleRef = app.get(ModuleRef, { strict: false });
+    const enhancers = new ProcessorEnhancers(modules, moduleRef, {});
     const explorer = new QueueExplorer(
       new DiscoveryService(modules),
       new MetadataScanner(),
@@ -128,6 +143,7 @@ async function callables(app: QueueAppRef): Promise<CallableRegistry> {
       enhancers,
       // Schedules found here are not stored: this registry only runs processors.
       new ScheduleDeclarations(),
+      moduleRef,
     );
     await explorer.onModuleInit();
     scanned.set(app, registry);
