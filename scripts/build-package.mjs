@@ -102,11 +102,11 @@ async function checkRuntimeAssets(dir) {
   const expected = pathToFileURL(`${dir}/`).href;
   const esm = await import(pathToFileURL(join(dir, 'library-root.js')).href);
   const cjs = createRequire(import.meta.url)(join(dir, 'cjs', 'library-root.js'));
-  for (const [build, root] of [
+  for (const [format, found] of [
     ['ES module', esm.LIBRARY_ROOT.href],
     ['CommonJS', cjs.LIBRARY_ROOT.href],
   ]) {
-    if (root !== expected) throw new Error(`The ${build} build finds its files in ${root}`);
+    if (found !== expected) throw new Error(`The ${format} build finds its files in ${found}`);
   }
 }
 
