@@ -242,11 +242,19 @@ describe('nest-queue-system packed and installed in apps outside the repository'
     expect(files.filter((f) => f.endsWith('.lua')).sort()).toEqual(
       sourceLua.map((f) => `dist/${f}`).sort(),
     );
-    expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual([
+    expect(files.filter((f) => !f.startsWith('dist/') && !f.startsWith('docs/')).sort()).toEqual([
+      'CHANGELOG.md',
       'LICENSE',
       'README.md',
       'package.json',
     ]);
+    // The README as npm shows it: every relative link names a file of the tarball.
+    const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map(([, target]) => target!.split('#')[0]!)
+      .filter((target) => target !== '' && !/^[a-z]+:/i.test(target));
+    expect(links).toEqual(expect.arrayContaining(['docs/api.md', 'docs/images/dashboard.png']));
+    expect(links.filter((target) => !existsSync(join(pkg, target)))).toEqual([]);
     expect(
       files.filter((f) =>
         /(^|\/)(test|tests|bench|apps|demo)\/|\.test\.|\.ts$/.test(f.replace(/\.d\.ts$/, '')),
@@ -389,6 +397,37 @@ describe('nest-queue-system packed and installed in apps outside the repository'
     ).version;
     expect(installed.split('.').slice(0, 2)).toEqual(pinned.split('.').slice(0, 2));
   });
+
+  it.each(APPS)(
+    "$name: the README's quick start compiles as written, with the app's own tsc",
+    async ({ name }) => {
+      const dir = join(work, name);
+      const installError = await installs.get(name);
+      if (installError) throw new Error(installError);
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+      const start = readme.indexOf('\n## Quick start');
+      const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+      const blocks = [...section.matchAll(/```ts\n(\/\/ ([\w.-]+\.ts)\b[\s\S]*?)```/g)];
+      expect(blocks.map(([, , file]) => file)).toEqual(
+        expect.arrayContaining(['welcome.job.ts', 'app.module.ts', 'main.ts']),
+      );
+      mkdirSync(join(dir, 'readme'), { recursive: true });
+      for (const [, code, file] of blocks) writeFileSync(join(dir, 'readme', file!), code!);
+      const config = {
+        extends: './tsconfig.json',
+        compilerOptions: { noEmit: true, incremental: false, rootDir: '.' },
+        include: ['readme'],
+      };
+      writeFileSync(join(dir, 'tsconfig.readme.json'), JSON.stringify(config));
+      const ownTsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+      const checked = await run(process.execPath, [ownTsc, '-p', 'tsconfig.readme.json'], {
+        cwd: dir,
+        timeoutMs: STEP_TIMEOUT_MS,
+      });
+      succeeded(`tsc on the README quick start (${name})`, checked);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
   it(
     'runs the nest-queue command with npx, from the installed tarball',
