@@ -31,7 +31,11 @@ const RUN_TIMEOUT_MS = 60_000;
  * app with a contract, an interceptor, the health and metrics entries, or one of its own. Each
  * uses a Redis database of its own.
  */
-const HTTP_APP = { 'src/main.ts': 'app/main.ts', 'src/greeting.ts': 'app/greeting.ts' };
+const HTTP_APP = {
+  'src/main.ts': 'app/main.ts',
+  'src/greeting.ts': 'app/greeting.ts',
+  'src/double.thread.ts': 'app/double.thread.ts',
+};
 const APPS = [
   { name: 'esm-nest12', what: 'Nest 12, ES modules, module nodenext', database: 1 },
   { name: 'cjs-nest11', what: 'Nest 11, CommonJS as `nest new` makes it', database: 2 },
@@ -351,6 +355,7 @@ describe('nest-queue-system packed and installed in apps outside the repository'
         processedAttempt: 1,
         onSuccess: { operationId: observed.operationId, result: { text: 'hello Ada' } },
         job: { state: 'completed', text: 'hello Ada' },
+        thread: 42,
         health: {
           status: 200,
           body: expect.objectContaining({
