@@ -1,6 +1,11 @@
+/** An error's options; not the lib's `ErrorOptions`, so apps without lib ES2022 type-check. */
+export interface QueueErrorOptions {
+  cause?: unknown;
+}
+
 /** Base class of every error the library throws, so callers can catch them as one family. */
 export class QueueError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: QueueErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -183,7 +188,7 @@ export class QueueScriptError extends QueueError {
     readonly script: string,
     readonly path: string,
     reason: string,
-    options?: ErrorOptions,
+    options?: QueueErrorOptions,
   ) {
     super(`Lua script "${script}" cannot be loaded: ${reason} (${path})`, options);
   }

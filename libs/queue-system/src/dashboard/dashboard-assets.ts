@@ -1,16 +1,17 @@
 import { readFile } from 'node:fs/promises';
+import { libraryFile } from '../library-root.js';
 
 /** The page's files, shipped beside this module; nothing else is ever read from disk. */
 const FILES: Record<string, { url: URL; type: string }> = {
-  'app.js': { url: new URL('./assets/app.js', import.meta.url), type: 'text/javascript' },
-  'api.js': { url: new URL('./assets/api.js', import.meta.url), type: 'text/javascript' },
-  'dom.js': { url: new URL('./assets/dom.js', import.meta.url), type: 'text/javascript' },
-  'panels.js': { url: new URL('./assets/panels.js', import.meta.url), type: 'text/javascript' },
-  'charts.js': { url: new URL('./assets/charts.js', import.meta.url), type: 'text/javascript' },
-  'jobs.js': { url: new URL('./assets/jobs.js', import.meta.url), type: 'text/javascript' },
-  'style.css': { url: new URL('./assets/style.css', import.meta.url), type: 'text/css' },
+  'app.js': { url: libraryFile('dashboard/assets/app.js'), type: 'text/javascript' },
+  'api.js': { url: libraryFile('dashboard/assets/api.js'), type: 'text/javascript' },
+  'dom.js': { url: libraryFile('dashboard/assets/dom.js'), type: 'text/javascript' },
+  'panels.js': { url: libraryFile('dashboard/assets/panels.js'), type: 'text/javascript' },
+  'charts.js': { url: libraryFile('dashboard/assets/charts.js'), type: 'text/javascript' },
+  'jobs.js': { url: libraryFile('dashboard/assets/jobs.js'), type: 'text/javascript' },
+  'style.css': { url: libraryFile('dashboard/assets/style.css'), type: 'text/css' },
 };
-const PAGE = new URL('./assets/index.html', import.meta.url);
+const PAGE = libraryFile('dashboard/assets/index.html');
 
 const cache = new Map<string, Promise<string>>();
 

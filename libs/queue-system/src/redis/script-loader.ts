@@ -37,8 +37,9 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Command, type Cluster, type Redis } from 'ioredis';
 import { QueueScriptError } from '../errors.js';
+import { libraryFile } from '../library-root.js';
 
-const LUA_DIR = new URL('./lua/', import.meta.url);
+const LUA_DIR = libraryFile('redis/lua/');
 const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
 const FILE_NAME = /^([a-z-]+)-(\d+)\.lua$/;
 

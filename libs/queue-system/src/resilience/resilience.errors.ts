@@ -1,4 +1,4 @@
-import { QueueError } from '../errors.js';
+import { QueueError, type QueueErrorOptions } from '../errors.js';
 
 /**
  * A call wrapped by `withTimeout` did not settle within `timeoutMs`. Its work is abandoned, not
@@ -8,7 +8,7 @@ export class OperationTimeoutError extends QueueError {
   constructor(
     readonly operation: string,
     readonly timeoutMs: number,
-    options?: ErrorOptions,
+    options?: QueueErrorOptions,
   ) {
     super(`${operation} timed out after ${timeoutMs} ms`, options);
   }
@@ -18,7 +18,7 @@ export class OperationTimeoutError extends QueueError {
 export class CircuitOpenError extends QueueError {
   constructor(
     readonly circuitName: string,
-    options?: ErrorOptions,
+    options?: QueueErrorOptions,
   ) {
     super(`Circuit "${circuitName}" is open: the call was refused without running`, options);
   }

@@ -3,6 +3,7 @@ import { Piscina } from 'piscina';
 import type { JobProgress } from '../events/queue-event.js';
 import type { QueueConfig } from '../config/index.js';
 import { QueueError } from '../errors.js';
+import { libraryFile } from '../library-root.js';
 import { reviveError } from './thread-error.js';
 import type { ThreadJobContext, ThreadOutcome, ThreadTask } from './thread-task.js';
 
@@ -13,7 +14,7 @@ export class ThreadPoolExhaustedError extends QueueError {
   }
 }
 
-const RUNNER = new URL('./thread-runner.mjs', import.meta.url);
+const RUNNER = libraryFile('threads/thread-runner.mjs');
 
 /**
  * The worker-thread pool for CPU-bound processors (piscina): `threadPoolSize` threads, made

@@ -10,7 +10,8 @@ export interface ThreadProcessorDefinition {
   name: string;
   /**
    * The module whose default export `(entity, ctx) => result` runs in a pool thread, e.g.
-   * `new URL('./invoice-pdf.thread.js', import.meta.url)`. It runs in another thread: it may
+   * `new URL('./invoice-pdf.thread.js', import.meta.url)`, or in CommonJS
+   * `join(__dirname, 'invoice-pdf.thread.js')`. It runs in another thread: it may
    * use its own imports, never Nest providers or state of the main thread.
    */
   file: URL | string;

@@ -9,10 +9,12 @@ function load(moduleUrl) {
   let loaded = modules.get(moduleUrl);
   if (!loaded) {
     loaded = import(moduleUrl).then((module) => {
-      if (typeof module.default !== 'function') {
+      // A CommonJS module compiled from `export default` arrives as { default: fn }.
+      const run = typeof module.default === 'function' ? module.default : module.default?.default;
+      if (typeof run !== 'function') {
         throw new TypeError(`${moduleUrl} has no default export function to run`);
       }
-      return module.default;
+      return run;
     });
     modules.set(moduleUrl, loaded);
   }
