@@ -22,7 +22,7 @@ export interface NamespaceHealth {
   oldestQueue?: string;
   failures: number;
   systemErrors: number;
-  /** How long the worker's fetch loop has not moved though a slot was free, ms. */
+  /** How long the worker's fetch loop has had no answer from Redis though a slot was free, ms. */
   fetchStalledMs: number;
   /** Queues whose breaker is open or half-open: their processor keeps failing. */
   openBreakers: string[];
@@ -92,7 +92,7 @@ function degradations(health: NamespaceHealth, limits: HealthThresholds): string
   }
   if (health.fetchStalledMs > limits.maxFetchStall) {
     problems.push(
-      `the fetch loop has not moved for ${health.fetchStalledMs} ms (maxFetchStall ${limits.maxFetchStall} ms)`,
+      `the fetch loop has had no answer from Redis for ${health.fetchStalledMs} ms though a slot is free (maxFetchStall ${limits.maxFetchStall} ms)`,
     );
   }
   return problems;

@@ -29,8 +29,8 @@ export interface QueueHealthOptions {
   /** Degraded when more jobs than this wait in a namespace's ready lists (default 10,000). */
   maxBacklog?: number;
   /**
-   * Degraded when a worker's fetch loop has not moved for this long though a slot was free, ms
-   * (default: 30 s, or three `worker.idleBlockTimeout`s when that is longer).
+   * Degraded when a worker's fetch loop has had no answer from Redis for this long though a
+   * slot was free, ms (default 30 s). An idle wait for work within its timeout is no stall.
    */
   maxFetchStall?: number;
   /** Degraded when the event loop stood still this long in the last 10 to 20 s, ms (default 1 s). */
@@ -133,8 +133,7 @@ export class QueueHealthIndicator implements OnApplicationBootstrap, OnModuleDes
     return {
       maxWaitingAge: options.maxWaitingAge ?? 60_000,
       maxBacklog: options.maxBacklog ?? 10_000,
-      maxFetchStall:
-        options.maxFetchStall ?? Math.max(30_000, 3 * this.config.worker.idleBlockTimeout),
+      maxFetchStall: options.maxFetchStall ?? 30_000,
     };
   }
 }

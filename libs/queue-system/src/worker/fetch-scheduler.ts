@@ -26,8 +26,11 @@ import type { WorkerConnections } from './worker-connections.js';
  */
 export class FetchScheduler implements AttemptLifecycle {
   readonly running = new RunningAttempts();
-  /** When a fetch reply or an idle wait last came: the health check's sign of a moving loop. */
-  progressAt = 0;
+  /**
+   * From when the loop counts as stalled if Redis stays silent: the last fetch reply, or the
+   * end of the idle wait in progress, whose BLPOP answers by then at the latest.
+   */
+  stalledFrom = 0;
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
   readonly deadlines = new DeadlineWatch(() => this.running.values());
   readonly gate: ConcurrencyGate;
@@ -108,8 +111,7 @@ export class FetchScheduler implements AttemptLifecycle {
         await this.pause.after(error);
       } else if (this.lastReplyEmpty && this.reservations.inFlight === 0) {
         this.lastReplyEmpty = false;
-        await this.idle().catch((error: unknown) => this.pauseUnlessStopping(error));
-        this.progressAt = Date.now();
+        await this.restUntilWork();
       } else {
         const request = this.nextRequest();
         if (request) this.launchFetch(request);
@@ -208,7 +210,7 @@ export class FetchScheduler implements AttemptLifecycle {
       .then(
         ({ jobs, nextDueAt, completed }) => {
           this.reservations.release(request);
-          this.progressAt = Date.now();
+          this.stalledFrom = Date.now();
           acks.settle(completed);
           this.pause.recovered();
           this.nextDueAt = nextDueAt;
@@ -240,6 +242,22 @@ export class FetchScheduler implements AttemptLifecycle {
     attempt.processor = processor;
     if (this.gate.admit(attempt, processor && this.limits.concurrencyOf(processor))) {
       this.runner!.start(attempt);
+    }
+  }
+
+  /**
+   * An idle wait is the loop at rest, not stuck: the stall clock starts only if the wait
+   * overruns its own timeout. A failed wait is no progress: the clock runs from its start.
+   */
+  private async restUntilWork(): Promise<void> {
+    const started = Date.now();
+    this.stalledFrom = started + this.config.worker.idleBlockTimeout;
+    try {
+      await this.idle();
+      this.stalledFrom = Date.now();
+    } catch (error) {
+      this.stalledFrom = started;
+      await this.pauseUnlessStopping(error);
     }
   }
 
