@@ -10,6 +10,7 @@ import type { AttemptLifecycle, AttemptStarter } from './attempt-lifecycle.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import { FetchPause } from './fetch-pause.js';
+import { FetchStallClock } from './fetch-stall-clock.js';
 import { FetchReservations, type FetchRequest } from './fetch-reservations.js';
 import { JobAttempt } from './job-attempt.js';
 import { anyQueueFull, QueueLimits } from './queue-limits.js';
@@ -26,11 +27,8 @@ import type { WorkerConnections } from './worker-connections.js';
  */
 export class FetchScheduler implements AttemptLifecycle {
   readonly running = new RunningAttempts();
-  /**
-   * From when the loop counts as stalled if Redis stays silent: the last fetch reply, or the
-   * end of the idle wait in progress, whose BLPOP answers by then at the latest.
-   */
-  stalledFrom = 0;
+  /** From when the loop counts as stalled: what the health check reads. */
+  readonly stall = new FetchStallClock();
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
   readonly deadlines = new DeadlineWatch(() => this.running.values());
   readonly gate: ConcurrencyGate;
@@ -111,7 +109,9 @@ export class FetchScheduler implements AttemptLifecycle {
         await this.pause.after(error);
       } else if (this.lastReplyEmpty && this.reservations.inFlight === 0) {
         this.lastReplyEmpty = false;
-        await this.restUntilWork();
+        await this.stall
+          .rest(() => this.idle(), this.config.worker.idleBlockTimeout)
+          .catch((error: unknown) => this.pauseUnlessStopping(error));
       } else {
         const request = this.nextRequest();
         if (request) this.launchFetch(request);
@@ -210,7 +210,7 @@ export class FetchScheduler implements AttemptLifecycle {
       .then(
         ({ jobs, nextDueAt, completed }) => {
           this.reservations.release(request);
-          this.stalledFrom = Date.now();
+          this.stall.answered();
           acks.settle(completed);
           this.pause.recovered();
           this.nextDueAt = nextDueAt;
@@ -242,22 +242,6 @@ export class FetchScheduler implements AttemptLifecycle {
     attempt.processor = processor;
     if (this.gate.admit(attempt, processor && this.limits.concurrencyOf(processor))) {
       this.runner!.start(attempt);
-    }
-  }
-
-  /**
-   * An idle wait is the loop at rest, not stuck: the stall clock starts only if the wait
-   * overruns its own timeout. A failed wait is no progress: the clock runs from its start.
-   */
-  private async restUntilWork(): Promise<void> {
-    const started = Date.now();
-    this.stalledFrom = started + this.config.worker.idleBlockTimeout;
-    try {
-      await this.idle();
-      this.stalledFrom = Date.now();
-    } catch (error) {
-      this.stalledFrom = started;
-      await this.pauseUnlessStopping(error);
     }
   }
 

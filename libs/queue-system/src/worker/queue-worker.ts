@@ -179,13 +179,13 @@ export class QueueWorker {
   fetchStalledFor(now = Date.now()): number {
     const { scheduler } = this;
     if (!this.isRunning() || scheduler.running.size >= scheduler.gate.capacity) return 0;
-    return Math.max(now - scheduler.stalledFrom, 0);
+    return scheduler.stall.stalledFor(now);
   }
 
   start(): void {
     if (this.loop) return;
     this.connections.open();
-    this.scheduler.stalledFrom = Date.now();
+    this.scheduler.stall.answered();
     this.stats.start();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();
