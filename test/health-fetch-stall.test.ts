@@ -83,6 +83,27 @@ describe('QueueHealthIndicator and the fetch loop', () => {
     );
   });
 
+  it('closes the app while the fetch connection is silent', async () => {
+    const redis = new URL(redisUrl());
+    const link = await SilentLink.open({ host: redis.hostname, port: Number(redis.port) });
+    cleanups.push(() => link.close());
+    const t = await createQueueApp([Mail], {
+      redis: { url: link.url, connectionTimeout: 500 },
+      worker: { idleBlockTimeout: 200 },
+    });
+    link.silence(scriptNamed('fetch').sha);
+    await waitFor(() => link.silencedCount === 1, 'a fetch call to go unanswered');
+
+    // QUIT on the silent connection gets no answer: shutdown must not wait for one forever.
+    const CLOSE_BOUND_MS = 20_000;
+    const outcome = await Promise.race([
+      t.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still closing'), CLOSE_BOUND_MS)),
+    ]);
+    if (outcome !== 'closed') cleanups.push(async () => link.restore());
+    expect(outcome).toBe('closed');
+  });
+
   it('stays up while an idle worker blocks waiting for work longer than maxFetchStall', async () => {
     // Each idle wait lasts 2 s, far past the 300 ms threshold: waiting for work is no stall.
     const { t, check } = await healthApp({ worker: { workerCount: 2, idleBlockTimeout: 2_000 } });
