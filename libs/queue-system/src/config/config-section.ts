@@ -61,7 +61,7 @@ export function defineSection<S>(section: ConfigSection<S>): ConfigSection<S> {
  * of a section share one shape. `path` names the section in errors when it is an item of a
  * list (`redis.sentinel.sentinels[0]`).
  */
-function parseSection<S extends OptionDeclarations>(
+export function parseSection<S extends OptionDeclarations>(
   section: ConfigSection<S>,
   options: unknown,
   target: Record<string, unknown> = {},

@@ -22,7 +22,7 @@ export interface NamespaceHealth {
   oldestQueue?: string;
   failures: number;
   systemErrors: number;
-  /** How long the worker's fetch loop has not moved though a slot was free, ms. */
+  /** How long the worker's fetch loop has had no answer from Redis though a slot was free, ms. */
   fetchStalledMs: number;
   /** Queues whose breaker is open or half-open: their processor keeps failing. */
   openBreakers: string[];
@@ -92,7 +92,7 @@ function degradations(health: NamespaceHealth, limits: HealthThresholds): string
   }
   if (health.fetchStalledMs > limits.maxFetchStall) {
     problems.push(
-      `the fetch loop has not moved for ${health.fetchStalledMs} ms (maxFetchStall ${limits.maxFetchStall} ms)`,
+      `the fetch loop has had no answer from Redis for ${health.fetchStalledMs} ms though a slot is free (maxFetchStall ${limits.maxFetchStall} ms)`,
     );
   }
   return problems;
@@ -103,4 +103,30 @@ const RANK: Record<HealthStatus, number> = { up: 0, degraded: 1, down: 2 };
 /** The worse of two statuses. */
 export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
   return RANK[b] > RANK[a] ? b : a;
+}
+
+/** What the indicator answers: terminus's status, and whether its data says `degraded: true`. */
+export interface HealthReport {
+  status: HealthStatus;
+  degradedFlag: boolean;
+}
+
+/**
+ * Turns the check's status into the indicator's answer. Terminus 12 has `degraded` (HTTP 200,
+ * overall `degraded`); terminus 11 knows only `up` and `down`, so there a degraded check is
+ * `up` with `degraded: true` in its data, which nothing reading only the status sees: a
+ * readiness probe that must shed traffic sets `degradedIsDown` and gets `down` on both.
+ */
+export function healthReport(
+  status: HealthStatus,
+  {
+    degradedIsDown = false,
+    terminusHasDegraded,
+  }: { degradedIsDown?: boolean; terminusHasDegraded: boolean },
+): HealthReport {
+  if (status !== 'degraded') return { status, degradedFlag: false };
+  if (degradedIsDown) return { status: 'down', degradedFlag: false };
+  return terminusHasDegraded
+    ? { status: 'degraded', degradedFlag: false }
+    : { status: 'up', degradedFlag: true };
 }

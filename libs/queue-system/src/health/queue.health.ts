@@ -13,6 +13,7 @@ import { QueueOrchestrator } from '../worker/queue.orchestrator.js';
 import { EventLoopWatch } from './event-loop-watch.js';
 import {
   checkNamespace,
+  healthReport,
   worse,
   type HealthStatus,
   type HealthThresholds,
@@ -29,22 +30,27 @@ export interface QueueHealthOptions {
   /** Degraded when more jobs than this wait in a namespace's ready lists (default 10,000). */
   maxBacklog?: number;
   /**
-   * Degraded when a worker's fetch loop has not moved for this long though a slot was free, ms
-   * (default: 30 s, or three `worker.idleBlockTimeout`s when that is longer).
+   * Degraded when a worker's fetch loop has had no answer from Redis for this long though a
+   * slot was free, ms (default 30 s). An idle wait for work within its timeout is no stall.
    */
   maxFetchStall?: number;
   /** Degraded when the event loop stood still this long in the last 10 to 20 s, ms (default 1 s). */
   maxEventLoopStall?: number;
-  /** Report degraded as `down` (HTTP 503), for a readiness probe that must shed traffic. */
+  /**
+   * Report degraded as `down` (HTTP 503), for a readiness probe that must shed traffic. Without
+   * it, terminus 12 reports `degraded` (HTTP 200) and terminus 11, which has no such status,
+   * reports `up` with `degraded: true` in the data.
+   */
   degradedIsDown?: boolean;
 }
 
 /**
- * Health of every queue namespace of the app for `@nestjs/terminus` 12: `down` when Redis
- * does not answer a PING within the timeout or a worker that should run does not; `degraded`
- * (terminus keeps HTTP 200 and reports the check `degraded`) when a job has waited too long,
- * the backlog is too long, a fetch loop or the event loop stood still; `up` otherwise. It
- * never throws: every problem is a status with a `message` naming the namespace.
+ * Health of every queue namespace of the app for `@nestjs/terminus` 11 or 12: `down` when
+ * Redis does not answer a PING within the timeout or a worker that should run does not;
+ * `degraded` (terminus 12 keeps HTTP 200 and reports the check `degraded`; terminus 11, `up`
+ * with `degraded: true`) when a job has waited too long, the backlog is too long, a fetch loop
+ * or the event loop stood still; `up` otherwise. It never throws: every problem is a status
+ * with a `message` naming the namespace.
  *
  * Usage: import `TerminusModule` and list `QueueHealthIndicator` in the providers of the
  * module that declares the health controller, then
@@ -123,18 +129,14 @@ export class QueueHealthIndicator implements OnApplicationBootstrap, OnModuleDes
       eventLoopStallMs,
       namespaces: byName,
     };
-    if (status === 'down' || (status === 'degraded' && options.degradedIsDown)) {
-      return indicator.down(data);
-    }
-    return status === 'degraded' ? degraded(indicator, data) : indicator.up(data);
+    return answer(indicator, status, data, options.degradedIsDown) as HealthIndicatorResult<Key>;
   }
 
   private thresholds(options: QueueHealthOptions): HealthThresholds {
     return {
       maxWaitingAge: options.maxWaitingAge ?? 60_000,
       maxBacklog: options.maxBacklog ?? 10_000,
-      maxFetchStall:
-        options.maxFetchStall ?? Math.max(30_000, 3 * this.config.worker.idleBlockTimeout),
+      maxFetchStall: options.maxFetchStall ?? 30_000,
     };
   }
 }
@@ -172,15 +174,25 @@ function withDeadline<T>(
 
 type HealthIndicatorSession = ReturnType<HealthIndicatorService['check']>;
 
-/** Terminus 11 has no degraded status: there the check stays up and says so in its data. */
-function degraded(
+/** The indicator's answer for `status`, as this version of terminus can give it. */
+function answer(
   indicator: HealthIndicatorSession,
-  data: { message?: string; namespaces: unknown },
+  status: HealthStatus,
+  data: { message?: string; namespaces: Record<string, NamespaceHealth> },
+  degradedIsDown: boolean | undefined,
 ): HealthIndicatorResult {
-  const session = indicator as unknown as {
-    degraded?: (this: HealthIndicatorSession, data: object) => HealthIndicatorResult;
-  };
-  return session.degraded
-    ? session.degraded.call(indicator, data)
-    : indicator.up({ ...data, degraded: true });
+  const degraded = degradedOf(indicator);
+  const report = healthReport(status, { degradedIsDown, terminusHasDegraded: !!degraded });
+  if (report.status === 'down') return indicator.down(data);
+  if (report.status === 'up') {
+    return indicator.up({ ...data, ...(report.degradedFlag ? { degraded: true as const } : {}) });
+  }
+  return degraded!.call(indicator, data);
+}
+
+type DegradedMethod = (this: HealthIndicatorSession, data: object) => HealthIndicatorResult;
+
+/** Terminus 12's `degraded`, absent from terminus 11's session. */
+function degradedOf(indicator: HealthIndicatorSession): DegradedMethod | undefined {
+  return (indicator as unknown as { degraded?: DegradedMethod }).degraded;
 }

@@ -140,13 +140,26 @@ export class RedisConnection {
   }
 }
 
+/**
+ * QUIT, then a hard disconnect when Redis does not answer within the connect timeout: a
+ * connection gone silent (a half-open socket) would otherwise hold shutdown forever.
+ */
 export async function closeClient(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
-  try {
-    await client.quit();
-  } catch {
-    client.disconnect();
-  }
+  const options = client instanceof Cluster ? client.options.redisOptions : client.options;
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), options?.connectTimeout ?? 10_000);
+  });
+  const answered = await Promise.race([
+    client.quit().then(
+      () => true,
+      () => false,
+    ),
+    silent,
+  ]);
+  clearTimeout(timer);
+  if (!answered) client.disconnect();
 }
 
 /** Waits for the connection to be usable; the call policy's timeout aborts the wait. */

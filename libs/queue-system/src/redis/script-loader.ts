@@ -90,7 +90,13 @@ export function scriptNamed(name: string): ScriptDefinition {
   const script = definitions.get(name);
   if (!script) {
     const file = `${fileURLToPath(LUA_DIR)}${name}-<numKeys>.lua`;
-    throw new QueueScriptError(name, file, 'no such file');
+    // The folder was read whole, so the file system never failed on this one: its cause is
+    // told as the file system would, so that one `cause.code` check covers both cases.
+    const cause = Object.assign(new Error(`ENOENT: no such file, ${file}`), {
+      code: 'ENOENT',
+      path: file,
+    });
+    throw new QueueScriptError(name, file, 'no such file', { cause });
   }
   return script;
 }

@@ -9,6 +9,7 @@ import type { AckBatcher } from './ack-batcher.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import { FetchPause } from './fetch-pause.js';
+import { FetchStallClock } from './fetch-stall-clock.js';
 import { FetchReservations, type FetchRequest } from './fetch-reservations.js';
 import { JobAttempt } from './job-attempt.js';
 import { anyQueueFull, QueueLimits } from './queue-limits.js';
@@ -26,8 +27,8 @@ import type { WorkerConnections } from './worker-connections.js';
  */
 export class FetchScheduler implements AttemptLifecycle, PoolMember {
   readonly running = new RunningAttempts();
-  /** When a fetch reply or an idle wait last came: the health check's sign of a moving loop. */
-  progressAt = 0;
+  /** From when the loop counts as stalled: what the health check reads. */
+  readonly stall = new FetchStallClock();
   /** The timeouts of the running attempts; stopped whenever nothing runs. */
   readonly deadlines = new DeadlineWatch(this.running);
   readonly gate: ConcurrencyGate;
@@ -100,8 +101,9 @@ export class FetchScheduler implements AttemptLifecycle, PoolMember {
         await this.pause.after(error);
       } else if (this.lastReplyEmpty && this.reservations.inFlight === 0) {
         this.lastReplyEmpty = false;
-        await this.idle().catch((error: unknown) => this.pauseUnlessStopping(error));
-        this.progressAt = Date.now();
+        await this.stall
+          .rest(() => this.idle(), this.config.worker.idleBlockTimeout)
+          .catch((error: unknown) => this.pauseUnlessStopping(error));
       } else {
         const request = this.nextRequest();
         if (request) this.launchFetch(request);
@@ -200,7 +202,7 @@ export class FetchScheduler implements AttemptLifecycle, PoolMember {
       .then(
         ({ jobs, nextDueAt, completed }) => {
           this.reservations.release(request);
-          this.progressAt = Date.now();
+          this.stall.answered();
           acks.resolve(completed);
           this.pause.recovered();
           this.nextDueAt = nextDueAt;

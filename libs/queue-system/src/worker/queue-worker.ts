@@ -156,19 +156,20 @@ export class QueueWorker implements WorkerGauges {
   }
 
   /**
-   * How long the fetch loop has not moved though a slot was free, ms: no fetch reply and no
-   * idle wait ended. 0 while stopped or while every slot runs a job.
+   * How long the fetch loop has had no answer from Redis though a slot was free, ms: no fetch
+   * reply, and no idle wait ended within its timeout (a wait in progress is no stall). 0 while
+   * stopped or while every slot runs a job.
    */
   fetchStalledFor(now = Date.now()): number {
     const { scheduler } = this;
     if (!this.isRunning() || scheduler.running.size >= scheduler.gate.capacity) return 0;
-    return Math.max(now - scheduler.progressAt, 0);
+    return scheduler.stall.stalledFor(now);
   }
 
   start(): void {
     if (this.loop) return;
     this.connections.open();
-    this.scheduler.progressAt = Date.now();
+    this.scheduler.stall.answered();
     this.entry.start();
     this.loop = this.scheduler.run(this.runner, this.recorder.acks);
     this.leases.start();

@@ -72,8 +72,24 @@ export class QueueOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     return this.layouts.for(keys);
   }
 
-  /** Rejects with QueueLayoutError, so the app does not start, when a namespace has another layout. */
+  /**
+   * Rejects with QueueLayoutError, so the app does not start, when a namespace has another
+   * layout. Nest runs no shutdown hook when bootstrap throws, so a failed boot releases the
+   * library's connection itself: else its socket alone keeps the failed process alive.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.boot();
+    } catch (error) {
+      this.stopping = true;
+      clearTimeout(this.declarationRetry);
+      await Promise.all(this.workers.map(({ worker }) => worker.stop()));
+      await this.connection.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async boot(): Promise<void> {
     const unchecked = await this.layouts.checkAll(this.connection);
     if (unchecked.length > 0) {
       this.logger.warn(
