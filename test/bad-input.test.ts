@@ -342,7 +342,7 @@ describe('bad input', () => {
       'payload cannot be deserialized: SyntaxError (serializer "json")',
     );
     expect(specJob?.lastError).toBe(
-      'job spec is unreadable: job spec header is not JSON (SyntaxError)',
+      'job spec is unreadable: the header line of the job\'s "spec" is not valid JSON (SyntaxError)',
     );
     expect(lines.some((line) => line.includes(badPayload.operationId))).toBe(true);
     expect(events.some((event) => event.includes('dead-lettered'))).toBe(true);
