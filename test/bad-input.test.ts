@@ -56,7 +56,10 @@ const quotingSerializer: JobSerializer = {
 
 function notDecorated() {}
 
-/** Keys under a prefix, less the namespace's layout version, which the app writes at boot. */
+/**
+ * Keys under a prefix, less the namespace's layout version, which the app writes at boot. Read
+ * raw: that bad input stores no key at all is stronger than any count the API gives.
+ */
 async function keysUnder(prefix: string): Promise<string[]> {
   const redis = rawRedis();
   try {
@@ -207,6 +210,7 @@ describe('bad input', () => {
     });
     const redis = rawRedis();
     // The entity follows the spec's header line; the header itself is broken for `mangled`.
+    // Read raw to corrupt it: the stored spec is the fault injected, no API returns it.
     const corruptKey = `${keyPrefix}{default}:job:${corrupt.operationId}`;
     const header = (await redis.hget(corruptKey, 'spec'))!.split('\n')[0];
     await redis.hset(corruptKey, 'spec', `${header}\n{not json`);
@@ -291,6 +295,7 @@ describe('bad input', () => {
     const badPayload = await producer.queue.enqueue({ entity: { p: 1 }, processor: 'known' });
     const badSpec = await producer.queue.enqueue({ entity: { s: 2 }, processor: 'known' });
     const redis = rawRedis();
+    // Read raw to corrupt it: the stored spec is the fault injected, no API returns it.
     const payloadKey = `${keyPrefix}{default}:job:${badPayload.operationId}`;
     const header = (await redis.hget(payloadKey, 'spec'))!.split('\n')[0];
     // Short enough that the parser's message would quote all of it.
@@ -337,7 +342,7 @@ describe('bad input', () => {
       'payload cannot be deserialized: SyntaxError (serializer "json")',
     );
     expect(specJob?.lastError).toBe(
-      'job spec is unreadable: job spec header is not JSON (SyntaxError)',
+      'job spec is unreadable: the header line of the job\'s "spec" is not valid JSON (SyntaxError)',
     );
     expect(lines.some((line) => line.includes(badPayload.operationId))).toBe(true);
     expect(events.some((event) => event.includes('dead-lettered'))).toBe(true);

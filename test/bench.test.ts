@@ -198,7 +198,7 @@ describe('bench default retention', () => {
     expect(labels).toContain('process 50,000 no-op jobs, concurrency 50');
   });
 
-  /** Keys left in Redis once `jobs` jobs completed with that retention. */
+  /** Keys left in Redis once `jobs` jobs completed with that retention; read raw, the same way for every library compared. */
   async function keysLeft(system: SystemName, retention: Retention, jobs: number): Promise<number> {
     await redis.flushall();
     const adapter = await createAdapter(system);

@@ -71,6 +71,7 @@ describe('callbacks', () => {
     expect((await t.queue.getJob(operationId))?.state).toBe('completed');
 
     // The long job's lease deadline moves at each heartbeat: three moves, three heartbeats.
+    // Read raw: no API shows a lease deadline (`getJob` tells the state, not the lease).
     const redis = rawRedis();
     const active = new QueueKeys(keyPrefix, 'default').active;
     const deadlines = new Set<string>();

@@ -187,7 +187,8 @@ describe('on a Redis Cluster of 3 masters with a replica each', () => {
       expect(await other.retryFailed()).toEqual([failing.operationId]);
       await waitFor(() => jobs.failed.length === 2, 'the retried job to fail again', 10_000);
 
-      // The two namespaces really live on two masters.
+      // The two namespaces really live on two masters. Read raw, per node: which master holds a
+      // key is the placement under test, and the API reads through the cluster client.
       const homePort = await cluster.portOf('{default}');
       const otherPort = await cluster.portOf(`{${otherNamespace}}`);
       expect(otherPort).not.toBe(homePort);

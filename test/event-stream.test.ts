@@ -48,6 +48,8 @@ class StreamJobs {
   }
 }
 
+// Raw reads on purpose: whether the stream and its listener keys exist, and how long the
+// stream is, is what these tests are about, and no API shows them.
 const redis = rawRedis();
 afterAll(() => redis.quit());
 

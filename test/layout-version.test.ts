@@ -68,6 +68,8 @@ async function bootError(
 }
 
 describe('layout version', () => {
+  // Raw reads on purpose: the layout stamp is storage itself, and the library refuses every
+  // call on a namespace of another layout, so no API can show what such a namespace holds.
   const redis = rawRedis();
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
@@ -229,7 +231,8 @@ describe('layout version', () => {
         storedVersion: OTHER_LAYOUT,
         expectedVersion: LAYOUT_VERSION,
       });
-      // The worker shares the namespace's check: its fetches are refused the same way.
+      // The worker shares the namespace's check: its fetches are refused the same way. Read
+      // raw: the API refuses this namespace too.
       expect(await raw.lrange(keys.ready('normal', 'layout.job'), 0, -1)).toEqual([
         'written-by-the-other-layout',
       ]);

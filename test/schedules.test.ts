@@ -97,12 +97,14 @@ describe('schedules', () => {
       'ticks before the restart',
     );
     for (const app of apps.splice(0)) await app.close();
-    // Where the ticks stopped: the due times stored in Redis, read while no process runs.
-    const redis = rawRedis();
-    const due = await redis.zrange(`${keyPrefix}{default}:schedule_due`, 0, -1, 'WITHSCORES');
-    redis.disconnect();
-    const firstMissed: Record<string, number> = {};
-    for (let i = 0; i < due.length; i += 2) firstMissed[due[i]!] = Number(due[i + 1]);
+    // Where the ticks stopped: the due times stored in Redis, read while no worker runs (one
+    // that does not start its worker does not tick).
+    const reader = await createQueueApp([], { redis: { keyPrefix }, worker: { autoStart: false } });
+    const stored = await reader.queue.listSchedules();
+    await reader.close();
+    const firstMissed: Record<string, number> = Object.fromEntries(
+      stored.map((schedule) => [schedule.name, schedule.nextRunAt!.getTime()]),
+    );
     // No process runs for longer than a tick may be late: the ticks in between were missed.
     const downUntil = Math.max(firstMissed.skipper!, firstMissed.oncer!) + LATE_TICK_MS + 3000;
     await waitFor(() => Date.now() > downUntil, 'the downtime', 15_000);

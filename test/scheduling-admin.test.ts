@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../libs/embedded-redis/src/embedded-redis.js';
 import { Processor, type JobContext } from '../libs/queue-system/src/index.js';
+import { scriptNamed } from '../libs/queue-system/src/redis/script-loader.js';
 import { createQueueApp, sleep, type QueueTestApp, waitFor } from './support/queue-test-app.js';
 
 @Injectable()
@@ -164,21 +165,35 @@ describe('delayed jobs, concurrency and administration', () => {
 
   it('an idle worker blocks on Redis instead of polling', async () => {
     redis = await new EmbeddedRedis({ dataDir: join(tmpdir(), `nqs-idle-${process.pid}`) }).start();
-    // A block timeout far beyond the waits below: a lost wake-up cannot hide behind it.
+    // A block timeout far beyond the waits below: a lost wake-up cannot hide behind it. A short
+    // heartbeat bounds the observed window by something the worker does on its own.
     t = await createQueueApp([ScheduledJobs], {
       redis: { url: redis.url },
-      worker: { idleBlockTimeout: 30_000 },
+      worker: { idleBlockTimeout: 30_000, heartbeatInterval: 500 },
     });
     const probe = new Redis(redis.url);
     await waitFor(
       async () => /cmd=blpop/i.test(String(await probe.client('LIST'))),
       'the worker to block on the wake list',
     );
-    const commands = async () =>
-      Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
-    const before = await commands();
-    await sleep(1_000);
-    const idleCommands = (await commands()) - before - 1;
+    // Calls the app sends between two worker-entry reports, one heartbeat apart: the heartbeat
+    // is the positive control that time passed while the worker stayed idle.
+    const reportSha = scriptNamed('report-worker').sha;
+    const heartbeat = new Set([reportSha, scriptNamed('recover-stalled').sha]);
+    const calls: string[] = [];
+    let reports = 0;
+    const monitor = new Redis(redis.url);
+    const feed = await monitor.monitor();
+    feed.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source.startsWith('lua')) return;
+      const script = args[0]?.toLowerCase() === 'evalsha' ? args[1] : undefined;
+      if (script === reportSha) reports += 1;
+      if (reports === 1 && !heartbeat.has(script ?? '')) calls.push(args[0]!.toLowerCase());
+    });
+    await waitFor(() => reports >= 2, 'two worker-entry reports, one heartbeat apart');
+    feed.disconnect();
+    monitor.disconnect();
+    const idleCommands = calls.length;
     expect(idleCommands).toBeLessThanOrEqual(2);
 
     const started = Date.now();

@@ -336,7 +336,10 @@ describe('a namespace of 4 shards on a Redis Cluster of 3 masters', () => {
   );
 });
 
-/** Every master of the cluster holds keys of the namespace once its jobs are enqueued. */
+/**
+ * Every master of the cluster holds keys of the namespace once its jobs are enqueued. Read raw,
+ * per node: the spread over masters is the placement under test; no API reads one node.
+ */
 async function everyMasterHoldsKeys(cluster: LocalRedisCluster): Promise<void> {
   const sizes = await Promise.all(
     cluster.nodes.map(async (node) => {

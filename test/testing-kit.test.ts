@@ -137,6 +137,7 @@ describe('QueueTestingModule', () => {
 
   it('on a given Redis, deletes its own keys at close and no others', async () => {
     const keyPrefix = uniquePrefix('kit');
+    // Raw reads on purpose: which keys are left in Redis is the claim, and no API lists keys.
     const neighbour = new Redis(redisUrl());
     const kept = `${uniquePrefix('kit-neighbour')}kept`;
     await neighbour.set(kept, '1');

@@ -337,6 +337,7 @@ describe('tracing off', () => {
       span.end();
       return result;
     });
+    // Read raw: the spec header is the stored layout under test; no API returns it.
     const redis = rawRedis();
     try {
       const keys = new QueueKeys(t.keyPrefix, 'default');

@@ -54,7 +54,7 @@ export function required<T, J>(
 }
 
 /** A default computed from other options, with the words the README shows for it. */
-export interface DerivedDefault<T> {
+interface DerivedDefault<T> {
   readonly text: string;
   // `never`: each declaration names the fields it reads, typed at the place it is written.
   readonly derive: (earlier: never, given: never) => T;
@@ -84,11 +84,11 @@ export interface OptionInput<T, D, J = unknown> {
 }
 
 /** The value of an option: `T`, or `T | undefined` when it has no default. */
-export type Value<T, D> = undefined extends D ? T | undefined : T;
+type Value<T, D> = undefined extends D ? T | undefined : T;
 
 type Default<T> = T | DerivedDefault<T> | undefined;
 
-export interface Rule<T> {
+interface Rule<T> {
   accepts: string;
   check(field: string, value: unknown): T;
   /** How the README writes a default value of this rule. */

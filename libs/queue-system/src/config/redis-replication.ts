@@ -10,7 +10,7 @@ import { listOfSections, secretString } from './config-nested.js';
 import { defineSection, type SectionValues } from './config-section.js';
 
 /** One Sentinel process: where the library asks which server is the master. */
-export const SENTINEL_ADDRESS_SECTION = defineSection({
+const SENTINEL_ADDRESS_SECTION = defineSection({
   name: 'redis.sentinel.sentinels[]',
   options: {
     host: required(stringOption({ description: "The Sentinel's host name or address." })),

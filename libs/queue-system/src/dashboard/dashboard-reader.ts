@@ -6,7 +6,10 @@ import { DashboardNamespaces } from './dashboard-namespaces.js';
 import { DashboardSampler } from './dashboard-sampler.js';
 import { QUEUE_DASHBOARD_SETTINGS, type DashboardSettings } from './dashboard.options.js';
 
-/** A queue's row: ready jobs per priority and its gates. */
+/**
+ * A queue's row: ready jobs per priority and its gates. Exported though no other file names it:
+ * the declaration emitted for the controller's inferred `overview` return type must name it.
+ */
 export interface DashboardQueue {
   name: string;
   waiting: Record<string, number>;

@@ -29,7 +29,7 @@ export interface NamespaceHealth {
 }
 
 /** A read that did not answer, turned into a `down` by the caller. */
-export type BoundedRead = <T>(work: Promise<T>, what: string) => Promise<T>;
+type BoundedRead = <T>(work: Promise<T>, what: string) => Promise<T>;
 
 /**
  * Reads one namespace and says how it fares: `down` when its worker should run and does not
@@ -106,7 +106,7 @@ export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
 }
 
 /** What the indicator answers: terminus's status, and whether its data says `degraded: true`. */
-export interface HealthReport {
+interface HealthReport {
   status: HealthStatus;
   degradedFlag: boolean;
 }

@@ -8,7 +8,7 @@ import type { DedupWindow } from '../redis/queue-scripts.js';
 import { checkName } from './enqueue-request.js';
 
 /** A checked `deduplication` option, as its jobs carry it. */
-export interface Deduplication {
+interface Deduplication {
   deduplicationKey: string;
   /** None in simple mode; one object for all the jobs of a call, which keeps them one group. */
   dedupWindow?: DedupWindow;

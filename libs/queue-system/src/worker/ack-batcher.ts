@@ -24,7 +24,7 @@ export interface AckHandlers {
   failed(ack: PendingAck, error: unknown): void;
 }
 
-export interface CompletionBatch {
+interface CompletionBatch {
   completions: readonly Completion[];
   resolve(replies: readonly number[]): void;
   fail(error: unknown): void;

@@ -23,13 +23,13 @@ import type {
 type Invoke = (attempt: JobAttempt, context: JobContext) => unknown;
 
 /** Where the runner finds a job's code: its processor and its serializer, by name. */
-export interface RunnerLookup {
+interface RunnerLookup {
   readonly registry: CallableRegistry;
   readonly serializers: SerializerRegistry;
 }
 
 /** The rooms the runner tells: the outcome, the freed slot, the deadline, the progress. */
-export interface RunnerRooms {
+interface RunnerRooms {
   readonly recorder: OutcomeSink;
   readonly lifecycle: AttemptLifecycle;
   readonly deadlines: DeadlineWatch;

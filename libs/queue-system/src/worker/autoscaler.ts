@@ -10,7 +10,7 @@ const RESOLUTION = 10;
 const LAG_LIMIT = 50;
 
 /** The slots autoscaling moves between, or undefined when it is off. */
-export interface ScalingBounds {
+interface ScalingBounds {
   readonly min: number;
   readonly max: number;
 }

@@ -14,7 +14,7 @@ import type { FetchedJob } from '../redis/job-spec.js';
 import type { RegisteredCallable } from '../registry/callable-registry.js';
 
 /** Receives an attempt's progress reports, checked and while the attempt runs. */
-export type ProgressSink = (attempt: JobAttempt, value: JobProgress, json: string) => Promise<void>;
+type ProgressSink = (attempt: JobAttempt, value: JobProgress, json: string) => Promise<void>;
 
 export type AttemptOutcome =
   | { kind: 'succeeded'; result: unknown }

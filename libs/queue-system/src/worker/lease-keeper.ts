@@ -4,7 +4,7 @@ import type { QueueScripts } from '../redis/queue-scripts.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { errorMessage, type QueueLogger } from '../utils/queue-logger.js';
 
-export interface LeasedJob {
+interface LeasedJob {
   readonly job: { readonly id: string };
   readonly lease: string;
   /** Stops the attempt: its lease went to another worker. */

@@ -26,14 +26,14 @@ import type {
 } from './worker-rooms.js';
 
 /** Where the recorder writes: the shared connection, the worker's own, and the transitions. */
-export interface RecorderRedis {
+interface RecorderRedis {
   readonly connection: RedisConnection;
   readonly connections: CommandClient;
   readonly transitions: TransitionRunner;
 }
 
 /** The rooms the recorder tells: callbacks to run, the scheduler, the worker entry's counts. */
-export interface RecorderRooms {
+interface RecorderRooms {
   readonly callbacks: CallbackRunner;
   readonly lifecycle: AttemptLifecycle;
   readonly entry: WorkerEntry;

@@ -7,7 +7,7 @@ import { Backoff, sleep } from '../utils/backoff.js';
 import type { QueueLogger } from '../utils/queue-logger.js';
 
 /** Counters the worker keeps in the namespace's `metrics` hash beside the scripts' own. */
-export type WorkerCounter = 'lease_lost' | 'callback_errors' | 'thread_pool_exhaustion';
+type WorkerCounter = 'lease_lost' | 'callback_errors' | 'thread_pool_exhaustion';
 
 /**
  * Runs the transitions of a running job other than the batched ack. The work is done, so an
